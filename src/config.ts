@@ -1,0 +1,139 @@
+import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+
+export type Backend = "local" | "aws"
+
+/** Typed configuration of the whole server, read once from the environment (ARCHITECTURE §7). */
+export interface AppSettings {
+  readonly estatAppId: Option.Option<Redacted.Redacted<string>>
+  readonly estatBaseUrl: string
+  readonly backend: Backend
+  readonly dataDir: string
+  readonly host: string
+  readonly port: number
+  readonly authToken: Option.Option<Redacted.Redacted<string>>
+  readonly allowedOrigins: ReadonlyArray<string>
+  readonly s3Bucket: Option.Option<string>
+  readonly s3Prefix: string
+  readonly awsRegion: string
+  readonly glueDatabase: string
+  readonly athenaWorkgroup: string
+  readonly athenaOutputLocation: Option.Option<string>
+  readonly estatPageSize: number
+  readonly estatConcurrency: number
+  /** Per-request timeout towards e-Stat. */
+  readonly estatTimeout: Duration.Duration
+  /** Global cap on e-Stat requests in flight, across all sessions and tools. */
+  readonly estatMaxInFlight: number
+  /** Retries of a transient e-Stat failure (429, 5xx, timeout, connection error). */
+  readonly estatRetries: number
+  readonly logLevel: string
+  readonly logFormat: "json" | "pretty"
+  readonly sessionIdleTimeout: Duration.Duration
+  readonly maxSessions: number
+  readonly maxBodyBytes: number
+  readonly sseKeepAlive: Duration.Duration
+  /** Events kept per session for `Last-Event-ID` replay. */
+  readonly sseReplayBuffer: number
+}
+
+export class AppConfig extends Context.Tag("estat-mcp/AppConfig")<AppConfig, AppSettings>() {}
+
+const defaultOrigins = [
+  "http://localhost",
+  "http://127.0.0.1",
+  "http://[::1]",
+  "https://localhost",
+  "https://127.0.0.1",
+  "https://[::1]"
+]
+
+const list = (name: string, fallback: ReadonlyArray<string>) =>
+  Config.string(name).pipe(
+    Config.map((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
+    Config.withDefault(fallback)
+  )
+
+const positiveInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
+    Config.withDefault(fallback)
+  )
+
+const inContainer = () => process.env["ECS_CONTAINER_METADATA_URI_V4"] !== undefined
+
+export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
+  estatAppId: Config.option(Config.redacted("ESTAT_APP_ID").pipe(
+    Config.validate({ message: "ESTAT_APP_ID is empty", validation: (r) => Redacted.value(r).trim() !== "" })
+  )),
+  estatBaseUrl: Config.string("ESTAT_API_BASE_URL").pipe(
+    Config.withDefault("https://api.e-stat.go.jp/rest/3.0/app"),
+    Config.map((url) => url.replace(/\/+$/, ""))
+  ),
+  backend: Config.literal("local", "aws")("ESTAT_MCP_BACKEND").pipe(Config.withDefault("local" as const)),
+  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data")),
+  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
+  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  authToken: Config.option(Config.redacted("MCP_AUTH_TOKEN")),
+  allowedOrigins: list("MCP_ALLOWED_ORIGINS", defaultOrigins),
+  s3Bucket: Config.option(Config.string("S3_BUCKET")),
+  s3Prefix: Config.string("S3_PREFIX").pipe(Config.withDefault("")),
+  awsRegion: Config.string("AWS_REGION").pipe(Config.withDefault("ap-northeast-1")),
+  glueDatabase: Config.string("GLUE_DATABASE").pipe(Config.withDefault("estat_db")),
+  athenaWorkgroup: Config.string("ATHENA_WORKGROUP").pipe(Config.withDefault("primary")),
+  athenaOutputLocation: Config.option(Config.string("ATHENA_OUTPUT_LOCATION")),
+  estatPageSize: Config.integer("ESTAT_PAGE_SIZE").pipe(
+    Config.validate({ message: "ESTAT_PAGE_SIZE must be 1..100000", validation: (n) => n >= 1 && n <= 100_000 }),
+    Config.withDefault(100_000)
+  ),
+  estatConcurrency: Config.integer("ESTAT_CONCURRENCY").pipe(
+    Config.validate({ message: "ESTAT_CONCURRENCY must be 1..8", validation: (n) => n >= 1 && n <= 8 }),
+    Config.withDefault(4)
+  ),
+  estatTimeout: Config.duration("ESTAT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
+  estatMaxInFlight: positiveInt("ESTAT_MAX_IN_FLIGHT", 8),
+  estatRetries: Config.integer("ESTAT_RETRIES").pipe(Config.withDefault(4)),
+  logLevel: Config.string("LOG_LEVEL").pipe(Config.withDefault("info")),
+  logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(
+    Config.withDefault(inContainer() ? ("json" as const) : ("pretty" as const))
+  ),
+  sessionIdleTimeout: Config.duration("MCP_SESSION_IDLE_TIMEOUT").pipe(Config.withDefault(Duration.minutes(30))),
+  maxSessions: positiveInt("MCP_MAX_SESSIONS", 1000),
+  maxBodyBytes: positiveInt("MCP_MAX_BODY_BYTES", 4 * 1024 * 1024),
+  sseKeepAlive: Config.duration("MCP_SSE_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(15))),
+  sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256)
+})
+
+/** The settings every test starts from: nothing read from the environment. */
+export const defaultSettings: AppSettings = {
+  estatAppId: Option.none(),
+  estatBaseUrl: "https://api.e-stat.go.jp/rest/3.0/app",
+  backend: "local",
+  dataDir: "./data",
+  host: "127.0.0.1",
+  port: 8080,
+  authToken: Option.none(),
+  allowedOrigins: defaultOrigins,
+  s3Bucket: Option.none(),
+  s3Prefix: "",
+  awsRegion: "ap-northeast-1",
+  glueDatabase: "estat_db",
+  athenaWorkgroup: "primary",
+  athenaOutputLocation: Option.none(),
+  estatPageSize: 100_000,
+  estatConcurrency: 4,
+  estatTimeout: Duration.seconds(60),
+  estatMaxInFlight: 8,
+  estatRetries: 4,
+  logLevel: "info",
+  logFormat: "pretty",
+  sessionIdleTimeout: Duration.minutes(30),
+  maxSessions: 1000,
+  maxBodyBytes: 4 * 1024 * 1024,
+  sseKeepAlive: Duration.seconds(15),
+  sseReplayBuffer: 256
+}
+
+export const AppConfigLive = Layer.effect(AppConfig, Effect.flatMap(Effect.void, () => appSettingsConfig))
+
+export const appConfigTest = (overrides: Partial<AppSettings> = {}) =>
+  Layer.succeed(AppConfig, { ...defaultSettings, ...overrides })

@@ -1,0 +1,78 @@
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either, Option, Stream } from "effect"
+import { AppConfig } from "../config.js"
+import { classify, parseJson } from "../mcp/jsonrpc.js"
+import { McpServer } from "../mcp/server.js"
+import { SessionStore } from "../mcp/sessions.js"
+import { readBody } from "./requestBody.js"
+import { httpError, TransportCode } from "./rpcResponses.js"
+import { encodeFrame, sseHeaders, withKeepAlive } from "./sse.js"
+
+/**
+ * The 2024-11-05 HTTP+SSE transport: `GET /sse` opens the session's only stream (its first
+ * event names the POST endpoint); messages POSTed to `/messages?sessionId=` get `202` and
+ * their responses travel on that stream. The session lives as long as the stream.
+ */
+
+const STREAM = "legacy"
+
+export const openStream = Effect.gen(function* () {
+  const store = yield* SessionStore
+  const config = yield* AppConfig
+  const created = yield* Effect.either(store.create("legacy-sse", "2024-11-05"))
+  if (Either.isLeft(created)) return httpError(503, TransportCode.BadRequest, created.left.message)
+  const session = created.right
+  const endpoint = encodeFrame({ event: "endpoint", data: `/messages?sessionId=${encodeURIComponent(session.id)}` })
+  const messages = session.events.listen(STREAM, 0).pipe(
+    Stream.filter((event) => event.data !== undefined),
+    Stream.map((event) => encodeFrame({ event: "message", data: event.data ?? "" }))
+  )
+  const frames = Stream.concat(Stream.make(endpoint), messages).pipe(
+    Stream.ensuring(Effect.asVoid(store.remove(session.id)))
+  )
+  return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+    contentType: "text/event-stream",
+    headers: sseHeaders
+  })
+})
+
+export const postMessage = Effect.gen(function* () {
+  const http = yield* HttpServerRequest.HttpServerRequest
+  const store = yield* SessionStore
+  const server = yield* McpServer
+  const config = yield* AppConfig
+  const id = new URL(http.url, "http://localhost").searchParams.get("sessionId")
+  if (id === null) return httpError(400, TransportCode.BadRequest, "Bad Request: sessionId query parameter is required")
+  const found = yield* store.get(id)
+  if (Option.isNone(found) || found.value.kind !== "legacy-sse") {
+    return httpError(404, TransportCode.SessionNotFound, "Session not found: open a new stream with GET /sse")
+  }
+  const session = found.value
+  const body = yield* readBody(config.maxBodyBytes)
+  if (Either.isLeft(body)) {
+    return body.left === "too-large"
+      ? httpError(413, TransportCode.BadRequest, `Payload Too Large: the body exceeds ${config.maxBodyBytes} bytes`)
+      : httpError(400, TransportCode.BadRequest, "Bad Request: the body could not be read")
+  }
+  const send = (message: unknown) => Effect.asVoid(session.events.publish(STREAM, JSON.stringify(message)))
+  const message = Either.flatMap(parseJson(body.right), classify)
+  if (Either.isLeft(message)) {
+    yield* send(message.left)
+    return HttpServerResponse.text("Accepted", { status: 202 })
+  }
+  const m = message.right
+  switch (m._tag) {
+    case "Request":
+      yield* server.handleRequest(session, m.message, send).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
+        Effect.forkIn(session.scope)
+      )
+      break
+    case "Notification":
+      yield* server.handleNotification(session, m.message)
+      break
+    case "Response":
+      break
+  }
+  return HttpServerResponse.text("Accepted", { status: 202 })
+})

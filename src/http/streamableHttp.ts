@@ -1,0 +1,236 @@
+import { randomUUID } from "node:crypto"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either, Option, Ref, Stream } from "effect"
+import { AppConfig } from "../config.js"
+import { parseEventId } from "../mcp/eventLog.js"
+import {
+  classify,
+  ErrorCode,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  parseJson
+} from "../mcp/jsonrpc.js"
+import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion } from "../mcp/protocol.js"
+import { McpServer } from "../mcp/server.js"
+import type { Session } from "../mcp/session.js"
+import { SessionStore } from "../mcp/sessions.js"
+import { readBody } from "./requestBody.js"
+import { httpError, jsonRpc, TransportCode } from "./rpcResponses.js"
+import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
+
+/**
+ * The Streamable HTTP transport (MCP.md): POST carries client messages, GET opens the
+ * session's standalone stream (or resumes one with Last-Event-ID), DELETE ends the session.
+ */
+
+const SESSION_HEADER = "mcp-session-id"
+const STANDALONE = "standalone"
+/** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
+const RETRY_MILLIS = 1000
+
+const accepts = (accept: string | undefined, type: string) =>
+  (accept ?? "").split(",").some((part) => {
+    const media = part.split(";")[0]?.trim().toLowerCase()
+    return media === type || media === "*/*"
+  })
+
+/** Calls that may run long answer on an SSE stream (progress, then the result). */
+const streams = (request: JsonRpcRequest) => request.method === "tools/call"
+
+const sessionHeaders = (session: Session) => ({ "mcp-session-id": session.id })
+
+/** Resolves the session a non-initialize request belongs to, or the HTTP error to answer. */
+const requireSession = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const store = yield* SessionStore
+  const id = request.headers[SESSION_HEADER]
+  if (id === undefined || id === "") {
+    return Either.left(httpError(400, TransportCode.BadRequest, "Bad Request: Mcp-Session-Id header is required"))
+  }
+  const found = yield* store.get(id)
+  if (Option.isNone(found)) {
+    return Either.left(httpError(404, TransportCode.SessionNotFound, "Session not found: it expired or was ended; initialize a new session"))
+  }
+  const session = found.value
+  const header = request.headers["mcp-protocol-version"]
+  const negotiated = yield* Ref.get(session.protocolVersion)
+  const version = header ?? defaultHttpVersion
+  if (!isSupportedVersion(version)) {
+    return Either.left(httpError(400, TransportCode.BadRequest, `Bad Request: unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})`))
+  }
+  return Either.right(session)
+})
+
+/** Runs a request whose answer goes on its own SSE stream; the work outlives a dropped connection. */
+const answerOnStream = (session: Session, request: JsonRpcRequest) =>
+  Effect.gen(function* () {
+    const server = yield* McpServer
+    const config = yield* AppConfig
+    const streamId = randomUUID()
+    const version = yield* Ref.get(session.protocolVersion)
+    // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
+    const primed = version >= "2025-11-25"
+    if (primed) yield* session.events.publish(streamId, undefined)
+    const send = (message: unknown) => Effect.asVoid(session.events.publish(streamId, JSON.stringify(message)))
+    yield* server.handleRequest(session, request, send).pipe(
+      Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
+      Effect.ensuring(session.events.end(streamId)),
+      Effect.forkIn(session.scope)
+    )
+    const frames = session.events.listen(streamId, 0).pipe(
+      Stream.filter((event) => !event.end),
+      Stream.map((event) => encodeEvent(event, primed && event.data === undefined ? RETRY_MILLIS : undefined))
+    )
+    return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+      contentType: "text/event-stream",
+      headers: { ...sseHeaders, ...sessionHeaders(session) }
+    })
+  })
+
+const answerAsJson = (session: Session, request: JsonRpcRequest) =>
+  Effect.gen(function* () {
+    const server = yield* McpServer
+    // Quick methods send nothing besides their response.
+    const response = yield* server.handleRequest(session, request, () => Effect.void)
+    return Option.match(response, {
+      onNone: () => HttpServerResponse.empty({ status: 202 }),
+      onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
+    })
+  })
+
+const initialize = (request: JsonRpcRequest) =>
+  Effect.gen(function* () {
+    const http = yield* HttpServerRequest.HttpServerRequest
+    const store = yield* SessionStore
+    const server = yield* McpServer
+    const existing = http.headers[SESSION_HEADER]
+    if (existing !== undefined && Option.isSome(yield* store.get(existing))) {
+      return httpError(400, ErrorCode.InvalidRequest, "Invalid Request: this session is already initialized")
+    }
+    const created = yield* Effect.either(store.create("streamable-http", negotiateVersion(request.params?.["protocolVersion"])))
+    if (Either.isLeft(created)) return httpError(503, TransportCode.BadRequest, created.left.message)
+    const session = created.right
+    const response = yield* server.handleRequest(session, request, () => Effect.void)
+    return Option.match(response, {
+      onNone: () => HttpServerResponse.empty({ status: 202 }),
+      onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
+    })
+  })
+
+const handleBatch = (session: Session, messages: ReadonlyArray<JsonRpcMessage>) =>
+  Effect.gen(function* () {
+    const server = yield* McpServer
+    const responses = yield* Effect.forEach(messages, (m): Effect.Effect<Option.Option<JsonRpcResponse>> => {
+      switch (m._tag) {
+        case "Request":
+          return server.handleRequest(session, m.message, () => Effect.void)
+        case "Notification":
+          return Effect.as(server.handleNotification(session, m.message), Option.none())
+        case "Response":
+          return Effect.succeed(Option.none())
+      }
+    }, { concurrency: "unbounded" })
+    const answered = responses.flatMap(Option.toArray)
+    return answered.length === 0 ? HttpServerResponse.empty({ status: 202 }) : jsonRpc(answered, 200, sessionHeaders(session))
+  })
+
+export const post = Effect.gen(function* () {
+  const http = yield* HttpServerRequest.HttpServerRequest
+  const config = yield* AppConfig
+  const server = yield* McpServer
+  const accept = http.headers["accept"]
+  if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
+    return httpError(406, TransportCode.BadRequest, "Not Acceptable: the client must accept both application/json and text/event-stream")
+  }
+  const contentType = (http.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase()
+  if (contentType !== "application/json") {
+    return httpError(415, TransportCode.BadRequest, "Unsupported Media Type: Content-Type must be application/json")
+  }
+  const body = yield* readBody(config.maxBodyBytes)
+  if (Either.isLeft(body)) {
+    return body.left === "too-large"
+      ? httpError(413, TransportCode.BadRequest, `Payload Too Large: the body exceeds ${config.maxBodyBytes} bytes`)
+      : httpError(400, TransportCode.BadRequest, "Bad Request: the body could not be read")
+  }
+  const parsed = parseJson(body.right)
+  if (Either.isLeft(parsed)) return jsonRpc(parsed.left, 400)
+
+  if (Array.isArray(parsed.right)) {
+    const session = yield* requireSession
+    if (Either.isLeft(session)) return session.left
+    const version = yield* Ref.get(session.right.protocolVersion)
+    if (!allowsBatches(version) || parsed.right.length === 0) {
+      return httpError(400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are not part of MCP ${version}`)
+    }
+    const messages = parsed.right.map(classify)
+    const invalid = messages.find(Either.isLeft)
+    if (invalid !== undefined) return jsonRpc(invalid.left, 400)
+    return yield* handleBatch(session.right, messages.flatMap((m) => Either.isRight(m) ? [m.right] : []))
+  }
+
+  const message = classify(parsed.right)
+  if (Either.isLeft(message)) return jsonRpc(message.left, 400)
+  const m = message.right
+  if (m._tag === "Request" && m.message.method === "initialize") return yield* initialize(m.message)
+
+  const session = yield* requireSession
+  if (Either.isLeft(session)) return session.left
+  switch (m._tag) {
+    case "Notification":
+      yield* server.handleNotification(session.right, m.message)
+      return HttpServerResponse.empty({ status: 202 })
+    case "Response":
+      return HttpServerResponse.empty({ status: 202 })
+    case "Request":
+      return yield* (streams(m.message) ? answerOnStream(session.right, m.message) : answerAsJson(session.right, m.message))
+  }
+})
+
+/** GET: the standalone stream, or the resumption of any stream after `Last-Event-ID`. */
+export const get = Effect.gen(function* () {
+  const http = yield* HttpServerRequest.HttpServerRequest
+  const config = yield* AppConfig
+  if (!accepts(http.headers["accept"], "text/event-stream")) {
+    return httpError(406, TransportCode.BadRequest, "Not Acceptable: the client must accept text/event-stream")
+  }
+  const found = yield* requireSession
+  if (Either.isLeft(found)) return found.left
+  const session = found.right
+  const lastEventId = Option.fromNullable(http.headers["last-event-id"]).pipe(Option.flatMap(parseEventId))
+
+  if (Option.isSome(lastEventId)) {
+    const { seq, streamId } = lastEventId.value
+    if (!(yield* session.events.knows(streamId))) {
+      return httpError(400, TransportCode.BadRequest, "Bad Request: Last-Event-ID is unknown or too old to replay")
+    }
+    const frames = session.events.listen(streamId, seq).pipe(
+      Stream.filter((event) => !event.end),
+      Stream.map((event) => encodeEvent(event))
+    )
+    return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+      contentType: "text/event-stream",
+      headers: { ...sseHeaders, ...sessionHeaders(session) }
+    })
+  }
+
+  // One standalone stream per session: a second one is refused, as the SDK's server does.
+  const claimed = yield* Ref.modify(session.standaloneOpen, (open) => [!open, true] as const)
+  if (!claimed) return httpError(409, TransportCode.BadRequest, "Conflict: this session already has an open GET stream")
+  const frames = session.events.listen(STANDALONE, 0).pipe(
+    Stream.map((event) => encodeEvent(event)),
+    Stream.ensuring(Ref.set(session.standaloneOpen, false))
+  )
+  return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+    contentType: "text/event-stream",
+    headers: { ...sseHeaders, ...sessionHeaders(session) }
+  })
+})
+
+export const del = Effect.gen(function* () {
+  const store = yield* SessionStore
+  const found = yield* requireSession
+  if (Either.isLeft(found)) return found.left
+  yield* store.remove(found.right.id)
+  return HttpServerResponse.empty({ status: 200 })
+})

@@ -1,0 +1,16 @@
+/**
+ * Public surface for embedding estat-mcp in another Effect service: the config, the services'
+ * layers, the tool registry, the protocol core and the HTTP app (mount `router` or serve `httpApp`).
+ */
+export { AppConfig, type AppSettings, appSettingsConfig, defaultSettings } from "./config.js"
+export * as EStatErrors from "./services/EStatErrors.js"
+export { EStat } from "./services/EStat.js"
+export * as Tool from "./mcp/tool.js"
+export { McpServer, layer as mcpServerLayer, make as makeMcpServer } from "./mcp/server.js"
+export { SessionStore, SessionStoreLive } from "./mcp/sessions.js"
+export { serveStdio } from "./mcp/stdio.js"
+export { tools, type ToolRequirements } from "./tools/registry.js"
+export { httpApp, router } from "./http/app.js"
+export { httpServerLayer } from "./server.js"
+export { configFromEnv, configLayer, mcpLayer, servicesLayer } from "./layers.js"
+export { loggingLayer } from "./logging.js"

@@ -1,0 +1,80 @@
+import { Chunk, Effect, Option, PubSub, Ref, Stream } from "effect"
+
+/**
+ * The server-to-client events of one session, for every SSE stream it has (each POST
+ * stream, the standalone GET stream, the legacy /sse stream). Events get ids unique within
+ * the session (`<streamId>_<seq>`) and the newest `capacity` are kept, so a client that lost
+ * its connection can resume a stream with `Last-Event-ID`.
+ */
+export interface SseEvent {
+  readonly streamId: string
+  readonly seq: number
+  /** undefined for the priming event and for the end-of-stream marker. */
+  readonly data: string | undefined
+  readonly end: boolean
+}
+
+export const eventId = (event: Pick<SseEvent, "streamId" | "seq">) => `${event.streamId}_${event.seq}`
+
+export const parseEventId = (id: string): Option.Option<{ readonly streamId: string; readonly seq: number }> => {
+  const at = id.lastIndexOf("_")
+  if (at <= 0) return Option.none()
+  const seq = Number(id.slice(at + 1))
+  return Number.isSafeInteger(seq) && seq >= 0 ? Option.some({ streamId: id.slice(0, at), seq }) : Option.none()
+}
+
+export interface EventLog {
+  /** Appends a message to a stream (buffered and delivered to whoever listens to it). */
+  readonly publish: (streamId: string, data: string | undefined) => Effect.Effect<SseEvent>
+  /** Marks a stream finished: listeners end after the events before it. */
+  readonly end: (streamId: string) => Effect.Effect<void>
+  /** Events of `streamId` after `afterSeq` still in the buffer, then live ones until the stream ends. */
+  readonly listen: (streamId: string, afterSeq: number) => Stream.Stream<SseEvent>
+  /** Whether the buffer still knows this stream (for rejecting unknown `Last-Event-ID`s). */
+  readonly knows: (streamId: string) => Effect.Effect<boolean>
+  readonly shutdown: Effect.Effect<void>
+}
+
+const sizeOf = (event: SseEvent) => event.data?.length ?? 0
+
+export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effect.Effect<EventLog> =>
+  Effect.gen(function* () {
+    const hub = yield* PubSub.unbounded<SseEvent>()
+    const state = yield* Ref.make({ seq: 0, bytes: 0, buffer: Chunk.empty<SseEvent>() })
+
+    const append = (streamId: string, data: string | undefined, end: boolean) =>
+      Ref.modify(state, ({ buffer, bytes, seq }) => {
+        const event: SseEvent = { streamId, seq: seq + 1, data, end }
+        let next: Chunk.Chunk<SseEvent> = Chunk.append(buffer, event)
+        let size = bytes + sizeOf(event)
+        while (Chunk.size(next) > 1 && (Chunk.size(next) > capacity || size > maxBytes)) {
+          size -= sizeOf(Chunk.unsafeHead(next))
+          next = Chunk.drop(next, 1)
+        }
+        return [event, { seq: seq + 1, bytes: size, buffer: next }] as const
+      }).pipe(Effect.tap((event) => PubSub.publish(hub, event)))
+
+    const listen = (streamId: string, afterSeq: number): Stream.Stream<SseEvent> =>
+      Stream.unwrapScoped(
+        Effect.gen(function* () {
+          // Subscribe before reading the buffer, so nothing published in between is lost.
+          const live = yield* PubSub.subscribe(hub)
+          const { buffer } = yield* Ref.get(state)
+          const replay = Chunk.filter(buffer, (e) => e.streamId === streamId && e.seq > afterSeq)
+          const lastReplayed = Chunk.last(replay).pipe(Option.map((e) => e.seq), Option.getOrElse(() => afterSeq))
+          const ended = Chunk.some(replay, (e) => e.end)
+          const rest = ended
+            ? Stream.empty
+            : Stream.fromQueue(live).pipe(Stream.filter((e) => e.streamId === streamId && e.seq > lastReplayed))
+          return Stream.concat(Stream.fromChunk(replay), rest).pipe(Stream.takeUntil((e) => e.end))
+        })
+      )
+
+    return {
+      publish: (streamId, data) => append(streamId, data, false),
+      end: (streamId) => Effect.asVoid(append(streamId, undefined, true)),
+      listen,
+      knows: (streamId) => Ref.get(state).pipe(Effect.map(({ buffer }) => Chunk.some(buffer, (e) => e.streamId === streamId))),
+      shutdown: PubSub.shutdown(hub)
+    }
+  })

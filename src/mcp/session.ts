@@ -1,0 +1,57 @@
+import { Clock, Effect, Exit, FiberMap, Ref, Scope } from "effect"
+import { type EventLog, makeEventLog } from "./eventLog.js"
+import type { RequestId } from "./jsonrpc.js"
+
+export type LogLevel = "debug" | "info" | "notice" | "warning" | "error" | "critical" | "alert" | "emergency"
+export const logLevels: ReadonlyArray<LogLevel> = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+
+/** Where a session's client reaches us; shapes what a session may do (e.g. batches). */
+export type SessionKind = "streamable-http" | "legacy-sse" | "stdio"
+
+/** The state of one MCP session. Closing it interrupts its running calls and ends its streams. */
+export interface Session {
+  readonly id: string
+  readonly kind: SessionKind
+  readonly protocolVersion: Ref.Ref<string>
+  readonly initialized: Ref.Ref<boolean>
+  readonly logLevel: Ref.Ref<LogLevel>
+  /** Running requests by JSON-RPC id: removing one interrupts it (cancellation). */
+  readonly inflight: FiberMap.FiberMap<RequestId>
+  readonly events: EventLog
+  readonly lastSeen: Ref.Ref<number>
+  /** Work forked here (a request's handler that must outlive its HTTP connection) ends with the session. */
+  readonly scope: Scope.Scope
+  /** Whether the standalone GET stream is open (at most one per session). */
+  readonly standaloneOpen: Ref.Ref<boolean>
+  readonly close: Effect.Effect<void>
+}
+
+export const makeSession = (options: {
+  readonly id: string
+  readonly kind: SessionKind
+  readonly protocolVersion: string
+  readonly replayCapacity: number
+}): Effect.Effect<Session> =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    const inflight = yield* FiberMap.make<RequestId>().pipe(Scope.extend(scope))
+    const events = yield* makeEventLog(options.replayCapacity)
+    yield* Scope.addFinalizer(scope, events.shutdown)
+    const now = yield* Clock.currentTimeMillis
+    return {
+      id: options.id,
+      kind: options.kind,
+      protocolVersion: yield* Ref.make(options.protocolVersion),
+      initialized: yield* Ref.make(false),
+      logLevel: yield* Ref.make<LogLevel>("info"),
+      inflight,
+      events,
+      lastSeen: yield* Ref.make(now),
+      scope,
+      standaloneOpen: yield* Ref.make(false),
+      close: Scope.close(scope, Exit.void)
+    }
+  })
+
+export const touch = (session: Session) =>
+  Clock.currentTimeMillis.pipe(Effect.flatMap((now) => Ref.set(session.lastSeen, now)))

@@ -1,0 +1,121 @@
+import { Context, Effect, JSONSchema, ParseResult, Schema } from "effect"
+
+/** Hints a client shows its user before approving a call (MCP `ToolAnnotations`). */
+export interface ToolAnnotations {
+  readonly readOnlyHint: boolean
+  readonly destructiveHint: boolean
+  readonly idempotentHint: boolean
+  readonly openWorldHint: boolean
+}
+
+export interface ProgressUpdate {
+  readonly progress: number
+  readonly total?: number | undefined
+  readonly message?: string | undefined
+}
+
+/**
+ * The running call's link back to its client: progress notifications when the call carries
+ * a `progressToken` (otherwise a no-op), and log messages above the session's log level.
+ */
+export class ToolContext extends Context.Tag("estat-mcp/ToolContext")<ToolContext, {
+  readonly progress: (update: ProgressUpdate) => Effect.Effect<void>
+  readonly log: (level: "debug" | "info" | "warning" | "error", data: unknown) => Effect.Effect<void>
+}>() {
+  /** For running a tool outside any MCP call (embedding, tests). */
+  static readonly silent = Context.make(ToolContext, {
+    progress: () => Effect.void,
+    log: () => Effect.void
+  })
+}
+
+/** Every tool failure carries a tag and a sentence a user can act on. */
+export interface ToolFailure {
+  readonly _tag: string
+  readonly message: string
+}
+
+export interface ToolDefinition {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly inputSchema: JsonSchemaObject
+  readonly outputSchema: JsonSchemaObject
+  readonly annotations: ToolAnnotations
+}
+
+export interface TextContent { readonly type: "text"; readonly text: string }
+
+export interface CallToolResult {
+  readonly content: ReadonlyArray<TextContent>
+  readonly structuredContent?: unknown
+  readonly isError: boolean
+}
+
+/** A tool with its types erased: what the registry and the protocol handle. */
+export interface Tool<R> {
+  readonly definition: ToolDefinition
+  /** Validates raw arguments, runs the program, encodes the result; failures become `isError` results. */
+  readonly call: (args: unknown) => Effect.Effect<CallToolResult, never, R | ToolContext>
+}
+
+export type JsonSchemaObject = { readonly [key: string]: unknown }
+
+/** JSON Schema 2020-12 (MCP's default dialect) generated from the tool's own Effect Schema. */
+const jsonSchemaOf = (schema: Schema.Schema.AnyNoContext): JsonSchemaObject => {
+  const definitions: Record<string, JSONSchema.JsonSchema7> = {}
+  const root = JSONSchema.fromAST(schema.ast, {
+    definitions,
+    target: "jsonSchema2020-12",
+    topLevelReferenceStrategy: "skip"
+  })
+  const defs = Object.keys(definitions).length > 0 ? { $defs: definitions } : {}
+  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...root, ...defs }
+}
+
+export const errorResult = (message: string): CallToolResult => ({
+  content: [{ type: "text", text: message }],
+  isError: true
+})
+
+const formatArgumentError = (name: string, error: ParseResult.ParseError) =>
+  `Invalid arguments for ${name}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+
+export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly input: Schema.Schema<I, IE>
+  readonly output: Schema.Schema<O, OE>
+  readonly annotations: ToolAnnotations
+  /** One or two sentences for the `text` content beside `structuredContent`. */
+  readonly summarize: (output: O) => string
+  readonly run: (input: I) => Effect.Effect<O, E, R>
+}): Tool<Exclude<R, ToolContext>> => {
+  const decode = Schema.decodeUnknown(options.input, { errors: "all", onExcessProperty: "error" })
+  const encode = Schema.encode(options.output)
+  const definition: ToolDefinition = {
+    name: options.name,
+    title: options.title,
+    description: options.description,
+    inputSchema: jsonSchemaOf(options.input),
+    outputSchema: jsonSchemaOf(options.output),
+    annotations: options.annotations
+  }
+  const call = (args: unknown) =>
+    decode(args ?? {}).pipe(
+      Effect.mapError((error) => formatArgumentError(options.name, error)),
+      Effect.flatMap((input) => options.run(input).pipe(Effect.mapError((failure) => failure.message))),
+      // An output that does not match its own schema is a bug, not a user error.
+      Effect.flatMap((output) => encode(output).pipe(Effect.orDie, Effect.map((encoded) => ({ output, encoded })))),
+      Effect.map(({ encoded, output }): CallToolResult => ({
+        content: [{ type: "text", text: options.summarize(output) }],
+        structuredContent: encoded,
+        isError: false
+      })),
+      Effect.catchAll((message) => Effect.succeed(errorResult(message))),
+      Effect.withSpan(`tool.${options.name}`)
+    )
+  // R ⊆ Exclude<R, ToolContext> | ToolContext holds, but TypeScript cannot prove it for a generic R.
+  return { definition, call: call as Tool<Exclude<R, ToolContext>>["call"] }
+}

@@ -1,0 +1,171 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Context, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Schema } from "effect"
+import { AppConfig, type AppSettings } from "../config.js"
+import type { DataPage, DataQuery, SearchTablesPage, SearchTablesQuery, TableMeta } from "../domain/estat.js"
+import {
+  EStatApiError,
+  EStatDecodeError,
+  type EStatError,
+  EStatHttpError,
+  EStatNotConfigured,
+  EStatTimeout,
+  EStatUnavailable,
+  isTransient
+} from "./EStatErrors.js"
+import {
+  Envelope,
+  GetMetaInfo,
+  GetStatsData,
+  GetStatsList,
+  listOf,
+  toDataPage,
+  toDimensions,
+  toNumber,
+  toTableInfo,
+  totalOf
+} from "./EStatSchema.js"
+
+/** The e-Stat API 3.0, normalised: every method answers in domain shapes or a typed EStatError. */
+export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
+  readonly searchTables: (query: SearchTablesQuery) => Effect.Effect<SearchTablesPage, EStatError>
+  readonly getMetaInfo: (statsDataId: string) => Effect.Effect<TableMeta, EStatError>
+  /** Rows matching the query (`cntGetFlg=Y`). */
+  readonly countRecords: (query: DataQuery) => Effect.Effect<number, EStatError>
+  /** One page of values (`metaGetFlg=N`, annotations on, special characters kept). */
+  readonly getDataPage: (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) => Effect.Effect<DataPage, EStatError>
+}>() {
+  static readonly layer: Layer.Layer<EStat, never, AppConfig | HttpClient.HttpClient> = Layer.effect(
+    EStat,
+    Effect.flatMap(AppConfig, (settings) => make(settings))
+  )
+}
+
+type Params = Readonly<Record<string, string | undefined>>
+
+/** Makes the live service; `retryBase` is the first backoff delay (tests shorten it). */
+export const make = (settings: AppSettings, options: { readonly retryBase?: Duration.DurationInput } = {}) =>
+  Effect.gen(function* () {
+    // Spans of the platform client would record the URL, whose query holds the appId.
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    const inFlight = yield* Effect.makeSemaphore(settings.estatMaxInFlight)
+    const timeoutMs = Duration.toMillis(settings.estatTimeout)
+    const secret = Option.map(settings.estatAppId, Redacted.value)
+    const scrub = (text: string) => Option.match(secret, { onNone: () => text, onSome: (id) => text.replaceAll(id, "***") })
+    const retry = Schedule.exponential(options.retryBase ?? Duration.millis(500)).pipe(
+      Schedule.jittered,
+      Schedule.intersect(Schedule.recurs(settings.estatRetries))
+    )
+
+    const attempt = (endpoint: string, appId: string, params: Params) =>
+      Effect.gen(function* () {
+        const request = HttpClientRequest.get(`${settings.estatBaseUrl}/json/${endpoint}`).pipe(
+          HttpClientRequest.setUrlParams({ appId, lang: "J", ...definedOnly(params) }),
+          HttpClientRequest.acceptJson
+        )
+        const response = yield* client.execute(request).pipe(
+          Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(e.reason + describeCause(e.cause)) }))
+        )
+        const body = yield* response.text.pipe(
+          Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) }))
+        )
+        return { status: response.status, body }
+      }).pipe(
+        Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new EStatTimeout({ endpoint, timeoutMs }) }),
+        Effect.flatMap(({ body, status }) => interpret(endpoint, status, body))
+      )
+
+    /** Body first: e-Stat answers errors (even HTTP 403) with a RESULT.STATUS we must read. */
+    const interpret = (endpoint: string, httpStatus: number, body: string): Effect.Effect<unknown, EStatError> => {
+      const parsed = Either.try(() => JSON.parse(body) as unknown)
+      const envelope = Either.flatMap(parsed, (json) => Schema.decodeUnknownEither(Envelope)(json))
+      if (Either.isRight(envelope)) {
+        const result = Object.values(envelope.right)[0]?.RESULT
+        const status = toNumber(result?.STATUS) ?? -1
+        if (status >= 100) {
+          return Effect.fail(new EStatApiError({ status, errorMessage: scrub(String(result?.ERROR_MSG ?? "")), endpoint }))
+        }
+        if (httpStatus >= 200 && httpStatus < 300 && Either.isRight(parsed)) return Effect.succeed(parsed.right)
+      }
+      if (httpStatus === 429 || httpStatus >= 300) {
+        return Effect.fail(new EStatHttpError({ httpStatus, endpoint, detail: describeBody(body) }))
+      }
+      return Effect.fail(new EStatDecodeError({
+        endpoint,
+        detail: Either.isLeft(parsed) ? "the body is not complete JSON" : "the body is not an e-Stat response"
+      }))
+    }
+
+    const call = <A, I>(endpoint: string, schema: Schema.Schema<A, I>, params: Params) =>
+      Effect.gen(function* () {
+        if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
+        const appId = secret.value
+        const started = Date.now()
+        const json = yield* inFlight.withPermits(1)(attempt(endpoint, appId, params)).pipe(
+          Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
+          Effect.retry({ schedule: retry, while: isTransient })
+        )
+        yield* Effect.logDebug("e-Stat call").pipe(
+          Effect.annotateLogs({ endpoint, params: definedOnly(params), durationMs: Date.now() - started })
+        )
+        return yield* Schema.decodeUnknown(schema)(json).pipe(
+          Effect.mapError((e) => new EStatDecodeError({ endpoint, detail: scrub(e.message.slice(0, 300)) }))
+        )
+      }).pipe(Effect.withSpan(`EStat.${endpoint}`, { attributes: { endpoint } }))
+
+    const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
+
+    return EStat.of({
+      searchTables: (query) =>
+        call("getStatsList", GetStatsList, {
+          searchWord: query.searchWord,
+          statsField: query.statsField,
+          statsCode: query.statsCode,
+          surveyYears: query.surveyYears,
+          openYears: query.openYears,
+          updatedDate: query.updatedDate,
+          startPosition: query.startPosition?.toString(),
+          limit: query.limit?.toString(),
+          explanationGetFlg: "N"
+        }).pipe(Effect.map(listOf)),
+      getMetaInfo: (statsDataId) =>
+        call("getMetaInfo", GetMetaInfo, { statsDataId, explanationGetFlg: "N" }).pipe(
+          Effect.map((body) => ({
+            table: toTableInfo(body.GET_META_INFO.METADATA_INF.TABLE_INF),
+            dimensions: toDimensions(body.GET_META_INFO.METADATA_INF.CLASS_INF)
+          }))
+        ),
+      countRecords: (query) =>
+        call("getStatsData", GetStatsData, { ...narrowing(query), cntGetFlg: "Y" }).pipe(
+          Effect.map((body) => totalOf(body.GET_STATS_DATA.STATISTICAL_DATA))
+        ),
+      getDataPage: (query, page) =>
+        call("getStatsData", GetStatsData, {
+          ...narrowing(query),
+          metaGetFlg: "N",
+          cntGetFlg: "N",
+          explanationGetFlg: "N",
+          annotationGetFlg: "Y",
+          replaceSpChars: "0",
+          startPosition: String(page.startPosition),
+          limit: String(page.limit)
+        }).pipe(Effect.map((body) => toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA)))
+    })
+  })
+
+const definedOnly = (params: Params): Record<string, string> =>
+  Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""))
+
+const describeCause = (cause: unknown) => {
+  if (!(cause instanceof Error)) return ""
+  const inner = (cause as Error & { readonly cause?: unknown }).cause
+  const code = inner instanceof Error ? (inner as Error & { readonly code?: string }).code ?? inner.message : undefined
+  return code === undefined ? `: ${cause.message}` : `: ${code}`
+}
+
+/** A short, safe description of a non-e-Stat body (e.g. a WAF's HTML page). */
+const describeBody = (body: string) => {
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1]?.trim()
+  if (title !== undefined && title !== "") return `an HTML page "${title.slice(0, 80)}"`
+  const trimmed = body.trim()
+  return trimmed === "" ? "an empty body" : `a non-e-Stat body (${trimmed.length} bytes)`
+}

@@ -1,0 +1,224 @@
+import { Schema } from "effect"
+import type { ClassItem, DataPage, Dimension, TableInfo } from "../domain/estat.js"
+
+/**
+ * e-Stat's JSON as it really arrives (ESTAT-API.md §6–§9): repeated elements that occur once
+ * are objects, integer-looking text is a number, text with attributes is `{ "@…", "$" }`,
+ * empty elements are "", and blocks go missing. These schemas accept all of it; the
+ * functions below turn it into the domain shapes.
+ */
+
+const Scalar = Schema.Union(Schema.String, Schema.Number)
+type Scalar = typeof Scalar.Type
+
+/** `x | x[]` → `x[]`. */
+const oneOrMany = <A, I>(item: Schema.Schema<A, I>) =>
+  Schema.transform(Schema.Union(Schema.Array(item), item), Schema.Array(Schema.typeSchema(item)), {
+    strict: true,
+    decode: (value) => (Array.isArray(value) ? (value as ReadonlyArray<A>) : [value as A]),
+    encode: (values) => values
+  })
+
+const Node = Schema.Struct({
+  "@code": Schema.optional(Scalar),
+  "@no": Schema.optional(Scalar),
+  "$": Schema.optional(Scalar)
+})
+/** A text node: a plain scalar, `""`, or `{ "@code", "$" }`. */
+const TextNode = Schema.Union(Scalar, Node)
+type TextNode = typeof TextNode.Type
+
+const text = (value: Scalar | undefined): string => (value === undefined ? "" : String(value))
+const nodeText = (node: TextNode | undefined): string =>
+  node === undefined ? "" : typeof node === "object" ? text(node.$) : text(node)
+const nodeCode = (node: TextNode | undefined): string =>
+  node === undefined || typeof node !== "object" ? "" : text(node["@code"])
+
+const Result = Schema.Struct({
+  STATUS: Scalar,
+  ERROR_MSG: Schema.optional(Scalar),
+  DATE: Schema.optional(Scalar)
+})
+
+/** Just enough to read RESULT before anything else, whatever the root is called. */
+export const Envelope = Schema.Record({ key: Schema.String, value: Schema.Struct({ RESULT: Result }) })
+
+const ResultInf = Schema.Union(
+  Schema.Literal(""),
+  Schema.Struct({
+    TOTAL_NUMBER: Schema.optional(Scalar),
+    FROM_NUMBER: Schema.optional(Scalar),
+    TO_NUMBER: Schema.optional(Scalar),
+    NEXT_KEY: Schema.optional(Scalar)
+  })
+)
+
+const TableInf = Schema.Struct({
+  "@id": Scalar,
+  STAT_NAME: Schema.optional(TextNode),
+  GOV_ORG: Schema.optional(TextNode),
+  STATISTICS_NAME: Schema.optional(Scalar),
+  TITLE: Schema.optional(TextNode),
+  CYCLE: Schema.optional(Scalar),
+  SURVEY_DATE: Schema.optional(Scalar),
+  OPEN_DATE: Schema.optional(Scalar),
+  SMALL_AREA: Schema.optional(Scalar),
+  COLLECT_AREA: Schema.optional(Scalar),
+  MAIN_CATEGORY: Schema.optional(TextNode),
+  SUB_CATEGORY: Schema.optional(TextNode),
+  OVERALL_TOTAL_NUMBER: Schema.optional(Scalar),
+  UPDATED_DATE: Schema.optional(Scalar),
+  STATISTICS_NAME_SPEC: Schema.optional(Schema.Union(Schema.Literal(""), Schema.Struct({ TABULATION_CATEGORY: Schema.optional(Scalar) }))),
+  DESCRIPTION: Schema.optional(Schema.Union(Scalar, Schema.Struct({ TABULATION_CATEGORY_EXPLANATION: Schema.optional(Scalar) }))),
+  TITLE_SPEC: Schema.optional(Schema.Union(Schema.Literal(""), Schema.Struct({ TABLE_NAME: Schema.optional(Scalar) })))
+})
+type TableInf = typeof TableInf.Type
+
+const ClassEntry = Schema.Struct({
+  "@code": Scalar,
+  "@name": Scalar,
+  "@level": Schema.optional(Scalar),
+  "@unit": Schema.optional(Scalar),
+  "@parentCode": Schema.optional(Scalar)
+})
+
+const ClassObj = Schema.Struct({
+  "@id": Scalar,
+  "@name": Scalar,
+  "@description": Schema.optional(Scalar),
+  CLASS: Schema.optional(oneOrMany(ClassEntry))
+})
+
+const ClassInf = Schema.Struct({ CLASS_OBJ: oneOrMany(ClassObj) })
+
+const Note = Schema.Struct({ "@char": Scalar, "$": Schema.optional(Scalar) })
+const Annotation = Schema.Struct({ "@annotation": Scalar, "$": Schema.optional(Scalar) })
+const Value = Schema.Record({ key: Schema.String, value: Scalar })
+
+export const GetStatsList = Schema.Struct({
+  GET_STATS_LIST: Schema.Struct({
+    RESULT: Result,
+    DATALIST_INF: Schema.optional(Schema.Struct({
+      NUMBER: Schema.optional(Scalar),
+      RESULT_INF: Schema.optional(ResultInf),
+      TABLE_INF: Schema.optional(oneOrMany(TableInf))
+    }))
+  })
+})
+
+export const GetMetaInfo = Schema.Struct({
+  GET_META_INFO: Schema.Struct({
+    RESULT: Result,
+    METADATA_INF: Schema.Struct({
+      TABLE_INF: TableInf,
+      CLASS_INF: ClassInf
+    })
+  })
+})
+
+export const GetStatsData = Schema.Struct({
+  GET_STATS_DATA: Schema.Struct({
+    RESULT: Result,
+    STATISTICAL_DATA: Schema.optional(Schema.Struct({
+      RESULT_INF: Schema.optional(ResultInf),
+      DATA_INF: Schema.optional(Schema.Union(Schema.Literal(""), Schema.Struct({
+        NOTE: Schema.optional(oneOrMany(Note)),
+        ANNOTATION: Schema.optional(oneOrMany(Annotation)),
+        VALUE: Schema.optional(oneOrMany(Value))
+      })))
+    }))
+  })
+})
+
+export const toNumber = (value: Scalar | undefined): number | null => {
+  if (value === undefined || value === "") return null
+  const n = typeof value === "number" ? value : Number(value)
+  return Number.isFinite(n) ? n : null
+}
+
+export const toTableInfo = (inf: TableInf): TableInfo => {
+  const total = toNumber(inf.OVERALL_TOTAL_NUMBER)
+  const surveyDate = text(inf.SURVEY_DATE)
+  const spec = inf.STATISTICS_NAME_SPEC
+  const titleSpec = inf.TITLE_SPEC
+  const description = inf.DESCRIPTION
+  return {
+    statsDataId: text(inf["@id"]),
+    title: nodeText(inf.TITLE),
+    statisticsName: text(inf.STATISTICS_NAME),
+    statName: nodeText(inf.STAT_NAME),
+    statCode: nodeCode(inf.STAT_NAME),
+    govOrg: nodeText(inf.GOV_ORG),
+    govOrgCode: nodeCode(inf.GOV_ORG),
+    cycle: text(inf.CYCLE),
+    surveyDate: surveyDate === "0" ? "" : surveyDate,
+    openDate: text(inf.OPEN_DATE),
+    updatedDate: text(inf.UPDATED_DATE),
+    smallArea: text(inf.SMALL_AREA) === "1",
+    collectArea: text(inf.COLLECT_AREA),
+    mainCategory: nodeText(inf.MAIN_CATEGORY),
+    mainCategoryCode: nodeCode(inf.MAIN_CATEGORY),
+    subCategory: nodeText(inf.SUB_CATEGORY),
+    subCategoryCode: nodeCode(inf.SUB_CATEGORY),
+    totalRecords: total === null || total === 0 ? null : total,
+    tabulationCategory: typeof spec === "object" ? text(spec.TABULATION_CATEGORY) : "",
+    tableName: typeof titleSpec === "object" ? text(titleSpec.TABLE_NAME) : "",
+    description: typeof description === "object" ? text(description.TABULATION_CATEGORY_EXPLANATION) : text(description)
+  }
+}
+
+export const toDimensions = (classInf: typeof ClassInf.Type): ReadonlyArray<Dimension> =>
+  classInf.CLASS_OBJ.map((obj) => ({
+    id: text(obj["@id"]),
+    name: text(obj["@name"]),
+    description: obj["@description"] === undefined ? null : text(obj["@description"]),
+    items: (obj.CLASS ?? []).map((c): ClassItem => ({
+      code: text(c["@code"]),
+      name: text(c["@name"]),
+      level: text(c["@level"]),
+      unit: c["@unit"] === undefined || c["@unit"] === "" ? null : text(c["@unit"]),
+      parentCode: c["@parentCode"] === undefined || c["@parentCode"] === "" ? null : text(c["@parentCode"])
+    }))
+  }))
+
+type StatsData = NonNullable<typeof GetStatsData.Type["GET_STATS_DATA"]["STATISTICAL_DATA"]>
+
+const resultInfOf = (inf: typeof ResultInf.Type | undefined) => (inf === undefined || inf === "" ? {} : inf)
+
+export const toDataPage = (data: StatsData | undefined): DataPage => {
+  const result = resultInfOf(data?.RESULT_INF)
+  const dataInf = data?.DATA_INF === undefined || data.DATA_INF === "" ? {} : data.DATA_INF
+  const values = (dataInf.VALUE ?? []).map((v) => {
+    const dims: Record<string, string> = {}
+    for (const [key, value] of Object.entries(v)) {
+      if (key.startsWith("@") && key !== "@unit" && key !== "@annotation") dims[key.slice(1)] = String(value)
+    }
+    return {
+      dims,
+      unit: v["@unit"] === undefined || v["@unit"] === "" ? null : String(v["@unit"]),
+      annotation: v["@annotation"] === undefined || v["@annotation"] === "" ? null : String(v["@annotation"]),
+      raw: text(v["$"])
+    }
+  })
+  return {
+    totalNumber: toNumber(result.TOTAL_NUMBER) ?? 0,
+    fromNumber: toNumber(result.FROM_NUMBER) ?? 0,
+    toNumber: toNumber(result.TO_NUMBER) ?? 0,
+    nextKey: toNumber(result.NEXT_KEY),
+    notes: (dataInf.NOTE ?? []).map((n) => ({ char: text(n["@char"]), text: text(n.$) })),
+    annotations: (dataInf.ANNOTATION ?? []).map((a) => ({ code: text(a["@annotation"]), text: text(a.$) })),
+    values
+  }
+}
+
+export const totalOf = (data: StatsData | undefined): number => toNumber(resultInfOf(data?.RESULT_INF).TOTAL_NUMBER) ?? 0
+
+export const listOf = (body: typeof GetStatsList.Type) => {
+  const inf = body.GET_STATS_LIST.DATALIST_INF
+  const result = resultInfOf(inf?.RESULT_INF)
+  return {
+    total: toNumber(inf?.NUMBER) ?? 0,
+    tables: (inf?.TABLE_INF ?? []).map(toTableInfo),
+    nextKey: toNumber(result.NEXT_KEY)
+  }
+}

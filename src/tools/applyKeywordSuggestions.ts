@@ -1,0 +1,43 @@
+import { Effect, Schema } from "effect"
+import { applyKeywordSuggestions as apply } from "../domain/keywords.js"
+import * as Tool from "../mcp/tool.js"
+
+const Input = Schema.Struct({
+  original_query: Schema.String.pipe(Schema.minLength(1)).annotations({
+    description: "The search query to rewrite, e.g. the `query` given to search_estat_data."
+  }),
+  accepted_keywords: Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Schema.String }).annotations({
+    description: "Map of term → replacement to apply, usually the `term` → `suggested` pairs the user accepted from search_estat_data's suggestions."
+  })
+})
+
+const Applied = Schema.Struct({
+  term: Schema.String,
+  replacement: Schema.String,
+  occurrences: Schema.Int
+})
+
+const Output = Schema.Struct({
+  original_query: Schema.String,
+  transformed_query: Schema.String,
+  applied: Schema.Array(Applied),
+  unmatched: Schema.Array(Schema.String).annotations({ description: "Accepted terms that do not occur in the query." })
+})
+
+export const applyKeywordSuggestions = Tool.make({
+  name: "apply_keyword_suggestions",
+  title: "Apply keyword suggestions",
+  description:
+    "Rewrites a search query with the keyword replacements the user accepted (everyday words → official statistical terms). " +
+    "Replaces whole terms (separated by half- or full-width spaces) and whole occurrences inside Japanese phrases " +
+    "(「北海道の収入」 with {収入: 所得} → 「北海道の所得」). Pure: no network. Pass the result to search_estat_data.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  summarize: (out) =>
+    out.applied.length === 0
+      ? `No replacement applied; the query stays 「${out.transformed_query}」.`
+      : `Rewrote 「${out.original_query}」 → 「${out.transformed_query}」 (${out.applied.map((a) => `${a.term}→${a.replacement}`).join(", ")}).` +
+        (out.unmatched.length > 0 ? ` Not found in the query: ${out.unmatched.join(", ")}.` : ""),
+  run: (input) => Effect.sync(() => apply(input.original_query, input.accepted_keywords))
+})

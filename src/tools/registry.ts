@@ -1,0 +1,14 @@
+import type { AppConfig } from "../config.js"
+import type { Tool } from "../mcp/tool.js"
+import type { EStat } from "../services/EStat.js"
+import { applyKeywordSuggestions } from "./applyKeywordSuggestions.js"
+import { searchEstatData } from "./searchEstatData.js"
+
+/** The services the registered tools need, all provided by Layers. */
+export type ToolRequirements = EStat | AppConfig
+
+/**
+ * The tools this server offers. Only finished tools are listed: the others of the ten
+ * (fetch, storage, lakehouse) join as their issues land.
+ */
+export const tools: ReadonlyArray<Tool<ToolRequirements>> = [searchEstatData, applyKeywordSuggestions]

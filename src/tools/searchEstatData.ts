@@ -1,0 +1,180 @@
+import { Effect, Either, Schema } from "effect"
+import { AppConfig } from "../config.js"
+import type { TableInfo, TableMeta } from "../domain/estat.js"
+import { suggestKeywords } from "../domain/keywords.js"
+import { rankTables } from "../domain/ranking.js"
+import * as Tool from "../mcp/tool.js"
+import { ToolContext } from "../mcp/tool.js"
+import { EStat } from "../services/EStat.js"
+import { collectCandidates } from "./searchCandidates.js"
+
+const period = (what: string) =>
+  Schema.String.pipe(Schema.pattern(/^\d{4}(\d{2})?(-\d{4}(\d{2})?)?$/, {
+    message: () => `${what} must be yyyy, yyyymm or a range yyyy[mm]-yyyy[mm]`
+  }))
+
+const Input = Schema.Struct({
+  query: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(500)).annotations({
+    description: "Search words; e-Stat syntax allowed: `東京 AND 人口`, `賃金 OR 給与`, `人口 NOT 推計`."
+  }),
+  max_results: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { default: () => 5 }).annotations({
+    description: "How many ranked tables to return (1–100)."
+  }),
+  auto_suggest: Schema.optionalWith(Schema.Boolean, { default: () => true }).annotations({
+    description: "Return everyday-word → official-term suggestions beside the results."
+  }),
+  scoring_method: Schema.optionalWith(Schema.Literal("enhanced", "basic"), { default: () => "enhanced" as const }).annotations({
+    description: "basic: title, statistics name, categories, freshness, completeness. enhanced: also the dimension labels of the top candidates (fetches their metadata)."
+  }),
+  stats_field: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d{2}(\d{2})?$/, {
+    message: () => "stats_field must be 2 digits (major field, e.g. 02 人口・世帯) or 4 digits (minor field)"
+  }))).annotations({ description: "Statistical field: 2 digits (major, 01–17) or 4 digits (minor)." }),
+  stats_code: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d{5}(\d{3})?$/, {
+    message: () => "stats_code must be 5 digits (agency, e.g. 00200) or 8 digits (statistics, e.g. 00200521)"
+  }))).annotations({ description: "Producing agency (5 digits) or government statistics code (8 digits)." }),
+  survey_years: Schema.optional(period("survey_years")).annotations({ description: "Survey period: yyyy, yyyymm or yyyymm-yyyymm." }),
+  open_years: Schema.optional(period("open_years")).annotations({ description: "Publication period: yyyy, yyyymm or yyyymm-yyyymm." }),
+  updated_since: Schema.optional(Schema.String.pipe(Schema.pattern(/^(\d{4}(\d{2}(\d{2})?)?|\d{4}-\d{2}-\d{2})$/, {
+    message: () => "updated_since must be yyyy, yyyymm, yyyymmdd or an ISO date yyyy-mm-dd"
+  }))).annotations({ description: "Only tables updated on or after this date (yyyy, yyyymm, yyyymmdd or yyyy-mm-dd)." })
+})
+
+const DimensionSummary = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  item_count: Schema.Int,
+  sample_labels: Schema.Array(Schema.String)
+})
+
+const Result = Schema.Struct({
+  dataset_id: Schema.String,
+  title: Schema.String,
+  statistics_name: Schema.String,
+  gov_org: Schema.String,
+  survey_date: Schema.String,
+  open_date: Schema.String,
+  updated_date: Schema.String,
+  total_records: Schema.NullOr(Schema.Int),
+  score: Schema.Number,
+  rank: Schema.Int,
+  dimensions: Schema.optional(Schema.Array(DimensionSummary)),
+  requires_filtering: Schema.optional(Schema.Boolean)
+})
+
+const Suggestion = Schema.Struct({
+  term: Schema.String,
+  suggested: Schema.String,
+  reason: Schema.String,
+  alternatives: Schema.Array(Schema.String)
+})
+
+const Output = Schema.Struct({
+  query: Schema.String,
+  scoring_method: Schema.Literal("enhanced", "basic"),
+  total_found: Schema.Int,
+  results: Schema.Array(Result),
+  suggestions: Schema.Array(Suggestion),
+  warnings: Schema.Array(Schema.String)
+})
+type Output = typeof Output.Type
+
+/** Tables whose metadata "enhanced" scoring reads: a few more than asked, to re-rank among. */
+const enhancedPoolSize = (maxResults: number) => Math.min(Math.max(maxResults * 2, 10), 20)
+
+const summarizeDimensions = (meta: TableMeta) =>
+  meta.dimensions.map((d) => ({
+    id: d.id,
+    name: d.name,
+    item_count: d.items.length,
+    sample_labels: d.items.slice(0, 5).map((i) => i.name)
+  }))
+
+const fetchMetas = (tables: ReadonlyArray<TableInfo>) =>
+  Effect.gen(function* () {
+    const estat = yield* EStat
+    const context = yield* ToolContext
+    let done = 0
+    const outcomes = yield* Effect.forEach(tables, (table) =>
+      estat.getMetaInfo(table.statsDataId).pipe(
+        Effect.either,
+        Effect.tap(() => {
+          done += 1
+          return context.progress({ progress: done + 1, total: tables.length + 1, message: `metadata ${done}/${tables.length}` })
+        }),
+        Effect.map((outcome) => [table.statsDataId, outcome] as const)
+      ), { concurrency: 4 })
+    const metas = new Map<string, TableMeta>()
+    const warnings: Array<string> = []
+    for (const [id, outcome] of outcomes) {
+      if (Either.isRight(outcome)) metas.set(id, outcome.right)
+      else warnings.push(`Metadata of ${id} could not be read (${outcome.left.message}); it was ranked without its dimension labels.`)
+    }
+    return { metas, warnings }
+  })
+
+export const searchEstatData = Tool.make({
+  name: "search_estat_data",
+  title: "Search e-Stat tables",
+  description:
+    "Searches Japan's official statistics (e-Stat) for tables matching a query and ranks them. Returns each table's " +
+    "dataset_id (statsDataId, use it with the fetch tools), title, statistics name, dates and size; with scoring_method " +
+    "'enhanced' also its dimensions (e.g. 男女, 地域, 時間軸) and whether it needs filtering. Keyword suggestions " +
+    "(everyday word → official term, e.g. 収入 → 所得) come beside the results; apply them with apply_keyword_suggestions.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  summarize: (out) =>
+    out.results.length === 0
+      ? `No e-Stat table matched 「${out.query}」.` + (out.suggestions.length > 0 ? ` Try: ${out.suggestions.map((s) => `${s.term}→${s.suggested}`).join(", ")}.` : "")
+      : `${out.total_found} tables match 「${out.query}」; top ${out.results.length}: ` +
+        out.results.map((r) => `${r.rank}. ${r.title} (${r.dataset_id})`).join("; ") +
+        (out.suggestions.length > 0 ? `. Suggestions: ${out.suggestions.map((s) => `${s.term}→${s.suggested}`).join(", ")}` : ""),
+  run: (input) =>
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      const context = yield* ToolContext
+      const { tables, total } = yield* collectCandidates(input)
+      yield* context.progress({ progress: 1, message: `${tables.length} candidates of ${total}` })
+      const now = new Date()
+      const basic = rankTables({ query: input.query, tables, method: "basic", now })
+      let ranked = basic
+      const warnings: Array<string> = []
+      const metas = new Map<string, TableMeta>()
+      if (input.scoring_method === "enhanced" && basic.length > 0) {
+        const pool = basic.slice(0, enhancedPoolSize(input.max_results)).map((r) => r.table)
+        const fetched = yield* fetchMetas(pool)
+        fetched.metas.forEach((meta, id) => metas.set(id, meta))
+        warnings.push(...fetched.warnings)
+        ranked = rankTables({ query: input.query, tables: pool, metas, method: "enhanced", now })
+      }
+      const results = ranked.slice(0, input.max_results).map((r, index) => {
+        const meta = metas.get(r.table.statsDataId)
+        const base = {
+          dataset_id: r.table.statsDataId,
+          title: r.table.title,
+          statistics_name: r.table.statisticsName,
+          gov_org: r.table.govOrg,
+          survey_date: r.table.surveyDate,
+          open_date: r.table.openDate,
+          updated_date: r.table.updatedDate,
+          total_records: r.table.totalRecords,
+          score: r.score,
+          rank: index + 1
+        }
+        return meta === undefined ? base : {
+          ...base,
+          dimensions: summarizeDimensions(meta),
+          requires_filtering: (r.table.totalRecords ?? 0) > config.estatPageSize
+        }
+      })
+      const output: Output = {
+        query: input.query,
+        scoring_method: input.scoring_method,
+        total_found: total,
+        results,
+        suggestions: input.auto_suggest ? suggestKeywords(input.query).map((s) => ({ ...s, alternatives: [...s.alternatives] })) : [],
+        warnings
+      }
+      return output
+    })
+})

@@ -1,0 +1,71 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { type RunningServer, startTestServer } from "../support/testServer.js"
+
+const toolNames = ["search_estat_data", "apply_keyword_suggestions"]
+
+/** The same conversation over every transport: initialize, list, call, close. */
+const converse = async (transport: Transport) => {
+  const client = new Client({ name: "e2e", version: "1.0.0" })
+  await client.connect(transport)
+  try {
+    const listed = await client.listTools()
+    const applied = await client.callTool({
+      name: "apply_keyword_suggestions",
+      arguments: { original_query: "東京　年収 推移", accepted_keywords: { 年収: "年間収入", 推移: "時系列" } }
+    })
+    const pong = await client.ping()
+    return { listed, applied, pong, version: client.getServerVersion(), capabilities: client.getServerCapabilities() }
+  } finally {
+    await client.close()
+  }
+}
+
+const expectConversation = (out: Awaited<ReturnType<typeof converse>>) => {
+  expect(out.version?.name).toBe("estat-mcp")
+  expect(out.capabilities?.tools).toBeDefined()
+  expect(out.listed.tools.map((t) => t.name).sort()).toEqual([...toolNames].sort())
+  for (const tool of out.listed.tools) {
+    expect(tool.inputSchema.type).toBe("object")
+    expect(tool.outputSchema?.type).toBe("object")
+    expect(tool.description!.length).toBeGreaterThan(40)
+  }
+  expect(out.applied.isError).toBe(false)
+  expect(out.applied.structuredContent).toEqual({
+    original_query: "東京　年収 推移",
+    transformed_query: "東京　年間収入 時系列",
+    applied: [{ term: "年収", replacement: "年間収入", occurrences: 1 }, { term: "推移", replacement: "時系列", occurrences: 1 }],
+    unmatched: []
+  })
+  expect(out.pong).toEqual({})
+}
+
+describe("real SDK clients over each transport", () => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startTestServer()
+  })
+  afterAll(() => server.close())
+
+  it("Streamable HTTP", async () => {
+    expectConversation(await converse(new StreamableHTTPClientTransport(server.mcpUrl)))
+  })
+
+  it("legacy HTTP+SSE (2024-11-05)", async () => {
+    expectConversation(await converse(new SSEClientTransport(new URL(`${server.url}/sse`))))
+  })
+
+  it("stdio", async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ["node_modules/tsx/dist/cli.mjs", "src/main.ts", "--stdio"],
+      env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn" },
+      stderr: "pipe"
+    })
+    expectConversation(await converse(transport))
+  }, 60_000)
+})

@@ -1,0 +1,12 @@
+import { Effect, type Scope } from "effect"
+import { type FakeEStatHandle, type FakeEStatOptions, startFakeEStat } from "./estat/server.js"
+
+export { FAKE_APP_ID, type FakeEStatHandle, type FakeEStatOptions, type Faults, startFakeEStat } from "./estat/server.js"
+export type { FakeTable } from "./estat/model.js"
+
+/** The fake e-Stat on 127.0.0.1, closed with the scope. */
+export const fakeEStat = (options: FakeEStatOptions = {}): Effect.Effect<FakeEStatHandle, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() => startFakeEStat(options)),
+    (handle) => Effect.promise(() => handle.close())
+  )

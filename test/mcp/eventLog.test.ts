@@ -1,0 +1,49 @@
+import { Chunk, Effect, Fiber, Option, Stream } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { eventId, makeEventLog, parseEventId } from "../../src/mcp/eventLog.js"
+
+const dataOf = (events: Chunk.Chunk<{ readonly data: string | undefined }>) => Chunk.toReadonlyArray(events).map((e) => e.data)
+
+describe("EventLog", () => {
+  it.effect("replays a stream after an event id, then follows it live until it ends", () =>
+    Effect.gen(function* () {
+      const log = yield* makeEventLog(16)
+      const a1 = yield* log.publish("a", "a1")
+      yield* log.publish("b", "b1")
+      yield* log.publish("a", "a2")
+      const fiber = yield* Effect.fork(Stream.runCollect(log.listen("a", a1.seq)))
+      yield* Effect.yieldNow()
+      yield* log.publish("a", "a3")
+      yield* log.end("a")
+      const events = yield* Fiber.join(fiber)
+      expect(dataOf(events)).toEqual(["a2", "a3", undefined])
+      expect(Chunk.unsafeLast(events).end).toBe(true)
+    }))
+
+  it.effect("a finished stream replays and closes", () =>
+    Effect.gen(function* () {
+      const log = yield* makeEventLog(16)
+      yield* log.publish("a", "a1")
+      yield* log.end("a")
+      expect(dataOf(yield* Stream.runCollect(log.listen("a", 0)))).toEqual(["a1", undefined])
+    }))
+
+  it.effect("keeps only the newest events, by count and by bytes", () =>
+    Effect.gen(function* () {
+      const byCount = yield* makeEventLog(2)
+      for (const d of ["1", "2", "3"]) yield* byCount.publish("a", d)
+      yield* byCount.end("a")
+      expect(dataOf(yield* Stream.runCollect(byCount.listen("a", 0)))).toEqual(["3", undefined])
+      const byBytes = yield* makeEventLog(100, 10)
+      for (const d of ["aaaaaa", "bbbbbb", "cccccc"]) yield* byBytes.publish("s", d)
+      expect(yield* byBytes.knows("s")).toBe(true)
+      yield* byBytes.end("s")
+      expect(dataOf(yield* Stream.runCollect(byBytes.listen("s", 0)))).toEqual(["cccccc", undefined])
+    }))
+
+  it("event ids round-trip and reject garbage", () => {
+    expect(parseEventId(eventId({ streamId: "3f2a-uuid", seq: 12 }))).toEqual(Option.some({ streamId: "3f2a-uuid", seq: 12 }))
+    expect(Option.isNone(parseEventId("nonsense"))).toBe(true)
+    expect(Option.isNone(parseEventId("a_-1"))).toBe(true)
+  })
+})

@@ -1,0 +1,186 @@
+import { FetchHttpClient } from "@effect/platform"
+import { Duration, Effect, Option, Redacted } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { type AppSettings, defaultSettings } from "../../src/config.js"
+import { make } from "../../src/services/EStat.js"
+import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../fakes/estatServer.js"
+
+/** The live EStat service against a fresh fake e-Stat; backoff shortened to a few ms. */
+const setup = (options: FakeEStatOptions = {}, overrides: Partial<AppSettings> = {}) =>
+  Effect.gen(function* () {
+    const fake = yield* fakeEStat(options)
+    const settings: AppSettings = {
+      ...defaultSettings,
+      estatBaseUrl: fake.baseUrl,
+      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+      estatRetries: 3,
+      ...overrides
+    }
+    const estat = yield* make(settings, { retryBase: Duration.millis(5) }).pipe(Effect.provide(FetchHttpClient.layer))
+    return { fake, estat }
+  })
+
+const neverLeaks = (error: unknown) => {
+  expect(JSON.stringify(error)).not.toContain(FAKE_APP_ID)
+  expect(String((error as Error).message)).not.toContain(FAKE_APP_ID)
+}
+
+describe("EStat live layer against the fake e-Stat", () => {
+  it.scopedLive("searchTables decodes a list page, numbers-vs-strings and all", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup()
+      const page = yield* estat.searchTables({ searchWord: "国勢調査", limit: 1 })
+      expect(page.total).toBe(2)
+      expect(page.nextKey).toBe(2)
+      expect(page.tables).toHaveLength(1) // a single TABLE_INF arrives as an object
+      expect(page.tables[0]).toMatchObject({
+        statsDataId: "0003445078",
+        title: "男女別人口－全国，都道府県，市区町村（2000年（平成12年）市区町村含む）",
+        statName: "国勢調査",
+        statCode: "00200521",
+        govOrg: "総務省",
+        surveyDate: "202010",
+        mainCategory: "人口・世帯",
+        totalRecords: 36,
+        smallArea: false
+      })
+      expect(fake.requests[0]!.params.get("appId")).toBe(FAKE_APP_ID)
+      const rest = yield* estat.searchTables({ searchWord: "国勢調査", startPosition: 2, limit: 10 })
+      expect(rest.nextKey).toBeNull()
+      expect(rest.tables.map((t) => t.statsDataId)).toEqual(["0003445080"])
+    }))
+
+  it.scopedLive("STATUS 1 (no data) is an empty result, in both shapes e-Stat uses", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup()
+      expect(yield* estat.searchTables({ searchWord: "存在しない統計" })).toEqual({ total: 0, tables: [], nextKey: null })
+      fake.setFaults({ emptyListAsNumberZero: true })
+      expect(yield* estat.searchTables({ searchWord: "存在しない統計" })).toEqual({ total: 0, tables: [], nextKey: null })
+    }))
+
+  it.scopedLive("getMetaInfo normalises dimensions: hierarchy, parents, empty levels, missing units", () =>
+    Effect.gen(function* () {
+      const { estat } = yield* setup()
+      const census = yield* estat.getMetaInfo("0003445078")
+      expect(census.dimensions.map((d) => d.id)).toEqual(["tab", "cat01", "area", "time"])
+      const area = census.dimensions.find((d) => d.id === "area")!
+      expect(area.items.find((i) => i.code === "13101")).toEqual({ code: "13101", name: "千代田区", level: "4", unit: null, parentCode: "13100" })
+      expect(area.items[0]).toEqual({ code: "00000", name: "全国", level: "1", unit: null, parentCode: null })
+      const tab = census.dimensions[0]!
+      expect(tab.items).toEqual([{ code: "2020_01", name: "人口", level: "", unit: "人", parentCode: null }]) // single CLASS object
+      const cpi = yield* estat.getMetaInfo("0004052037")
+      expect(cpi.dimensions[0]!.items.map((i) => i.unit)).toEqual([null, "%"])
+      expect(cpi.table.surveyDate).toBe("202501-202609")
+    }))
+
+  it.scopedLive("countRecords and getDataPage: narrowing, pagination, NOTE single and array, special values", () =>
+    Effect.gen(function* () {
+      const { estat } = yield* setup()
+      expect(yield* estat.countRecords({ statsDataId: "0003445078" })).toBe(36)
+      expect(yield* estat.countRecords({ statsDataId: "0003445078", narrowing: { lvArea: "2", cdCat01: "1,2" } })).toBe(8) // 4 prefectures × 2 sexes
+      const page = yield* estat.getDataPage({ statsDataId: "0003445078" }, { startPosition: 31, limit: 10 })
+      expect(page).toMatchObject({ totalNumber: 36, fromNumber: 31, toNumber: 36, nextKey: null })
+      expect(page.notes).toEqual([{ char: "***", text: "当該数値がないもの" }, { char: "-", text: "当該数値がないもの" }])
+      expect(page.values.find((v) => v.dims["area"] === "47201" && v.dims["cat01"] === "2")).toEqual({
+        dims: { tab: "2020_01", cat01: "2", area: "47201", time: "2020000000" }, unit: "人", annotation: null, raw: "-"
+      })
+      const cpi = yield* estat.getDataPage({ statsDataId: "0004052037", narrowing: { cdCat01: "0161", cdTab: "3", cdArea: "00000", cdTimeFrom: "2025000101", cdTimeTo: "2025000101" } }, { startPosition: 1, limit: 100 })
+      expect(cpi.notes).toEqual([{ char: "***", text: "該当データがない場合を示す。" }]) // a single NOTE object
+      expect(cpi.values).toEqual([{ dims: { tab: "3", cat01: "0161", area: "00000", time: "2025000101" }, unit: "%", annotation: null, raw: "***" }])
+      const index = yield* estat.getDataPage({ statsDataId: "0004052037", narrowing: { cdTab: "1", cdCat01: "0001", cdArea: "13100" } }, { startPosition: 1, limit: 2 })
+      expect(index.values[0]!.unit).toBeNull()
+      expect(index.nextKey).toBe(3)
+    }))
+
+  it.scopedLive("without ESTAT_APP_ID every call fails with how to set it", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({}, { estatAppId: Option.none() })
+      const error = yield* Effect.flip(estat.searchTables({ searchWord: "人口" }))
+      expect(error._tag).toBe("EStatNotConfigured")
+      expect(error.message).toContain("ESTAT_APP_ID is not set")
+      expect(error.message).toContain("https://www.e-stat.go.jp/api/")
+      expect(fake.requests).toHaveLength(0)
+    }))
+
+  it.scopedLive("STATUS 100 inside an HTTP 403 is an API error with e-Stat's message, not retried", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({}, { estatAppId: Option.some(Redacted.make("wrong-id-42")) })
+      const error = yield* Effect.flip(estat.getMetaInfo("0003445078"))
+      expect(error).toMatchObject({ _tag: "EStatApiError", status: 100, errorMessage: "認証に失敗しました。アプリケーションIDを確認して下さい。", endpoint: "getMetaInfo" })
+      expect(error.message).toContain("Check that ESTAT_APP_ID")
+      expect(error.message).not.toContain("wrong-id-42")
+      expect(fake.requests).toHaveLength(1)
+    }))
+
+  it.scopedLive("STATUS 300 for an unknown table names it", () =>
+    Effect.gen(function* () {
+      const { estat } = yield* setup()
+      const error = yield* Effect.flip(estat.getMetaInfo("0000000000"))
+      expect(error).toMatchObject({ _tag: "EStatApiError", status: 300, errorMessage: "統計表ID（statsDataId）=[0000000000]のデータは存在しません。" })
+      expect(error.message).toContain("does not exist")
+      neverLeaks(error)
+    }))
+
+  it.scopedLive("a WAF 403 HTML page is an HTTP error, not retried", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({ faults: { wafNext: 5 } })
+      const error = yield* Effect.flip(estat.searchTables({ searchWord: "人口" }))
+      expect(error).toMatchObject({ _tag: "EStatHttpError", httpStatus: 403, detail: 'an HTML page "Access Denied"' })
+      expect(fake.requests).toHaveLength(1)
+    }))
+
+  it.scopedLive("5xx twice then success is retried to success; 429 likewise", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({ faults: { failNext: { status: 503, count: 2 } } })
+      const page = yield* estat.searchTables({ searchWord: "人口" })
+      expect(page.total).toBeGreaterThan(0)
+      expect(fake.requests).toHaveLength(3)
+      fake.setFaults({ failNext: { status: 429, count: 1 } })
+      yield* estat.getMetaInfo("0003445078")
+      expect(fake.requests).toHaveLength(5)
+    }))
+
+  it.scopedLive("5xx forever fails after retries + 1 attempts with an actionable message", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({ faults: { failNext: { status: 500, count: 100 } } })
+      const error = yield* Effect.flip(estat.searchTables({ searchWord: "人口" }))
+      expect(error).toMatchObject({ _tag: "EStatHttpError", httpStatus: 500, endpoint: "getStatsList" })
+      expect(error.message).toBe("e-Stat is unavailable on getStatsList: a non-e-Stat body (19 bytes). Try again in a few minutes.")
+      expect(fake.requests).toHaveLength(4)
+    }))
+
+  it.scopedLive("a truncated body is a decode error", () =>
+    Effect.gen(function* () {
+      const { estat } = yield* setup({ faults: { truncateNext: 1 } })
+      const error = yield* Effect.flip(estat.getMetaInfo("0003445078"))
+      expect(error).toMatchObject({ _tag: "EStatDecodeError", endpoint: "getMetaInfo", detail: "the body is not complete JSON" })
+    }))
+
+  it.scopedLive("a slow e-Stat times out per request, retried, then EStatTimeout", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({ faults: { latencyMs: 400 } }, { estatTimeout: Duration.millis(100), estatRetries: 1 })
+      const error = yield* Effect.flip(estat.searchTables({ searchWord: "人口" }))
+      expect(error).toMatchObject({ _tag: "EStatTimeout", endpoint: "getStatsList", timeoutMs: 100 })
+      expect(error.message).toContain("ESTAT_TIMEOUT")
+      expect(fake.requests).toHaveLength(2)
+    }))
+
+  it.scopedLive("a refused connection is EStatUnavailable, retried, without the appId", () =>
+    Effect.gen(function* () {
+      const { estat } = yield* setup({}, { estatBaseUrl: "http://127.0.0.1:9/rest/3.0/app", estatRetries: 1 })
+      const error = yield* Effect.flip(estat.searchTables({ searchWord: "人口" }))
+      expect(error._tag).toBe("EStatUnavailable")
+      neverLeaks(error)
+    }))
+
+  it.scopedLive("forced STATUS 200-range errors and >100 codes are API errors", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({ faults: { forceStatus: { status: 200, count: 1 } } })
+      const internal = yield* Effect.flip(estat.getMetaInfo("0003445078"))
+      expect(internal).toMatchObject({ _tag: "EStatApiError", status: 200 })
+      expect(fake.requests).toHaveLength(1) // an e-Stat error body is final, even with HTTP 500
+      const codes = Array.from({ length: 101 }, (_, i) => String(i)).join(",")
+      const tooMany = yield* Effect.flip(estat.countRecords({ statsDataId: "0003445078", narrowing: { cdArea: codes } }))
+      expect(tooMany).toMatchObject({ _tag: "EStatApiError", status: 105 })
+    }))
+})

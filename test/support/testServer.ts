@@ -1,0 +1,36 @@
+import { HttpServer } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { type AppSettings, defaultSettings } from "../../src/config.js"
+import { configLayer, mcpLayer } from "../../src/layers.js"
+import { httpServerLayer } from "../../src/server.js"
+
+export interface RunningServer {
+  readonly url: string
+  readonly mcpUrl: URL
+  readonly close: () => Promise<void>
+}
+
+/** The real server (HTTP, sessions, tools, live EStat layer) on 127.0.0.1 and a free port. */
+export const startTestServer = (overrides: Partial<AppSettings> = {}): Promise<RunningServer> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const settings: AppSettings = { ...defaultSettings, host: "127.0.0.1", port: 0, ...overrides }
+      const scope = yield* Scope.make()
+      const layer = httpServerLayer(settings).pipe(
+        Layer.provideMerge(mcpLayer),
+        Layer.provideMerge(configLayer(settings)),
+        Layer.provideMerge(NodeContext.layer)
+      )
+      const context = yield* Layer.buildWithScope(layer, scope)
+      const server = Context.get(context, HttpServer.HttpServer)
+      const address = server.address
+      if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
+      const url = `http://127.0.0.1:${address.port}`
+      return {
+        url,
+        mcpUrl: new URL(`${url}/mcp`),
+        close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+      }
+    })
+  )
