@@ -2,7 +2,7 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Option, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, parseJson } from "../mcp/jsonrpc.js"
-import { McpServer } from "../mcp/server.js"
+import { channel, McpServer } from "../mcp/server.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { readBody } from "./requestBody.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
@@ -63,7 +63,7 @@ export const postMessage = Effect.gen(function* () {
   const m = message.right
   switch (m._tag) {
     case "Request":
-      yield* server.handleRequest(session, m.message, send).pipe(
+      yield* server.handleRequest(session, m.message, channel(send)).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
         Effect.forkIn(session.scope)
       )

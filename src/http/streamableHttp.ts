@@ -12,7 +12,7 @@ import {
   parseJson
 } from "../mcp/jsonrpc.js"
 import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion } from "../mcp/protocol.js"
-import { McpServer } from "../mcp/server.js"
+import { channel, McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { readBody } from "./requestBody.js"
@@ -39,6 +39,9 @@ const accepts = (accept: string | undefined, type: string) =>
 const streams = (request: JsonRpcRequest) => request.method === "tools/call"
 
 const sessionHeaders = (session: Session) => ({ "mcp-session-id": session.id })
+
+/** Quick methods send nothing besides their response. */
+const silent = channel(() => Effect.void)
 
 /** Resolves the session a non-initialize request belongs to, or the HTTP error to answer. */
 const requireSession = Effect.gen(function* () {
@@ -73,13 +76,13 @@ const answerOnStream = (session: Session, request: JsonRpcRequest) =>
     const primed = version >= "2025-11-25"
     if (primed) yield* session.events.publish(streamId, undefined)
     const send = (message: unknown) => Effect.asVoid(session.events.publish(streamId, JSON.stringify(message)))
-    yield* server.handleRequest(session, request, send).pipe(
+    yield* server.handleRequest(session, request, { send, closeStream: session.events.detach(streamId) }).pipe(
       Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
       Effect.ensuring(session.events.end(streamId)),
       Effect.forkIn(session.scope)
     )
     const frames = session.events.listen(streamId, 0).pipe(
-      Stream.filter((event) => !event.end),
+      Stream.filter((event) => !event.end && !event.detach),
       Stream.map((event) => encodeEvent(event, primed && event.data === undefined ? RETRY_MILLIS : undefined))
     )
     return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
@@ -91,8 +94,7 @@ const answerOnStream = (session: Session, request: JsonRpcRequest) =>
 const answerAsJson = (session: Session, request: JsonRpcRequest) =>
   Effect.gen(function* () {
     const server = yield* McpServer
-    // Quick methods send nothing besides their response.
-    const response = yield* server.handleRequest(session, request, () => Effect.void)
+    const response = yield* server.handleRequest(session, request, silent)
     return Option.match(response, {
       onNone: () => HttpServerResponse.empty({ status: 202 }),
       onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
@@ -111,7 +113,7 @@ const initialize = (request: JsonRpcRequest) =>
     const created = yield* Effect.either(store.create("streamable-http", negotiateVersion(request.params?.["protocolVersion"])))
     if (Either.isLeft(created)) return httpError(503, TransportCode.BadRequest, created.left.message)
     const session = created.right
-    const response = yield* server.handleRequest(session, request, () => Effect.void)
+    const response = yield* server.handleRequest(session, request, silent)
     return Option.match(response, {
       onNone: () => HttpServerResponse.empty({ status: 202 }),
       onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
@@ -124,7 +126,7 @@ const handleBatch = (session: Session, messages: ReadonlyArray<JsonRpcMessage>) 
     const responses = yield* Effect.forEach(messages, (m): Effect.Effect<Option.Option<JsonRpcResponse>> => {
       switch (m._tag) {
         case "Request":
-          return server.handleRequest(session, m.message, () => Effect.void)
+          return server.handleRequest(session, m.message, silent)
         case "Notification":
           return Effect.as(server.handleNotification(session, m.message), Option.none())
         case "Response":
@@ -205,7 +207,7 @@ export const get = Effect.gen(function* () {
       return httpError(400, TransportCode.BadRequest, "Bad Request: Last-Event-ID is unknown or too old to replay")
     }
     const frames = session.events.listen(streamId, seq).pipe(
-      Stream.filter((event) => !event.end),
+      Stream.filter((event) => !event.end && !event.detach),
       Stream.map((event) => encodeEvent(event))
     )
     return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {

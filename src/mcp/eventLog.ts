@@ -9,9 +9,12 @@ import { Chunk, Effect, Option, PubSub, Ref, Stream } from "effect"
 export interface SseEvent {
   readonly streamId: string
   readonly seq: number
-  /** undefined for the priming event and for the end-of-stream marker. */
+  /** undefined for the priming event and for the markers. */
   readonly data: string | undefined
+  /** The stream is finished. */
   readonly end: boolean
+  /** The server closes the current connection of the stream; the client resumes it with Last-Event-ID. */
+  readonly detach: boolean
 }
 
 export const eventId = (event: Pick<SseEvent, "streamId" | "seq">) => `${event.streamId}_${event.seq}`
@@ -28,6 +31,8 @@ export interface EventLog {
   readonly publish: (streamId: string, data: string | undefined) => Effect.Effect<SseEvent>
   /** Marks a stream finished: listeners end after the events before it. */
   readonly end: (streamId: string) => Effect.Effect<void>
+  /** Ends the stream's current connection only (SSE polling): later resumptions go on past it. */
+  readonly detach: (streamId: string) => Effect.Effect<void>
   /** Events of `streamId` after `afterSeq` still in the buffer, then live ones until the stream ends. */
   readonly listen: (streamId: string, afterSeq: number) => Stream.Stream<SseEvent>
   /** Whether the buffer still knows this stream (for rejecting unknown `Last-Event-ID`s). */
@@ -42,9 +47,9 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
     const hub = yield* PubSub.unbounded<SseEvent>()
     const state = yield* Ref.make({ seq: 0, bytes: 0, buffer: Chunk.empty<SseEvent>() })
 
-    const append = (streamId: string, data: string | undefined, end: boolean) =>
+    const append = (streamId: string, data: string | undefined, marker?: "end" | "detach") =>
       Ref.modify(state, ({ buffer, bytes, seq }) => {
-        const event: SseEvent = { streamId, seq: seq + 1, data, end }
+        const event: SseEvent = { streamId, seq: seq + 1, data, end: marker === "end", detach: marker === "detach" }
         let next: Chunk.Chunk<SseEvent> = Chunk.append(buffer, event)
         let size = bytes + sizeOf(event)
         while (Chunk.size(next) > 1 && (Chunk.size(next) > capacity || size > maxBytes)) {
@@ -60,19 +65,24 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
           // Subscribe before reading the buffer, so nothing published in between is lost.
           const live = yield* PubSub.subscribe(hub)
           const { buffer } = yield* Ref.get(state)
-          const replay = Chunk.filter(buffer, (e) => e.streamId === streamId && e.seq > afterSeq)
+          // A detach already in the buffer closed an earlier connection, not this one.
+          const replay = Chunk.filter(buffer, (e) => e.streamId === streamId && e.seq > afterSeq && !e.detach)
           const lastReplayed = Chunk.last(replay).pipe(Option.map((e) => e.seq), Option.getOrElse(() => afterSeq))
           const ended = Chunk.some(replay, (e) => e.end)
           const rest = ended
             ? Stream.empty
-            : Stream.fromQueue(live).pipe(Stream.filter((e) => e.streamId === streamId && e.seq > lastReplayed))
+            : Stream.fromQueue(live).pipe(
+              Stream.filter((e) => e.streamId === streamId && e.seq > lastReplayed),
+              Stream.takeUntil((e) => e.end || e.detach)
+            )
           return Stream.concat(Stream.fromChunk(replay), rest).pipe(Stream.takeUntil((e) => e.end))
         })
       )
 
     return {
-      publish: (streamId, data) => append(streamId, data, false),
-      end: (streamId) => Effect.asVoid(append(streamId, undefined, true)),
+      publish: (streamId, data) => append(streamId, data),
+      end: (streamId) => Effect.asVoid(append(streamId, undefined, "end")),
+      detach: (streamId) => Effect.asVoid(append(streamId, undefined, "detach")),
       listen,
       knows: (streamId) => Ref.get(state).pipe(Effect.map(({ buffer }) => Chunk.some(buffer, (e) => e.streamId === streamId))),
       shutdown: PubSub.shutdown(hub)

@@ -16,10 +16,20 @@ import { type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 /** Sends a server message that belongs to the request being handled (on its stream). */
 export type Send = (message: JsonRpcNotification) => Effect.Effect<void>
 
+/** How a request's messages reach the client, as its transport provides. */
+export interface Channel {
+  readonly send: Send
+  /** Closes the request's current connection so the client resumes it later (SSE polling); a no-op where not possible. */
+  readonly closeStream: Effect.Effect<void>
+}
+
+/** For transports that carry a request's messages on one connection (stdio, legacy SSE, JSON answers). */
+export const channel = (send: Send): Channel => ({ send, closeStream: Effect.void })
+
 /** The transport-independent MCP protocol: what every transport (HTTP, SSE, stdio) delegates to. */
 export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, {
   /** Answers one request; None when it was cancelled (then no response is sent). */
-  readonly handleRequest: (session: Session, request: JsonRpcRequest, send: Send) => Effect.Effect<Option.Option<JsonRpcResponse>>
+  readonly handleRequest: (session: Session, request: JsonRpcRequest, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
   readonly handleNotification: (session: Session, message: JsonRpcNotification) => Effect.Effect<void>
   readonly toolNames: ReadonlyArray<string>
 }>() {}
@@ -34,7 +44,7 @@ const progressTokenOf = (request: JsonRpcRequest): Option.Option<string | number
   return typeof token === "string" || typeof token === "number" ? Option.some(token) : Option.none()
 }
 
-const makeToolContext = (session: Session, request: JsonRpcRequest, send: Send) =>
+const makeToolContext = (session: Session, request: JsonRpcRequest, { closeStream, send }: Channel) =>
   Effect.gen(function* () {
     const token = progressTokenOf(request)
     const last = yield* Ref.make(Number.NEGATIVE_INFINITY)
@@ -64,7 +74,7 @@ const makeToolContext = (session: Session, request: JsonRpcRequest, send: Send) 
             : Effect.void
         )
       )
-    return Context.make(ToolContext, { progress, log })
+    return Context.make(ToolContext, { progress, log, closeStream })
   })
 
 export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Tag.Service<McpServer>, never, R> =>
@@ -84,14 +94,14 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
         })
       })
 
-    const callTool = (session: Session, request: JsonRpcRequest, send: Send) =>
+    const callTool = (session: Session, request: JsonRpcRequest, channel: Channel) =>
       Effect.gen(function* () {
         const name = request.params?.["name"]
         const tool = typeof name === "string" ? byName.get(name) : undefined
         if (tool === undefined) {
           return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, `Unknown tool: ${String(name)}. Call tools/list for the available tools.`))
         }
-        const toolContext = yield* makeToolContext(session, request, send)
+        const toolContext = yield* makeToolContext(session, request, channel)
         const program = tool.call(request.params?.["arguments"]).pipe(
           Effect.provide(Context.merge(context, toolContext))
         )
@@ -120,7 +130,7 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
 
     const toolList = { tools: tools.map((tool) => tool.definition) }
 
-    const dispatch = (session: Session, request: JsonRpcRequest, send: Send): Effect.Effect<Option.Option<JsonRpcResponse>> => {
+    const dispatch = (session: Session, request: JsonRpcRequest, channel: Channel): Effect.Effect<Option.Option<JsonRpcResponse>> => {
       switch (request.method) {
         case "initialize":
           return Effect.map(initialize(session, request), Option.some)
@@ -129,7 +139,7 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
         case "tools/list":
           return Effect.succeed(Option.some(resultResponse(request.id, toolList)))
         case "tools/call":
-          return callTool(session, request, send)
+          return callTool(session, request, channel)
         case "logging/setLevel":
           return Effect.map(setLevel(session, request), Option.some)
         default:
@@ -137,8 +147,8 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
       }
     }
 
-    const handleRequest = (session: Session, request: JsonRpcRequest, send: Send) =>
-      dispatch(session, request, send).pipe(
+    const handleRequest = (session: Session, request: JsonRpcRequest, channel: Channel) =>
+      dispatch(session, request, channel).pipe(
         Effect.catchAllCause((cause) =>
           Cause.isInterruptedOnly(cause) ? Effect.succeed(Option.none()) : Effect.map(internalError(request, cause), Option.some)
         ),

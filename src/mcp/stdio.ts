@@ -2,7 +2,7 @@ import { NodeStream } from "@effect/platform-node"
 import { Effect, Either, Option, Stream } from "effect"
 import { classify, type JsonRpcResponse, parseJson } from "./jsonrpc.js"
 import { latestVersion } from "./protocol.js"
-import { McpServer } from "./server.js"
+import { channel, McpServer } from "./server.js"
 import { makeSession } from "./session.js"
 
 /**
@@ -24,7 +24,7 @@ export const serveStdio = (io: {
       const m = message.right
       switch (m._tag) {
         case "Request":
-          return server.handleRequest(session, m.message, send).pipe(
+          return server.handleRequest(session, m.message, channel(send)).pipe(
             Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: (r: JsonRpcResponse) => send(r) })),
             Effect.forkIn(session.scope),
             Effect.asVoid

@@ -1,4 +1,5 @@
-import { Context, Effect, JSONSchema, ParseResult, Schema } from "effect"
+import { Context, Effect, ParseResult, Schema } from "effect"
+import { type JsonSchemaObject, jsonSchemaOf } from "./jsonSchema.js"
 
 /** Hints a client shows its user before approving a call (MCP `ToolAnnotations`). */
 export interface ToolAnnotations {
@@ -21,11 +22,17 @@ export interface ProgressUpdate {
 export class ToolContext extends Context.Tag("estat-mcp/ToolContext")<ToolContext, {
   readonly progress: (update: ProgressUpdate) => Effect.Effect<void>
   readonly log: (level: "debug" | "info" | "warning" | "error", data: unknown) => Effect.Effect<void>
+  /**
+   * Closes the call's current SSE connection while the work goes on; the client reconnects
+   * with Last-Event-ID and gets the rest (SSE polling, for calls that outlast proxies).
+   */
+  readonly closeStream: Effect.Effect<void>
 }>() {
   /** For running a tool outside any MCP call (embedding, tests). */
   static readonly silent = Context.make(ToolContext, {
     progress: () => Effect.void,
-    log: () => Effect.void
+    log: () => Effect.void,
+    closeStream: Effect.void
   })
 }
 
@@ -59,19 +66,9 @@ export interface Tool<R> {
   readonly call: (args: unknown) => Effect.Effect<CallToolResult, never, R | ToolContext>
 }
 
-export type JsonSchemaObject = { readonly [key: string]: unknown }
-
-/** JSON Schema 2020-12 (MCP's default dialect) generated from the tool's own Effect Schema. */
-const jsonSchemaOf = (schema: Schema.Schema.AnyNoContext): JsonSchemaObject => {
-  const definitions: Record<string, JSONSchema.JsonSchema7> = {}
-  const root = JSONSchema.fromAST(schema.ast, {
-    definitions,
-    target: "jsonSchema2020-12",
-    topLevelReferenceStrategy: "skip"
-  })
-  const defs = Object.keys(definitions).length > 0 ? { $defs: definitions } : {}
-  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...root, ...defs }
-}
+/** An optional argument with a default, published in the JSON Schema as `default`. */
+export const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
+  Schema.optionalWith(schema.annotations({ description, default: value }), { default: () => value })
 
 export const errorResult = (message: string): CallToolResult => ({
   content: [{ type: "text", text: message }],

@@ -4,7 +4,7 @@ import type { TableInfo, TableMeta } from "../domain/estat.js"
 import { suggestKeywords } from "../domain/keywords.js"
 import { rankTables } from "../domain/ranking.js"
 import * as Tool from "../mcp/tool.js"
-import { ToolContext } from "../mcp/tool.js"
+import { ToolContext, withDefault } from "../mcp/tool.js"
 import { EStat } from "../services/EStat.js"
 import { collectCandidates } from "./searchCandidates.js"
 
@@ -17,26 +17,24 @@ const Input = Schema.Struct({
   query: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(500)).annotations({
     description: "Search words; e-Stat syntax allowed: `東京 AND 人口`, `賃金 OR 給与`, `人口 NOT 推計`."
   }),
-  max_results: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { default: () => 5 }).annotations({
-    description: "How many ranked tables to return (1–100)."
-  }),
-  auto_suggest: Schema.optionalWith(Schema.Boolean, { default: () => true }).annotations({
-    description: "Return everyday-word → official-term suggestions beside the results."
-  }),
-  scoring_method: Schema.optionalWith(Schema.Literal("enhanced", "basic"), { default: () => "enhanced" as const }).annotations({
-    description: "basic: title, statistics name, categories, freshness, completeness. enhanced: also the dimension labels of the top candidates (fetches their metadata)."
-  }),
+  max_results: withDefault(Schema.Int.pipe(Schema.between(1, 100)), 5, "How many ranked tables to return (1–100)."),
+  auto_suggest: withDefault(Schema.Boolean, true, "Return everyday-word → official-term suggestions beside the results."),
+  scoring_method: withDefault(
+    Schema.Literal("enhanced", "basic"),
+    "enhanced",
+    "basic: title, statistics name, categories, freshness, completeness. enhanced: also the dimension labels of the top candidates (fetches their metadata)."
+  ),
   stats_field: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d{2}(\d{2})?$/, {
     message: () => "stats_field must be 2 digits (major field, e.g. 02 人口・世帯) or 4 digits (minor field)"
-  }))).annotations({ description: "Statistical field: 2 digits (major, 01–17) or 4 digits (minor)." }),
+  })).annotations({ description: "Statistical field: 2 digits (major, 01–17, e.g. 02 人口・世帯) or 4 digits (minor)." })),
   stats_code: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d{5}(\d{3})?$/, {
     message: () => "stats_code must be 5 digits (agency, e.g. 00200) or 8 digits (statistics, e.g. 00200521)"
-  }))).annotations({ description: "Producing agency (5 digits) or government statistics code (8 digits)." }),
-  survey_years: Schema.optional(period("survey_years")).annotations({ description: "Survey period: yyyy, yyyymm or yyyymm-yyyymm." }),
-  open_years: Schema.optional(period("open_years")).annotations({ description: "Publication period: yyyy, yyyymm or yyyymm-yyyymm." }),
+  })).annotations({ description: "Producing agency (5 digits, e.g. 00200 総務省) or government statistics code (8 digits, e.g. 00200521 国勢調査)." })),
+  survey_years: Schema.optional(period("survey_years").annotations({ description: "Survey period: yyyy, yyyymm or yyyymm-yyyymm." })),
+  open_years: Schema.optional(period("open_years").annotations({ description: "Publication period: yyyy, yyyymm or yyyymm-yyyymm." })),
   updated_since: Schema.optional(Schema.String.pipe(Schema.pattern(/^(\d{4}(\d{2}(\d{2})?)?|\d{4}-\d{2}-\d{2})$/, {
     message: () => "updated_since must be yyyy, yyyymm, yyyymmdd or an ISO date yyyy-mm-dd"
-  }))).annotations({ description: "Only tables updated on or after this date (yyyy, yyyymm, yyyymmdd or yyyy-mm-dd)." })
+  })).annotations({ description: "Only tables updated on or after this date (yyyy, yyyymm, yyyymmdd or yyyy-mm-dd)." }))
 })
 
 const DimensionSummary = Schema.Struct({

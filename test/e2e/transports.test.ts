@@ -34,6 +34,12 @@ const expectConversation = (out: Awaited<ReturnType<typeof converse>>) => {
     expect(tool.outputSchema?.type).toBe("object")
     expect(tool.description!.length).toBeGreaterThan(40)
   }
+  const search = out.listed.tools.find((t) => t.name === "search_estat_data")!
+  expect(search.inputSchema.properties).toMatchObject({
+    max_results: { type: "integer", default: 5, minimum: 1, maximum: 100 },
+    scoring_method: { type: "string", enum: ["enhanced", "basic"], default: "enhanced" }
+  })
+  expect(search.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true })
   expect(out.applied.isError).toBe(false)
   expect(out.applied.structuredContent).toEqual({
     original_query: "東京　年収 推移",

@@ -73,7 +73,7 @@ const setup = Effect.gen(function* () {
   const server = yield* McpServer.make(makeTools(started, interrupted))
   const session = yield* makeSession({ id: "s", kind: "stdio", protocolVersion: "2025-11-25", replayCapacity: 8 })
   const sent = yield* Ref.make<ReadonlyArray<JsonRpcNotification>>([])
-  const send = (n: JsonRpcNotification) => Ref.update(sent, (all) => [...all, n])
+  const send = McpServer.channel((n: JsonRpcNotification) => Ref.update(sent, (all) => [...all, n]))
   const call = (id: number, name: string, args: unknown, meta?: object): JsonRpcRequest => ({
     jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) }
   })

@@ -2,7 +2,9 @@ import { HttpServer } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { type AppSettings, defaultSettings } from "../../src/config.js"
-import { configLayer, mcpLayer } from "../../src/layers.js"
+import { configLayer, mcpLayerFor } from "../../src/layers.js"
+import type { Tool } from "../../src/mcp/tool.js"
+import { tools, type ToolRequirements } from "../../src/tools/registry.js"
 import { httpServerLayer } from "../../src/server.js"
 
 export interface RunningServer {
@@ -12,13 +14,16 @@ export interface RunningServer {
 }
 
 /** The real server (HTTP, sessions, tools, live EStat layer) on 127.0.0.1 and a free port. */
-export const startTestServer = (overrides: Partial<AppSettings> = {}): Promise<RunningServer> =>
+export const startTestServer = (
+  overrides: Partial<AppSettings> = {},
+  toolset: ReadonlyArray<Tool<ToolRequirements>> = tools
+): Promise<RunningServer> =>
   Effect.runPromise(
     Effect.gen(function* () {
       const settings: AppSettings = { ...defaultSettings, host: "127.0.0.1", port: 0, ...overrides }
       const scope = yield* Scope.make()
       const layer = httpServerLayer(settings).pipe(
-        Layer.provideMerge(mcpLayer),
+        Layer.provideMerge(mcpLayerFor(toolset)),
         Layer.provideMerge(configLayer(settings)),
         Layer.provideMerge(NodeContext.layer)
       )

@@ -11,8 +11,8 @@ import { matchesFilters } from "./search.js"
 export interface Faults {
   /** Delay before answering, in ms. */
   readonly latencyMs?: number
-  /** The next `count` requests get this HTTP status (5xx, 429) with a gateway's plain-text body. */
-  readonly failNext?: { readonly status: number; readonly count: number }
+  /** The next `count` requests (to `endpoint`, when given) get this HTTP status (5xx, 429) with a gateway's plain-text body. */
+  readonly failNext?: { readonly status: number; readonly count: number; readonly endpoint?: string }
   /** The next `count` requests get the WAF's HTML 403 page. */
   readonly wafNext?: number
   /** The next `count` bodies are cut in half. */
@@ -199,7 +199,7 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
     }
     const endpoint = match[1]!
     const root = { getStatsList: "GET_STATS_LIST", getMetaInfo: "GET_META_INFO", getStatsData: "GET_STATS_DATA" }[endpoint] ?? endpoint
-    if (failLeft > 0 && faults.failNext) {
+    if (failLeft > 0 && faults.failNext && (faults.failNext.endpoint ?? endpoint) === endpoint) {
       failLeft--
       res.writeHead(faults.failNext.status, { "content-type": "text/plain" }).end(faults.failNext.status === 429 ? "Too Many Requests" : "Service Unavailable")
       return

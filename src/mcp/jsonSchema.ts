@@ -1,0 +1,48 @@
+import { JSONSchema, Schema, SchemaAST as AST } from "effect"
+
+export type JsonSchemaObject = { readonly [key: string]: unknown }
+
+const DEFS = "#/$defs/"
+const isObject = (value: unknown): value is JsonSchemaObject => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Effect names its refinements (`Int`, …) as `$defs`; clients read plain types more easily.
+ * References to non-object definitions are inlined and one-element `allOf`s folded; named
+ * object schemas stay `$defs` (JSON Schema 2020-12), which MCP clients must keep.
+ */
+const inline = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown => {
+  if (Array.isArray(node)) return node.map((n) => inline(n, defs))
+  if (!isObject(node)) return node
+  // Effect titles refinements after their code ("between(1, 100)", "int"): noise for a client.
+  let out: JsonSchemaObject = Object.fromEntries(
+    Object.entries(node).filter(([k]) => k !== "title").map(([k, v]) => [k, inline(v, defs)])
+  )
+  const ref = out["$ref"]
+  const target = typeof ref === "string" && ref.startsWith(DEFS) ? defs[ref.slice(DEFS.length)] : undefined
+  if (isObject(target) && target["type"] !== "object") {
+    const { $ref: _, ...rest } = out
+    out = { ...(inline(target, defs) as JsonSchemaObject), ...rest }
+  }
+  const allOf = out["allOf"]
+  if (Array.isArray(allOf) && allOf.length === 1 && isObject(allOf[0])) {
+    const { allOf: _, ...rest } = out
+    out = { ...allOf[0], ...rest }
+  }
+  return out
+}
+
+/** JSON Schema 2020-12 (MCP's default dialect) of an Effect Schema, with `type: "object"` at the top. */
+export const jsonSchemaOf = (schema: Schema.Schema.AnyNoContext): JsonSchemaObject => {
+  const header = { $schema: "https://json-schema.org/draft/2020-12/schema" }
+  // Effect renders `{}` as "any object or array"; MCP needs an object schema.
+  if (AST.isTypeLiteral(schema.ast) && schema.ast.propertySignatures.length === 0 && schema.ast.indexSignatures.length === 0) {
+    return { ...header, type: "object", properties: {}, additionalProperties: false }
+  }
+  const generated: JsonSchemaObject = { ...JSONSchema.make(schema, { target: "jsonSchema2020-12" }) }
+  const { $defs, $ref, ...root } = generated
+  const defs = isObject($defs) ? $defs : {}
+  const top = typeof $ref === "string" && isObject(defs[$ref.slice(DEFS.length)]) ? { ...root, ...(defs[$ref.slice(DEFS.length)] as JsonSchemaObject) } : root
+  const body = inline(top, defs) as JsonSchemaObject
+  const kept = Object.fromEntries(Object.entries(defs).filter(([, d]) => isObject(d) && d["type"] === "object").map(([k, d]) => [k, inline(d, defs)]))
+  return { ...header, ...body, ...(Object.keys(kept).length > 0 ? { $defs: kept } : {}) }
+}
