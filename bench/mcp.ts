@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { McpServer as SdkMcpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
+import { InMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js"
 import { z } from "zod"
 import { applyKeywordSuggestions } from "../src/domain/keywords.js"
 import { startTestServer } from "../test/support/testServer.js"
@@ -23,8 +24,11 @@ const WARMUP = 20
 
 const args = { original_query: "北海道の収入と年収の推移", accepted_keywords: { 収入: "所得", 年収: "年間収入" } }
 
-/** The SDK's reference setup: one transport per session, routed by Mcp-Session-Id. */
-const startSdkServer = async () => {
+/**
+ * The SDK's reference setup: one transport per session, routed by Mcp-Session-Id. With an
+ * event store it also primes and keeps resumable SSE streams, as estat-mcp always does.
+ */
+const startSdkServer = async (resumable: boolean) => {
   const transports = new Map<string, StreamableHTTPServerTransport>()
   const makeServer = () => {
     const server = new SdkMcpServer({ name: "sdk-reference", version: "1.0.0" })
@@ -51,6 +55,7 @@ const startSdkServer = async () => {
     if (transport === undefined && isInitializeRequest(body)) {
       transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        ...(resumable ? { eventStore: new InMemoryEventStore() } : {}),
         onsessioninitialized: (sid) => void transports.set(sid, transport!)
       })
       await makeServer().connect(transport)
@@ -98,16 +103,21 @@ const row = (name: string, r: Awaited<ReturnType<typeof load>>) =>
 
 const main = async () => {
   const ours = await startTestServer({ logLevel: "warn" })
-  const sdk = await startSdkServer()
+  const sdk = await startSdkServer(false)
+  const sdkResumable = await startSdkServer(true)
   console.log(`tools/call apply_keyword_suggestions, ${CLIENTS} concurrent clients × ${CALLS} calls (node ${process.version})`)
-  const sdkResult = await load(sdk.url)
-  const ourResult = await load(ours.mcpUrl)
-  console.log(row("sdk reference", sdkResult))
-  console.log(row("estat-mcp", ourResult))
-  console.log(`ratio estat-mcp / sdk: throughput ${(ourResult.perSecond / sdkResult.perSecond).toFixed(2)}×, ` +
-    `p50 ${(ourResult.p50 / sdkResult.p50).toFixed(2)}×, p99 ${(ourResult.p99 / sdkResult.p99).toFixed(2)}×`)
-  await ours.close()
-  await sdk.close()
+  const results = [
+    ["sdk", await load(sdk.url)],
+    ["sdk+events", await load(sdkResumable.url)],
+    ["estat-mcp", await load(ours.mcpUrl)]
+  ] as const
+  for (const [name, result] of results) console.log(row(name, result))
+  const ourResult = results[2][1]
+  for (const [name, reference] of results.slice(0, 2)) {
+    console.log(`ratio estat-mcp / ${name}: throughput ${(ourResult.perSecond / reference.perSecond).toFixed(2)}×, ` +
+      `p50 ${(ourResult.p50 / reference.p50).toFixed(2)}×, p99 ${(ourResult.p99 / reference.p99).toFixed(2)}×`)
+  }
+  await Promise.all([ours.close(), sdk.close(), sdkResumable.close()])
 }
 
 main().then(() => process.exit(0), (error: unknown) => {

@@ -27,9 +27,9 @@ export const encodeEvent = (event: SseEvent, retry?: number): Uint8Array =>
     retry
   })
 
-const keepAliveFrame = encoder.encode(": ping\n\n")
+export const keepAliveFrame = encoder.encode(": ping\n\n")
 /** Sent first, so the response headers go out at once even when no event is ready. */
-const openFrame = encoder.encode(": stream open\n\n")
+export const openFrame = encoder.encode(": stream open\n\n")
 
 /** Comments at an interval, so proxies and load balancers keep an idle stream open. */
 export const withKeepAlive = (frames: Stream.Stream<Uint8Array>, every: Duration.Duration): Stream.Stream<Uint8Array> =>

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option, Ref, Stream } from "effect"
+import { Effect, Either, Mailbox, Option, Ref, Schedule, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import {
@@ -17,7 +17,7 @@ import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { readBody } from "./requestBody.js"
 import { httpError, jsonRpc, TransportCode } from "./rpcResponses.js"
-import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
+import { encodeEvent, keepAliveFrame, openFrame, sseHeaders, withKeepAlive } from "./sse.js"
 
 /**
  * The Streamable HTTP transport (MCP.md): POST carries client messages, GET opens the
@@ -65,27 +65,40 @@ const requireSession = Effect.gen(function* () {
   return Either.right(session)
 })
 
-/** Runs a request whose answer goes on its own SSE stream; the work outlives a dropped connection. */
+/**
+ * Runs a request whose answer goes on its own SSE stream. Every event is also kept in the
+ * session's event log, so the client can resume the stream with Last-Event-ID; this first
+ * connection is fed directly, and the work outlives it if it drops.
+ */
 const answerOnStream = (session: Session, request: JsonRpcRequest) =>
   Effect.gen(function* () {
     const server = yield* McpServer
     const config = yield* AppConfig
     const streamId = randomUUID()
     const version = yield* Ref.get(session.protocolVersion)
+    const connection = yield* Mailbox.make<Uint8Array>()
+    const attached = yield* Ref.make(true)
+    const deliver = (frame: Uint8Array) =>
+      Ref.get(attached).pipe(Effect.flatMap((live) => (live ? Effect.asVoid(connection.offer(frame)) : Effect.void)))
+    const publish = (data: string | undefined, retry?: number) =>
+      session.events.publish(streamId, data).pipe(Effect.flatMap((event) => deliver(encodeEvent(event, retry))))
     // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
-    const primed = version >= "2025-11-25"
-    if (primed) yield* session.events.publish(streamId, undefined)
-    const send = (message: unknown) => Effect.asVoid(session.events.publish(streamId, JSON.stringify(message)))
-    yield* server.handleRequest(session, request, { send, closeStream: session.events.detach(streamId) }).pipe(
+    if (version >= "2025-11-25") yield* publish(undefined, RETRY_MILLIS)
+    const closeStream = Ref.set(attached, false).pipe(
+      Effect.zipRight(session.events.detach(streamId)),
+      Effect.zipRight(connection.end)
+    )
+    const send = (message: unknown) => publish(JSON.stringify(message))
+    const keepAlive = Effect.repeat(deliver(keepAliveFrame), Schedule.spaced(config.sseKeepAlive)).pipe(
+      Effect.delay(config.sseKeepAlive)
+    )
+    yield* server.handleRequest(session, request, { send, closeStream }).pipe(
       Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
-      Effect.ensuring(session.events.end(streamId)),
+      Effect.raceFirst(Effect.asVoid(keepAlive)),
+      Effect.ensuring(session.events.end(streamId).pipe(Effect.zipRight(connection.end))),
       Effect.forkIn(session.scope)
     )
-    const frames = session.events.listen(streamId, 0).pipe(
-      Stream.filter((event) => !event.end && !event.detach),
-      Stream.map((event) => encodeEvent(event, primed && event.data === undefined ? RETRY_MILLIS : undefined))
-    )
-    return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+    return HttpServerResponse.stream(Stream.concat(Stream.make(openFrame), Mailbox.toStream(connection)), {
       contentType: "text/event-stream",
       headers: { ...sseHeaders, ...sessionHeaders(session) }
     })

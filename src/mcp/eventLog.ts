@@ -1,4 +1,4 @@
-import { Chunk, Effect, Option, PubSub, Ref, Stream } from "effect"
+import { Effect, Option, PubSub, Stream } from "effect"
 
 /**
  * The server-to-client events of one session, for every SSE stream it has (each POST
@@ -45,18 +45,21 @@ const sizeOf = (event: SseEvent) => event.data?.length ?? 0
 export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effect.Effect<EventLog> =>
   Effect.gen(function* () {
     const hub = yield* PubSub.unbounded<SseEvent>()
-    const state = yield* Ref.make({ seq: 0, bytes: 0, buffer: Chunk.empty<SseEvent>() })
+    // Plain mutable state: every access is one synchronous step, so it cannot interleave.
+    const buffer: Array<SseEvent> = []
+    let seq = 0
+    let bytes = 0
 
     const append = (streamId: string, data: string | undefined, marker?: "end" | "detach") =>
-      Ref.modify(state, ({ buffer, bytes, seq }) => {
-        const event: SseEvent = { streamId, seq: seq + 1, data, end: marker === "end", detach: marker === "detach" }
-        let next: Chunk.Chunk<SseEvent> = Chunk.append(buffer, event)
-        let size = bytes + sizeOf(event)
-        while (Chunk.size(next) > 1 && (Chunk.size(next) > capacity || size > maxBytes)) {
-          size -= sizeOf(Chunk.unsafeHead(next))
-          next = Chunk.drop(next, 1)
+      Effect.sync(() => {
+        seq += 1
+        const event: SseEvent = { streamId, seq, data, end: marker === "end", detach: marker === "detach" }
+        buffer.push(event)
+        bytes += sizeOf(event)
+        while (buffer.length > 1 && (buffer.length > capacity || bytes > maxBytes)) {
+          bytes -= sizeOf(buffer.shift()!)
         }
-        return [event, { seq: seq + 1, bytes: size, buffer: next }] as const
+        return event
       }).pipe(Effect.tap((event) => PubSub.publish(hub, event)))
 
     const listen = (streamId: string, afterSeq: number): Stream.Stream<SseEvent> =>
@@ -64,18 +67,16 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
         Effect.gen(function* () {
           // Subscribe before reading the buffer, so nothing published in between is lost.
           const live = yield* PubSub.subscribe(hub)
-          const { buffer } = yield* Ref.get(state)
           // A detach already in the buffer closed an earlier connection, not this one.
-          const replay = Chunk.filter(buffer, (e) => e.streamId === streamId && e.seq > afterSeq && !e.detach)
-          const lastReplayed = Chunk.last(replay).pipe(Option.map((e) => e.seq), Option.getOrElse(() => afterSeq))
-          const ended = Chunk.some(replay, (e) => e.end)
-          const rest = ended
+          const replay = buffer.filter((e) => e.streamId === streamId && e.seq > afterSeq && !e.detach)
+          const lastReplayed = replay.at(-1)?.seq ?? afterSeq
+          const rest = replay.some((e) => e.end)
             ? Stream.empty
             : Stream.fromQueue(live).pipe(
               Stream.filter((e) => e.streamId === streamId && e.seq > lastReplayed),
               Stream.takeUntil((e) => e.end || e.detach)
             )
-          return Stream.concat(Stream.fromChunk(replay), rest).pipe(Stream.takeUntil((e) => e.end))
+          return Stream.concat(Stream.fromIterable(replay), rest).pipe(Stream.takeUntil((e) => e.end))
         })
       )
 
@@ -84,7 +85,7 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
       end: (streamId) => Effect.asVoid(append(streamId, undefined, "end")),
       detach: (streamId) => Effect.asVoid(append(streamId, undefined, "detach")),
       listen,
-      knows: (streamId) => Ref.get(state).pipe(Effect.map(({ buffer }) => Chunk.some(buffer, (e) => e.streamId === streamId))),
+      knows: (streamId) => Effect.sync(() => buffer.some((e) => e.streamId === streamId)),
       shutdown: PubSub.shutdown(hub)
     }
   })
