@@ -19,7 +19,7 @@ export const loggingLayer = (options: { readonly level: string; readonly format:
   Layer.merge(
     Logger.replace(
       Logger.defaultLogger,
-      Logger.withConsoleError(options.format === "json" ? Logger.jsonLogger : Logger.logfmtLogger)
+      options.format === "json" ? Logger.withConsoleError(Logger.jsonLogger) : Logger.prettyLogger({ stderr: true })
     ),
     Logger.minimumLogLevel(levels[options.level.toLowerCase()] ?? LogLevel.Info)
   )

@@ -10,12 +10,20 @@ const isObject = (value: unknown): value is JsonSchemaObject => typeof value ===
  * References to non-object definitions are inlined and one-element `allOf`s folded; named
  * object schemas stay `$defs` (JSON Schema 2020-12), which MCP clients must keep.
  */
+/** Keywords whose value maps names to schemas: their keys are names, not keywords. */
+const schemaMaps = new Set(["properties", "patternProperties", "$defs"])
+
+const inlineMap = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown =>
+  isObject(node) ? Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inline(v, defs)])) : node
+
 const inline = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown => {
   if (Array.isArray(node)) return node.map((n) => inline(n, defs))
   if (!isObject(node)) return node
   // Effect titles refinements after their code ("between(1, 100)", "int"): noise for a client.
   let out: JsonSchemaObject = Object.fromEntries(
-    Object.entries(node).filter(([k]) => k !== "title").map(([k, v]) => [k, inline(v, defs)])
+    Object.entries(node)
+      .filter(([k]) => k !== "title")
+      .map(([k, v]) => [k, schemaMaps.has(k) ? inlineMap(v, defs) : inline(v, defs)])
   )
   const ref = out["$ref"]
   const target = typeof ref === "string" && ref.startsWith(DEFS) ? defs[ref.slice(DEFS.length)] : undefined

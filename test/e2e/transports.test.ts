@@ -3,7 +3,9 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { FAKE_APP_ID, type FakeEStatHandle, startFakeEStat } from "../fakes/estatServer.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
 const toolNames = ["search_estat_data", "apply_keyword_suggestions"]
@@ -18,8 +20,9 @@ const converse = async (transport: Transport) => {
       name: "apply_keyword_suggestions",
       arguments: { original_query: "東京　年収 推移", accepted_keywords: { 年収: "年間収入", 推移: "時系列" } }
     })
+    const searched = await client.callTool({ name: "search_estat_data", arguments: { query: "国勢調査 男女", max_results: 2 } })
     const pong = await client.ping()
-    return { listed, applied, pong, version: client.getServerVersion(), capabilities: client.getServerCapabilities() }
+    return { listed, applied, searched, pong, version: client.getServerVersion(), capabilities: client.getServerCapabilities() }
   } finally {
     await client.close()
   }
@@ -47,18 +50,41 @@ const expectConversation = (out: Awaited<ReturnType<typeof converse>>) => {
     applied: [{ term: "年収", replacement: "年間収入", occurrences: 1 }, { term: "推移", replacement: "時系列", occurrences: 1 }],
     unmatched: []
   })
+  expect(out.searched.isError).toBe(false)
+  const found = out.searched.structuredContent as { results: Array<{ dataset_id: string; dimensions?: Array<{ id: string }> }> }
+  expect(found.results[0]).toMatchObject({ dataset_id: "0003445078", dimensions: [{ id: "tab" }, { id: "cat01" }, { id: "area" }, { id: "time" }] })
   expect(out.pong).toEqual({})
 }
 
 describe("real SDK clients over each transport", () => {
   let server: RunningServer
+  let fake: FakeEStatHandle
   beforeAll(async () => {
-    server = await startTestServer()
+    fake = await startFakeEStat()
+    server = await startTestServer({ estatBaseUrl: fake.baseUrl, estatAppId: Option.some(Redacted.make(FAKE_APP_ID)) })
   })
-  afterAll(() => server.close())
+  afterAll(async () => {
+    await server.close()
+    await fake.close()
+  })
 
   it("Streamable HTTP", async () => {
     expectConversation(await converse(new StreamableHTTPClientTransport(server.mcpUrl)))
+  })
+
+  it("Streamable HTTP: the client ends its session with DELETE; the session is gone", async () => {
+    const transport = new StreamableHTTPClientTransport(server.mcpUrl)
+    const client = new Client({ name: "e2e-delete", version: "1.0.0" })
+    await client.connect(transport)
+    const sessionId = transport.sessionId!
+    await transport.terminateSession()
+    const after = await fetch(server.mcpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": sessionId },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" })
+    })
+    expect(after.status).toBe(404)
+    await client.close()
   })
 
   it("legacy HTTP+SSE (2024-11-05)", async () => {
@@ -69,7 +95,8 @@ describe("real SDK clients over each transport", () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: ["node_modules/tsx/dist/cli.mjs", "src/main.ts", "--stdio"],
-      env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn" },
+      // Debug logs on: they must go to stderr, never into the protocol on stdout.
+      env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "debug", ESTAT_API_BASE_URL: fake.baseUrl, ESTAT_APP_ID: FAKE_APP_ID },
       stderr: "pipe"
     })
     expectConversation(await converse(transport))
