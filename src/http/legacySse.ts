@@ -22,7 +22,8 @@ export const openStream = Effect.gen(function* () {
   const created = yield* Effect.either(store.create("legacy-sse", "2024-11-05"))
   if (Either.isLeft(created)) return httpError(503, TransportCode.BadRequest, created.left.message)
   const session = created.right
-  const endpoint = encodeFrame({ event: "endpoint", data: `/messages?sessionId=${encodeURIComponent(session.id)}` })
+  // Relative to the /sse URL, so the endpoint stays right when the router is mounted under a prefix.
+  const endpoint = encodeFrame({ event: "endpoint", data: `messages?sessionId=${encodeURIComponent(session.id)}` })
   const messages = session.events.listen(STREAM, 0).pipe(
     Stream.filter((event) => event.data !== undefined),
     Stream.map((event) => encodeFrame({ event: "message", data: event.data ?? "" }))

@@ -208,3 +208,26 @@ describe("bearer authentication", () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
 })
+
+describe("SSE keep-alive", () => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startTestServer({ sseKeepAlive: Duration.millis(50) })
+  })
+  afterAll(() => server.close())
+
+  it("an idle GET stream carries `: ping` comments", async () => {
+    const { headers } = await openSession(server.mcpUrl)
+    const response = await fetch(server.mcpUrl, { headers: { ...headers, accept: "text/event-stream" } })
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ""
+    while (!text.includes(": ping\n\n")) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += value
+    }
+    await reader.cancel()
+    expect(text.startsWith(": stream open\n\n")).toBe(true)
+    expect(text).toContain(": ping\n\n")
+  })
+})

@@ -113,12 +113,19 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
     })))
   })
 
+  /** The requested table, or undefined after answering STATUS 101 (no id) or 300 (unknown id). */
+  const requestedTable = (res: ServerResponse, root: string, params: URLSearchParams, tags: Record<string, string>) => {
+    const id = params.get("statsDataId")
+    if (id === null) return void error(res, root, params, 101, messages.required("統計表ID（statsDataId）"), tags)
+    const table = catalog.get(id)
+    if (table === undefined) return void error(res, root, params, 300, messages.notFound(id), tags)
+    return table
+  }
+
   const getMetaInfo = (res: ServerResponse, params: URLSearchParams) => {
     const root = "GET_META_INFO"
-    const id = params.get("statsDataId")
-    if (id === null) return error(res, root, params, 101, messages.required("統計表ID（statsDataId）"), metaTags)
-    const table = catalog.get(id)
-    if (table === undefined) return error(res, root, params, 300, messages.notFound(id), metaTags)
+    const table = requestedTable(res, root, params, metaTags)
+    if (table === undefined) return
     send(res, 200, {
       [root]: {
         RESULT: result(0, messages.ok),
@@ -144,10 +151,8 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
 
   const getStatsData = (res: ServerResponse, params: URLSearchParams) => {
     const root = "GET_STATS_DATA"
-    const id = params.get("statsDataId")
-    if (id === null) return error(res, root, params, 101, messages.required("統計表ID（statsDataId）"), dataTags)
-    const table = catalog.get(id)
-    if (table === undefined) return error(res, root, params, 300, messages.notFound(id), dataTags)
+    const table = requestedTable(res, root, params, dataTags)
+    if (table === undefined) return
     const filter = narrowing(params, table.dimensions)
     if (filter._tag === "error") {
       return error(res, root, params, filter.status, filter.status === 105 ? messages.tooManyCodes(filter.param) : messages.invalid(filter.param), dataTags)

@@ -1,0 +1,72 @@
+import { createServer } from "node:http"
+import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { NodeContext, NodeHttpServer } from "@effect/platform-node"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { Context, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { configLayer, defaultSettings, mcpLayer, router, SessionStoreLive } from "../../src/index.js"
+
+const TOKEN = "embedding-secret"
+
+/** The README's recipe: the MCP routes mounted under a prefix in another service's own router. */
+const hostService = HttpRouter.empty.pipe(
+  HttpRouter.get("/hello", HttpServerResponse.text("host service")),
+  HttpRouter.mount("/estat", router)
+)
+
+describe("embedding in another Effect service", () => {
+  let scope: Scope.CloseableScope
+  let base = ""
+  beforeAll(async () => {
+    scope = await Effect.runPromise(Scope.make())
+    const settings = { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) }
+    const layer = HttpServer.serve(hostService).pipe(
+      Layer.provide(SessionStoreLive),
+      Layer.provideMerge(mcpLayer),
+      Layer.provideMerge(configLayer(settings)),
+      Layer.provideMerge(NodeContext.layer),
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 }))
+    )
+    const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
+    const address = Context.get(context, HttpServer.HttpServer).address
+    if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+    base = `http://127.0.0.1:${address.port}`
+  })
+  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
+
+  const auth = { headers: { authorization: `Bearer ${TOKEN}` } }
+  const listOver = async (transport: Transport) => {
+    const client = new Client({ name: "embedded", version: "1.0.0" })
+    await client.connect(transport)
+    const listed = await client.listTools()
+    await client.close()
+    return listed.tools.map((tool) => tool.name).sort()
+  }
+
+  it("keeps the host's own routes and serves MCP under the prefix over Streamable HTTP and legacy SSE", async () => {
+    expect(await (await fetch(`${base}/hello`)).text()).toBe("host service")
+    const expected = ["apply_keyword_suggestions", "search_estat_data"]
+    expect(await listOver(new StreamableHTTPClientTransport(new URL(`${base}/estat/mcp`), { requestInit: auth }))).toEqual(expected)
+    // The legacy endpoint event is relative to /estat/sse, so the client posts to /estat/messages.
+    const legacy = new SSEClientTransport(new URL(`${base}/estat/sse`), {
+      requestInit: auth,
+      eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...auth.headers } }) }
+    })
+    expect(await listOver(legacy)).toEqual(expected)
+  })
+
+  it("guards the mounted endpoints: bearer token, Origin, and health stays open", async () => {
+    const initialize = { jsonrpc: "2.0", id: 1, method: "ping" }
+    const noToken = await fetch(`${base}/estat/mcp`, { method: "POST", body: JSON.stringify(initialize) })
+    expect(noToken.status).toBe(401)
+    expect(noToken.headers.get("www-authenticate")).toContain("Bearer")
+    const foreign = await fetch(`${base}/estat/mcp`, { ...auth, method: "POST", headers: { ...auth.headers, origin: "https://evil.example" } })
+    expect(foreign.status).toBe(403)
+    const health = await fetch(`${base}/estat/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: "healthy" })
+  })
+})
