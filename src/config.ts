@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 
 export type Backend = "local" | "aws"
@@ -15,6 +16,8 @@ export interface AppSettings {
   readonly s3Bucket: Option.Option<string>
   readonly s3Prefix: string
   readonly awsRegion: string
+  /** `AWS_ENDPOINT_URL_S3` (or `AWS_ENDPOINT_URL`): another S3 implementation, addressed path-style. */
+  readonly s3Endpoint: Option.Option<string>
   readonly glueDatabase: string
   readonly athenaWorkgroup: string
   readonly athenaOutputLocation: Option.Option<string>
@@ -24,8 +27,16 @@ export interface AppSettings {
   readonly estatTimeout: Duration.Duration
   /** Global cap on e-Stat requests in flight, across all sessions and tools. */
   readonly estatMaxInFlight: number
+  /** Global cap on e-Stat requests started per second (politeness towards its WAF). */
+  readonly estatRequestsPerSecond: number
   /** Retries of a transient e-Stat failure (429, 5xx, timeout, connection error). */
   readonly estatRetries: number
+  /** First backoff delay of those retries (doubling, jittered). */
+  readonly estatRetryBase: Duration.Duration
+  /** DuckDB's memory cap (`256MB`); beyond it, DuckDB spills to `duckdbTempDir`. */
+  readonly duckdbMemoryLimit: string
+  readonly duckdbTempDir: string
+  readonly duckdbThreads: number
   readonly logLevel: string
   readonly logFormat: "json" | "pretty"
   readonly sessionIdleTimeout: Duration.Duration
@@ -78,6 +89,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   s3Bucket: Config.option(Config.string("S3_BUCKET")),
   s3Prefix: Config.string("S3_PREFIX").pipe(Config.withDefault("")),
   awsRegion: Config.string("AWS_REGION").pipe(Config.withDefault("ap-northeast-1")),
+  s3Endpoint: Config.option(Config.string("AWS_ENDPOINT_URL_S3").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   glueDatabase: Config.string("GLUE_DATABASE").pipe(Config.withDefault("estat_db")),
   athenaWorkgroup: Config.string("ATHENA_WORKGROUP").pipe(Config.withDefault("primary")),
   athenaOutputLocation: Config.option(Config.string("ATHENA_OUTPUT_LOCATION")),
@@ -91,7 +103,12 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   ),
   estatTimeout: Config.duration("ESTAT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
   estatMaxInFlight: positiveInt("ESTAT_MAX_IN_FLIGHT", 8),
+  estatRequestsPerSecond: positiveInt("ESTAT_RATE_LIMIT", 20),
   estatRetries: Config.integer("ESTAT_RETRIES").pipe(Config.withDefault(4)),
+  estatRetryBase: Config.duration("ESTAT_RETRY_BASE").pipe(Config.withDefault(Duration.millis(500))),
+  duckdbMemoryLimit: Config.string("DUCKDB_MEMORY_LIMIT").pipe(Config.withDefault("256MB")),
+  duckdbTempDir: Config.string("DUCKDB_TEMP_DIR").pipe(Config.withDefault(tmpdir() + "/estat-mcp-duckdb")),
+  duckdbThreads: positiveInt("DUCKDB_THREADS", 2),
   logLevel: Config.string("LOG_LEVEL").pipe(Config.withDefault("info")),
   logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(
     Config.withDefault(inContainer() ? ("json" as const) : ("pretty" as const))
@@ -116,6 +133,7 @@ export const defaultSettings: AppSettings = {
   s3Bucket: Option.none(),
   s3Prefix: "",
   awsRegion: "ap-northeast-1",
+  s3Endpoint: Option.none(),
   glueDatabase: "estat_db",
   athenaWorkgroup: "primary",
   athenaOutputLocation: Option.none(),
@@ -123,7 +141,12 @@ export const defaultSettings: AppSettings = {
   estatConcurrency: 4,
   estatTimeout: Duration.seconds(60),
   estatMaxInFlight: 8,
+  estatRequestsPerSecond: 20,
   estatRetries: 4,
+  estatRetryBase: Duration.millis(500),
+  duckdbMemoryLimit: "256MB",
+  duckdbTempDir: tmpdir() + "/estat-mcp-duckdb",
+  duckdbThreads: 2,
   logLevel: "info",
   logFormat: "pretty",
   sessionIdleTimeout: Duration.minutes(30),

@@ -1,13 +1,26 @@
 import { FetchHttpClient } from "@effect/platform"
-import { Layer } from "effect"
+import { NodeContext } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
 import { AppConfig, type AppSettings, appSettingsConfig } from "./config.js"
 import * as McpServer from "./mcp/server.js"
 import type { Tool } from "./mcp/tool.js"
+import { DataEngine } from "./services/DataEngine.js"
 import { EStat } from "./services/EStat.js"
+import * as LocalFs from "./services/storage/LocalFs.js"
+import * as S3 from "./services/storage/S3.js"
 import { tools, type ToolRequirements } from "./tools/registry.js"
 
+/** Storage of the configured backend: S3 (`aws`) or files under DATA_DIR (`local`). */
+export const objectStoreLayer = Layer.unwrapEffect(
+  Effect.map(AppConfig, (settings) => (settings.backend === "aws" ? S3.layer : LocalFs.layer))
+)
+
 /** The services tools run on, for one set of settings. */
-export const servicesLayer = EStat.layer.pipe(Layer.provide(FetchHttpClient.layer))
+export const servicesLayer = Layer.mergeAll(
+  EStat.layer.pipe(Layer.provide(FetchHttpClient.layer)),
+  objectStoreLayer,
+  DataEngine.layer
+).pipe(Layer.provide(NodeContext.layer))
 
 /** The MCP protocol core serving `toolset`, with the services the tools need. */
 export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>) =>

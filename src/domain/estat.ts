@@ -101,6 +101,19 @@ export interface DataValue {
   readonly raw: string
 }
 
+/**
+ * A page's VALUE cells, column by column: a 100,000-row page is a handful of arrays rather than
+ * 100,000 objects, which is what keeps several pages in flight within a small container.
+ */
+export interface DataCells {
+  readonly count: number
+  /** Per axis of the table (`tab`, `cat01`, `area`, `time` …): the code of each cell. */
+  readonly dims: Readonly<Record<string, ReadonlyArray<string>>>
+  readonly unit: ReadonlyArray<string | null>
+  readonly annotation: ReadonlyArray<string | null>
+  readonly raw: ReadonlyArray<string>
+}
+
 export interface DataPage {
   readonly totalNumber: number
   readonly fromNumber: number
@@ -108,5 +121,28 @@ export interface DataPage {
   readonly nextKey: number | null
   readonly notes: ReadonlyArray<DataNote>
   readonly annotations: ReadonlyArray<DataAnnotation>
-  readonly values: ReadonlyArray<DataValue>
+  readonly cells: DataCells
 }
+
+/** One cell of a page as an object (samples, tests). */
+export const cellAt = (cells: DataCells, index: number): DataValue => ({
+  dims: Object.fromEntries(Object.entries(cells.dims).map(([id, codes]) => [id, codes[index] ?? ""])),
+  unit: cells.unit[index] ?? null,
+  annotation: cells.annotation[index] ?? null,
+  raw: cells.raw[index] ?? ""
+})
+
+/** One page of a paged fetch: 1-based `index`, e-Stat's `startPosition` and `limit`. */
+export interface PageRequest {
+  readonly index: number
+  readonly startPosition: number
+  readonly limit: number
+}
+
+/** The pages covering the first `records` rows, `pageSize` at a time. */
+export const planPages = (records: number, pageSize: number): ReadonlyArray<PageRequest> =>
+  Array.from({ length: Math.ceil(records / pageSize) }, (_, k) => ({
+    index: k + 1,
+    startPosition: k * pageSize + 1,
+    limit: Math.min(pageSize, records - k * pageSize)
+  }))

@@ -1,13 +1,14 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Context, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Schema } from "effect"
+import { Context, Duration, Effect, Either, Layer, Option, RateLimiter, Redacted, Schedule, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../config.js"
-import type { DataPage, DataQuery, SearchTablesPage, SearchTablesQuery, TableMeta } from "../domain/estat.js"
+import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../domain/estat.js"
 import {
   EStatApiError,
   EStatDecodeError,
   type EStatError,
   EStatHttpError,
   EStatNotConfigured,
+  EStatPageFailed,
   EStatTimeout,
   EStatUnavailable,
   isTransient
@@ -33,8 +34,17 @@ export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
   readonly countRecords: (query: DataQuery) => Effect.Effect<number, EStatError>
   /** One page of values (`metaGetFlg=N`, annotations on, special characters kept). */
   readonly getDataPage: (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) => Effect.Effect<DataPage, EStatError>
+  /**
+   * The given pages of a query as they arrive (not in order), at most `concurrency` (≤ 8) in
+   * flight, each retried on transient failure; a page that still fails ends the stream with its error.
+   */
+  readonly pages: (
+    query: DataQuery,
+    pages: ReadonlyArray<PageRequest>,
+    options: { readonly concurrency: number }
+  ) => Stream.Stream<{ readonly request: PageRequest; readonly page: DataPage }, EStatPageFailed>
 }>() {
-  static readonly layer: Layer.Layer<EStat, never, AppConfig | HttpClient.HttpClient> = Layer.effect(
+  static readonly layer: Layer.Layer<EStat, never, AppConfig | HttpClient.HttpClient> = Layer.scoped(
     EStat,
     Effect.flatMap(AppConfig, (settings) => make(settings))
   )
@@ -42,16 +52,17 @@ export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
 
 type Params = Readonly<Record<string, string | undefined>>
 
-/** Makes the live service; `retryBase` is the first backoff delay (tests shorten it). */
+/** Makes the live service; `retryBase` overrides the first backoff delay of the settings. */
 export const make = (settings: AppSettings, options: { readonly retryBase?: Duration.DurationInput } = {}) =>
   Effect.gen(function* () {
     // Spans of the platform client would record the URL, whose query holds the appId.
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const inFlight = yield* Effect.makeSemaphore(settings.estatMaxInFlight)
+    const rateLimit = yield* RateLimiter.make({ limit: settings.estatRequestsPerSecond, interval: Duration.seconds(1) })
     const timeoutMs = Duration.toMillis(settings.estatTimeout)
     const secret = Option.map(settings.estatAppId, Redacted.value)
     const scrub = (text: string) => Option.match(secret, { onNone: () => text, onSome: (id) => text.replaceAll(id, "***") })
-    const retry = Schedule.exponential(options.retryBase ?? Duration.millis(500)).pipe(
+    const retry = Schedule.exponential(options.retryBase ?? settings.estatRetryBase).pipe(
       Schedule.jittered,
       Schedule.intersect(Schedule.recurs(settings.estatRetries))
     )
@@ -100,7 +111,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
         const appId = secret.value
         const started = Date.now()
-        const json = yield* inFlight.withPermits(1)(attempt(endpoint, appId, params)).pipe(
+        const json = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params))).pipe(
           Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
           Effect.retry({ schedule: retry, while: isTransient })
         )
@@ -113,6 +124,25 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       }).pipe(Effect.withSpan(`EStat.${endpoint}`, { attributes: { endpoint } }))
 
     const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
+
+    const getDataPage = (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) =>
+      call("getStatsData", GetStatsData, {
+        ...narrowing(query),
+        metaGetFlg: "N",
+        cntGetFlg: "N",
+        explanationGetFlg: "N",
+        annotationGetFlg: "Y",
+        replaceSpChars: "0",
+        startPosition: String(page.startPosition),
+        limit: String(page.limit)
+      }).pipe(
+        Effect.flatMap((body) =>
+          Either.match(toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA), {
+            onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint: "getStatsData", detail })),
+            onRight: Effect.succeed
+          })
+        )
+      )
 
     return EStat.of({
       searchTables: (query) =>
@@ -138,17 +168,18 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         call("getStatsData", GetStatsData, { ...narrowing(query), cntGetFlg: "Y" }).pipe(
           Effect.map((body) => totalOf(body.GET_STATS_DATA.STATISTICAL_DATA))
         ),
-      getDataPage: (query, page) =>
-        call("getStatsData", GetStatsData, {
-          ...narrowing(query),
-          metaGetFlg: "N",
-          cntGetFlg: "N",
-          explanationGetFlg: "N",
-          annotationGetFlg: "Y",
-          replaceSpChars: "0",
-          startPosition: String(page.startPosition),
-          limit: String(page.limit)
-        }).pipe(Effect.map((body) => toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA)))
+      getDataPage,
+      pages: (query, pages, options) =>
+        Stream.fromIterable(pages).pipe(
+          Stream.mapEffect((request) =>
+            getDataPage(query, request).pipe(
+              Effect.map((page) => ({ request, page })),
+              Effect.mapError((error) => new EStatPageFailed({ ...request, reason: error.message }))
+            ), {
+            concurrency: Math.min(Math.max(1, options.concurrency), 8),
+            unordered: true
+          })
+        )
     })
   })
 

@@ -74,6 +74,18 @@ export class EStatDecodeError extends Schema.TaggedError<EStatDecodeError>()("ES
   }
 }
 
+/** A page of a paged fetch that still failed after its retries. */
+export class EStatPageFailed extends Schema.TaggedError<EStatPageFailed>()("EStatPageFailed", {
+  index: Schema.Int,
+  startPosition: Schema.Int,
+  limit: Schema.Int,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Page ${this.index} (rows ${this.startPosition}–${this.startPosition + this.limit - 1}) failed: ${this.reason}`
+  }
+}
+
 export type EStatError =
   | EStatNotConfigured
   | EStatApiError

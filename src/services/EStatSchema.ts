@@ -1,5 +1,5 @@
-import { Schema } from "effect"
-import type { ClassItem, DataPage, Dimension, TableInfo } from "../domain/estat.js"
+import { Either, Schema } from "effect"
+import type { ClassItem, DataCells, DataPage, Dimension, TableInfo } from "../domain/estat.js"
 
 /**
  * e-Stat's JSON as it really arrives (ESTAT-API.md §6–§9): repeated elements that occur once
@@ -93,7 +93,6 @@ const ClassInf = Schema.Struct({ CLASS_OBJ: oneOrMany(ClassObj) })
 
 const Note = Schema.Struct({ "@char": Scalar, "$": Schema.optional(Scalar) })
 const Annotation = Schema.Struct({ "@annotation": Scalar, "$": Schema.optional(Scalar) })
-const Value = Schema.Record({ key: Schema.String, value: Scalar })
 
 export const GetStatsList = Schema.Struct({
   GET_STATS_LIST: Schema.Struct({
@@ -124,7 +123,8 @@ export const GetStatsData = Schema.Struct({
       DATA_INF: Schema.optional(Schema.Union(Schema.Literal(""), Schema.Struct({
         NOTE: Schema.optional(oneOrMany(Note)),
         ANNOTATION: Schema.optional(oneOrMany(Annotation)),
-        VALUE: Schema.optional(oneOrMany(Value))
+        // Decoded column by column in `toCells`: a Schema pass over 100,000 cells costs more than the download.
+        VALUE: Schema.optional(Schema.Unknown)
       })))
     }))
   })
@@ -185,31 +185,59 @@ type StatsData = NonNullable<typeof GetStatsData.Type["GET_STATS_DATA"]["STATIST
 
 const resultInfOf = (inf: typeof ResultInf.Type | undefined) => (inf === undefined || inf === "" ? {} : inf)
 
-export const toDataPage = (data: StatsData | undefined): DataPage => {
+export const toDataPage = (data: StatsData | undefined): Either.Either<DataPage, string> => {
   const result = resultInfOf(data?.RESULT_INF)
   const dataInf = data?.DATA_INF === undefined || data.DATA_INF === "" ? {} : data.DATA_INF
-  const values = (dataInf.VALUE ?? []).map((v) => {
-    const dims: Record<string, string> = {}
-    for (const [key, value] of Object.entries(v)) {
-      if (key.startsWith("@") && key !== "@unit" && key !== "@annotation") dims[key.slice(1)] = String(value)
-    }
-    return {
-      dims,
-      unit: v["@unit"] === undefined || v["@unit"] === "" ? null : String(v["@unit"]),
-      annotation: v["@annotation"] === undefined || v["@annotation"] === "" ? null : String(v["@annotation"]),
-      raw: text(v["$"])
-    }
-  })
-  return {
+  return Either.map(toCells(dataInf.VALUE), (cells) => ({
     totalNumber: toNumber(result.TOTAL_NUMBER) ?? 0,
     fromNumber: toNumber(result.FROM_NUMBER) ?? 0,
     toNumber: toNumber(result.TO_NUMBER) ?? 0,
     nextKey: toNumber(result.NEXT_KEY),
     notes: (dataInf.NOTE ?? []).map((n) => ({ char: text(n["@char"]), text: text(n.$) })),
     annotations: (dataInf.ANNOTATION ?? []).map((a) => ({ code: text(a["@annotation"]), text: text(a.$) })),
-    values
-  }
+    cells
+  }))
 }
+
+const optionalText = (value: unknown) => (value === undefined || value === "" ? null : String(value))
+
+/**
+ * VALUE (`object | object[]`, attributes `@<axis>`, `@unit`, `@annotation`, text `$`) into columns.
+ * Every cell must carry the same axes as the first; anything else is a broken answer.
+ */
+export const toCells = (value: unknown): Either.Either<DataCells, string> => {
+  const items: ReadonlyArray<unknown> = value === undefined || value === "" ? [] : Array.isArray(value) ? value : [value]
+  const first = items[0]
+  const axes = isRecord(first) ? Object.keys(first).filter((k) => k.startsWith("@") && k !== "@unit" && k !== "@annotation") : []
+  const dims = axes.map((): Array<string> => [])
+  const unit: Array<string | null> = []
+  const annotation: Array<string | null> = []
+  const raw: Array<string> = []
+  for (let i = 0; i < items.length; i++) {
+    const cell = items[i]
+    if (!isRecord(cell)) return Either.left(`VALUE[${i}] is not an object`)
+    const $ = cell["$"]
+    if (typeof $ !== "string" && typeof $ !== "number") return Either.left(`VALUE[${i}] has no value text`)
+    for (let a = 0; a < axes.length; a++) {
+      const code = cell[axes[a]!]
+      if (typeof code !== "string" && typeof code !== "number") return Either.left(`VALUE[${i}] lacks ${axes[a]}`)
+      dims[a]!.push(String(code))
+    }
+    raw.push(String($))
+    unit.push(optionalText(cell["@unit"]))
+    annotation.push(optionalText(cell["@annotation"]))
+  }
+  return Either.right({
+    count: items.length,
+    dims: Object.fromEntries(axes.map((axis, a) => [axis.slice(1), dims[a]!])),
+    unit,
+    annotation,
+    raw
+  })
+}
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 export const totalOf = (data: StatsData | undefined): number => toNumber(resultInfOf(data?.RESULT_INF).TOTAL_NUMBER) ?? 0
 

@@ -1,14 +1,23 @@
 import type { AppConfig } from "../config.js"
 import type { Tool } from "../mcp/tool.js"
+import type { DataEngine } from "../services/DataEngine.js"
 import type { EStat } from "../services/EStat.js"
+import type { ObjectStore } from "../services/storage/ObjectStore.js"
 import { applyKeywordSuggestions } from "./applyKeywordSuggestions.js"
+import { fetchDatasetAuto } from "./fetchDatasetAuto.js"
+import { fetchLargeDatasetComplete } from "./fetchLargeDatasetComplete.js"
 import { searchEstatData } from "./searchEstatData.js"
 
 /** The services the registered tools need, all provided by Layers. */
-export type ToolRequirements = EStat | AppConfig
+export type ToolRequirements = EStat | AppConfig | ObjectStore | DataEngine
 
 /**
  * The tools this server offers. Only finished tools are listed: the others of the ten
- * (fetch, storage, lakehouse) join as their issues land.
+ * (filtered fetch, storage, lakehouse) join as their issues land.
  */
-export const tools: ReadonlyArray<Tool<ToolRequirements>> = [searchEstatData, applyKeywordSuggestions]
+export const tools: ReadonlyArray<Tool<ToolRequirements>> = [
+  searchEstatData,
+  applyKeywordSuggestions,
+  fetchDatasetAuto,
+  fetchLargeDatasetComplete
+]

@@ -3,6 +3,7 @@ import { type FakeEStatHandle, type FakeEStatOptions, startFakeEStat } from "./e
 
 export { FAKE_APP_ID, type FakeEStatHandle, type FakeEStatOptions, type Faults, startFakeEStat } from "./estat/server.js"
 export type { FakeTable } from "./estat/model.js"
+export { generatedSum, generatedTable, type GeneratedTableOptions } from "./estat/generated.js"
 
 /** The fake e-Stat on 127.0.0.1, closed with the scope. */
 export const fakeEStat = (options: FakeEStatOptions = {}): Effect.Effect<FakeEStatHandle, never, Scope.Scope> =>

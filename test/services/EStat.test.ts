@@ -2,8 +2,11 @@ import { FetchHttpClient } from "@effect/platform"
 import { Duration, Effect, Option, Redacted } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { type AppSettings, defaultSettings } from "../../src/config.js"
+import { cellAt, type DataPage } from "../../src/domain/estat.js"
 import { make } from "../../src/services/EStat.js"
 import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../fakes/estatServer.js"
+
+const cells = (page: DataPage) => Array.from({ length: page.cells.count }, (_, i) => cellAt(page.cells, i))
 
 /** The live EStat service against a fresh fake e-Stat; backoff shortened to a few ms. */
 const setup = (options: FakeEStatOptions = {}, overrides: Partial<AppSettings> = {}) =>
@@ -81,14 +84,14 @@ describe("EStat live layer against the fake e-Stat", () => {
       const page = yield* estat.getDataPage({ statsDataId: "0003445078" }, { startPosition: 31, limit: 10 })
       expect(page).toMatchObject({ totalNumber: 36, fromNumber: 31, toNumber: 36, nextKey: null })
       expect(page.notes).toEqual([{ char: "***", text: "当該数値がないもの" }, { char: "-", text: "当該数値がないもの" }])
-      expect(page.values.find((v) => v.dims["area"] === "47201" && v.dims["cat01"] === "2")).toEqual({
+      expect(cells(page).find((v) => v.dims["area"] === "47201" && v.dims["cat01"] === "2")).toEqual({
         dims: { tab: "2020_01", cat01: "2", area: "47201", time: "2020000000" }, unit: "人", annotation: null, raw: "-"
       })
       const cpi = yield* estat.getDataPage({ statsDataId: "0004052037", narrowing: { cdCat01: "0161", cdTab: "3", cdArea: "00000", cdTimeFrom: "2025000101", cdTimeTo: "2025000101" } }, { startPosition: 1, limit: 100 })
       expect(cpi.notes).toEqual([{ char: "***", text: "該当データがない場合を示す。" }]) // a single NOTE object
-      expect(cpi.values).toEqual([{ dims: { tab: "3", cat01: "0161", area: "00000", time: "2025000101" }, unit: "%", annotation: null, raw: "***" }])
+      expect(cells(cpi)).toEqual([{ dims: { tab: "3", cat01: "0161", area: "00000", time: "2025000101" }, unit: "%", annotation: null, raw: "***" }])
       const index = yield* estat.getDataPage({ statsDataId: "0004052037", narrowing: { cdTab: "1", cdCat01: "0001", cdArea: "13100" } }, { startPosition: 1, limit: 2 })
-      expect(index.values[0]!.unit).toBeNull()
+      expect(cellAt(index.cells, 0).unit).toBeNull()
       expect(index.nextKey).toBe(3)
     }))
 

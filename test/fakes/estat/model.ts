@@ -47,6 +47,8 @@ export interface FakeTable {
   readonly annotations: ReadonlyArray<{ readonly code: string; readonly text: string }>
   /** The existing cells, in e-Stat's row order (the cube may be sparse). */
   readonly cells: () => Iterable<FakeCell>
+  /** Cell `index` of a dense table, without walking the ones before it (generated tables). */
+  readonly cellAt?: (index: number) => FakeCell
   readonly cellCount: number
 }
 

@@ -5,7 +5,7 @@ import type { FakeCell, FakeDimension } from "./model.js"
  * `cd<Axis>From`/`To` (code range), `lv<Axis>` (`X`, `X-X`, `-X`, `X-`), all ANDed.
  */
 export type Narrowing =
-  | { readonly _tag: "ok"; readonly keep: (cell: FakeCell) => boolean; readonly echo: Record<string, string> }
+  | { readonly _tag: "ok"; readonly keep: (cell: FakeCell) => boolean; readonly echo: Record<string, string>; readonly all: boolean }
   | { readonly _tag: "error"; readonly status: number; readonly param: string }
 
 const axisName = (id: string) => id.charAt(0).toUpperCase() + id.slice(1) // cat01 → Cat01
@@ -51,5 +51,5 @@ export const narrowing = (params: URLSearchParams, dimensions: ReadonlyArray<Fak
       echo[`LEVEL_${tagName(dim.id)}_COND`] = lv
     }
   }
-  return { _tag: "ok", keep: (cell) => tests.every((t) => t(cell)), echo }
+  return { _tag: "ok", keep: (cell) => tests.every((t) => t(cell)), echo, all: tests.length === 0 }
 }

@@ -23,6 +23,8 @@ export interface Faults {
   readonly always200?: boolean
   /** "No data" search results as `DATALIST_INF: { NUMBER: 0 }` instead of omitting the block. */
   readonly emptyListAsNumberZero?: boolean
+  /** Data pages starting at `startPosition` get this HTTP status `times` times (Infinity: always). */
+  readonly failPage?: { readonly startPosition: number; readonly times: number; readonly status: number }
 }
 
 export interface FakeEStatOptions {
@@ -57,6 +59,7 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
   let wafLeft = faults.wafNext ?? 0
   let truncateLeft = faults.truncateNext ?? 0
   let forceLeft = faults.forceStatus?.count ?? 0
+  let failPageLeft = faults.failPage?.times ?? 0
   const requests: Array<ReceivedRequest> = []
 
   const send = (res: ServerResponse, httpStatus: number, body: unknown) => {
@@ -161,13 +164,7 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
     const limit = Number(params.get("limit") ?? "100000")
     if (!(limit >= 1 && limit <= 100_000) || !(start >= 1)) return error(res, root, params, 102, messages.invalid(limit >= 1 && limit <= 100_000 ? "startPosition" : "limit"), dataTags)
     const parameter = { ...parameterEcho(params, dataTags), NARROWING_COND: filter.echo, START_POSITION: start, METAGET_FLG: params.get("metaGetFlg") ?? "Y" }
-    let total = 0
-    const page: Array<FakeCell> = []
-    for (const cell of table.cells()) {
-      if (!filter.keep(cell)) continue
-      total++
-      if (total >= start && page.length < limit) page.push(cell)
-    }
+    const { page, total } = selectPage(table, filter, start, limit)
     if (total === 0) return send(res, 200, { [root]: { RESULT: result(1, messages.noData), PARAMETER: parameter } })
     if (params.get("cntGetFlg") === "Y") {
       return send(res, 200, { [root]: { RESULT: result(0, messages.ok), PARAMETER: parameter, STATISTICAL_DATA: { RESULT_INF: { TOTAL_NUMBER: total } } } })
@@ -203,6 +200,12 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
       return
     }
     const endpoint = match[1]!
+    if (endpoint === "getStatsData" && faults.failPage !== undefined && failPageLeft > 0 &&
+      url.searchParams.get("startPosition") === String(faults.failPage.startPosition) && url.searchParams.get("cntGetFlg") !== "Y") {
+      failPageLeft--
+      res.writeHead(faults.failPage.status, { "content-type": "text/plain" }).end("Service Unavailable")
+      return
+    }
     const root = { getStatsList: "GET_STATS_LIST", getMetaInfo: "GET_META_INFO", getStatsData: "GET_STATS_DATA" }[endpoint] ?? endpoint
     if (failLeft > 0 && faults.failNext && (faults.failNext.endpoint ?? endpoint) === endpoint) {
       failLeft--
@@ -245,6 +248,7 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
       wafLeft = next.wafNext ?? 0
       truncateLeft = next.truncateNext ?? 0
       forceLeft = next.forceStatus?.count ?? 0
+      failPageLeft = next.failPage?.times ?? 0
     },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections()
@@ -253,3 +257,19 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
   }
 }
 
+
+/** The cells of one page and the number matching the narrowing; dense tables jump straight to the page. */
+const selectPage = (table: FakeTable, filter: { readonly keep: (cell: FakeCell) => boolean; readonly all: boolean }, start: number, limit: number) => {
+  const page: Array<FakeCell> = []
+  if (filter.all && table.cellAt !== undefined) {
+    for (let i = start - 1; i < Math.min(table.cellCount, start - 1 + limit); i++) page.push(table.cellAt(i))
+    return { page, total: table.cellCount }
+  }
+  let total = 0
+  for (const cell of table.cells()) {
+    if (!filter.keep(cell)) continue
+    total++
+    if (total >= start && page.length < limit) page.push(cell)
+  }
+  return { page, total }
+}

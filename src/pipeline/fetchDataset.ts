@@ -1,0 +1,259 @@
+import { Cause, Effect, Either, Exit, Option, Ref, Schema, Stream } from "effect"
+import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
+import { type CellValue, type ColumnSpec, rowBuilder, sampleRows } from "../domain/rows.js"
+import { Manifest, ManifestJson, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
+import { DataEngine } from "../services/DataEngine.js"
+import { EStat } from "../services/EStat.js"
+import { EStatPageFailed } from "../services/EStatErrors.js"
+import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
+import { PageShort, RunIncomplete, RunNotResumable } from "./errors.js"
+
+/**
+ * The dataset pipeline (ARCHITECTURE §4): metadata and count first, then the pages in parallel,
+ * each turned into rows and written as its own Parquet part as soon as it arrives; the manifest
+ * last — `complete` only when every expected row is stored, `partial` (resumable) otherwise,
+ * also when the run fails or is cancelled.
+ */
+
+export interface FetchRequest {
+  readonly statsDataId: string
+  /** e-Stat narrowing parameters (`cdCat01`, `lvArea`, `cdTimeFrom` …). */
+  readonly narrowing: Readonly<Record<string, string>>
+  readonly maxRecords: number | null
+  readonly pageSize: number
+  readonly concurrency: number
+  readonly withLabels: boolean
+  /** false: fetch and verify every page, store nothing. */
+  readonly store: boolean
+  readonly resumeRunId: string | null
+  readonly onProgress: (progress: FetchProgress) => Effect.Effect<void>
+}
+
+export interface FetchProgress {
+  readonly pagesDone: number
+  readonly pagesTotal: number
+  readonly recordsFetched: number
+  readonly expectedRecords: number
+}
+
+export interface FetchOutcome {
+  readonly runId: string
+  readonly meta: TableMeta
+  readonly totalRecords: number
+  readonly expectedRecords: number
+  readonly recordsFetched: number
+  readonly pagesTotal: number
+  readonly pagesFetchedNow: number
+  readonly columns: ReadonlyArray<ColumnSpec>
+  readonly sampleRows: ReadonlyArray<Readonly<Record<string, CellValue>>>
+  readonly storage: { readonly manifest: string; readonly parquetPrefix: string } | null
+  readonly manifest: Manifest | null
+}
+
+interface StoredPage {
+  readonly index: number
+  readonly start_position: number
+  readonly rows: number
+  readonly key: string
+}
+
+const SAMPLE_SIZE = 5
+
+export const fetchDataset = (request: FetchRequest) =>
+  Effect.gen(function* () {
+    const estat = yield* EStat
+    const store = yield* ObjectStore
+    const engine = yield* DataEngine
+    const query = { statsDataId: request.statsDataId, narrowing: request.narrowing }
+    const meta = yield* estat.getMetaInfo(request.statsDataId)
+    const totalRecords = yield* estat.countRecords(query)
+    const expectedRecords = request.maxRecords === null ? totalRecords : Math.min(totalRecords, request.maxRecords)
+    const plan = planPages(expectedRecords, request.pageSize)
+    const previous = request.resumeRunId === null ? null : yield* loadResumable(request, totalRecords)
+    const runId = previous?.run_id ?? newRunId()
+    const createdAt = previous?.created_at ?? new Date().toISOString()
+    const rows = rowBuilder({ statsDataId: request.statsDataId, dimensions: meta.dimensions, withLabels: request.withLabels })
+
+    const stored = yield* Ref.make<ReadonlyArray<StoredPage>>(previous?.pages ?? [])
+    const legend = yield* Ref.make({ notes: previous?.notes ?? [], annotations: previous?.annotations ?? [] })
+    const sample = yield* Ref.make<{ readonly index: number; readonly rows: FetchOutcome["sampleRows"] } | null>(null)
+    const done = new Set((previous?.pages ?? []).map((p) => p.index))
+    const todo = plan.filter((p) => !done.has(p.index))
+
+    const manifestOf = (failure: string | null, failedPage: Manifest["failed_pages"]) =>
+      Effect.gen(function* () {
+        const pages = [...(yield* Ref.get(stored))].sort((a, b) => a.index - b.index)
+        const { annotations, notes } = yield* Ref.get(legend)
+        const recordsFetched = pages.reduce((sum, p) => sum + p.rows, 0)
+        const complete = failure === null && pages.length === plan.length && recordsFetched === expectedRecords
+        return Manifest.make({
+          manifest_version: 1,
+          stats_data_id: request.statsDataId,
+          run_id: runId,
+          status: complete ? "complete" : "partial",
+          title: meta.table.title,
+          query: { narrowing: { ...request.narrowing }, page_size: request.pageSize, max_records: request.maxRecords, with_labels: request.withLabels },
+          total_records: totalRecords,
+          expected_records: expectedRecords,
+          records_fetched: recordsFetched,
+          pages_total: plan.length,
+          pages,
+          failed_pages: failedPage,
+          dimensions: meta.dimensions.map((d) => ({ id: d.id, name: d.name, item_count: d.items.length })),
+          columns: rows.columns,
+          notes,
+          annotations,
+          created_at: createdAt,
+          finished_at: new Date().toISOString(),
+          error: complete ? null : failure ?? `${recordsFetched} of ${expectedRecords} rows were stored.`
+        })
+      })
+
+    const writeManifest = (manifest: Manifest) =>
+      store.putBytes(manifestKey(request.statsDataId, runId), new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json")
+
+    const storePage = ({ page, request: pageRequest }: { readonly request: PageRequest; readonly page: DataPage }) =>
+      Effect.gen(function* () {
+        if (page.cells.count !== pageRequest.limit) {
+          return yield* new PageShort({ ...pageRequest, received: page.cells.count })
+        }
+        const batch = rows.build(page.cells, page.annotations)
+        yield* Ref.update(sample, (s) => (s === null || pageRequest.index < s.index ? { index: pageRequest.index, rows: sampleRows(batch, SAMPLE_SIZE) } : s))
+        yield* Ref.update(legend, (l) => ({
+          notes: mergeBy(l.notes, page.notes, (n) => n.char),
+          annotations: mergeBy(l.annotations, page.annotations, (a) => a.code)
+        }))
+        const key = partKey(request.statsDataId, runId, pageRequest.index)
+        if (request.store) {
+          yield* Effect.scoped(Effect.gen(function* () {
+            const scratch = yield* store.scratchFile(".parquet")
+            yield* engine.writeParquet(batch, scratch)
+            yield* store.putFile(key, scratch, "application/vnd.apache.parquet")
+          }))
+        }
+        const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: pageRequest.index, start_position: pageRequest.startPosition, rows: batch.count, key }])
+        yield* request.onProgress({
+          pagesDone: all.length,
+          pagesTotal: plan.length,
+          recordsFetched: all.reduce((sum, p) => sum + p.rows, 0),
+          expectedRecords
+        })
+      })
+
+    // A page that fails for good ends the fetching, but pages already received are still stored.
+    const pageFailure = yield* Ref.make<Option.Option<EStatPageFailed>>(Option.none())
+    const fetchAll = estat.pages(query, todo, { concurrency: request.concurrency }).pipe(
+      Stream.either,
+      Stream.mapEffect(Either.match({ onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)), onRight: storePage }), {
+        concurrency: 2,
+        unordered: true
+      }),
+      Stream.runDrain,
+      Effect.zipRight(Effect.flatMap(Ref.get(pageFailure), Option.match({ onNone: () => Effect.void, onSome: Effect.fail })))
+    )
+
+    /** The run's record, also when it failed or was cancelled (then from a finalizer, uninterruptibly). */
+    const settle = (exit: Exit.Exit<void, unknown>) =>
+      Effect.gen(function* () {
+        const failure = Exit.isSuccess(exit) ? null : Exit.isInterrupted(exit) ? "The request was cancelled." : reasonOf(exit.cause)
+        const manifest = yield* manifestOf(failure, Exit.isFailure(exit) ? failedPageOf(exit.cause) : [])
+        if (request.store) yield* writeManifest(manifest)
+        return manifest
+      })
+
+    const settled = yield* Ref.make<Option.Option<Exit.Exit<Manifest, StorageError>>>(Option.none())
+    const exit = yield* fetchAll.pipe(
+      Effect.onExit((exit) => Effect.exit(settle(exit)).pipe(Effect.flatMap((result) => Ref.set(settled, Option.some(result))))),
+      Effect.exit
+    )
+    const manifest = yield* Effect.flatten(Effect.flatten(Ref.get(settled)))
+    // A defect is a bug: the partial manifest is written, then it goes on to the MCP edge as one.
+    if (Exit.isFailure(exit) && Cause.isDie(exit.cause)) return yield* Effect.failCause(exit.cause)
+    if (manifest.status !== "complete") {
+      return yield* new RunIncomplete({
+        statsDataId: request.statsDataId,
+        runId,
+        recordsFetched: manifest.records_fetched,
+        expectedRecords,
+        pagesDone: manifest.pages.length,
+        pagesTotal: plan.length,
+        reason: manifest.error ?? "",
+        manifest: request.store ? store.uri(manifestKey(request.statsDataId, runId)) : null
+      })
+    }
+    const outcome: FetchOutcome = {
+      runId,
+      meta,
+      totalRecords,
+      expectedRecords,
+      recordsFetched: manifest.records_fetched,
+      pagesTotal: plan.length,
+      pagesFetchedNow: todo.length,
+      columns: rows.columns,
+      sampleRows: (yield* Ref.get(sample))?.rows ?? [],
+      storage: request.store
+        ? { manifest: store.uri(manifestKey(request.statsDataId, runId)), parquetPrefix: store.uri(runPrefix(request.statsDataId, runId)) }
+        : null,
+      manifest: request.store ? manifest : null
+    }
+    return outcome
+  }).pipe(Effect.withSpan("fetchDataset", { attributes: { statsDataId: request.statsDataId } }))
+
+/** Keeps the first entry per key, in order of arrival. */
+const mergeBy = <A>(known: ReadonlyArray<A>, more: ReadonlyArray<A>, key: (a: A) => string): ReadonlyArray<A> => {
+  const seen = new Set(known.map(key))
+  return [...known, ...more.filter((a) => !seen.has(key(a)) && (seen.add(key(a)), true))]
+}
+
+/** A sentence for the manifest and the tool error: typed failures carry their own message. */
+const reasonOf = (cause: Cause.Cause<unknown>): string =>
+  Option.match(Cause.failureOption(cause), {
+    onNone: () => "An internal error stopped the run.",
+    onSome: (error) => (error instanceof Error ? error.message : String(error))
+  })
+
+/** The page a failure names, if it names one. */
+const failedPageOf = (cause: Cause.Cause<unknown>): Manifest["failed_pages"] =>
+  Option.match(Cause.failureOption(cause), {
+    onNone: () => [],
+    onSome: (error) =>
+      error instanceof EStatPageFailed || error instanceof PageShort
+        ? [{ index: error.index, start_position: error.startPosition, error: error.message }]
+        : []
+  })
+
+/** Resuming continues a partial run of the very same query, against an unchanged table. */
+const loadResumable = (request: FetchRequest, totalRecords: number) =>
+  Effect.gen(function* () {
+    const runId = request.resumeRunId ?? ""
+    if (!request.store) return yield* new RunNotResumable({ runId, reason: "resuming needs save_to_s3: true (a run lives in storage)." })
+    const store = yield* ObjectStore
+    const bytes = yield* store.getBytes(manifestKey(request.statsDataId, runId)).pipe(
+      Effect.catchTag("StorageNotFound", () => new RunNotResumable({ runId, reason: `no run of dataset ${request.statsDataId} has this id.` }))
+    )
+    const manifest = yield* Schema.decodeUnknown(ManifestJson)(new TextDecoder().decode(bytes)).pipe(
+      Effect.mapError(() => new RunNotResumable({ runId, reason: "its manifest.json is not readable." }))
+    )
+    const sameQuery = JSON.stringify(sortedEntries(manifest.query.narrowing)) === JSON.stringify(sortedEntries(request.narrowing)) &&
+      manifest.query.page_size === request.pageSize &&
+      manifest.query.max_records === request.maxRecords &&
+      manifest.query.with_labels === request.withLabels
+    if (!sameQuery) {
+      return yield* new RunNotResumable({
+        runId,
+        reason: `it was made with other settings (filters ${JSON.stringify(manifest.query.narrowing)}, chunk_size ${manifest.query.page_size}, ` +
+          `max_records ${manifest.query.max_records ?? "all"}, convert_to_japanese ${manifest.query.with_labels}); repeat them, or start a new run.`
+      })
+    }
+    if (manifest.total_records !== totalRecords) {
+      return yield* new RunNotResumable({
+        runId,
+        reason: `the table changed on e-Stat since the run (${manifest.total_records} → ${totalRecords} rows); start a new run.`
+      })
+    }
+    // Keep only the pages whose part is really there.
+    const present = yield* Effect.filter(manifest.pages, (page) => Effect.map(store.head(page.key), Option.isSome), { concurrency: 8 })
+    return { ...manifest, pages: present }
+  })
+
+const sortedEntries = (record: Readonly<Record<string, string>>) => Object.entries(record).sort(([a], [b]) => a.localeCompare(b))

@@ -1,0 +1,81 @@
+import { Context, type Effect, Option, Schema, type Scope } from "effect"
+
+/**
+ * Object storage under one root: S3 (bucket + prefix) or `DATA_DIR`. Keys are relative
+ * (`datasets/<id>/<runId>/part-00001.parquet`) and the same on both backends.
+ */
+
+export class StorageNotFound extends Schema.TaggedError<StorageNotFound>()("StorageNotFound", {
+  location: Schema.String
+}) {
+  override get message() {
+    return `Nothing is stored at ${this.location}. Check the path (runs are under datasets/<dataset_id>/<run_id>/).`
+  }
+}
+
+export class StorageAccessDenied extends Schema.TaggedError<StorageAccessDenied>()("StorageAccessDenied", {
+  location: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Access to ${this.location} was denied (${this.reason}). Check the server's permissions on its storage.`
+  }
+}
+
+export class StorageFailure extends Schema.TaggedError<StorageFailure>()("StorageFailure", {
+  operation: Schema.String,
+  location: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Storage could not ${this.operation} ${this.location}: ${this.reason}`
+  }
+}
+
+/** A key that would leave the storage root (`..`, absolute, backslashes) or is empty. */
+export class InvalidStorageKey extends Schema.TaggedError<InvalidStorageKey>()("InvalidStorageKey", {
+  key: Schema.String
+}) {
+  override get message() {
+    return `"${this.key}" is not a valid storage path: use a path inside the server's storage (no "..", no absolute paths).`
+  }
+}
+
+export type StorageError = StorageNotFound | StorageAccessDenied | StorageFailure | InvalidStorageKey
+
+export interface ObjectInfo {
+  readonly key: string
+  readonly size: number
+  readonly lastModified: Option.Option<Date>
+}
+
+export class ObjectStore extends Context.Tag("estat-mcp/ObjectStore")<ObjectStore, {
+  /** Where keys live, for messages and outputs: `s3://bucket/prefix` or `file:///abs/data`. */
+  readonly root: string
+  /** The URI of a key (`s3://bucket/prefix/key`, `file:///abs/data/key`). */
+  readonly uri: (key: string) => string
+  /** A fresh local file path to prepare content in before `putFile`; removed with the scope if still there. */
+  readonly scratchFile: (suffix: string) => Effect.Effect<string, StorageFailure, Scope.Scope>
+  /** Stores a finished local file under `key` atomically (rename or multipart upload); the local file is consumed. */
+  readonly putFile: (key: string, path: string, contentType: string) => Effect.Effect<ObjectInfo, StorageError>
+  /** Stores small content (manifests) atomically. */
+  readonly putBytes: (key: string, bytes: Uint8Array, contentType: string) => Effect.Effect<ObjectInfo, StorageError>
+  readonly getBytes: (key: string) => Effect.Effect<Uint8Array, StorageError>
+  readonly head: (key: string) => Effect.Effect<Option.Option<ObjectInfo>, StorageError>
+  /** Every object whose key starts with `prefix`, sorted by key. */
+  readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<ObjectInfo>, StorageError>
+  readonly remove: (key: string) => Effect.Effect<void, StorageError>
+}>() {}
+
+/** Keys are `/`-separated relative paths of plain segments. */
+export const isValidKey = (key: string) =>
+  key.length > 0 &&
+  key.length <= 1024 &&
+  !key.startsWith("/") &&
+  !key.includes("\\") &&
+  !key.includes("\0") &&
+  key.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..")
+
+export const isValidPrefix = (prefix: string) => prefix === "" || isValidKey(prefix.replace(/\/$/, ""))
+
+export const lastModifiedOf = (date: Date | undefined) => Option.fromNullable(date)

@@ -1,0 +1,154 @@
+import { createReadStream } from "node:fs"
+import { rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { randomBytes } from "node:crypto"
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig
+} from "@aws-sdk/client-s3"
+import { Upload } from "@aws-sdk/lib-storage"
+import { Context, Effect, Layer, Option } from "effect"
+import { AppConfig, type AppSettings } from "../../config.js"
+import {
+  InvalidStorageKey,
+  isValidKey,
+  isValidPrefix,
+  type ObjectInfo,
+  ObjectStore,
+  StorageAccessDenied,
+  type StorageError,
+  StorageFailure,
+  StorageNotFound
+} from "./ObjectStore.js"
+
+/**
+ * ObjectStore on S3 under `s3://S3_BUCKET/S3_PREFIX`. Files go up with lib-storage's multipart
+ * upload (an object appears only when the upload completes); `AWS_ENDPOINT_URL_S3` points the
+ * client at another S3 implementation (tests: s3rver).
+ */
+
+/** Extra S3 client settings (tests: static credentials for the local S3 server). */
+export class S3ClientOverrides extends Context.Reference<S3ClientOverrides>()("estat-mcp/S3ClientOverrides", {
+  defaultValue: (): Partial<S3ClientConfig> => ({})
+}) {}
+
+const PART_SIZE = 8 * 1024 * 1024
+
+export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsRegion" | "s3Endpoint">) =>
+  Effect.gen(function* () {
+    if (Option.isNone(settings.s3Bucket)) {
+      return yield* new StorageFailure({
+        operation: "start on",
+        location: "S3",
+        reason: "S3_BUCKET is not set; the aws backend (ESTAT_MCP_BACKEND=aws) needs a bucket"
+      })
+    }
+    const bucket = settings.s3Bucket.value
+    const prefix = settings.s3Prefix === "" ? "" : settings.s3Prefix.replace(/^\/+|\/+$/g, "") + "/"
+    const overrides = yield* S3ClientOverrides
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => new S3Client({
+        region: settings.awsRegion,
+        ...Option.match(settings.s3Endpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint, forcePathStyle: true }) }),
+        // Checksums only where S3 requires them: S3-compatible servers reject the newer trailer encoding.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        ...overrides
+      })),
+      (s3) => Effect.sync(() => s3.destroy())
+    )
+    const uri = (key: string) => `s3://${bucket}/${prefix}${key}`
+    const objectKey = (key: string) => (isValidKey(key) ? Effect.succeed(prefix + key) : Effect.fail(new InvalidStorageKey({ key })))
+
+    const send = <A>(operation: string, key: string, run: (signal: AbortSignal) => Promise<A>) =>
+      Effect.tryPromise({ try: run, catch: (error) => storageError(operation, uri(key), error) })
+
+    const head = (key: string): Effect.Effect<Option.Option<ObjectInfo>, StorageError> =>
+      Effect.flatMap(objectKey(key), (Key) =>
+        send("inspect", key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal })).pipe(
+          Effect.map((out): Option.Option<ObjectInfo> => Option.some({ key, size: out.ContentLength ?? 0, lastModified: Option.fromNullable(out.LastModified) })),
+          Effect.catchTag("StorageNotFound", () => Effect.succeed(Option.none<ObjectInfo>()))
+        ))
+
+    const putFile = (key: string, path: string, contentType: string) =>
+      Effect.gen(function* () {
+        const Key = yield* objectKey(key)
+        const upload = new Upload({
+          client,
+          params: { Bucket: bucket, Key, Body: createReadStream(path), ContentType: contentType },
+          partSize: PART_SIZE,
+          queueSize: 2,
+          leavePartsOnError: false
+        })
+        yield* send("upload", key, () => upload.done()).pipe(Effect.onInterrupt(() => Effect.promise(() => upload.abort())))
+        yield* Effect.promise(() => rm(path, { force: true }))
+        return yield* head(key).pipe(Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new StorageFailure({ operation: "upload", location: uri(key), reason: "the object is missing after the upload" })),
+          onSome: Effect.succeed
+        })))
+      })
+
+    const list = (listPrefix: string) =>
+      Effect.gen(function* () {
+        if (!isValidPrefix(listPrefix)) return yield* new InvalidStorageKey({ key: listPrefix })
+        return yield* send("list", listPrefix, async (abortSignal) => {
+          const found: Array<ObjectInfo> = []
+          for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix + listPrefix }, { abortSignal })) {
+            for (const object of page.Contents ?? []) {
+              if (object.Key === undefined) continue
+              found.push({ key: object.Key.slice(prefix.length), size: object.Size ?? 0, lastModified: Option.fromNullable(object.LastModified) })
+            }
+          }
+          return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        })
+      })
+
+    return ObjectStore.of({
+      root: `s3://${bucket}/${prefix}`,
+      uri,
+      scratchFile: (suffix) =>
+        Effect.acquireRelease(
+          Effect.sync(() => join(tmpdir(), `estat-mcp-${Date.now()}-${randomBytes(6).toString("hex")}${suffix}`)),
+          (file) => Effect.promise(() => rm(file, { force: true }))
+        ),
+      putFile,
+      putBytes: (key, bytes, contentType) =>
+        Effect.flatMap(objectKey(key), (Key) =>
+          send("store", key, (abortSignal) =>
+            client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: bytes, ContentType: contentType }), { abortSignal }))).pipe(
+          Effect.as({ key, size: bytes.byteLength, lastModified: Option.some(new Date()) })
+        ),
+      getBytes: (key) =>
+        Effect.flatMap(objectKey(key), (Key) =>
+          send("read", key, async (abortSignal) => {
+            const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }), { abortSignal })
+            if (out.Body === undefined) throw new Error("empty response body")
+            return out.Body.transformToByteArray()
+          })),
+      head,
+      list,
+      remove: (key) =>
+        Effect.flatMap(objectKey(key), (Key) =>
+          send("delete", key, (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }))).pipe(Effect.asVoid)
+    })
+  })
+
+const storageError = (operation: string, location: string, error: unknown) => {
+  const details = error as { readonly name?: string; readonly message?: string; readonly $metadata?: { readonly httpStatusCode?: number } }
+  const status = details.$metadata?.httpStatusCode
+  const reason = `${details.name ?? "Error"}: ${details.message ?? String(error)}`
+  if (status === 404 || details.name === "NoSuchKey" || details.name === "NotFound") return new StorageNotFound({ location })
+  if (status === 403 || details.name === "AccessDenied") return new StorageAccessDenied({ location, reason })
+  return new StorageFailure({ operation, location, reason })
+}
+
+export const layer: Layer.Layer<ObjectStore, StorageFailure, AppConfig> = Layer.scoped(
+  ObjectStore,
+  Effect.flatMap(AppConfig, (settings) => make(settings))
+)

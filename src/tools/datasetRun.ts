@@ -1,0 +1,70 @@
+import { Effect, Schema } from "effect"
+import { ToolContext, withDefault } from "../mcp/tool.js"
+import type { FetchOutcome, FetchProgress } from "../pipeline/fetchDataset.js"
+
+/** Arguments and output shared by the three fetch tools (TOOLS.md §3–5). */
+
+export const DatasetId = Schema.String.pipe(
+  Schema.pattern(/^\d{10}$/, { message: () => "dataset_id must be an e-Stat statsDataId: 10 digits, e.g. 0003445078" })
+).annotations({ description: "e-Stat statsDataId (10 digits), as returned by search_estat_data." })
+
+export const SaveToS3 = withDefault(
+  Schema.Boolean,
+  true,
+  "Store the run (Parquet parts + manifest.json) in the server's storage: S3 on the aws backend, DATA_DIR on the local one. false: fetch and verify every page, store nothing."
+)
+
+export const ConvertToJapanese = withDefault(
+  Schema.Boolean,
+  true,
+  "Add a `<dimension>_name` column with e-Stat's Japanese label beside every `<dimension>_code` column."
+)
+
+export const MaxRecords = Schema.optional(
+  Schema.Int.pipe(Schema.positive()).annotations({ description: "Fetch at most this many rows (the first ones in e-Stat's order). Default: the whole table." })
+)
+
+const Cell = Schema.NullOr(Schema.Union(Schema.String, Schema.Number))
+
+export const runOutputFields = {
+  dataset_id: Schema.String,
+  title: Schema.String,
+  run_id: Schema.String,
+  /** Rows the run holds by design: the table's (or filter's) total, or max_records when smaller. */
+  expected_records: Schema.Int,
+  records_fetched: Schema.Int,
+  complete: Schema.Boolean,
+  pages: Schema.Int,
+  dimensions: Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.String, item_count: Schema.Int })),
+  columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.String })),
+  sample_rows: Schema.Array(Schema.Record({ key: Schema.String, value: Cell })),
+  storage: Schema.NullOr(Schema.Struct({ manifest: Schema.String, parquet_prefix: Schema.String })),
+  elapsed_seconds: Schema.Number
+}
+
+export const runOutput = (outcome: FetchOutcome, startedAt: number) => ({
+  dataset_id: outcome.meta.table.statsDataId,
+  title: outcome.meta.table.title,
+  run_id: outcome.runId,
+  expected_records: outcome.expectedRecords,
+  records_fetched: outcome.recordsFetched,
+  complete: outcome.recordsFetched === outcome.expectedRecords,
+  pages: outcome.pagesTotal,
+  dimensions: outcome.meta.dimensions.map((d) => ({ id: d.id, name: d.name, item_count: d.items.length })),
+  columns: outcome.columns,
+  sample_rows: outcome.sampleRows,
+  storage: outcome.storage === null ? null : { manifest: outcome.storage.manifest, parquet_prefix: outcome.storage.parquetPrefix },
+  elapsed_seconds: Math.round((Date.now() - startedAt) / 100) / 10
+})
+
+/** Page progress as MCP progress notifications (a no-op when the call has no progressToken). */
+export const progressReporter = Effect.map(ToolContext, (context) => (progress: FetchProgress) =>
+  context.progress({
+    progress: progress.pagesDone,
+    total: progress.pagesTotal,
+    message: `page ${progress.pagesDone}/${progress.pagesTotal}: ${progress.recordsFetched.toLocaleString("en")} of ${progress.expectedRecords.toLocaleString("en")} rows`
+  }))
+
+export const summarizeRun = (output: { readonly dataset_id: string; readonly records_fetched: number; readonly pages: number; readonly storage: { readonly manifest: string } | null; readonly elapsed_seconds: number }) =>
+  `Fetched all ${output.records_fetched.toLocaleString("en")} rows of ${output.dataset_id} in ${output.pages} page(s), ${output.elapsed_seconds} s. ` +
+  (output.storage === null ? "Nothing was stored (save_to_s3: false)." : `Manifest: ${output.storage.manifest}`)

@@ -1,0 +1,89 @@
+import { existsSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { Duration, Option, Redacted } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { FAKE_APP_ID, type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
+import { type RunningServer, startTestServer } from "../support/testServer.js"
+
+const table = generatedTable({ id: "0009000002", categories: 5, areas: 4, months: 12, specialEvery: 7 })
+
+interface RunOutput {
+  readonly run_id: string
+  readonly records_fetched: number
+  readonly expected_records: number
+  readonly complete: boolean
+  readonly pages: number
+  readonly storage: { readonly manifest: string; readonly parquet_prefix: string } | null
+  readonly sample_rows: ReadonlyArray<Record<string, unknown>>
+  readonly chunks_retrieved?: number
+  readonly chunks_reused?: number
+}
+
+describe("the fetch tools through the MCP SDK client", () => {
+  let server: RunningServer
+  let fake: FakeEStatHandle
+  let client: Client
+  beforeAll(async () => {
+    fake = await startFakeEStat({ tables: [table] })
+    server = await startTestServer({
+      estatBaseUrl: fake.baseUrl,
+      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+      estatRetryBase: Duration.millis(5),
+      estatRetries: 1,
+      estatPageSize: 100,
+      dataDir: mkdtempSync(join(tmpdir(), "estat-e2e-fetch-"))
+    })
+    client = new Client({ name: "e2e-fetch", version: "1.0.0" })
+    await client.connect(new StreamableHTTPClientTransport(server.mcpUrl))
+  })
+  afterAll(async () => {
+    await client.close()
+    await server.close()
+    await fake.close()
+  })
+
+  it("fetch_dataset_auto stores the whole table and reports progress per page", async () => {
+    const progress: Array<{ progress: number; total?: number | undefined; message?: string | undefined }> = []
+    const result = await client.callTool({ name: "fetch_dataset_auto", arguments: { dataset_id: table.info.id } }, undefined, {
+      onprogress: (p) => void progress.push(p)
+    })
+    expect(result.isError).toBe(false)
+    const out = result.structuredContent as unknown as RunOutput
+    expect(out).toMatchObject({ records_fetched: 240, expected_records: 240, complete: true, pages: 3 })
+    expect(out.sample_rows[0]).toMatchObject({ cat01_name: "総合", area_name: "全国", time_name: "2026年12月", value_raw: expect.any(String) })
+    expect(existsSync(fileURLToPath(out.storage!.manifest))).toBe(true)
+    expect(progress.map((p) => p.progress)).toEqual([1, 2, 3])
+    expect(progress.at(-1)).toMatchObject({ total: 3, message: "page 3/3: 240 of 240 rows" })
+  })
+
+  it("fetch_large_dataset_complete: a failing page is a tool error naming the run; resume_run_id finishes it", async () => {
+    fake.setFaults({ failPage: { startPosition: 201, times: Infinity, status: 503 } })
+    const failed = await client.callTool({
+      name: "fetch_large_dataset_complete",
+      arguments: { dataset_id: table.info.id, chunk_size: 100, concurrency: 1 }
+    })
+    expect(failed.isError).toBe(true)
+    const message = (failed.content as Array<{ text: string }>)[0]!.text
+    expect(message).toMatch(/^Dataset 0009000002 is incomplete: 200 of 240 rows \(2 of 3 pages\)\. Page 3 \(rows 201–240\) failed: e-Stat is unavailable/)
+    const runId = /resume_run_id "([^"]+)"/.exec(message)![1]!
+    fake.setFaults({})
+    const resumed = await client.callTool({
+      name: "fetch_large_dataset_complete",
+      arguments: { dataset_id: table.info.id, chunk_size: 100, concurrency: 1, resume_run_id: runId }
+    })
+    expect(resumed.isError).toBe(false)
+    expect(resumed.structuredContent).toMatchObject({ run_id: runId, records_fetched: 240, complete: true, chunks_retrieved: 1, chunks_reused: 2 })
+  })
+
+  it("rejects bad arguments with a clear message", async () => {
+    const result = await client.callTool({ name: "fetch_large_dataset_complete", arguments: { dataset_id: "123", concurrency: 9 } })
+    expect(result.isError).toBe(true)
+    const text = (result.content as Array<{ text: string }>)[0]!.text
+    expect(text).toContain("dataset_id must be an e-Stat statsDataId: 10 digits")
+    expect(text).toContain("concurrency")
+  })
+})

@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { type AppSettings, defaultSettings } from "../../src/config.js"
+import type { Manifest } from "../../src/domain/runs.js"
+import { configLayer, servicesLayer } from "../../src/layers.js"
+import { type FetchRequest } from "../../src/pipeline/fetchDataset.js"
+import { DataEngine, quoteLiteral } from "../../src/services/DataEngine.js"
+import { S3ClientOverrides } from "../../src/services/storage/S3.js"
+import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
+import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../fakes/estatServer.js"
+import { s3rver, s3rverCredentials, TEST_BUCKET } from "./s3rver.js"
+
+export type Backend = "local" | "aws"
+
+/**
+ * The live services (EStat against the fake e-Stat, storage, DuckDB) on a temp DATA_DIR
+ * (`local`) or on s3rver (`aws`), with short retry delays.
+ */
+export const pipelineContext = (backend: Backend, fakeOptions: FakeEStatOptions = {}, overrides: Partial<AppSettings> = {}) =>
+  Effect.gen(function* () {
+    const fake = yield* fakeEStat(fakeOptions)
+    const s3 = backend === "aws" ? yield* s3rver : null
+    const settings: AppSettings = {
+      ...defaultSettings,
+      estatBaseUrl: fake.baseUrl,
+      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+      estatRetryBase: Duration.millis(5),
+      estatRetries: 2,
+      dataDir: mkdtempSync(join(tmpdir(), "estat-pipeline-")),
+      backend,
+      ...(s3 === null ? {} : { s3Bucket: Option.some(TEST_BUCKET), s3Prefix: "lake", s3Endpoint: Option.some(s3.endpoint) }),
+      ...overrides
+    }
+    const layer = servicesLayer.pipe(
+      Layer.provide(Layer.succeed(S3ClientOverrides, { credentials: s3rverCredentials })),
+      Layer.provideMerge(configLayer(settings))
+    )
+    const context = yield* Layer.build(layer)
+    return { fake, settings, context }
+  })
+
+export const baseRequest = (statsDataId: string, overrides: Partial<FetchRequest> = {}): FetchRequest => ({
+  statsDataId,
+  narrowing: {},
+  maxRecords: null,
+  pageSize: 100,
+  concurrency: 4,
+  withLabels: true,
+  store: true,
+  resumeRunId: null,
+  onProgress: () => Effect.void,
+  ...overrides
+})
+
+/** Copies a run's parts out of storage and gives SQL over them (`FROM run`). */
+export const queryRun = (manifest: Manifest, sql: string): Effect.Effect<ReadonlyArray<Record<string, unknown>>, unknown, ObjectStore | DataEngine | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const engine = yield* DataEngine
+    const dir = mkdtempSync(join(tmpdir(), "estat-run-"))
+    const files = yield* Effect.forEach(manifest.pages, (page) =>
+      Effect.map(store.getBytes(page.key), (bytes) => {
+        const file = join(dir, `part-${page.index}.parquet`)
+        writeFileSync(file, bytes)
+        return file
+      }))
+    const source = files.length === 0 ? "(SELECT 1 WHERE false)" : `read_parquet([${files.map(quoteLiteral).join(", ")}])`
+    const result = yield* engine.query(sql.replaceAll("FROM run", `FROM ${source}`))
+    return result.rows
+  })
+
+export const readManifest = (key: string) =>
+  Effect.flatMap(ObjectStore, (store) => Effect.map(store.getBytes(key), (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as Manifest))
+
+export type PipelineContext = Context.Context<ObjectStore | DataEngine>
