@@ -1,6 +1,7 @@
-import { FileSystem, HttpServerResponse, Path } from "@effect/platform"
+import { HttpServerResponse } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
+import { ObjectStore } from "../services/storage/ObjectStore.js"
 
 /** Liveness: constant work, never waits on tools or backends. */
 export const health = Effect.sync(() =>
@@ -13,30 +14,22 @@ interface Check {
   readonly detail: string
 }
 
-const localStorageCheck = Effect.gen(function* () {
-  const config = yield* AppConfig
-  const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
-  const probe = path.join(config.dataDir, `.ready-${process.pid}`)
-  return yield* fs.makeDirectory(config.dataDir, { recursive: true }).pipe(
-    Effect.zipRight(fs.writeFileString(probe, "ok")),
-    Effect.zipRight(fs.remove(probe)),
-    Effect.as<Check>({ name: "storage", ok: true, detail: `DATA_DIR ${path.resolve(config.dataDir)} is writable` }),
-    Effect.catchAll((error) => Effect.succeed<Check>({ name: "storage", ok: false, detail: `DATA_DIR is not writable: ${error.message}` }))
+/** A write and a delete through the configured storage: DATA_DIR writable, or the S3 bucket reachable and writable. */
+const storageCheck = Effect.gen(function* () {
+  const store = yield* ObjectStore
+  const probe = `.ready/${process.pid}-${Date.now()}`
+  return yield* store.putBytes(probe, new TextEncoder().encode("ok"), "text/plain").pipe(
+    Effect.zipRight(store.remove(probe)),
+    Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("no answer within 5 s") }),
+    Effect.as<Check>({ name: "storage", ok: true, detail: `${store.root} is writable` }),
+    Effect.catchAll((error) => Effect.succeed<Check>({ name: "storage", ok: false, detail: `${store.root} is not writable: ${error.message}` }))
   )
 })
-
-const awsStorageCheck = Effect.map(AppConfig, (config): Check =>
-  Option.match(config.s3Bucket, {
-    onNone: () => ({ name: "storage", ok: false, detail: "ESTAT_MCP_BACKEND=aws needs S3_BUCKET" }),
-    onSome: (bucket) => ({ name: "storage", ok: true, detail: `S3 bucket ${bucket} configured` })
-  })
-)
 
 /** Readiness: the configured backend can store data; e-Stat access is reported, not required. */
 export const ready = Effect.gen(function* () {
   const config = yield* AppConfig
-  const storage = yield* (config.backend === "local" ? localStorageCheck : awsStorageCheck)
+  const storage = yield* storageCheck
   const estat: Check = Option.isSome(config.estatAppId)
     ? { name: "estat", ok: true, detail: "ESTAT_APP_ID is set" }
     : { name: "estat", ok: true, detail: "ESTAT_APP_ID is not set: e-Stat tools will fail until it is" }

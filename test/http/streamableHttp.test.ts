@@ -2,9 +2,10 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { request } from "node:http"
-import { Duration, Option, Redacted } from "effect"
+import { Duration, Effect, Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { initializeBody, jsonHeaders, openSession, post, readSse } from "../support/rawMcp.js"
+import { s3rver, TEST_BUCKET } from "../support/s3rver.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
 const callApply = (id: number) => ({
@@ -230,4 +231,23 @@ describe("SSE keep-alive", () => {
     expect(text.startsWith(": stream open\n\n")).toBe(true)
     expect(text).toContain(": ping\n\n")
   })
+})
+
+interface Readiness { readonly status: string; readonly backend: string; readonly checks: ReadonlyArray<{ readonly name: string; readonly ok: boolean; readonly detail: string }> }
+const readyOf = (url: string) => fetch(`${url}/ready`).then(async (r) => ({ status: r.status, body: (await r.json()) as Readiness }))
+
+describe("/ready on the aws backend", () => {
+  it.scopedLive("is ready when the bucket takes a write, and 503 with the reason when it does not", () =>
+    Effect.gen(function* () {
+      const { endpoint } = yield* s3rver
+      const aws = { backend: "aws" as const, s3Endpoint: Option.some(endpoint), s3Prefix: "lake" }
+      const good = yield* Effect.acquireRelease(Effect.promise(() => startTestServer({ ...aws, s3Bucket: Option.some(TEST_BUCKET) })), (s) => Effect.promise(() => s.close()))
+      const ready = yield* Effect.promise(() => readyOf(good.url))
+      expect(ready).toMatchObject({ status: 200, body: { status: "ready", backend: "aws" } })
+      expect(ready.body.checks[0]).toEqual({ name: "storage", ok: true, detail: "s3://estat-test/lake/ is writable" })
+      const bad = yield* Effect.acquireRelease(Effect.promise(() => startTestServer({ ...aws, s3Bucket: Option.some("no-such-bucket") })), (s) => Effect.promise(() => s.close()))
+      const notReady = yield* Effect.promise(() => readyOf(bad.url))
+      expect(notReady.status).toBe(503)
+      expect(notReady.body.checks[0].detail).toContain("s3://no-such-bucket/lake/ is not writable")
+    }))
 })

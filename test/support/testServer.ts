@@ -6,6 +6,8 @@ import { configLayer, mcpLayerFor } from "../../src/layers.js"
 import type { Tool } from "../../src/mcp/tool.js"
 import { tools, type ToolRequirements } from "../../src/tools/registry.js"
 import { httpServerLayer } from "../../src/server.js"
+import { S3ClientOverrides } from "../../src/services/storage/S3.js"
+import { s3rverCredentials } from "./s3rver.js"
 
 export interface RunningServer {
   readonly url: string
@@ -24,6 +26,7 @@ export const startTestServer = (
       const scope = yield* Scope.make()
       const layer = httpServerLayer(settings).pipe(
         Layer.provideMerge(mcpLayerFor(toolset)),
+        Layer.provide(Layer.succeed(S3ClientOverrides, { credentials: s3rverCredentials })),
         Layer.provideMerge(configLayer(settings)),
         Layer.provideMerge(NodeContext.layer)
       )
