@@ -26,6 +26,8 @@ export interface FetchRequest {
   /** false: fetch and verify every page, store nothing. */
   readonly store: boolean
   readonly resumeRunId: string | null
+  /** The table's metadata when the caller already has it (filters are resolved against it first). */
+  readonly meta?: TableMeta | undefined
   readonly onProgress: (progress: FetchProgress) => Effect.Effect<void>
 }
 
@@ -65,7 +67,7 @@ export const fetchDataset = (request: FetchRequest) =>
     const store = yield* ObjectStore
     const engine = yield* DataEngine
     const query = { statsDataId: request.statsDataId, narrowing: request.narrowing }
-    const meta = yield* estat.getMetaInfo(request.statsDataId)
+    const meta = request.meta ?? (yield* estat.getMetaInfo(request.statsDataId))
     const totalRecords = yield* estat.countRecords(query)
     const expectedRecords = request.maxRecords === null ? totalRecords : Math.min(totalRecords, request.maxRecords)
     const plan = planPages(expectedRecords, request.pageSize)

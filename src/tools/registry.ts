@@ -5,6 +5,7 @@ import type { EStat } from "../services/EStat.js"
 import type { ObjectStore } from "../services/storage/ObjectStore.js"
 import { applyKeywordSuggestions } from "./applyKeywordSuggestions.js"
 import { fetchDatasetAuto } from "./fetchDatasetAuto.js"
+import { fetchDatasetFiltered } from "./fetchDatasetFiltered.js"
 import { fetchLargeDatasetComplete } from "./fetchLargeDatasetComplete.js"
 import { searchEstatData } from "./searchEstatData.js"
 
@@ -13,11 +14,12 @@ export type ToolRequirements = EStat | AppConfig | ObjectStore | DataEngine
 
 /**
  * The tools this server offers. Only finished tools are listed: the others of the ten
- * (filtered fetch, storage, lakehouse) join as their issues land.
+ * (storage, lakehouse) join as their issues land.
  */
 export const tools: ReadonlyArray<Tool<ToolRequirements>> = [
   searchEstatData,
   applyKeywordSuggestions,
   fetchDatasetAuto,
-  fetchLargeDatasetComplete
+  fetchLargeDatasetComplete,
+  fetchDatasetFiltered
 ]

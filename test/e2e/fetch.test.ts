@@ -79,6 +79,29 @@ describe("the fetch tools through the MCP SDK client", () => {
     expect(resumed.structuredContent).toMatchObject({ run_id: runId, records_fetched: 240, complete: true, chunks_retrieved: 1, chunks_reused: 2 })
   })
 
+  it("fetch_dataset_filtered fetches the filtered rows with progress and reports both totals", async () => {
+    const progress: Array<{ progress: number; total?: number | undefined }> = []
+    const result = await client.callTool({
+      name: "fetch_dataset_filtered",
+      arguments: { dataset_id: table.info.id, filters: { area: ["全国", "01000"], time: { from: "2026000101", to: "2026年6月" } } }
+    }, undefined, { onprogress: (p) => void progress.push(p) })
+    expect(result.isError).toBe(false)
+    expect(result.structuredContent).toMatchObject({
+      records_fetched: 60,
+      filtered_records: 60,
+      dataset_total_records: 240,
+      pages: 1,
+      filters_applied: [
+        { dimension: "area", name: "地域", codes: [{ code: "00000", label: "全国" }, { code: "01000", label: "地域1" }], from: null, to: null, level: null },
+        { dimension: "time", codes: [], from: "2026000101", to: "2026000606", level: null }
+      ]
+    })
+    expect(progress).toEqual([{ progress: 1, total: 1, message: "page 1/1: 60 of 60 rows" }])
+    const listed = await client.listTools()
+    const filtered = listed.tools.find((t) => t.name === "fetch_dataset_filtered")!
+    expect(filtered.inputSchema.required).toEqual(["dataset_id", "filters"])
+  })
+
   it("rejects bad arguments with a clear message", async () => {
     const result = await client.callTool({ name: "fetch_large_dataset_complete", arguments: { dataset_id: "123", concurrency: 9 } })
     expect(result.isError).toBe(true)

@@ -1,0 +1,80 @@
+import { Effect, Schema } from "effect"
+import { AppConfig } from "../config.js"
+import { FilterValue, resolveFilters } from "../domain/filters.js"
+import * as Tool from "../mcp/tool.js"
+import { fetchDataset } from "../pipeline/fetchDataset.js"
+import { EStat } from "../services/EStat.js"
+import { ConvertToJapanese, DatasetId, progressReporter, runOutput, runOutputFields, SaveToS3, summarizeRun } from "./datasetRun.js"
+
+const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
+  Schema.filter((filters) => Object.keys(filters).length > 0 || "filters needs at least one dimension")
+).annotations({
+  description:
+    "Dimension id (tab, cat01…cat15, area, time — or the dimension's name) → a code or exact label (\"13000\" or \"東京都\"), " +
+    "a list of codes/labels (at most 100), a range {\"from\": code|label, \"to\": code|label}, or a hierarchy level {\"level\": 2} / {\"level\": \"1-2\"}."
+})
+
+const Input = Schema.Struct({
+  dataset_id: DatasetId,
+  filters: Filters,
+  save_to_s3: SaveToS3,
+  convert_to_japanese: ConvertToJapanese
+})
+
+const AppliedFilter = Schema.Struct({
+  dimension: Schema.String,
+  name: Schema.String,
+  codes: Schema.Array(Schema.Struct({ code: Schema.String, label: Schema.String })),
+  from: Schema.NullOr(Schema.String),
+  to: Schema.NullOr(Schema.String),
+  level: Schema.NullOr(Schema.String)
+})
+
+const Output = Schema.Struct({
+  ...runOutputFields,
+  filters_applied: Schema.Array(AppliedFilter),
+  /** Rows of the whole table, unfiltered. */
+  dataset_total_records: Schema.Int,
+  filtered_records: Schema.Int
+})
+
+export const fetchDatasetFiltered = Tool.make({
+  name: "fetch_dataset_filtered",
+  title: "Fetch part of an e-Stat table",
+  description:
+    "Fetches the rows of an e-Stat table that match filters on its dimensions — every page of the filtered result — into storage as " +
+    "fetch_dataset_auto does. Filters are checked against the table's metadata first: labels must match exactly, and an unknown " +
+    "dimension or value is an error listing close matches (nothing is guessed). Reports the filtered count beside the table's total.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  summarize: (output) =>
+    summarizeRun(output) + ` The filters keep ${output.filtered_records.toLocaleString("en")} of ${output.dataset_total_records.toLocaleString("en")} rows.`,
+  run: (input) =>
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      const estat = yield* EStat
+      const startedAt = Date.now()
+      const meta = yield* estat.getMetaInfo(input.dataset_id)
+      const filters = yield* resolveFilters(meta.dimensions, input.filters)
+      const datasetTotal = yield* estat.countRecords({ statsDataId: input.dataset_id })
+      const outcome = yield* fetchDataset({
+        statsDataId: input.dataset_id,
+        narrowing: filters.narrowing,
+        maxRecords: null,
+        pageSize: config.estatPageSize,
+        concurrency: config.estatConcurrency,
+        withLabels: input.convert_to_japanese,
+        store: input.save_to_s3,
+        resumeRunId: null,
+        meta,
+        onProgress: yield* progressReporter
+      })
+      return {
+        ...runOutput(outcome, startedAt),
+        filters_applied: filters.applied,
+        dataset_total_records: datasetTotal,
+        filtered_records: outcome.totalRecords
+      }
+    })
+})

@@ -1,0 +1,85 @@
+import { Effect } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { manifestKey } from "../../src/domain/runs.js"
+import { ToolContext } from "../../src/mcp/tool.js"
+import { fetchDatasetFiltered } from "../../src/tools/fetchDatasetFiltered.js"
+import { generatedTable } from "../fakes/estatServer.js"
+import type { FakeCell } from "../fakes/estat/model.js"
+import { type Backend, pipelineContext, queryRun, readManifest } from "../support/pipeline.js"
+
+/** 5 items × 4 areas × 12 months (2026): codes 0001 (level 1) + 0002…0005; areas 00000 (level 1) + 01000…03000. */
+const table = generatedTable({ id: "0009000003", categories: 5, areas: 4, months: 12 })
+const key = (dims: Readonly<Record<string, string>>) => `${dims["cat01"]}|${dims["area"]}|${dims["time"]}`
+const expectedKeys = (keep: (cell: FakeCell) => boolean) => [...table.cells()].filter(keep).map((c) => key(c.dims)).sort()
+
+interface FilteredOutput {
+  readonly run_id: string
+  readonly records_fetched: number
+  readonly filtered_records: number
+  readonly dataset_total_records: number
+  readonly filters_applied: ReadonlyArray<unknown>
+}
+
+const cases: ReadonlyArray<{ readonly name: string; readonly filters: Record<string, unknown>; readonly keep: (cell: FakeCell) => boolean; readonly narrowing: string }> = [
+  { name: "a code", filters: { cat01: "0002" }, keep: (c) => c.dims["cat01"] === "0002", narrowing: "cdCat01=0002" },
+  { name: "a label", filters: { area: "地域2" }, keep: (c) => c.dims["area"] === "02000", narrowing: "cdArea=02000" },
+  { name: "a list of a code and a label", filters: { cat01: ["0001", "品目3"] }, keep: (c) => ["0001", "0003"].includes(c.dims["cat01"]!), narrowing: "cdCat01=0001%2C0003" },
+  {
+    name: "a range given by a label and a code",
+    filters: { time: { from: "2026年1月", to: "2026000606" } },
+    keep: (c) => c.dims["time"]! >= "2026000101" && c.dims["time"]! <= "2026000606",
+    narrowing: "cdTimeFrom=2026000101&cdTimeTo=2026000606"
+  },
+  { name: "a level", filters: { area: { level: 2 } }, keep: (c) => c.dims["area"] !== "00000", narrowing: "lvArea=2" },
+  { name: "a dimension named by its label", filters: { "品目": "総合" }, keep: (c) => c.dims["cat01"] === "0001", narrowing: "cdCat01=0001" }
+]
+
+const call = (args: unknown) => fetchDatasetFiltered.call(args).pipe(Effect.provide(ToolContext.silent))
+
+describe.each<Backend>(["local", "aws"])("fetch_dataset_filtered on the %s backend", (backend) => {
+  it.scopedLive("each kind of filter fetches exactly the matching rows, all pages of them", () =>
+    Effect.gen(function* () {
+      const { context, fake } = yield* pipelineContext(backend, { tables: [table] }, { estatPageSize: 50 })
+      for (const c of cases) {
+        const before = fake.requests.length
+        const result = yield* call({ dataset_id: table.info.id, filters: c.filters }).pipe(Effect.provide(context))
+        expect(result.isError, `${c.name}: ${JSON.stringify(result.content)}`).toBe(false)
+        const out = result.structuredContent as FilteredOutput
+        const expected = expectedKeys(c.keep)
+        expect(out, c.name).toMatchObject({ dataset_total_records: 240, filtered_records: expected.length, records_fetched: expected.length })
+        const dataCalls = fake.requests.slice(before).filter((r) => r.endpoint === "getStatsData" && r.params.get("cntGetFlg") !== "Y")
+        expect(dataCalls.length, c.name).toBe(Math.ceil(expected.length / 50))
+        for (const [name, value] of new URLSearchParams(c.narrowing)) expect(dataCalls[0]!.params.get(name), c.name).toBe(value)
+        const manifest = yield* readManifest(manifestKey(table.info.id, out.run_id)).pipe(Effect.provide(context))
+        const rows = yield* queryRun(manifest, "SELECT cat01_code, area_code, time_code FROM run").pipe(Effect.provide(context))
+        expect(rows.map((r) => `${r["cat01_code"]}|${r["area_code"]}|${r["time_code"]}`).sort(), c.name).toEqual(expected)
+      }
+    }))
+})
+
+describe("fetch_dataset_filtered validation", () => {
+  it.scopedLive("unknown values and dimensions are errors with close matches, before any data call", () =>
+    Effect.gen(function* () {
+      const wide = generatedTable({ id: "0009000004", categories: 120, areas: 1, months: 1 })
+      const { context, fake } = yield* pipelineContext("local", { tables: [table, wide] })
+      const textOf = (args: unknown) =>
+        call(args).pipe(Effect.provide(context), Effect.map((r) => ({ isError: r.isError, text: r.content[0]!.text })))
+      expect(yield* textOf({ dataset_id: table.info.id, filters: { area: "地域9" } })).toEqual({
+        isError: true,
+        text: "Invalid filter area=地域9: no item of area (地域) has this code or label. Close matches: 01000 (地域1), 02000 (地域2), 03000 (地域3)."
+      })
+      const unknownDimension = yield* textOf({ dataset_id: table.info.id, filters: { areas: "東京都" } })
+      expect(unknownDimension.text).toContain('the table has no dimension "areas"; its dimensions are tab (表章項目), cat01 (品目), area (地域), time (時間軸（月次）). Close matches: area')
+      expect((yield* textOf({ dataset_id: table.info.id, filters: { cat01: { level: 7 } } })).text).toBe(
+        "Invalid filter cat01={level: 7}: no item of cat01 (品目) has that level; its levels are 1, 2."
+      )
+      const codes = Array.from({ length: 101 }, (_, i) => `品目${i + 2}`)
+      expect((yield* textOf({ dataset_id: wide.info.id, filters: { cat01: codes } })).text).toBe(
+        "Invalid filter cat01=101 codes: e-Stat accepts at most 100 codes per dimension; use {from, to} or {level}, or split the request."
+      )
+      const duplicates = yield* textOf({ dataset_id: wide.info.id, filters: { cat01: [...codes.slice(0, 100), "品目2"] } })
+      expect(duplicates.isError).toBe(false) // a repeated code counts once
+      expect(fake.requests.filter((r) => r.endpoint === "getStatsData" && r.params.get("cntGetFlg") !== "Y").length).toBe(1)
+      expect((yield* textOf({ dataset_id: table.info.id, filters: {} })).text).toContain("filters needs at least one dimension")
+    }))
+})
