@@ -48,6 +48,14 @@ export const columnsOf = (shape: RowShape): ReadonlyArray<ColumnSpec> => [
 
 /** `"126146099"`, `"-0.3"`, `"1.2e3"`, `"12,345.6"` → a number; special characters (`-`, `***`, `X`, `χ` …) → null. */
 export const parseValue = (raw: string): number | null => {
+  // Fast path for plain decimals, the common case by far; Number() alone would also take "0x1F" or "Infinity".
+  const first = raw.charCodeAt(0)
+  if ((first >= 48 && first <= 57) || first === 45 || first === 43 || first === 46) {
+    const second = raw.charCodeAt(1) | 0x20 // lower case
+    const radixPrefix = first === 48 && (second === 0x78 || second === 0x62 || second === 0x6f) // 0x 0b 0o
+    const n = Number(raw)
+    if (!radixPrefix && Number.isFinite(n)) return n
+  }
   const text = raw.trim().replaceAll(",", "")
   return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : null
 }
@@ -71,30 +79,39 @@ export const rowBuilder = (shape: RowShape) => {
 
   return {
     columns,
+    /** One pass over the cells, filling preallocated columns (a page is 100,000 rows). */
     build: (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): RowBatch => {
       const n = cells.count
       const notes = new Map(annotations.map((a) => [a.code, a.text]))
-      const out: Array<ReadonlyArray<CellValue>> = [new Array<string>(n).fill(shape.statsDataId)]
-      for (const d of shape.dimensions) {
-        const codes = cells.dims[d.id] ?? new Array<string>(n).fill("")
-        out.push(codes)
-        if (shape.withLabels) {
-          const names = labels.get(d.id)!
-          out.push(codes.map((code) => names.get(code) ?? null))
-        }
-      }
+      const codes = shape.dimensions.map((d) => cells.dims[d.id] ?? new Array<string>(n).fill(""))
+      const names = shape.withLabels ? shape.dimensions.map((d) => labels.get(d.id)!) : []
+      const nameColumns = names.map(() => new Array<string | null>(n))
       const times = cells.dims["time"]
-      const parts = times === undefined ? undefined : times.map(timeOf)
-      out.push(parts?.map((p) => p.year) ?? new Array<null>(n).fill(null))
-      out.push(parts?.map((p) => p.month) ?? new Array<null>(n).fill(null))
-      out.push(parts?.map((p) => p.quarter) ?? new Array<null>(n).fill(null))
-      out.push(cells.unit.map((unit, i) => unit ?? unitFromItems(itemUnits, cells, i)))
-      const values = cells.raw.map(parseValue)
-      out.push(values)
-      out.push(cells.raw)
-      out.push(cells.annotation.map((code, i) =>
-        code !== null ? notes.get(code) ?? code : values[i] === null && cells.raw[i] !== "" ? cells.raw[i]! : null
-      ))
+      const year = new Array<number | null>(n)
+      const month = new Array<number | null>(n)
+      const quarter = new Array<number | null>(n)
+      const unit = new Array<string | null>(n)
+      const value = new Array<number | null>(n)
+      const annotation = new Array<string | null>(n)
+      for (let i = 0; i < n; i++) {
+        for (let d = 0; d < names.length; d++) nameColumns[d]![i] = names[d]!.get(codes[d]![i]!) ?? null
+        const parts = times === undefined ? null : timeOf(times[i]!)
+        year[i] = parts?.year ?? null
+        month[i] = parts?.month ?? null
+        quarter[i] = parts?.quarter ?? null
+        unit[i] = cells.unit[i] ?? (itemUnits.length === 0 ? null : unitFromItems(itemUnits, cells, i))
+        const raw = cells.raw[i]!
+        const number = parseValue(raw)
+        value[i] = number
+        const code = cells.annotation[i] ?? null
+        annotation[i] = code !== null ? notes.get(code) ?? code : number === null && raw !== "" ? raw : null
+      }
+      const out: Array<ReadonlyArray<CellValue>> = [new Array<string>(n).fill(shape.statsDataId)]
+      shape.dimensions.forEach((_, d) => {
+        out.push(codes[d]!)
+        if (shape.withLabels) out.push(nameColumns[d]!)
+      })
+      out.push(year, month, quarter, unit, value, cells.raw, annotation)
       return { columns, values: out, count: n }
     }
   }

@@ -67,8 +67,10 @@ export const fetchDataset = (request: FetchRequest) =>
     const store = yield* ObjectStore
     const engine = yield* DataEngine
     const query = { statsDataId: request.statsDataId, narrowing: request.narrowing }
-    const meta = request.meta ?? (yield* estat.getMetaInfo(request.statsDataId))
-    const totalRecords = yield* estat.countRecords(query)
+    const [meta, totalRecords] = yield* Effect.all([
+      request.meta === undefined ? estat.getMetaInfo(request.statsDataId) : Effect.succeed(request.meta),
+      estat.countRecords(query)
+    ], { concurrency: 2 })
     const expectedRecords = request.maxRecords === null ? totalRecords : Math.min(totalRecords, request.maxRecords)
     const plan = planPages(expectedRecords, request.pageSize)
     const previous = request.resumeRunId === null ? null : yield* loadResumable(request, totalRecords)
@@ -146,6 +148,7 @@ export const fetchDataset = (request: FetchRequest) =>
     const pageFailure = yield* Ref.make<Option.Option<EStatPageFailed>>(Option.none())
     const fetchAll = estat.pages(query, todo, { concurrency: request.concurrency }).pipe(
       Stream.either,
+      // Two parts in the making at a time (DataEngine's limit); fetching goes on meanwhile.
       Stream.mapEffect(Either.match({ onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)), onRight: storePage }), {
         concurrency: 2,
         unordered: true

@@ -67,7 +67,10 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       Schedule.intersect(Schedule.recurs(settings.estatRetries))
     )
 
-    const attempt = (endpoint: string, appId: string, params: Params) =>
+    // One body decoded at a time: a 100,000-row page is ~40 MB as a JSON tree, a few MB in columns.
+    const decoding = yield* Effect.makeSemaphore(1)
+
+    const attempt = <A>(endpoint: string, appId: string, params: Params, decode: (json: unknown) => Either.Either<A, string>) =>
       Effect.gen(function* () {
         const request = HttpClientRequest.get(`${settings.estatBaseUrl}/json/${endpoint}`).pipe(
           HttpClientRequest.setUrlParams({ appId, lang: "J", ...definedOnly(params) }),
@@ -79,11 +82,14 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         const body = yield* response.text.pipe(
           Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) }))
         )
-        return { status: response.status, body }
-      }).pipe(
-        Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new EStatTimeout({ endpoint, timeoutMs }) }),
-        Effect.flatMap(({ body, status }) => interpret(endpoint, status, body))
-      )
+        return yield* decoding.withPermits(1)(Effect.gen(function* () {
+          const json = yield* interpret(endpoint, response.status, body)
+          return yield* Either.match(decode(json), {
+            onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
+            onRight: Effect.succeed
+          })
+        }))
+      }).pipe(Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new EStatTimeout({ endpoint, timeoutMs }) }))
 
     /** Body first: e-Stat answers errors (even HTTP 403) with a RESULT.STATUS we must read. */
     const interpret = (endpoint: string, httpStatus: number, body: string): Effect.Effect<unknown, EStatError> => {
@@ -106,27 +112,37 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       }))
     }
 
-    const call = <A, I>(endpoint: string, schema: Schema.Schema<A, I>, params: Params) =>
+    const call = <A>(endpoint: string, decode: (json: unknown) => Either.Either<A, string>, params: Params) =>
       Effect.gen(function* () {
         if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
         const appId = secret.value
         const started = Date.now()
-        const json = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params))).pipe(
+        const result = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params, decode))).pipe(
           Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
           Effect.retry({ schedule: retry, while: isTransient })
         )
         yield* Effect.logDebug("e-Stat call").pipe(
           Effect.annotateLogs({ endpoint, params: definedOnly(params), durationMs: Date.now() - started })
         )
-        return yield* Schema.decodeUnknown(schema)(json).pipe(
-          Effect.mapError((e) => new EStatDecodeError({ endpoint, detail: scrub(e.message.slice(0, 300)) }))
-        )
+        return result
       }).pipe(Effect.withSpan(`EStat.${endpoint}`, { attributes: { endpoint } }))
+
+    /** A body decoded by a Schema, then shaped by `f`. */
+    const bySchema = <A, I, B>(schema: Schema.Schema<A, I>, f: (decoded: A) => B) => {
+      const decode = Schema.decodeUnknownEither(schema)
+      return (json: unknown): Either.Either<B, string> =>
+        Either.match(decode(json), { onLeft: (e) => Either.left(e.message.slice(0, 300)), onRight: (a) => Either.right(f(a)) })
+    }
 
     const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
 
+    const decodeDataPage = Schema.decodeUnknownEither(GetStatsData)
     const getDataPage = (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) =>
-      call("getStatsData", GetStatsData, {
+      call("getStatsData", (json) =>
+        Either.match(decodeDataPage(json), {
+          onLeft: (e) => Either.left(e.message.slice(0, 300)),
+          onRight: (body) => toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA)
+        }), {
         ...narrowing(query),
         metaGetFlg: "N",
         cntGetFlg: "N",
@@ -135,18 +151,11 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         replaceSpChars: "0",
         startPosition: String(page.startPosition),
         limit: String(page.limit)
-      }).pipe(
-        Effect.flatMap((body) =>
-          Either.match(toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA), {
-            onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint: "getStatsData", detail })),
-            onRight: Effect.succeed
-          })
-        )
-      )
+      })
 
     return EStat.of({
       searchTables: (query) =>
-        call("getStatsList", GetStatsList, {
+        call("getStatsList", bySchema(GetStatsList, listOf), {
           searchWord: query.searchWord,
           statsField: query.statsField,
           statsCode: query.statsCode,
@@ -156,30 +165,26 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
           startPosition: query.startPosition?.toString(),
           limit: query.limit?.toString(),
           explanationGetFlg: "N"
-        }).pipe(Effect.map(listOf)),
+        }),
       getMetaInfo: (statsDataId) =>
-        call("getMetaInfo", GetMetaInfo, { statsDataId, explanationGetFlg: "N" }).pipe(
-          Effect.map((body) => ({
-            table: toTableInfo(body.GET_META_INFO.METADATA_INF.TABLE_INF),
-            dimensions: toDimensions(body.GET_META_INFO.METADATA_INF.CLASS_INF)
-          }))
-        ),
+        call("getMetaInfo", bySchema(GetMetaInfo, (body) => ({
+          table: toTableInfo(body.GET_META_INFO.METADATA_INF.TABLE_INF),
+          dimensions: toDimensions(body.GET_META_INFO.METADATA_INF.CLASS_INF)
+        })), { statsDataId, explanationGetFlg: "N" }),
       countRecords: (query) =>
-        call("getStatsData", GetStatsData, { ...narrowing(query), cntGetFlg: "Y" }).pipe(
-          Effect.map((body) => totalOf(body.GET_STATS_DATA.STATISTICAL_DATA))
-        ),
+        call("getStatsData", bySchema(GetStatsData, (body) => totalOf(body.GET_STATS_DATA.STATISTICAL_DATA)), { ...narrowing(query), cntGetFlg: "Y" }),
       getDataPage,
-      pages: (query, pages, options) =>
-        Stream.fromIterable(pages).pipe(
-          Stream.mapEffect((request) =>
-            getDataPage(query, request).pipe(
+      pages: (query, pages, options) => {
+        const concurrency = Math.min(Math.max(1, options.concurrency), 8)
+        // A received page waits in its fiber until the consumer takes it: at most `concurrency` pages held.
+        return Stream.fromIterable(pages).pipe(
+          Stream.flatMap((request) =>
+            Stream.fromEffect(getDataPage(query, request).pipe(
               Effect.map((page) => ({ request, page })),
               Effect.mapError((error) => new EStatPageFailed({ ...request, reason: error.message }))
-            ), {
-            concurrency: Math.min(Math.max(1, options.concurrency), 8),
-            unordered: true
-          })
+            )), { concurrency, bufferSize: 1 })
         )
+      }
     })
   })
 

@@ -209,11 +209,14 @@ export const toCells = (value: unknown): Either.Either<DataCells, string> => {
   const items: ReadonlyArray<unknown> = value === undefined || value === "" ? [] : Array.isArray(value) ? value : [value]
   const first = items[0]
   const axes = isRecord(first) ? Object.keys(first).filter((k) => k.startsWith("@") && k !== "@unit" && k !== "@annotation") : []
-  const dims = axes.map((): Array<string> => [])
-  const unit: Array<string | null> = []
-  const annotation: Array<string | null> = []
-  const raw: Array<string> = []
-  for (let i = 0; i < items.length; i++) {
+  const n = items.length
+  const dims = axes.map(() => new Array<string>(n))
+  // Codes repeat across a page: keeping one string per distinct code lets the parsed JSON go at once.
+  const interned = axes.map(() => new Map<string, string>())
+  const unit = new Array<string | null>(n)
+  const annotation = new Array<string | null>(n)
+  const raw = new Array<string>(n)
+  for (let i = 0; i < n; i++) {
     const cell = items[i]
     if (!isRecord(cell)) return Either.left(`VALUE[${i}] is not an object`)
     const $ = cell["$"]
@@ -221,11 +224,14 @@ export const toCells = (value: unknown): Either.Either<DataCells, string> => {
     for (let a = 0; a < axes.length; a++) {
       const code = cell[axes[a]!]
       if (typeof code !== "string" && typeof code !== "number") return Either.left(`VALUE[${i}] lacks ${axes[a]}`)
-      dims[a]!.push(String(code))
+      const text = typeof code === "string" ? code : String(code)
+      const known = interned[a]!.get(text)
+      if (known === undefined) interned[a]!.set(text, text)
+      dims[a]![i] = known ?? text
     }
-    raw.push(String($))
-    unit.push(optionalText(cell["@unit"]))
-    annotation.push(optionalText(cell["@annotation"]))
+    raw[i] = typeof $ === "string" ? $ : String($)
+    unit[i] = optionalText(cell["@unit"])
+    annotation[i] = optionalText(cell["@annotation"])
   }
   return Either.right({
     count: items.length,

@@ -23,7 +23,7 @@ describe("timeParts", () => {
 describe("parseValue", () => {
   it.each([
     ["126146099", 126146099], ["102.5", 102.5], ["-0.3", -0.3], ["0.0", 0], ["12,345.6", 12345.6], ["1.2e3", 1200], [" 7 ", 7],
-    ["-", null], ["***", null], ["…", null], ["...", null], ["X", null], ["Ｘ", null], ["χ", null], ["", null], ["NA", null]
+    ["0x1F", null], ["Infinity", null], ["-", null], ["***", null], ["…", null], ["...", null], ["X", null], ["Ｘ", null], ["χ", null], ["", null], ["NA", null]
   ] as const)("%s → %s", (raw, expected) => {
     expect(parseValue(raw)).toBe(expected)
   })

@@ -15,7 +15,8 @@ describe("Dockerfile", () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf("FROM "))
     expect(dockerfile).toMatch(/npm ci --omit=dev/)
     expect(runtime).toMatch(/^USER node$/m)
-    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m)
+    expect(runtime).toMatch(/^CMD \["node", "dist\/server\.mjs"\]$/m)
+    expect(runtime).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+/)
     expect(runtime).not.toMatch(/devDependencies|npm install\b/)
   })
 

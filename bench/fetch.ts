@@ -1,0 +1,164 @@
+/**
+ * The dataset pipeline on the local backend against a generated e-Stat table served by the fake
+ * in another process: wall time, rows/s and peak RSS of this process, plus the cost of turning a
+ * page's bytes into rows against a bare JSON.parse of the same bytes.
+ *
+ *   npm run bench:fetch          (SCENARIO=small|large|all, default all; STORE=0 skips storage)
+ *
+ * It runs as the Docker image does: bundled (scripts/bundle.mjs) and with V8's old space capped
+ * at 192 MB (NODE_OPTIONS there), so RSS is that of the process a container runs.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { type AppSettings, defaultSettings } from "../src/config.js"
+import { rowBuilder } from "../src/domain/rows.js"
+import { configLayer, servicesLayer } from "../src/layers.js"
+import { fetchDataset } from "../src/pipeline/fetchDataset.js"
+import { DataEngine } from "../src/services/DataEngine.js"
+import { EStat } from "../src/services/EStat.js"
+import { GetStatsData, toDataPage } from "../src/services/EStatSchema.js"
+import type { GeneratedTableOptions } from "../test/fakes/estat/generated.js"
+import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
+
+interface Scenario {
+  readonly name: string
+  readonly table: GeneratedTableOptions
+  readonly latencyMs: number
+  readonly concurrency: number
+  /** The fake encodes every page before the run: its own CPU stays out of the wall time. */
+  readonly warm: boolean
+}
+
+const scenarios: ReadonlyArray<Scenario> = [
+  { name: "small", table: { id: "0009100014", categories: 100, areas: 50, months: 280 }, latencyMs: 300, concurrency: 4, warm: true },
+  { name: "large", table: { id: "0009100131", categories: 1000, areas: 50, months: 262 }, latencyMs: 0, concurrency: 4, warm: false }
+]
+
+const startFake = (scenario: Scenario) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly baseUrl: string; readonly child: ReturnType<typeof spawn> }>((resume) => {
+      // Bundled next to this file by `npm run bench:fetch`.
+      const fakeProcess = fileURLToPath(new URL("./fakeEStatProcess.mjs", import.meta.url))
+      const { NODE_OPTIONS: _heapCapOfThisProcess, ...env } = process.env
+      const child = spawn(process.execPath, [fakeProcess, JSON.stringify(scenario.table), String(scenario.latencyMs), scenario.warm ? "warm" : "cold"], {
+        stdio: ["pipe", "pipe", "inherit"],
+        env
+      })
+      createInterface({ input: child.stdout! }).once("line", (baseUrl) => resume(Effect.succeed({ baseUrl, child })))
+    }),
+    ({ child }) => Effect.sync(() => child.stdin!.end())
+  )
+
+/** Samples this process's RSS every 20 ms while `effect` runs. */
+const withPeakRss = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    let peak = process.memoryUsage.rss()
+    let atPeak = process.memoryUsage()
+    const timer = setInterval(() => {
+      const rss = process.memoryUsage.rss()
+      if (rss > peak) {
+        peak = rss
+        if (process.env["MEM_DETAIL"]) atPeak = process.memoryUsage()
+      }
+    }, 20)
+    const result = yield* effect.pipe(Effect.ensuring(Effect.sync(() => clearInterval(timer))))
+    if (process.env["MEM_DETAIL"]) console.log("at peak", Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, mb(v)])))
+    return { result, peakRss: Math.max(peak, process.memoryUsage.rss()) }
+  })
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
+
+const runScenario = (scenario: Scenario) =>
+  Effect.scoped(Effect.gen(function* () {
+    const { baseUrl } = yield* startFake(scenario)
+    const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-"))
+    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
+    const settings: AppSettings = {
+      ...defaultSettings,
+      estatBaseUrl: baseUrl,
+      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+      estatTimeout: Duration.minutes(2),
+      estatRequestsPerSecond: 100,
+      duckdbThreads: Number(process.env["DUCKDB_THREADS"] ?? defaultSettings.duckdbThreads),
+      dataDir
+    }
+    const context = yield* Layer.build(servicesLayer.pipe(Layer.provideMerge(configLayer(settings))))
+    const baseRss = process.memoryUsage.rss()
+    const started = Date.now()
+    const { peakRss, result } = yield* withPeakRss(fetchDataset({
+      statsDataId: scenario.table.id,
+      narrowing: {},
+      maxRecords: null,
+      pageSize: 100_000,
+      concurrency: scenario.concurrency,
+      withLabels: true,
+      store: process.env["STORE"] !== "0",
+      resumeRunId: null,
+      onProgress: (p) => Effect.sync(() => process.env["PAGE_TIMES"] && console.log(`page ${p.pagesDone} at ${Date.now() - started} ms`))
+    }).pipe(Effect.provide(context)))
+    const wallMs = Date.now() - started
+    const conversion = yield* measureConversion(baseUrl, scenario.table.id).pipe(Effect.provide(context))
+    const pages = result.pagesTotal
+    const floorMs = Math.ceil(pages / scenario.concurrency) * scenario.latencyMs
+    console.log(`\n${scenario.name}: ${result.recordsFetched.toLocaleString("en")} rows, ${pages} pages, latency ${scenario.latencyMs} ms, concurrency ${scenario.concurrency}`)
+    console.log(`  wall            ${(wallMs / 1000).toFixed(2)} s   (${Math.round(result.recordsFetched / (wallMs / 1000)).toLocaleString("en")} rows/s)`)
+    console.log(`  latency floor   ${(floorMs / 1000).toFixed(2)} s = ⌈${pages}/${scenario.concurrency}⌉ × ${scenario.latencyMs} ms; target ≤ 1.2 × floor + conversion`)
+    console.log(`  peak RSS        ${mb(peakRss)}   (target ≤ 300 MB; ${mb(baseRss)} before the run)`)
+    console.log(`  per page        JSON.parse ${conversion.parseMs.toFixed(0)} ms; bytes → rows ${conversion.decodeMs.toFixed(0)} ms ` +
+      `(${((conversion.parseMs / conversion.decodeMs) * 100).toFixed(0)} % of JSON.parse throughput, target ≥ 50 %); rows → Parquet ${conversion.parquetMs.toFixed(0)} ms`)
+    console.log(`  conversion      ${((conversion.decodeMs + conversion.parquetMs) * pages / 1000).toFixed(2)} s for all pages on one core; ` +
+      `budget 1.2 × floor + conversion = ${((1.2 * floorMs + (conversion.decodeMs + conversion.parquetMs) * pages) / 1000).toFixed(2)} s`)
+  }))
+
+/** One page's bytes timed three ways: bare JSON.parse, our decode into rows, and the Parquet write. */
+const measureConversion = (baseUrl: string, statsDataId: string) =>
+  Effect.gen(function* () {
+    const estat = yield* EStat
+    const engine = yield* DataEngine
+    const meta = yield* estat.getMetaInfo(statsDataId)
+    const url = `${baseUrl}/json/getStatsData?appId=${FAKE_APP_ID}&statsDataId=${statsDataId}&metaGetFlg=N&annotationGetFlg=Y&startPosition=1&limit=100000`
+    const body = yield* Effect.promise(() => fetch(url).then((r) => r.text()))
+    const builder = rowBuilder({ statsDataId, dimensions: meta.dimensions, withLabels: true })
+    const decode = Schema.decodeUnknownSync(GetStatsData)
+    /** Median of 9 timed runs after a warm-up: single runs vary by ±30 % on a shared machine. */
+    const time = (f: () => unknown) => {
+      f()
+      const runs = Array.from({ length: 9 }, () => {
+        const start = performance.now()
+        f()
+        return performance.now() - start
+      }).sort((a, b) => a - b)
+      return runs[4]!
+    }
+    const parseMs = time(() => JSON.parse(body))
+    const toRows = () => {
+      const data = decode(JSON.parse(body)).GET_STATS_DATA.STATISTICAL_DATA
+      const page = toDataPage(data)
+      if (page._tag === "Left") throw new Error(page.left)
+      return builder.build(page.right.cells, page.right.annotations)
+    }
+    const decodeMs = time(toRows)
+    const batch = toRows()
+    const dir = mkdtempSync(join(tmpdir(), "estat-bench-parquet-"))
+    const started = performance.now()
+    for (let i = 0; i < 3; i++) yield* engine.writeParquet(batch, join(dir, `p${i}.parquet`))
+    const parquetMs = (performance.now() - started) / 3
+    rmSync(dir, { recursive: true, force: true })
+    return { parseMs, decodeMs, parquetMs }
+  })
+
+if (process.env["MEM_DETAIL"]) console.log(`bench pid ${process.pid}`)
+const chosen = process.env["SCENARIO"] ?? "all"
+const program = Effect.forEach(scenarios.filter((s) => chosen === "all" || s.name === chosen), runScenario, { discard: true })
+Effect.runPromise(program).then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
+)
