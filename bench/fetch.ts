@@ -3,7 +3,8 @@
  * in another process: wall time, rows/s and peak RSS of this process, plus the cost of turning a
  * page's bytes into rows against a bare JSON.parse of the same bytes.
  *
- *   npm run bench:fetch          (SCENARIO=small|large|all, default all; STORE=0 skips storage)
+ *   npm run bench:fetch          (SCENARIO=small|large|all, default all; STORE=0 skips storage;
+ *                                 MEM_DETAIL=1 prints heap/external at the peak; PAGE_TIMES=1 each page's arrival)
  *
  * It runs as the Docker image does: bundled (scripts/bundle.mjs) and with V8's old space capped
  * at 192 MB (NODE_OPTIONS there), so RSS is that of the process a container runs.
@@ -99,7 +100,7 @@ const runScenario = (scenario: Scenario) =>
       withLabels: true,
       store: process.env["STORE"] !== "0",
       resumeRunId: null,
-      onProgress: (p) => Effect.sync(() => process.env["PAGE_TIMES"] && console.log(`page ${p.pagesDone} at ${Date.now() - started} ms`))
+      onProgress: (p) => Effect.sync(() => void (process.env["PAGE_TIMES"] && console.log(`page ${p.pagesDone} at ${Date.now() - started} ms`)))
     }).pipe(Effect.provide(context)))
     const wallMs = Date.now() - started
     const conversion = yield* measureConversion(baseUrl, scenario.table.id).pipe(Effect.provide(context))
@@ -152,7 +153,6 @@ const measureConversion = (baseUrl: string, statsDataId: string) =>
     return { parseMs, decodeMs, parquetMs }
   })
 
-if (process.env["MEM_DETAIL"]) console.log(`bench pid ${process.pid}`)
 const chosen = process.env["SCENARIO"] ?? "all"
 const program = Effect.forEach(scenarios.filter((s) => chosen === "all" || s.name === chosen), runScenario, { discard: true })
 Effect.runPromise(program).then(

@@ -67,7 +67,8 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       Schedule.intersect(Schedule.recurs(settings.estatRetries))
     )
 
-    // One body decoded at a time: a 100,000-row page is ~40 MB as a JSON tree, a few MB in columns.
+    // One body read and decoded at a time: a 100,000-row page is ~8 MB of text and ~40 MB as a JSON
+    // tree, a few MB once in columns; the other responses wait unread in their sockets.
     const decoding = yield* Effect.makeSemaphore(1)
 
     const attempt = <A>(endpoint: string, appId: string, params: Params, decode: (json: unknown) => Either.Either<A, string>) =>
@@ -79,10 +80,10 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         const response = yield* client.execute(request).pipe(
           Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(e.reason + describeCause(e.cause)) }))
         )
-        const body = yield* response.text.pipe(
-          Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) }))
-        )
         return yield* decoding.withPermits(1)(Effect.gen(function* () {
+          const body = yield* response.text.pipe(
+            Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) }))
+          )
           const json = yield* interpret(endpoint, response.status, body)
           return yield* Either.match(decode(json), {
             onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
