@@ -20,7 +20,7 @@ export const servicesLayer = Layer.mergeAll(
   EStat.layer.pipe(Layer.provide(FetchHttpClient.layer)),
   objectStoreLayer,
   DataEngine.layer
-).pipe(Layer.provide(NodeContext.layer))
+).pipe(Layer.provideMerge(NodeContext.layer))
 
 /** The MCP protocol core serving `toolset`, with the services the tools need. */
 export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>) =>

@@ -1,30 +1,46 @@
 import type { CellValue, RowBatch } from "./rows.js"
 
+/** RFC 4180 CSV of row batches, in two dialects: one DuckDB reads back, one Excel opens. */
+export interface CsvDialect {
+  /** How null is written. */
+  readonly nullText: string
+  readonly lineEnd: "\n" | "\r\n"
+}
+
 /**
- * RFC 4180 CSV of row batches. `\N` stands for null (DuckDB's `nullstr`); a real `\N` text is
- * quoted, and DuckDB reads it with `allow_quoted_nulls = false`, so null and text never mix.
+ * For DuckDB's `read_csv`: `\N` stands for null (`nullstr`), and a real `\N` text is quoted —
+ * read with `allow_quoted_nulls = false`, null and text never mix.
  */
-export const NULL_TEXT = "\\N"
+export const duckDbDialect: CsvDialect = { nullText: "\\N", lineEnd: "\n" }
+
+/** For people and spreadsheets: null is an empty field. */
+export const excelDialect = (lineEnd: "\n" | "\r\n"): CsvDialect => ({ nullText: "", lineEnd })
+
+/** Excel reads a UTF-8 file as UTF-8 only when it starts with a byte order mark. */
+export const UTF8_BOM = "\uFEFF"
 
 const needsQuotes = /[",\r\n]/
 
-export const csvField = (value: CellValue): string => {
-  if (value === null) return NULL_TEXT
+export const csvField = (value: CellValue, dialect: CsvDialect = duckDbDialect): string => {
+  if (value === null) return dialect.nullText
   if (typeof value === "number") return String(value)
-  if (value === NULL_TEXT || value === "" || needsQuotes.test(value) || value.startsWith(" ") || value.endsWith(" ")) {
+  if (value === "\\N" || value === "" || needsQuotes.test(value) || value.startsWith(" ") || value.endsWith(" ")) {
     return `"${value.replaceAll('"', '""')}"`
   }
   return value
 }
 
-/** Rows `from` to `to` (exclusive) of a batch as CSV lines, each ending in `\n`. */
-export const csvLines = (batch: RowBatch, from: number, to: number): string => {
+/** Rows `from` to `to` (exclusive) of a batch as CSV lines. */
+export const csvLines = (batch: RowBatch, from: number, to: number, dialect: CsvDialect = duckDbDialect): string => {
   const columns = batch.values
   let text = ""
   for (let row = from; row < to; row++) {
-    let line = csvField(columns[0]![row] ?? null)
-    for (let c = 1; c < columns.length; c++) line += "," + csvField(columns[c]![row] ?? null)
-    text += line + "\n"
+    let line = csvField(columns[0]![row] ?? null, dialect)
+    for (let c = 1; c < columns.length; c++) line += "," + csvField(columns[c]![row] ?? null, dialect)
+    text += line + dialect.lineEnd
   }
   return text
 }
+
+export const csvHeader = (columns: ReadonlyArray<{ readonly name: string }>, dialect: CsvDialect) =>
+  columns.map((c) => csvField(c.name, dialect)).join(",") + dialect.lineEnd

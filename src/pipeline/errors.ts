@@ -43,3 +43,13 @@ export class PageShort extends Schema.TaggedError<PageShort>()("PageShort", {
       `${this.startPosition + this.limit - 1}); the table may have changed during the run.`
   }
 }
+
+/** A location that should hold a run does not hold a usable one. */
+export class RunUnreadable extends Schema.TaggedError<RunUnreadable>()("RunUnreadable", {
+  location: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `${this.location} cannot be used: ${this.reason}.`
+  }
+}

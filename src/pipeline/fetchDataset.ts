@@ -1,12 +1,13 @@
-import { Cause, Effect, Either, Exit, Option, Ref, Schema, Stream } from "effect"
+import { Cause, Effect, Either, Exit, Option, Ref, Stream } from "effect"
 import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
 import { type CellValue, type ColumnSpec, rowBuilder, sampleRows } from "../domain/rows.js"
-import { Manifest, ManifestJson, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
+import { Manifest, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
 import { DataEngine } from "../services/DataEngine.js"
 import { EStat } from "../services/EStat.js"
 import { EStatPageFailed } from "../services/EStatErrors.js"
 import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
 import { PageShort, RunIncomplete, RunNotResumable } from "./errors.js"
+import { readManifest } from "./runs.js"
 
 /**
  * The dataset pipeline (ARCHITECTURE §4): metadata and count first, then the pages in parallel,
@@ -233,11 +234,11 @@ const loadResumable = (request: FetchRequest, totalRecords: number) =>
     const runId = request.resumeRunId ?? ""
     if (!request.store) return yield* new RunNotResumable({ runId, reason: "resuming needs save_to_s3: true (a run lives in storage)." })
     const store = yield* ObjectStore
-    const bytes = yield* store.getBytes(manifestKey(request.statsDataId, runId)).pipe(
-      Effect.catchTag("StorageNotFound", () => new RunNotResumable({ runId, reason: `no run of dataset ${request.statsDataId} has this id.` }))
-    )
-    const manifest = yield* Schema.decodeUnknown(ManifestJson)(new TextDecoder().decode(bytes)).pipe(
-      Effect.mapError(() => new RunNotResumable({ runId, reason: "its manifest.json is not readable." }))
+    const manifest = yield* readManifest(manifestKey(request.statsDataId, runId)).pipe(
+      Effect.catchTags({
+        StorageNotFound: () => new RunNotResumable({ runId, reason: `no run of dataset ${request.statsDataId} has this id.` }),
+        RunUnreadable: () => new RunNotResumable({ runId, reason: "its manifest.json is not readable." })
+      })
     )
     const sameQuery = JSON.stringify(sortedEntries(manifest.query.narrowing)) === JSON.stringify(sortedEntries(request.narrowing)) &&
       manifest.query.page_size === request.pageSize &&

@@ -1,9 +1,9 @@
 import { open, rm } from "node:fs/promises"
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../config.js"
-import { csvLines, NULL_TEXT } from "../domain/csv.js"
-import type { RowBatch } from "../domain/rows.js"
+import { csvLines, duckDbDialect } from "../domain/csv.js"
+import type { CellValue, ColumnType, RowBatch } from "../domain/rows.js"
 
 export class DataEngineError extends Schema.TaggedError<DataEngineError>()("DataEngineError", {
   operation: Schema.String,
@@ -25,6 +25,8 @@ export interface QueryResult {
 export class DataEngine extends Context.Tag("estat-mcp/DataEngine")<DataEngine, {
   /** Writes the batch as one zstd Parquet file at a local `path` (the caller moves it into storage). */
   readonly writeParquet: (batch: RowBatch, path: string) => Effect.Effect<void, DataEngineError>
+  /** A query's rows as they are produced, one DuckDB chunk (≤ 2,048 rows) at a time. */
+  readonly scan: (sql: string) => Stream.Stream<RowBatch, DataEngineError>
   /** Runs one statement with `?` parameters; interrupting the fiber interrupts the query. */
   readonly query: (sql: string, params?: ReadonlyArray<SqlValue>) => Effect.Effect<QueryResult, DataEngineError>
 }>() {
@@ -96,7 +98,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
             Effect.zipRight(converting.withPermits(1)(withConnection("write a Parquet part", (connection) =>
               connection.run(
                 `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)}, header = false, delim = ',', quote = '"', escape = '"', ` +
-                  `nullstr = ${quoteLiteral(NULL_TEXT)}, allow_quoted_nulls = false, auto_detect = false, columns = {${
+                  `nullstr = ${quoteLiteral(duckDbDialect.nullText)}, allow_quoted_nulls = false, auto_detect = false, columns = {${
                     batch.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")
                   }})) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`
               ))))
@@ -115,7 +117,31 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         return { columns: names.map((name, i) => ({ name, type: types[i] ?? "" })), rows }
       }).pipe(Effect.withSpan("DataEngine.query"))
 
-    return DataEngine.of({ writeParquet, query })
+    const scan = (sql: string): Stream.Stream<RowBatch, DataEngineError> =>
+      Stream.unwrapScoped(Effect.gen(function* () {
+        const operation = "read query results"
+        const connection = yield* Effect.acquireRelease(
+          Effect.tryPromise({ try: () => instance.connect(), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) }),
+          (c) => Effect.sync(() => c.closeSync())
+        )
+        const result = yield* Effect.tryPromise({ try: () => connection.stream(sql), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) })
+        const names = result.columnNames()
+        const columns = result.columnTypes().map((type, i) => ({ name: names[i] ?? "", type: columnTypeOf(type.toString()) }))
+        const nextChunk = Effect.tryPromise({ try: () => result.fetchChunk(), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) })
+        return Stream.repeatEffectOption(nextChunk.pipe(
+          Effect.mapError(Option.some),
+          Effect.flatMap((chunk) =>
+            chunk === null || chunk.rowCount === 0
+              ? Effect.fail(Option.none())
+              : Effect.succeed<RowBatch>({
+                columns,
+                values: chunk.getColumns().map((values) => values.map(toCellValue)),
+                count: chunk.rowCount
+              }))
+        ))
+      }))
+
+    return DataEngine.of({ writeParquet, query, scan })
   })
 
 /** JS values of DuckDB's result types as JSON-safe values (BIGINT within 2^53 → number). */
@@ -125,6 +151,18 @@ const toSqlValue = (value: unknown): SqlValue => {
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value
   if (value instanceof Date) return value.toISOString()
   return String(value)
+}
+
+const columnTypeOf = (duckType: string): ColumnType =>
+  duckType === "DOUBLE" || duckType === "FLOAT" || duckType.startsWith("DECIMAL")
+    ? "DOUBLE"
+    : ["INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINTEGER", "UBIGINT"].includes(duckType)
+    ? "INTEGER"
+    : "VARCHAR"
+
+const toCellValue = (value: unknown): CellValue => {
+  const sql = toSqlValue(value)
+  return typeof sql === "boolean" ? String(sql) : sql
 }
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error))

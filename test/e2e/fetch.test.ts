@@ -102,6 +102,18 @@ describe("the fetch tools through the MCP SDK client", () => {
     expect(filtered.inputSchema.required).toEqual(["dataset_id", "filters"])
   })
 
+  it("fetch → save_dataset_as_csv → download_csv_from_s3", async () => {
+    const fetched = await client.callTool({ name: "fetch_dataset_auto", arguments: { dataset_id: table.info.id } })
+    const run = fetched.structuredContent as unknown as RunOutput
+    const saved = await client.callTool({ name: "save_dataset_as_csv", arguments: { dataset_id: table.info.id, s3_json_path: run.storage!.manifest } })
+    expect(saved.isError).toBe(false)
+    const csv = saved.structuredContent as { location: string; records_count: number; download_url: string }
+    expect(csv.records_count).toBe(240)
+    const downloaded = await client.callTool({ name: "download_csv_from_s3", arguments: { s3_path: csv.location, return_content: true } })
+    expect(downloaded.isError).toBe(false)
+    expect(downloaded.structuredContent).toMatchObject({ download_url: csv.download_url, truncated: false, line_count: 241, expires_at: null })
+  })
+
   it("rejects bad arguments with a clear message", async () => {
     const result = await client.callTool({ name: "fetch_large_dataset_complete", arguments: { dataset_id: "123", concurrency: 9 } })
     expect(result.isError).toBe(true)

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto"
 import { pathToFileURL } from "node:url"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import { AppConfig } from "../../config.js"
 import {
   InvalidStorageKey,
@@ -12,7 +12,8 @@ import {
   ObjectStore,
   StorageAccessDenied,
   StorageFailure,
-  StorageNotFound
+  StorageNotFound,
+  withoutTrailingSlash
 } from "./ObjectStore.js"
 
 /**
@@ -102,9 +103,34 @@ export const make = (dataDir: string) =>
           )),
       list: listFiles,
       remove: (key) =>
-        Effect.flatMap(pathOf(key), (file) => fs.remove(file, { force: true }).pipe(Effect.mapError(failure("delete", key))))
+        Effect.flatMap(pathOf(key), (file) => fs.remove(file, { force: true }).pipe(Effect.mapError(failure("delete", key)))),
+      getRange: (key, maxBytes) =>
+        Effect.flatMap(pathOf(key), (file) =>
+          Effect.scoped(Effect.gen(function* () {
+            const handle = yield* fs.open(file, { flag: "r" })
+            const buffer = new Uint8Array(maxBytes)
+            const read = yield* handle.read(buffer)
+            return buffer.subarray(0, Number(read))
+          })).pipe(Effect.mapError(failure("read", key)))),
+      downloadUrl: (key) =>
+        Effect.flatMap(pathOf(key), (file) =>
+          fs.stat(file).pipe(
+            Effect.mapError(failure("find", key)),
+            Effect.as({ url: uri(key), expiresAt: null })
+          )),
+      keyOf: (location) => {
+        const rootUri = pathToFileURL(root).href + "/"
+        const rest = location.startsWith(rootUri) ? location.slice(rootUri.length) : null
+        const key = rest === null
+          ? (/^[a-z][a-z0-9+.-]*:/i.test(location) ? null : location)
+          : /%2f|%5c/i.test(rest) ? null : decodeOr(rest)
+        const folded = key === null ? null : withoutTrailingSlash(key)
+        return folded !== null && isValidKey(folded) ? Effect.succeed(folded) : Effect.fail(new InvalidStorageKey({ key: location, root: rootUri }))
+      }
     })
   })
+
+const decodeOr = (text: string) => Either.getOrNull(Either.try(() => decodeURIComponent(text)))
 
 export const layer: Layer.Layer<ObjectStore, StorageFailure, AppConfig | FileSystem.FileSystem | Path.Path> = Layer.effect(
   ObjectStore,

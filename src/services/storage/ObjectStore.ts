@@ -32,12 +32,14 @@ export class StorageFailure extends Schema.TaggedError<StorageFailure>()("Storag
   }
 }
 
-/** A key that would leave the storage root (`..`, absolute, backslashes) or is empty. */
+/** A key that would leave the storage root (`..`, absolute, backslashes, another bucket) or is empty. */
 export class InvalidStorageKey extends Schema.TaggedError<InvalidStorageKey>()("InvalidStorageKey", {
-  key: Schema.String
+  key: Schema.String,
+  root: Schema.optionalWith(Schema.String, { default: () => "" })
 }) {
   override get message() {
-    return `"${this.key}" is not a valid storage path: use a path inside the server's storage (no "..", no absolute paths).`
+    const inside = this.root === "" ? "the server's storage" : this.root
+    return `"${this.key}" is not a valid storage path: use a path inside ${inside} (no "..", no absolute paths, no encoded separators).`
   }
 }
 
@@ -65,6 +67,21 @@ export class ObjectStore extends Context.Tag("estat-mcp/ObjectStore")<ObjectStor
   /** Every object whose key starts with `prefix`, sorted by key. */
   readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<ObjectInfo>, StorageError>
   readonly remove: (key: string) => Effect.Effect<void, StorageError>
+  /** The first `maxBytes` bytes of an object (inline previews). */
+  readonly getRange: (key: string, maxBytes: number) => Effect.Effect<Uint8Array, StorageError>
+  /**
+   * Where a client can download the object: a presigned GET URL (S3; `expiresAt` set, served as an
+   * attachment named `fileName`) or the file's `file://` URL (local; `expiresAt` null).
+   */
+  readonly downloadUrl: (
+    key: string,
+    options: { readonly expiresInSeconds: number; readonly fileName: string }
+  ) => Effect.Effect<{ readonly url: string; readonly expiresAt: Date | null }, StorageError>
+  /**
+   * The key a user-given location names: a key, or a URI of this store (`s3://bucket/prefix/…`,
+   * `file:///data/…`). Anything outside the store's root is refused.
+   */
+  readonly keyOf: (location: string) => Effect.Effect<string, InvalidStorageKey>
 }>() {}
 
 /** Keys are `/`-separated relative paths of plain segments. */
@@ -74,7 +91,17 @@ export const isValidKey = (key: string) =>
   !key.startsWith("/") &&
   !key.includes("\\") &&
   !key.includes("\0") &&
+  !/%2f|%5c|%2e%2e/i.test(key) &&
   key.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..")
+
+/** A user-given location under `root` (a URI ending in `/`), or a bare key: the key, or null when it is outside. */
+export const keyUnder = (location: string, root: string): string | null => {
+  const key = location.startsWith(root) ? location.slice(root.length) : /^[a-z][a-z0-9+.-]*:/i.test(location) ? null : location
+  return key !== null && isValidKey(withoutTrailingSlash(key)) ? withoutTrailingSlash(key) : null
+}
+
+/** A folder named with its trailing `/` (`datasets/<id>/<runId>/`) is the same key prefix. */
+export const withoutTrailingSlash = (key: string) => key.replace(/\/$/, "")
 
 export const isValidPrefix = (prefix: string) => prefix === "" || isValidKey(prefix.replace(/\/$/, ""))
 

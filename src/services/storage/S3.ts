@@ -13,12 +13,14 @@ import {
   type S3ClientConfig
 } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
 import { Context, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import {
   InvalidStorageKey,
   isValidKey,
   isValidPrefix,
+  keyUnder,
   type ObjectInfo,
   ObjectStore,
   StorageAccessDenied,
@@ -135,9 +137,37 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
       list,
       remove: (key) =>
         Effect.flatMap(objectKey(key), (Key) =>
-          send("delete", key, (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }))).pipe(Effect.asVoid)
+          send("delete", key, (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }))).pipe(Effect.asVoid),
+      getRange: (key, maxBytes) =>
+        Effect.gen(function* () {
+          const Key = yield* objectKey(key)
+          const info = yield* head(key)
+          if (Option.isNone(info)) return yield* new StorageNotFound({ location: uri(key) })
+          if (info.value.size === 0 || maxBytes <= 0) return new Uint8Array(0)
+          return yield* send("read", key, async (abortSignal) => {
+            const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range: `bytes=0-${maxBytes - 1}` }), { abortSignal })
+            if (out.Body === undefined) throw new Error("empty response body")
+            return out.Body.transformToByteArray()
+          })
+        }),
+      downloadUrl: (key, options) =>
+        Effect.gen(function* () {
+          const Key = yield* objectKey(key)
+          if (Option.isNone(yield* head(key))) return yield* new StorageNotFound({ location: uri(key) })
+          const command = new GetObjectCommand({ Bucket: bucket, Key, ResponseContentDisposition: attachment(options.fileName) })
+          const url = yield* send("sign a URL for", key, () => getSignedUrl(client, command, { expiresIn: options.expiresInSeconds }))
+          return { url, expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000) }
+        }),
+      keyOf: (location) => {
+        const key = keyUnder(location, `s3://${bucket}/${prefix}`)
+        return key === null ? Effect.fail(new InvalidStorageKey({ key: location, root: `s3://${bucket}/${prefix}` })) : Effect.succeed(key)
+      }
     })
   })
+
+/** `attachment` with the name in both forms browsers read (RFC 6266: ASCII fallback + UTF-8). */
+const attachment = (fileName: string) =>
+  `attachment; filename="${fileName.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
 
 const storageError = (operation: string, location: string, error: unknown) => {
   const details = error as { readonly name?: string; readonly message?: string; readonly $metadata?: { readonly httpStatusCode?: number } }

@@ -1,0 +1,13 @@
+/**
+ * A user's file name made safe for storage keys and downloads: the last path segment only, no
+ * control or reserved characters, at most 120 characters, ending in `extension`.
+ */
+export const sanitizeFileName = (name: string, extension: string): string | null => {
+  const base = name.normalize("NFKC").split(/[\\/]/).at(-1) ?? ""
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f<>:"|?*%]/g, "_")
+    .replace(/^[.\s]+|[.\s]+$/g, "")
+    .slice(0, 120)
+  const stem = cleaned.toLowerCase().endsWith(extension) ? cleaned.slice(0, -extension.length) : cleaned
+  return stem.replace(/[.\s]+$/, "") === "" ? null : `${stem}${extension}`
+}

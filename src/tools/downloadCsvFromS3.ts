@@ -1,0 +1,89 @@
+import { Effect, Option, Schema } from "effect"
+import * as Tool from "../mcp/tool.js"
+import { withDefault } from "../mcp/tool.js"
+import { ObjectStore, StorageNotFound } from "../services/storage/ObjectStore.js"
+
+const Input = Schema.Struct({
+  s3_path: Schema.String.pipe(Schema.minLength(1)).annotations({
+    description: "The file: s3://<bucket>/<prefix>/… on the aws backend, a storage key (csv/…) or a file:// URL inside the data dir on the local one."
+  }),
+  expires_in: withDefault(Schema.Int.pipe(Schema.between(60, 604_800)), 3600, "Seconds the download URL stays valid (60 s to 7 days; S3 only)."),
+  return_content: withDefault(Schema.Boolean, false, "Also return the file's text inline, up to max_bytes."),
+  max_bytes: withDefault(Schema.Int.pipe(Schema.between(1, 10 * 1024 * 1024)), 1024 * 1024, "Cap on inline content, in bytes (at most 10 MB).")
+})
+
+const Output = Schema.Struct({
+  s3_path: Schema.String,
+  size_bytes: Schema.Int,
+  content_type: Schema.String,
+  download_url: Schema.String,
+  expires_at: Schema.NullOr(Schema.String),
+  content: Schema.optional(Schema.String),
+  truncated: Schema.optional(Schema.Boolean),
+  line_count: Schema.optional(Schema.Int)
+})
+
+class NotTextContent extends Schema.TaggedError<NotTextContent>()("NotTextContent", {
+  location: Schema.String,
+  contentType: Schema.String
+}) {
+  override get message() {
+    return `${this.location} is ${this.contentType}, not text: download it from download_url instead of return_content.`
+  }
+}
+
+const contentTypes: ReadonlyArray<readonly [string, string]> = [
+  [".csv", "text/csv; charset=utf-8"],
+  [".json", "application/json"],
+  [".parquet", "application/vnd.apache.parquet"]
+]
+const contentTypeOf = (key: string) => contentTypes.find(([ext]) => key.toLowerCase().endsWith(ext))?.[1] ?? "application/octet-stream"
+
+/** Text cut at `maxBytes`, then back to the last whole line, without the BOM. */
+export const inlineText = (bytes: Uint8Array, truncated: boolean) => {
+  const text = new TextDecoder("utf-8", { ignoreBOM: false }).decode(bytes)
+  const whole = truncated ? text.slice(0, Math.max(0, text.lastIndexOf("\n") + 1)) : text
+  const lines = whole === "" ? 0 : whole.split("\n").length - (whole.endsWith("\n") ? 1 : 0)
+  return { content: whole, lineCount: lines }
+}
+
+export const downloadCsvFromS3 = Tool.make({
+  name: "download_csv_from_s3",
+  title: "Get a download link for a stored file",
+  description:
+    "Returns a download URL for a file in the server's storage — a presigned S3 URL (valid expires_in seconds, served as an " +
+    "attachment) on the aws backend, a file:// URL on the local one — and, when asked, its text inline up to max_bytes " +
+    "(cut at a whole line, with truncated and line_count). Paths outside the configured bucket/prefix or data dir are refused.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  summarize: (out) =>
+    `${out.s3_path} (${out.size_bytes.toLocaleString("en")} bytes): ${out.download_url}` +
+    (out.content === undefined ? "" : ` — ${out.line_count} line(s) inline${out.truncated ? ", truncated" : ""}`),
+  run: (input) =>
+    Effect.gen(function* () {
+      const store = yield* ObjectStore
+      const key = yield* store.keyOf(input.s3_path)
+      const info = yield* Effect.flatMap(store.head(key), Option.match({
+        onNone: () => Effect.fail(new StorageNotFound({ location: store.uri(key) })),
+        onSome: Effect.succeed
+      }))
+      const fileName = key.split("/").at(-1) ?? key
+      const download = yield* store.downloadUrl(key, { expiresInSeconds: input.expires_in, fileName })
+      const contentType = contentTypeOf(key)
+      const base = {
+        s3_path: store.uri(key),
+        size_bytes: info.size,
+        content_type: contentType,
+        download_url: download.url,
+        expires_at: download.expiresAt?.toISOString() ?? null
+      }
+      if (!input.return_content) return base
+      if (!contentType.startsWith("text/") && contentType !== "application/json") {
+        return yield* new NotTextContent({ location: store.uri(key), contentType })
+      }
+      const truncated = info.size > input.max_bytes
+      const inline = inlineText(yield* store.getRange(key, input.max_bytes), truncated)
+      return { ...base, content: inline.content, truncated, line_count: inline.lineCount }
+    })
+})

@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { ToolContext } from "../../src/mcp/tool.js"
+import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
+import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
+import { downloadCsvFromS3 } from "../../src/tools/downloadCsvFromS3.js"
+import { saveDatasetAsCsv } from "../../src/tools/saveDatasetAsCsv.js"
+import { generatedTable } from "../fakes/estatServer.js"
+import { cubeTable } from "../fakes/estat/cube.js"
+import { type Backend, baseRequest, pipelineContext, queryRun } from "../support/pipeline.js"
+
+/** Labels that need CSV quoting: a comma, quotes, a line break, and text that looks like a null. */
+const tricky = cubeTable({
+  info: { ...generatedTable({ id: "0009000005", categories: 1, areas: 1, months: 1 }).info, id: "0009000005", title: "quoting" },
+  dimensions: [
+    { id: "tab", name: "表章項目", classes: [{ code: "01", name: "人数", level: "", unit: "人" }] },
+    { id: "cat01", name: "区分", classes: [{ code: "1", name: "総数" }, { code: "2", name: "a,b" }, { code: "3", name: 'say "hi"' }, { code: "4", name: "line\nbreak" }, { code: "5", name: "\\N" }] },
+    { id: "area", name: "地域", classes: [{ code: "00000", name: "全国" }, { code: "13000", name: "東京都" }] },
+    { id: "time", name: "時間軸", classes: [{ code: "2020000000", name: "2020年" }] }
+  ],
+  notes: [{ char: "-", text: "数字が得られないもの" }],
+  unitOf: () => "人",
+  value: (dims) => (dims["cat01"] === "3" && dims["area"] === "13000" ? "-" : String(Number(dims["cat01"]) * 1000 + (dims["area"] === "00000" ? 0.5 : 0)))
+})
+const big = generatedTable({ id: "0009000006", categories: 50, areas: 20, months: 60 }) // 60,000 rows, a few MB of CSV
+
+/** RFC 4180 as Excel writes it. */
+const parseCsv = (text: string): Array<Array<string>> => {
+  const rows: Array<Array<string>> = []
+  let row: Array<string> = []
+  let field = ""
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"', i++)
+      else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ",") (row.push(field), field = "")
+    else if (c === "\r" && text[i + 1] === "\n") (row.push(field), rows.push(row), row = [], field = "", i++)
+    else field += c
+  }
+  return rows
+}
+
+const call = <A extends { call: (args: unknown) => Effect.Effect<unknown, never, unknown> }>(tool: A, args: unknown) =>
+  (tool.call(args) as Effect.Effect<{ isError: boolean; content: ReadonlyArray<{ text: string }>; structuredContent?: unknown }, never, never>).pipe(
+    Effect.provide(ToolContext.silent)
+  )
+
+/** The bytes behind a download URL, decoded keeping the BOM (fetch's text() would drop it). */
+const readUrl = async (url: string) => {
+  const keepBom = (bytes: Uint8Array) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes)
+  if (url.startsWith("file:")) return { status: 200, text: keepBom(readFileSync(fileURLToPath(url))), disposition: null as string | null }
+  const response = await fetch(url)
+  return { status: response.status, text: keepBom(new Uint8Array(await response.arrayBuffer())), disposition: response.headers.get("content-disposition") }
+}
+
+describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (backend) => {
+  it.scopedLive("save_dataset_as_csv: a complete, Excel-ready CSV whose rows are the run's; the download URL serves it", () =>
+    Effect.gen(function* () {
+      const { context } = yield* pipelineContext(backend, { tables: [tricky, big] })
+      const saved = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005" }).pipe(Effect.provide(context))
+      expect(saved.isError, saved.content[0]?.text).toBe(false)
+      const out = saved.structuredContent as { run_id: string; records_count: number; columns: Array<string>; location: string; download_url: string; size_bytes: number; expires_at: string | null }
+      expect(out.records_count).toBe(10)
+      expect(out.location).toMatch(new RegExp(`csv/0009000005/${out.run_id}/0009000005_${out.run_id}\\.csv$`))
+      const download = yield* Effect.promise(() => readUrl(out.download_url))
+      expect(download.status).toBe(200)
+      expect(download.text.charCodeAt(0)).toBe(0xfeff)
+      expect(Buffer.byteLength(download.text)).toBe(out.size_bytes)
+      if (backend === "aws") {
+        expect(out.expires_at).not.toBeNull()
+        expect(download.disposition).toContain(`attachment; filename="0009000005_${out.run_id}.csv"`)
+      }
+      const [header, ...rows] = parseCsv(download.text.slice(1))
+      expect(header).toEqual(out.columns)
+      expect(header).toContain("cat01_name")
+      expect(rows.length).toBe(10)
+      const manifest = (yield* Effect.flatMap(ObjectStore, (s) => s.getBytes(`datasets/0009000005/${out.run_id}/manifest.json`)).pipe(
+        Effect.provide(context), Effect.map((b) => JSON.parse(new TextDecoder().decode(b)))
+      ))
+      const expected = yield* queryRun(manifest, "SELECT * FROM run").pipe(Effect.provide(context))
+      const asText = (v: unknown) => (v === null ? "" : String(v))
+      expect(rows).toEqual(expected.map((r) => header!.map((name) => asText(r[name]))))
+      expect(rows.map((r) => r[header!.indexOf("cat01_name")])).toContain("line\nbreak")
+      expect(rows.map((r) => r[header!.indexOf("cat01_name")])).toContain('say "hi"')
+      expect(rows.map((r) => r[header!.indexOf("cat01_name")])).toContain("\\N")
+    }))
+
+  it.scopedLive("converts an existing run by its folder, without labels, under a sanitised name", () =>
+    Effect.gen(function* () {
+      const { context } = yield* pipelineContext(backend, { tables: [tricky] })
+      const run = yield* fetchDataset(baseRequest("0009000005")).pipe(Effect.provide(context))
+      const store = yield* Effect.provide(ObjectStore, context)
+      const saved = yield* call(saveDatasetAsCsv, {
+        dataset_id: "0009000005", s3_json_path: store.uri(`datasets/0009000005/${run.runId}/`), include_labels: false, output_filename: "../../etc/集計 結果", line_ending: "lf"
+      }).pipe(Effect.provide(context))
+      expect(saved.isError, saved.content[0]?.text).toBe(false)
+      const out = saved.structuredContent as { location: string; columns: Array<string> }
+      expect(out.location).toBe(store.uri(`csv/0009000005/${run.runId}/集計 結果.csv`))
+      expect(out.columns.some((c) => c.endsWith("_name"))).toBe(false)
+      const wrongDataset = yield* call(saveDatasetAsCsv, { dataset_id: "0009000001", s3_json_path: `datasets/0009000005/${run.runId}` }).pipe(Effect.provide(context))
+      expect(wrongDataset.content[0]!.text).toContain("it is a run of dataset 0009000005, not 0009000001")
+    }))
+
+  it.scopedLive("download_csv_from_s3: inline content capped at whole lines; bad paths and missing files are clear errors", () =>
+    Effect.gen(function* () {
+      const { context } = yield* pipelineContext(backend, { tables: [big] })
+      const store = yield* Effect.provide(ObjectStore, context)
+      const saved = yield* call(saveDatasetAsCsv, { dataset_id: "0009000006" }).pipe(Effect.provide(context))
+      const location = (saved.structuredContent as { location: string; size_bytes: number }).location
+      const size = (saved.structuredContent as { size_bytes: number }).size_bytes
+      expect(size).toBeGreaterThan(4_000_000)
+      const inline = yield* call(downloadCsvFromS3, { s3_path: location, return_content: true, max_bytes: 100_000 }).pipe(Effect.provide(context))
+      expect(inline.isError, inline.content[0]?.text).toBe(false)
+      const out = inline.structuredContent as { size_bytes: number; content: string; truncated: boolean; line_count: number; content_type: string }
+      expect(out).toMatchObject({ size_bytes: size, truncated: true, content_type: "text/csv; charset=utf-8" })
+      expect(Buffer.byteLength(out.content)).toBeLessThanOrEqual(100_000)
+      expect(out.content.endsWith("\r\n")).toBe(true)
+      expect(out.content.split("\r\n").length - 1).toBe(out.line_count)
+      expect(out.content.startsWith("stats_data_id,")).toBe(true)
+
+      const refused = [
+        "../secrets.csv", "/etc/passwd", "csv/../../x.csv", "csv%2F..%2Fx.csv", "s3://other-bucket/lake/csv/x.csv", "file:///etc/passwd",
+        backend === "aws" ? "s3://estat-test/elsewhere/x.csv" : "s3://estat-test/lake/x.csv"
+      ]
+      for (const path of refused) {
+        const result = yield* call(downloadCsvFromS3, { s3_path: path }).pipe(Effect.provide(context))
+        expect(result.isError, path).toBe(true)
+        expect(result.content[0]!.text, path).toContain(`"${path}" is not a valid storage path: use a path inside ${store.root}`)
+      }
+      const missing = yield* call(downloadCsvFromS3, { s3_path: "csv/none.csv" }).pipe(Effect.provide(context))
+      expect(missing).toMatchObject({ isError: true })
+      expect(missing.content[0]!.text).toBe(`Nothing is stored at ${store.uri("csv/none.csv")}. Check the path (runs are under datasets/<dataset_id>/<run_id>/).`)
+    }))
+})
+
+describe("presigned URLs", () => {
+  it.scopedLive("an expired URL is refused by S3", () =>
+    Effect.gen(function* () {
+      const { context } = yield* pipelineContext("aws", { tables: [tricky] })
+      const store = yield* Effect.provide(ObjectStore, context)
+      yield* store.putBytes("csv/x.csv", new TextEncoder().encode("a,b\r\n"), "text/csv")
+      const fresh = yield* store.downloadUrl("csv/x.csv", { expiresInSeconds: 1, fileName: "x.csv" })
+      expect((yield* Effect.promise(() => fetch(fresh.url))).status).toBe(200)
+      yield* Effect.sleep("2100 millis")
+      expect((yield* Effect.promise(() => fetch(fresh.url))).status).toBe(403)
+    }))
+})
