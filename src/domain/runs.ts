@@ -56,7 +56,7 @@ export const Manifest = Schema.Struct({
   pages: Schema.Array(PageEntry),
   failed_pages: Schema.Array(FailedPage),
   dimensions: Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.String, item_count: Schema.Int })),
-  columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.String })),
+  columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.Literal("VARCHAR", "INTEGER", "DOUBLE") })),
   /** e-Stat's legend of special characters (NOTE) and annotations seen in the data. */
   notes: Schema.Array(Schema.Struct({ char: Schema.String, text: Schema.String })),
   annotations: Schema.Array(Schema.Struct({ code: Schema.String, text: Schema.String })),

@@ -118,8 +118,12 @@ export const GetMetaInfo = Schema.Struct({
 export const GetStatsData = Schema.Struct({
   GET_STATS_DATA: Schema.Struct({
     RESULT: Result,
+    PARAMETER: Schema.optional(Schema.Struct({ STATS_DATA_ID: Schema.optional(Scalar) })),
     STATISTICAL_DATA: Schema.optional(Schema.Struct({
       RESULT_INF: Schema.optional(ResultInf),
+      // Present when metaGetFlg=Y (the default): saved pages carry their own metadata.
+      TABLE_INF: Schema.optional(TableInf),
+      CLASS_INF: Schema.optional(ClassInf),
       DATA_INF: Schema.optional(Schema.Union(Schema.Literal(""), Schema.Struct({
         NOTE: Schema.optional(oneOrMany(Note)),
         ANNOTATION: Schema.optional(oneOrMany(Annotation)),
@@ -255,4 +259,39 @@ export const listOf = (body: typeof GetStatsList.Type) => {
     tables: (inf?.TABLE_INF ?? []).map(toTableInfo),
     nextKey: toNumber(result.NEXT_KEY)
   }
+}
+
+/** A page saved by someone: a whole getStatsData answer, `{ "VALUE": [...] }`, or a bare VALUE array. */
+export interface SavedPage {
+  readonly page: DataPage
+  /** From the answer's own TABLE_INF + CLASS_INF, when it has them. */
+  readonly meta: { readonly table: TableInfo; readonly dimensions: ReadonlyArray<Dimension> } | null
+  readonly statsDataId: string | null
+}
+
+const decodeStatsData = Schema.decodeUnknownEither(GetStatsData)
+
+export const decodeSavedPage = (json: unknown): Either.Either<SavedPage, string> => {
+  if (isRecord(json) && "GET_STATS_DATA" in json) {
+    return Either.flatMap(
+      Either.mapLeft(decodeStatsData(json), (e) => `not a getStatsData answer (${e.message.slice(0, 200)})`),
+      (body) => {
+        const root = body.GET_STATS_DATA
+        const status = toNumber(root.RESULT.STATUS) ?? -1
+        if (status >= 100) return Either.left(`it is an e-Stat error answer (STATUS ${status}: ${String(root.RESULT.ERROR_MSG ?? "")})`)
+        const data = root.STATISTICAL_DATA
+        const table = data?.TABLE_INF === undefined ? null : toTableInfo(data.TABLE_INF)
+        const meta = table !== null && data?.CLASS_INF !== undefined ? { table, dimensions: toDimensions(data.CLASS_INF) } : null
+        const id = table?.statsDataId ?? (root.PARAMETER?.STATS_DATA_ID === undefined ? null : String(root.PARAMETER.STATS_DATA_ID))
+        return Either.map(toDataPage(data), (page) => ({ page, meta, statsDataId: id }))
+      }
+    )
+  }
+  const values = isRecord(json) && "VALUE" in json ? json["VALUE"] : Array.isArray(json) ? json : undefined
+  if (values === undefined) return Either.left("expected a getStatsData answer, an object with VALUE, or an array of VALUE cells")
+  return Either.map(toCells(values), (cells) => ({
+    page: { totalNumber: cells.count, fromNumber: 1, toNumber: cells.count, nextKey: null, notes: [], annotations: [], cells },
+    meta: null,
+    statsDataId: null
+  }))
 }

@@ -10,6 +10,7 @@ import { fetchDatasetAuto } from "./fetchDatasetAuto.js"
 import { fetchDatasetFiltered } from "./fetchDatasetFiltered.js"
 import { fetchLargeDatasetComplete } from "./fetchLargeDatasetComplete.js"
 import { saveDatasetAsCsv } from "./saveDatasetAsCsv.js"
+import { transformToParquet } from "./transformToParquet.js"
 import { searchEstatData } from "./searchEstatData.js"
 
 /** The services the registered tools need, all provided by Layers. */
@@ -17,7 +18,7 @@ export type ToolRequirements = EStat | AppConfig | ObjectStore | DataEngine | Fi
 
 /**
  * The tools this server offers. Only finished tools are listed: the others of the ten
- * (transform, lakehouse) join as their issues land.
+ * (lakehouse) join as their issues land.
  */
 export const tools: ReadonlyArray<Tool<ToolRequirements>> = [
   searchEstatData,
@@ -25,6 +26,7 @@ export const tools: ReadonlyArray<Tool<ToolRequirements>> = [
   fetchDatasetAuto,
   fetchLargeDatasetComplete,
   fetchDatasetFiltered,
+  transformToParquet,
   saveDatasetAsCsv,
   downloadCsvFromS3
 ]

@@ -54,15 +54,15 @@ export const baseRequest = (statsDataId: string, overrides: Partial<FetchRequest
   ...overrides
 })
 
-/** Copies a run's parts out of storage and gives SQL over them (`FROM run`). */
-export const queryRun = (manifest: Manifest, sql: string): Effect.Effect<ReadonlyArray<Record<string, unknown>>, unknown, ObjectStore | DataEngine | Scope.Scope> =>
+/** Copies stored Parquet files out of storage and gives SQL over them (`FROM run`). */
+export const queryKeys = (keys: ReadonlyArray<string>, sql: string): Effect.Effect<ReadonlyArray<Record<string, unknown>>, unknown, ObjectStore | DataEngine | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const engine = yield* DataEngine
     const dir = mkdtempSync(join(tmpdir(), "estat-run-"))
-    const files = yield* Effect.forEach(manifest.pages, (page) =>
-      Effect.map(store.getBytes(page.key), (bytes) => {
-        const file = join(dir, `part-${page.index}.parquet`)
+    const files = yield* Effect.forEach(keys, (key, i) =>
+      Effect.map(store.getBytes(key), (bytes) => {
+        const file = join(dir, `part-${i}.parquet`)
         writeFileSync(file, bytes)
         return file
       }))
@@ -70,6 +70,9 @@ export const queryRun = (manifest: Manifest, sql: string): Effect.Effect<Readonl
     const result = yield* engine.query(sql.replaceAll("FROM run", `FROM ${source}`))
     return result.rows
   })
+
+/** SQL over a run's parts. */
+export const queryRun = (manifest: Manifest, sql: string) => queryKeys(manifest.pages.map((p) => p.key), sql)
 
 export const readManifest = (key: string) =>
   Effect.flatMap(ObjectStore, (store) => Effect.map(store.getBytes(key), (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as Manifest))

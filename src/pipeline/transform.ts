@@ -1,0 +1,107 @@
+import { promisify } from "node:util"
+import { gunzip } from "node:zlib"
+import { FileSystem } from "@effect/platform"
+import { Effect, Either, Option } from "effect"
+import { rowBuilder, type ColumnSpec } from "../domain/rows.js"
+import { newRunId } from "../domain/runs.js"
+import { DataEngine, quoteLiteral } from "../services/DataEngine.js"
+import { EStat } from "../services/EStat.js"
+import { decodeSavedPage } from "../services/EStatSchema.js"
+import { ObjectStore, StorageFailure } from "../services/storage/ObjectStore.js"
+import { RunUnreadable } from "./errors.js"
+import { manifestKeyOf, readManifest, requireComplete } from "./runs.js"
+
+/**
+ * `transform_to_parquet`: a saved e-Stat page (a getStatsData answer, `{VALUE}` or a bare VALUE
+ * array, optionally `.gz`) into the standard row schema, or a complete run into one Parquet file.
+ * The output always goes to a new key: the input is never overwritten.
+ */
+
+export interface TransformRequest {
+  readonly location: string
+  /** Key prefix of the output; default `transformed/<dataset_id>/`. */
+  readonly outputPrefix: string | null
+}
+
+export interface TransformOutcome {
+  readonly source: string
+  readonly target: string
+  readonly records: number
+  readonly columns: ReadonlyArray<ColumnSpec>
+  readonly statsDataId: string
+}
+
+const gunzipAsync = promisify(gunzip)
+
+export const transformToParquet = (request: TransformRequest) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const key = yield* store.keyOf(request.location)
+    const outputPrefix = request.outputPrefix === null ? null : yield* store.keyOf(request.outputPrefix)
+    const manifestKey = manifestKeyOf(key)
+    const isRun = key.endsWith("manifest.json") || (!/\.json(\.gz)?$/.test(key) && Option.isSome(yield* store.head(manifestKey)))
+    const resolved = { ...request, outputPrefix }
+    return yield* (isRun ? runToParquet(manifestKey, resolved) : pageToParquet(key, resolved))
+  })
+
+const targetKey = (request: TransformRequest, statsDataId: string) =>
+  `${(request.outputPrefix ?? `transformed/${statsDataId}/`).replace(/\/?$/, "/")}${newRunId()}.parquet`
+
+const pageToParquet = (key: string, request: TransformRequest) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const source = store.uri(key)
+    const unreadable = (reason: string) => new RunUnreadable({ location: source, reason })
+    const stored = yield* store.getBytes(key)
+    const bytes = key.endsWith(".gz")
+      ? yield* Effect.tryPromise({ try: () => gunzipAsync(stored), catch: () => unreadable("it is not valid gzip") })
+      : stored
+    const json = yield* Either.try(() => JSON.parse(new TextDecoder().decode(bytes)) as unknown).pipe(Either.mapLeft(() => unreadable("it is not JSON")))
+    const saved = yield* Either.mapLeft(decodeSavedPage(json), unreadable)
+    // Without its own metadata, the page's dataset id comes from the answer or from the path (raw/<id>/…).
+    const statsDataId = saved.statsDataId ?? /(?:^|\/)(\d{10})(?:\/|$)/.exec(key)?.[1] ?? null
+    if (statsDataId === null) {
+      return yield* unreadable("it names no dataset; save bare VALUE arrays under a folder named by the dataset id (raw/<dataset_id>/…)")
+    }
+    const dimensions = saved.meta?.dimensions ?? (yield* (yield* EStat).getMetaInfo(statsDataId)).dimensions
+    const rows = rowBuilder({ statsDataId, dimensions, withLabels: true })
+    const batch = rows.build(saved.page.cells, saved.page.annotations)
+    const target = targetKey(request, statsDataId)
+    yield* Effect.scoped(Effect.gen(function* () {
+      const scratch = yield* store.scratchFile(".parquet")
+      yield* (yield* DataEngine).writeParquet(batch, scratch)
+      yield* store.putFile(target, scratch, "application/vnd.apache.parquet")
+    }))
+    return { source, target: store.uri(target), records: batch.count, columns: rows.columns, statsDataId } satisfies TransformOutcome
+  })
+
+/** A run's parts, already in the row schema, as one file (DuckDB streams them; nothing is held whole). */
+const runToParquet = (manifestKey: string, request: TransformRequest) =>
+  Effect.scoped(Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const fs = yield* FileSystem.FileSystem
+    const engine = yield* DataEngine
+    const manifest = yield* Effect.flatMap(readManifest(manifestKey), (m) => requireComplete(m, store.uri(manifestKey)))
+    const parts = yield* Effect.forEach(manifest.pages, (page) =>
+      Effect.gen(function* () {
+        const local = yield* store.scratchFile(".parquet")
+        const bytes = yield* store.getBytes(page.key)
+        yield* fs.writeFile(local, bytes).pipe(
+          Effect.mapError((e) => new StorageFailure({ operation: "copy", location: store.uri(page.key), reason: e.message }))
+        )
+        return local
+      }))
+    const out = yield* store.scratchFile(".parquet")
+    const source = parts.length === 0 ? "(SELECT 1 WHERE false)" : `read_parquet([${parts.map(quoteLiteral).join(", ")}])`
+    yield* engine.query(`COPY (SELECT * FROM ${source}) TO ${quoteLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`)
+    const [counted] = (yield* engine.query(`SELECT count(*) AS n FROM read_parquet(${quoteLiteral(out)})`)).rows
+    const target = targetKey(request, manifest.stats_data_id)
+    yield* store.putFile(target, out, "application/vnd.apache.parquet")
+    return {
+      source: store.uri(manifestKey),
+      target: store.uri(target),
+      records: Number(counted?.["n"] ?? 0),
+      columns: manifest.columns,
+      statsDataId: manifest.stats_data_id
+    } satisfies TransformOutcome
+  }))

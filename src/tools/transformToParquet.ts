@@ -1,0 +1,52 @@
+import { Effect, Schema } from "effect"
+import * as Tool from "../mcp/tool.js"
+import { transformToParquet as transform } from "../pipeline/transform.js"
+
+const Input = Schema.Struct({
+  s3_json_path: Schema.String.pipe(Schema.minLength(1)).annotations({
+    description:
+      "What to convert, as a storage key or URI: a saved e-Stat getStatsData JSON page (also .json.gz; a bare VALUE array must sit " +
+      "under a folder named by its dataset id, e.g. raw/0003445078/page.json), or a complete run (its manifest.json or folder)."
+  }),
+  data_type: Schema.optional(Schema.String.pipe(Schema.maxLength(100)).annotations({ description: "A label of your own, echoed in the result." })),
+  output_prefix: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(300)).annotations({
+    description: "Storage folder for the output (default transformed/<dataset_id>/). The file gets a new unique name: the input is never overwritten."
+  }))
+})
+
+const Output = Schema.Struct({
+  source_path: Schema.String,
+  target_path: Schema.String,
+  target_paths: Schema.Array(Schema.String),
+  dataset_id: Schema.String,
+  records_processed: Schema.Int,
+  columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.String })),
+  data_type: Schema.NullOr(Schema.String)
+})
+
+export const transformToParquet = Tool.make({
+  name: "transform_to_parquet",
+  title: "Convert saved e-Stat JSON or a run to Parquet",
+  description:
+    "Converts a saved e-Stat JSON page into one zstd Parquet file in the standard row schema (a code and a Japanese label column " +
+    "per dimension — labels from the page's own CLASS_INF or from e-Stat's metadata — time parts, unit, numeric value with " +
+    "suppressed cells as null, the raw value and annotations), or merges a complete run's parts into one Parquet file. " +
+    "Writes a new file; never overwrites its input.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  summarize: (out) => `Wrote ${out.records_processed.toLocaleString("en")} rows of ${out.dataset_id} to ${out.target_path}`,
+  run: (input) =>
+    Effect.map(
+      transform({ location: input.s3_json_path, outputPrefix: input.output_prefix ?? null }),
+      (outcome) => ({
+        source_path: outcome.source,
+        target_path: outcome.target,
+        target_paths: [outcome.target],
+        dataset_id: outcome.statsDataId,
+        records_processed: outcome.records,
+        columns: outcome.columns,
+        data_type: input.data_type ?? null
+      })
+    )
+})
