@@ -45,6 +45,8 @@ export interface AppSettings {
   readonly sseKeepAlive: Duration.Duration
   /** Events kept per session for `Last-Event-ID` replay. */
   readonly sseReplayBuffer: number
+  /** Largest stored file `resources/read` returns inline. */
+  readonly resourceMaxBytes: number
 }
 
 export class AppConfig extends Context.Tag("estat-mcp/AppConfig")<AppConfig, AppSettings>() {}
@@ -117,7 +119,8 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   maxSessions: positiveInt("MCP_MAX_SESSIONS", 1000),
   maxBodyBytes: positiveInt("MCP_MAX_BODY_BYTES", 4 * 1024 * 1024),
   sseKeepAlive: Config.duration("MCP_SSE_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(15))),
-  sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256)
+  sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256),
+  resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024)
 })
 
 /** The settings every test starts from: nothing read from the environment. */
@@ -153,7 +156,8 @@ export const defaultSettings: AppSettings = {
   maxSessions: 1000,
   maxBodyBytes: 4 * 1024 * 1024,
   sseKeepAlive: Duration.seconds(15),
-  sseReplayBuffer: 256
+  sseReplayBuffer: 256,
+  resourceMaxBytes: 8 * 1024 * 1024
 }
 
 export const AppConfigLive = Layer.effect(AppConfig, Effect.flatMap(Effect.void, () => appSettingsConfig))

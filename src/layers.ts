@@ -9,6 +9,7 @@ import { EStat } from "./services/EStat.js"
 import * as LocalFs from "./services/storage/LocalFs.js"
 import * as S3 from "./services/storage/S3.js"
 import { tools, type ToolRequirements } from "./tools/registry.js"
+import { storedFiles } from "./tools/storedFiles.js"
 
 /** Storage of the configured backend: S3 (`aws`) or files under DATA_DIR (`local`). */
 export const objectStoreLayer = Layer.unwrapEffect(
@@ -22,9 +23,9 @@ export const servicesLayer = Layer.mergeAll(
   DataEngine.layer
 ).pipe(Layer.provideMerge(NodeContext.layer))
 
-/** The MCP protocol core serving `toolset`, with the services the tools need. */
+/** The MCP protocol core serving `toolset` and the stored files as resources, with the services they need. */
 export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>) =>
-  McpServer.layer(toolset).pipe(Layer.provideMerge(servicesLayer))
+  McpServer.layer(toolset, storedFiles).pipe(Layer.provideMerge(servicesLayer))
 
 /** The MCP protocol core with every registered tool. */
 export const mcpLayer = mcpLayerFor(tools)

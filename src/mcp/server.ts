@@ -11,7 +11,8 @@ import {
 } from "./jsonrpc.js"
 import { instructions, negotiateVersion, serverInfo } from "./protocol.js"
 import { type LogLevel, logLevels, type Session } from "./session.js"
-import { type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
+import { type ResourceFailure, type ResourceProvider, resourceLinksSince } from "./resources.js"
+import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
 export type Send = (message: JsonRpcNotification) => Effect.Effect<void>
@@ -77,10 +78,18 @@ const makeToolContext = (session: Session, request: JsonRpcRequest, { closeStrea
     return Context.make(ToolContext, { progress, log, closeStream })
   })
 
-export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Tag.Service<McpServer>, never, R> =>
+export const make = <R>(
+  tools: ReadonlyArray<Tool<R>>,
+  resources?: ResourceProvider<R>
+): Effect.Effect<Context.Tag.Service<McpServer>, never, R> =>
   Effect.gen(function* () {
     const context = yield* Effect.context<R>()
     const byName = new Map(tools.map((tool) => [tool.definition.name, tool]))
+    const capabilities = {
+      tools: { listChanged: false },
+      ...(resources === undefined ? {} : { resources: { listChanged: false, subscribe: false } }),
+      logging: {}
+    }
 
     const initialize = (session: Session, request: JsonRpcRequest) =>
       Effect.gen(function* () {
@@ -88,7 +97,7 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
         yield* Ref.set(session.protocolVersion, version)
         return resultResponse(request.id, {
           protocolVersion: version,
-          capabilities: { tools: { listChanged: false }, logging: {} },
+          capabilities,
           serverInfo,
           instructions
         })
@@ -108,7 +117,7 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
         const fiber = yield* FiberMap.run(session.inflight, request.id, program)
         const exit = yield* Fiber.await(fiber)
         yield* FiberMap.remove(session.inflight, request.id)
-        if (Exit.isSuccess(exit)) return Option.some(resultResponse(request.id, exit.value))
+        if (Exit.isSuccess(exit)) return Option.some(resultResponse(request.id, forVersion(exit.value, yield* Ref.get(session.protocolVersion))))
         if (Cause.isInterruptedOnly(exit.cause)) return Option.none()
         return Option.some(yield* internalError(request, exit.cause))
       })
@@ -130,6 +139,33 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
 
     const toolList = { tools: tools.map((tool) => tool.definition) }
 
+    /** resources/list, resources/read and resources/templates/list, when the server has resources. */
+    const resourceRequest = (request: JsonRpcRequest): Effect.Effect<JsonRpcResponse> => {
+      if (resources === undefined) return Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`))
+      const answer = <A>(effect: Effect.Effect<A, ResourceFailure, R>) =>
+        effect.pipe(
+          Effect.provide(context),
+          Effect.match({
+            onFailure: (failure) => errorResponse(request.id, failure.code, failure.message),
+            onSuccess: (result) => resultResponse(request.id, result)
+          })
+        )
+      switch (request.method) {
+        case "resources/templates/list":
+          return Effect.succeed(resultResponse(request.id, { resourceTemplates: resources.templates }))
+        case "resources/list": {
+          const cursor = request.params?.["cursor"]
+          return answer(resources.list(typeof cursor === "string" ? cursor : undefined))
+        }
+        default: {
+          const uri = request.params?.["uri"]
+          return typeof uri === "string"
+            ? answer(Effect.map(resources.read(uri), (contents) => ({ contents })))
+            : Effect.succeed(errorResponse(request.id, ErrorCode.InvalidParams, "resources/read needs params.uri"))
+        }
+      }
+    }
+
     const dispatch = (session: Session, request: JsonRpcRequest, channel: Channel): Effect.Effect<Option.Option<JsonRpcResponse>> => {
       switch (request.method) {
         case "initialize":
@@ -142,6 +178,10 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
           return callTool(session, request, channel)
         case "logging/setLevel":
           return Effect.map(setLevel(session, request), Option.some)
+        case "resources/list":
+        case "resources/read":
+        case "resources/templates/list":
+          return Effect.map(resourceRequest(request), Option.some)
         default:
           return Effect.succeed(Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`)))
       }
@@ -171,4 +211,9 @@ export const make = <R>(tools: ReadonlyArray<Tool<R>>): Effect.Effect<Context.Ta
     return { handleRequest, handleNotification, toolNames: tools.map((t) => t.definition.name) }
   })
 
-export const layer = <R>(tools: ReadonlyArray<Tool<R>>): Layer.Layer<McpServer, never, R> => Layer.effect(McpServer, make(tools))
+/** `resource_link` content is dropped for clients of revisions that do not know it. */
+const forVersion = (result: CallToolResult, version: string): CallToolResult =>
+  version >= resourceLinksSince ? result : { ...result, content: result.content.filter((c) => c.type !== "resource_link") }
+
+export const layer = <R>(tools: ReadonlyArray<Tool<R>>, resources?: ResourceProvider<R>): Layer.Layer<McpServer, never, R> =>
+  Layer.effect(McpServer, make(tools, resources))

@@ -1,5 +1,6 @@
 import { Context, Effect, ParseResult, Schema } from "effect"
 import { type JsonSchemaObject, jsonSchemaOf } from "./jsonSchema.js"
+import type { ResourceLink } from "./resources.js"
 
 /** Hints a client shows its user before approving a call (MCP `ToolAnnotations`). */
 export interface ToolAnnotations {
@@ -54,7 +55,7 @@ export interface ToolDefinition {
 export interface TextContent { readonly type: "text"; readonly text: string }
 
 export interface CallToolResult {
-  readonly content: ReadonlyArray<TextContent>
+  readonly content: ReadonlyArray<TextContent | ResourceLink>
   readonly structuredContent?: unknown
   readonly isError: boolean
 }
@@ -87,6 +88,8 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   readonly annotations: ToolAnnotations
   /** One or two sentences for the `text` content beside `structuredContent`. */
   readonly summarize: (output: O) => string
+  /** Files the call wrote, as `resource_link` content (readable with `resources/read`). */
+  readonly links?: (output: O) => ReadonlyArray<Omit<ResourceLink, "type">>
   readonly run: (input: I) => Effect.Effect<O, E, R>
 }): Tool<Exclude<R, ToolContext>> => {
   const decode = Schema.decodeUnknown(options.input, { errors: "all", onExcessProperty: "error" })
@@ -106,7 +109,10 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
       // An output that does not match its own schema is a bug, not a user error.
       Effect.flatMap((output) => encode(output).pipe(Effect.orDie, Effect.map((encoded) => ({ output, encoded })))),
       Effect.map(({ encoded, output }): CallToolResult => ({
-        content: [{ type: "text", text: options.summarize(output) }],
+        content: [
+          { type: "text", text: options.summarize(output) },
+          ...(options.links?.(output) ?? []).map((link): ResourceLink => ({ type: "resource_link", ...link }))
+        ],
         structuredContent: encoded,
         isError: false
       })),

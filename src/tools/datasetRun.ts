@@ -65,6 +65,10 @@ export const progressReporter = Effect.map(ToolContext, (context) => (progress: 
     message: `page ${progress.pagesDone}/${progress.pagesTotal}: ${progress.recordsFetched.toLocaleString("en")} of ${progress.expectedRecords.toLocaleString("en")} rows`
   }))
 
+/** The run's manifest as a resource the client can read. */
+export const runLinks = (output: { readonly storage: { readonly manifest: string } | null }) =>
+  output.storage === null ? [] : [{ uri: output.storage.manifest, name: "manifest.json", mimeType: "application/json" }]
+
 export const summarizeRun = (output: { readonly dataset_id: string; readonly records_fetched: number; readonly pages: number; readonly storage: { readonly manifest: string } | null; readonly elapsed_seconds: number }) =>
   `Fetched all ${output.records_fetched.toLocaleString("en")} rows of ${output.dataset_id} in ${output.pages} page(s), ${output.elapsed_seconds} s. ` +
   (output.storage === null ? "Nothing was stored (save_to_s3: false)." : `Manifest: ${output.storage.manifest}`)

@@ -2,7 +2,9 @@ import { Effect, Schema } from "effect"
 import { AppConfig } from "../config.js"
 import * as Tool from "../mcp/tool.js"
 import { fetchDataset } from "../pipeline/fetchDataset.js"
-import { ConvertToJapanese, DatasetId, MaxRecords, progressReporter, runOutput, runOutputFields, SaveToS3, summarizeRun } from "./datasetRun.js"
+import {
+  ConvertToJapanese, DatasetId, MaxRecords, progressReporter, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+} from "./datasetRun.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,
@@ -22,6 +24,7 @@ export const fetchDatasetAuto = Tool.make({
   input: Input,
   output: Schema.Struct(runOutputFields),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  links: runLinks,
   summarize: summarizeRun,
   run: (input) =>
     Effect.gen(function* () {

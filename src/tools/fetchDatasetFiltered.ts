@@ -4,7 +4,9 @@ import { FilterValue, resolveFilters } from "../domain/filters.js"
 import * as Tool from "../mcp/tool.js"
 import { fetchDataset } from "../pipeline/fetchDataset.js"
 import { EStat } from "../services/EStat.js"
-import { ConvertToJapanese, DatasetId, progressReporter, runOutput, runOutputFields, SaveToS3, summarizeRun } from "./datasetRun.js"
+import {
+  ConvertToJapanese, DatasetId, progressReporter, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+} from "./datasetRun.js"
 
 const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
   Schema.filter((filters) => Object.keys(filters).length > 0 || "filters needs at least one dimension")
@@ -48,6 +50,7 @@ export const fetchDatasetFiltered = Tool.make({
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  links: runLinks,
   summarize: (output) =>
     summarizeRun(output) + ` The filters keep ${output.filtered_records.toLocaleString("en")} of ${output.dataset_total_records.toLocaleString("en")} rows.`,
   run: (input) =>

@@ -3,7 +3,9 @@ import { RunId } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import { fetchDataset } from "../pipeline/fetchDataset.js"
-import { ConvertToJapanese, DatasetId, MaxRecords, progressReporter, runOutput, runOutputFields, SaveToS3, summarizeRun } from "./datasetRun.js"
+import {
+  ConvertToJapanese, DatasetId, MaxRecords, progressReporter, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+} from "./datasetRun.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,
@@ -36,6 +38,7 @@ export const fetchLargeDatasetComplete = Tool.make({
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  links: runLinks,
   summarize: (output) =>
     summarizeRun(output) + (output.chunks_reused > 0 ? ` Resumed: ${output.chunks_reused} page(s) were already stored.` : ""),
   run: (input) =>

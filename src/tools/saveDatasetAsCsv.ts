@@ -44,6 +44,7 @@ export const saveDatasetAsCsv = Tool.make({
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
   summarize: (out) => `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id} as CSV (${out.size_bytes.toLocaleString("en")} bytes): ${out.location}`,
   run: (input) =>
     Effect.gen(function* () {

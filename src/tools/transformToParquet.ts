@@ -35,6 +35,7 @@ export const transformToParquet = Tool.make({
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  links: (out) => out.target_paths.map((uri) => ({ uri, name: uri.split("/").at(-1) ?? uri, mimeType: "application/vnd.apache.parquet" })),
   summarize: (out) => `Wrote ${out.records_processed.toLocaleString("en")} rows of ${out.dataset_id} to ${out.target_path}`,
   run: (input) =>
     Effect.map(

@@ -112,6 +112,20 @@ describe("the fetch tools through the MCP SDK client", () => {
     const downloaded = await client.callTool({ name: "download_csv_from_s3", arguments: { s3_path: csv.location, return_content: true } })
     expect(downloaded.isError).toBe(false)
     expect(downloaded.structuredContent).toMatchObject({ download_url: csv.download_url, truncated: false, line_count: 241, expires_at: null })
+
+    // The same file as an MCP resource: linked from the result, listed, readable without disk or bucket access.
+    const link = (saved.content as Array<{ type: string; uri?: string; mimeType?: string }>).find((c) => c.type === "resource_link")
+    expect(link).toMatchObject({ uri: csv.location, mimeType: "text/csv" })
+    const listed = await client.listResources()
+    expect(listed.resources.map((r) => r.uri)).toContain(csv.location)
+    const read = await client.readResource({ uri: csv.location })
+    const text = (read.contents[0] as { text: string }).text
+    expect(text.split("\r\n").length - 1).toBe(241)
+    expect(text).toContain("cat01_name")
+    const manifest = await client.readResource({ uri: run.storage!.manifest })
+    expect(JSON.parse((manifest.contents[0] as { text: string }).text)).toMatchObject({ status: "complete", records_fetched: 240 })
+    await expect(client.readResource({ uri: "file:///etc/passwd" })).rejects.toThrow(/is not a valid storage path/)
+    await expect(client.readResource({ uri: csv.location.replace(".csv", "-missing.csv") })).rejects.toThrow(/Resource not found|Nothing is stored/)
   })
 
   it("rejects bad arguments with a clear message", async () => {

@@ -51,7 +51,7 @@ describe("Streamable HTTP transport", () => {
     const bodyA = await a.json() as { result: { protocolVersion: string; serverInfo: { name: string }; capabilities: object } }
     expect(bodyA.result.protocolVersion).toBe("2025-06-18")
     expect(bodyA.result.serverInfo.name).toBe("estat-mcp")
-    expect(bodyA.result.capabilities).toEqual({ tools: { listChanged: false }, logging: {} })
+    expect(bodyA.result.capabilities).toEqual({ tools: { listChanged: false }, resources: { listChanged: false, subscribe: false }, logging: {} })
     const bodyB = await b.json() as { result: { protocolVersion: string } }
     expect(bodyB.result.protocolVersion).toBe("2025-11-25")
     const old = await openSession(server.mcpUrl, "2024-11-05")

@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { manifestKey } from "../../src/domain/runs.js"
 import { ToolContext } from "../../src/mcp/tool.js"
+import { firstText } from "../support/toolResult.js"
 import { fetchDatasetFiltered } from "../../src/tools/fetchDatasetFiltered.js"
 import { generatedTable } from "../fakes/estatServer.js"
 import type { FakeCell } from "../fakes/estat/model.js"
@@ -63,7 +64,7 @@ describe("fetch_dataset_filtered validation", () => {
       const wide = generatedTable({ id: "0009000004", categories: 120, areas: 1, months: 1 })
       const { context, fake } = yield* pipelineContext("local", { tables: [table, wide] })
       const textOf = (args: unknown) =>
-        call(args).pipe(Effect.provide(context), Effect.map((r) => ({ isError: r.isError, text: r.content[0]!.text })))
+        call(args).pipe(Effect.provide(context), Effect.map((r) => ({ isError: r.isError, text: firstText(r) })))
       expect(yield* textOf({ dataset_id: table.info.id, filters: { area: "地域9" } })).toEqual({
         isError: true,
         text: "Invalid filter area=地域9: no item of area (地域) has this code or label. Close matches: 01000 (地域1), 02000 (地域2), 03000 (地域3)."

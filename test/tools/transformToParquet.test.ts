@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { ToolContext } from "../../src/mcp/tool.js"
+import { firstText } from "../support/toolResult.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { transformToParquet } from "../../src/tools/transformToParquet.js"
@@ -36,7 +37,7 @@ describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend
       yield* store.putBytes("raw/misc/answer.json", new Uint8Array(answer), "application/json")
       const metaCallsBefore = fake.requests.filter((r) => r.endpoint === "getMetaInfo").length
       const fromAnswer = yield* call({ s3_json_path: store.uri("raw/misc/answer.json"), data_type: "census" }).pipe(Effect.provide(context))
-      expect(fromAnswer.isError, fromAnswer.content[0]?.text).toBe(false)
+      expect(fromAnswer.isError, firstText(fromAnswer)).toBe(false)
       const a = fromAnswer.structuredContent as Out
       expect(a).toMatchObject({ source_path: store.uri("raw/misc/answer.json"), records_processed: 144, dataset_id: table.info.id, data_type: "census" })
       expect(a.target_path).toMatch(new RegExp(`^${store.uri(`transformed/${table.info.id}/`).replace(/[.]/g, "\\.")}\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.parquet$`))
@@ -49,7 +50,7 @@ describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend
         .GET_STATS_DATA.STATISTICAL_DATA.DATA_INF.VALUE
       yield* store.putBytes(`raw/${table.info.id}/values.json.gz`, gzipSync(JSON.stringify(values)), "application/gzip")
       const fromValues = yield* call({ s3_json_path: `raw/${table.info.id}/values.json.gz`, output_prefix: "mine/pages/" }).pipe(Effect.provide(context))
-      expect(fromValues.isError, fromValues.content[0]?.text).toBe(false)
+      expect(fromValues.isError, firstText(fromValues)).toBe(false)
       const v = fromValues.structuredContent as Out
       expect(v.target_path.startsWith(store.uri("mine/pages/"))).toBe(true)
       const fromBare = yield* queryKeys([key(v.target_path)], ordered).pipe(Effect.provide(context))
@@ -59,7 +60,7 @@ describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend
 
       // A run (by its folder) merges into one file with every row.
       const merged = yield* call({ s3_json_path: `datasets/${table.info.id}/${run.runId}/` }).pipe(Effect.provide(context))
-      expect(merged.isError, merged.content[0]?.text).toBe(false)
+      expect(merged.isError, firstText(merged)).toBe(false)
       const m = merged.structuredContent as Out
       expect(m.records_processed).toBe(144)
       expect(yield* queryKeys([key(m.target_path)], ordered).pipe(Effect.provide(context))).toEqual(expected)
@@ -69,7 +70,7 @@ describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend
     Effect.gen(function* () {
       const { context } = yield* pipelineContext(backend, { tables: [table] })
       const store = yield* Effect.provide(ObjectStore, context)
-      const text = (args: unknown) => call(args).pipe(Effect.provide(context), Effect.map((r) => r.content[0]!.text))
+      const text = (args: unknown) => call(args).pipe(Effect.provide(context), Effect.map((r) => firstText(r)))
       yield* store.putBytes("raw/misc/values.json", new TextEncoder().encode('[{"@tab":"01","$":"1"}]'), "application/json")
       expect(yield* text({ s3_json_path: "raw/misc/values.json" })).toBe(
         `${store.uri("raw/misc/values.json")} cannot be used: it names no dataset; save bare VALUE arrays under a folder named by the dataset id (raw/<dataset_id>/…).`

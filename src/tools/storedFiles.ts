@@ -1,0 +1,70 @@
+import { Effect, Option } from "effect"
+import { AppConfig } from "../config.js"
+import { RESOURCE_NOT_FOUND, type ResourceContents, type ResourceFailure, type ResourceProvider } from "../mcp/resources.js"
+import { ErrorCode } from "../mcp/jsonrpc.js"
+import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
+import type { ToolRequirements } from "./registry.js"
+
+/**
+ * The files the tools write (CSV under `csv/`, Parquet under `transformed/`, run manifests) as MCP
+ * resources, named by their storage URI (`s3://…` or `file://…`): a client without access to the
+ * bucket or the disk reads them through `resources/read`, up to MCP_RESOURCE_MAX_BYTES.
+ */
+
+const LISTED_PREFIXES = ["csv/", "transformed/"]
+const PAGE_SIZE = 100
+
+export const mimeTypeOf = (key: string) =>
+  key.endsWith(".csv") ? "text/csv" : key.endsWith(".json") ? "application/json" : key.endsWith(".parquet") ? "application/vnd.apache.parquet" : "application/octet-stream"
+
+const isText = (mimeType: string) => mimeType.startsWith("text/") || mimeType === "application/json"
+
+const fromStorage = (error: StorageError): ResourceFailure =>
+  error._tag === "StorageNotFound"
+    ? { code: RESOURCE_NOT_FOUND, message: error.message }
+    : error._tag === "InvalidStorageKey"
+    ? { code: ErrorCode.InvalidParams, message: error.message }
+    : { code: ErrorCode.InternalError, message: error.message }
+
+export const storedFiles: ResourceProvider<ToolRequirements> = {
+  templates: [{
+    uriTemplate: "{+storage_uri}",
+    name: "stored-file",
+    description: "A file in the server's storage, by the URI tools return (location, target_path, storage.manifest): s3://… or file://…"
+  }],
+  list: (cursor) =>
+    Effect.gen(function* () {
+      const store = yield* ObjectStore
+      const all = (yield* Effect.forEach(LISTED_PREFIXES, (prefix) => store.list(prefix))).flat()
+      const start = cursor === undefined ? 0 : Number(cursor)
+      if (!Number.isInteger(start) || start < 0) return yield* Effect.fail<ResourceFailure>({ code: ErrorCode.InvalidParams, message: `Invalid cursor: ${cursor}` })
+      const page = all.slice(start, start + PAGE_SIZE)
+      return {
+        resources: page.map((o) => ({ uri: store.uri(o.key), name: o.key.split("/").at(-1) ?? o.key, title: o.key, mimeType: mimeTypeOf(o.key), size: o.size })),
+        ...(start + PAGE_SIZE < all.length ? { nextCursor: String(start + PAGE_SIZE) } : {})
+      }
+    }).pipe(Effect.mapError((e) => ("_tag" in e ? fromStorage(e) : e))),
+  read: (uri) =>
+    Effect.gen(function* () {
+      const store = yield* ObjectStore
+      const config = yield* AppConfig
+      const key = yield* store.keyOf(uri)
+      const info = yield* Effect.flatMap(store.head(key), Option.match({
+        onNone: () => Effect.fail<ResourceFailure>({ code: RESOURCE_NOT_FOUND, message: `Resource not found: ${uri}` }),
+        onSome: Effect.succeed
+      }))
+      if (info.size > config.resourceMaxBytes) {
+        return yield* Effect.fail<ResourceFailure>({
+          code: ErrorCode.InvalidParams,
+          message: `${uri} is ${info.size} bytes, over the ${config.resourceMaxBytes}-byte limit of resources/read (MCP_RESOURCE_MAX_BYTES); ` +
+            "get a download URL with download_csv_from_s3 instead."
+        })
+      }
+      const bytes = yield* store.getBytes(key)
+      const mimeType = mimeTypeOf(key)
+      const contents: ResourceContents = isText(mimeType)
+        ? { uri, mimeType, text: new TextDecoder().decode(bytes) }
+        : { uri, mimeType, blob: Buffer.from(bytes).toString("base64") }
+      return [contents]
+    }).pipe(Effect.mapError((e) => ("_tag" in e ? fromStorage(e) : e)))
+}
