@@ -7,15 +7,26 @@ import { ObjectStore, StorageFailure } from "../services/storage/ObjectStore.js"
 import { RunUnreadable } from "./errors.js"
 
 export interface CsvRequest {
-  readonly manifest: Manifest
+  /** Parquet files in the row schema, in order (a run's parts, or one transformed page). */
+  readonly parts: ReadonlyArray<string>
+  readonly columns: ReadonlyArray<{ readonly name: string }>
+  /** Rows the parts must hold, when known (a run's manifest says). */
+  readonly expectedRows: number | null
   /** Where the CSV goes in storage. */
   readonly key: string
   readonly includeLabels: boolean
   readonly lineEnd: "\n" | "\r\n"
 }
 
+/** The CSV request of a complete run. */
+export const runParts = (manifest: Manifest) => ({
+  parts: [...manifest.pages].sort((a, b) => a.index - b.index).map((p) => p.key),
+  columns: manifest.columns,
+  expectedRows: manifest.records_fetched
+})
+
 /**
- * A complete run as one CSV file (UTF-8 with BOM, a header of column names), written part by
+ * Parquet parts (a complete run) as one CSV file (UTF-8 with BOM, a header of column names), written part by
  * part and chunk by chunk — nothing holds more than one Parquet part — then stored atomically.
  */
 export const runToCsv = (request: CsvRequest) =>
@@ -24,7 +35,7 @@ export const runToCsv = (request: CsvRequest) =>
     const engine = yield* DataEngine
     const fs = yield* FileSystem.FileSystem
     const dialect = excelDialect(request.lineEnd)
-    const columns = request.manifest.columns.filter((c) => request.includeLabels || !c.name.endsWith("_name"))
+    const columns = request.columns.filter((c) => request.includeLabels || !c.name.endsWith("_name"))
     const select = columns.map((c) => quoteIdentifier(c.name)).join(", ")
     const encoder = new TextEncoder()
     const ioError = (operation: string) => (e: { readonly message: string }) =>
@@ -36,10 +47,10 @@ export const runToCsv = (request: CsvRequest) =>
     yield* write(UTF8_BOM + csvHeader(columns, dialect))
 
     let rows = 0
-    for (const page of [...request.manifest.pages].sort((a, b) => a.index - b.index)) {
+    for (const partKey of request.parts) {
       yield* Effect.scoped(Effect.gen(function* () {
         const part = yield* store.scratchFile(".parquet")
-        yield* Effect.flatMap(store.getBytes(page.key), (bytes) => fs.writeFile(part, bytes).pipe(Effect.mapError(ioError("copy"))))
+        yield* Effect.flatMap(store.getBytes(partKey), (bytes) => fs.writeFile(part, bytes).pipe(Effect.mapError(ioError("copy"))))
         yield* engine.scan(`SELECT ${select} FROM read_parquet(${quoteLiteral(part)})`).pipe(
           Stream.runForEach((batch) => {
             rows += batch.count
@@ -48,10 +59,10 @@ export const runToCsv = (request: CsvRequest) =>
         )
       }))
     }
-    if (rows !== request.manifest.records_fetched) {
+    if (request.expectedRows !== null && rows !== request.expectedRows) {
       return yield* new RunUnreadable({
         location: store.uri(request.key),
-        reason: `its parts hold ${rows} rows but the manifest says ${request.manifest.records_fetched}`
+        reason: `its parts hold ${rows} rows but the manifest says ${request.expectedRows}`
       })
     }
     yield* file.sync.pipe(Effect.mapError(ioError("write")))

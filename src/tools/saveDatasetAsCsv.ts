@@ -1,20 +1,21 @@
 import { Effect, Schema } from "effect"
 import { AppConfig } from "../config.js"
 import { sanitizeFileName } from "../domain/fileNames.js"
-import { manifestKey } from "../domain/runs.js"
+import { type Manifest, manifestKey } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import { fetchDataset } from "../pipeline/fetchDataset.js"
 import { RunUnreadable } from "../pipeline/errors.js"
 import { manifestKeyOf, readManifest, requireComplete } from "../pipeline/runs.js"
-import { runToCsv } from "../pipeline/runToCsv.js"
+import { type CsvRequest, runParts, runToCsv } from "../pipeline/runToCsv.js"
+import { transformToParquet } from "../pipeline/transform.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
 import { DatasetId, progressReporter } from "./datasetRun.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,
   s3_json_path: Schema.optional(Schema.String.pipe(Schema.minLength(1)).annotations({
-    description: "A run to convert: its manifest.json or its folder (datasets/<dataset_id>/<run_id>/), as a storage key or URI. Default: fetch the whole dataset now."
+    description: "What to convert, as a storage key or URI: a complete run (its manifest.json or folder datasets/<dataset_id>/<run_id>/) or a saved e-Stat JSON page (as transform_to_parquet takes). Default: fetch the whole dataset now."
   })),
   output_filename: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)).annotations({
     description: "File name for the CSV (path parts are dropped, .csv is added). Default: <dataset_id>_<run_id>.csv."
@@ -34,6 +35,60 @@ const Output = Schema.Struct({
   size_bytes: Schema.Int
 })
 
+/** What the CSV is made of: a run, or a saved e-Stat page converted first. */
+interface CsvSource {
+  readonly statsDataId: string
+  readonly runId: string
+  readonly location: string
+  readonly csv: Pick<CsvRequest, "parts" | "columns" | "expectedRows">
+}
+
+const fromRun = (manifest: Manifest, location: string): CsvSource => ({
+  statsDataId: manifest.stats_data_id,
+  runId: manifest.run_id,
+  location,
+  csv: runParts(manifest)
+})
+
+/** The whole dataset, fetched now into a new run. */
+const freshRun = (statsDataId: string) =>
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    const store = yield* ObjectStore
+    const outcome = yield* fetchDataset({
+      statsDataId,
+      narrowing: {},
+      maxRecords: null,
+      pageSize: config.estatPageSize,
+      concurrency: config.estatConcurrency,
+      withLabels: true,
+      store: true,
+      resumeRunId: null,
+      onProgress: yield* progressReporter
+    })
+    return fromRun(outcome.manifest!, store.uri(manifestKey(statsDataId, outcome.runId)))
+  })
+
+/** A complete run (its manifest or folder), or a saved e-Stat JSON page (converted to Parquet first). */
+const storedSource = (location: string) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const key = yield* store.keyOf(location)
+    if (/\.json(\.gz)?$/.test(key) && !key.endsWith("manifest.json")) {
+      const converted = yield* transformToParquet({ location, outputPrefix: null })
+      const target = yield* store.keyOf(converted.target)
+      return {
+        statsDataId: converted.statsDataId,
+        runId: target.split("/").at(-1)!.replace(/\.parquet$/, ""),
+        location: converted.source,
+        csv: { parts: [target], columns: converted.columns, expectedRows: converted.records }
+      } satisfies CsvSource
+    }
+    const manifestLocation = manifestKeyOf(key)
+    const manifest = yield* Effect.flatMap(readManifest(manifestLocation), (m) => requireComplete(m, store.uri(manifestLocation)))
+    return fromRun(manifest, store.uri(manifestLocation))
+  })
+
 export const saveDatasetAsCsv = Tool.make({
   name: "save_dataset_as_csv",
   title: "Save a dataset as CSV",
@@ -49,37 +104,21 @@ export const saveDatasetAsCsv = Tool.make({
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore
-      const config = yield* AppConfig
-      const manifest = input.s3_json_path === undefined
-        ? (yield* fetchDataset({
-          statsDataId: input.dataset_id,
-          narrowing: {},
-          maxRecords: null,
-          pageSize: config.estatPageSize,
-          concurrency: config.estatConcurrency,
-          withLabels: true,
-          store: true,
-          resumeRunId: null,
-          onProgress: yield* progressReporter
-        })).manifest!
-        : yield* Effect.gen(function* () {
-          const key = manifestKeyOf(yield* store.keyOf(input.s3_json_path!))
-          return yield* Effect.flatMap(readManifest(key), (m) => requireComplete(m, store.uri(key)))
-        })
-      if (manifest.stats_data_id !== input.dataset_id) {
+      const source = input.s3_json_path === undefined ? yield* freshRun(input.dataset_id) : yield* storedSource(input.s3_json_path)
+      if (source.statsDataId !== input.dataset_id) {
         return yield* new RunUnreadable({
-          location: store.uri(manifestKey(manifest.stats_data_id, manifest.run_id)),
-          reason: `it is a run of dataset ${manifest.stats_data_id}, not ${input.dataset_id}`
+          location: source.location,
+          reason: `it holds dataset ${source.statsDataId}, not ${input.dataset_id}`
         })
       }
       const fileName = (input.output_filename === undefined ? null : sanitizeFileName(input.output_filename, ".csv")) ??
-        `${manifest.stats_data_id}_${manifest.run_id}.csv`
-      const key = `csv/${manifest.stats_data_id}/${manifest.run_id}/${fileName}`
-      const csv = yield* runToCsv({ manifest, key, includeLabels: input.include_labels, lineEnd: input.line_ending === "crlf" ? "\r\n" : "\n" })
+        `${source.statsDataId}_${source.runId}.csv`
+      const key = `csv/${source.statsDataId}/${source.runId}/${fileName}`
+      const csv = yield* runToCsv({ ...source.csv, key, includeLabels: input.include_labels, lineEnd: input.line_ending === "crlf" ? "\r\n" : "\n" })
       const download = yield* store.downloadUrl(key, { expiresInSeconds: 3600, fileName })
       return {
-        dataset_id: manifest.stats_data_id,
-        run_id: manifest.run_id,
+        dataset_id: source.statsDataId,
+        run_id: source.runId,
         records_count: csv.rows,
         columns: csv.columns.map((c) => c.name),
         location: store.uri(key),

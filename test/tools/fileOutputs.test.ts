@@ -103,8 +103,18 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       const out = saved.structuredContent as { location: string; columns: Array<string> }
       expect(out.location).toBe(store.uri(`csv/0009000005/${run.runId}/集計 結果.csv`))
       expect(out.columns.some((c) => c.endsWith("_name"))).toBe(false)
+      // A saved e-Stat page converts too (through transform_to_parquet's path).
+      yield* store.putBytes("raw/0009000005/page.json", new TextEncoder().encode(JSON.stringify({
+        VALUE: [{ "@tab": "01", "@cat01": "2", "@area": "00000", "@time": "2020000000", "@unit": "人", "$": "2000.5" }]
+      })), "application/json")
+      const fromPage = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: "raw/0009000005/page.json" }).pipe(Effect.provide(context))
+      expect(fromPage.isError, fromPage.content[0]?.text).toBe(false)
+      const page = fromPage.structuredContent as { records_count: number; download_url: string }
+      expect(page.records_count).toBe(1)
+      const pageCsv = parseCsv((yield* Effect.promise(() => readUrl(page.download_url))).text.slice(1))
+      expect(pageCsv[1]![pageCsv[0]!.indexOf("cat01_name")]).toBe("a,b")
       const wrongDataset = yield* call(saveDatasetAsCsv, { dataset_id: "0009000001", s3_json_path: `datasets/0009000005/${run.runId}` }).pipe(Effect.provide(context))
-      expect(wrongDataset.content[0]!.text).toContain("it is a run of dataset 0009000005, not 0009000001")
+      expect(wrongDataset.content[0]!.text).toContain("it holds dataset 0009000005, not 0009000001")
     }))
 
   it.scopedLive("download_csv_from_s3: inline content capped at whole lines; bad paths and missing files are clear errors", () =>
