@@ -12,6 +12,11 @@ export interface AppSettings {
   readonly host: string
   readonly port: number
   readonly authToken: Option.Option<Redacted.Redacted<string>>
+  /**
+   * Shared by every task behind a load balancer: session ids are signed with it, and a task
+   * adopts a session another task created instead of answering 404.
+   */
+  readonly sessionSecret: Option.Option<Redacted.Redacted<string>>
   readonly allowedOrigins: ReadonlyArray<string>
   readonly s3Bucket: Option.Option<string>
   readonly s3Prefix: string
@@ -87,6 +92,9 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
   authToken: Config.option(Config.redacted("MCP_AUTH_TOKEN")),
+  sessionSecret: Config.option(Config.redacted("MCP_SESSION_SECRET").pipe(
+    Config.validate({ message: "MCP_SESSION_SECRET must be at least 32 characters", validation: (r) => Redacted.value(r).length >= 32 })
+  )),
   allowedOrigins: list("MCP_ALLOWED_ORIGINS", defaultOrigins),
   s3Bucket: Config.option(Config.string("S3_BUCKET")),
   s3Prefix: Config.string("S3_PREFIX").pipe(Config.withDefault("")),
@@ -132,6 +140,7 @@ export const defaultSettings: AppSettings = {
   host: "127.0.0.1",
   port: 8080,
   authToken: Option.none(),
+  sessionSecret: Option.none(),
   allowedOrigins: defaultOrigins,
   s3Bucket: Option.none(),
   s3Prefix: "",

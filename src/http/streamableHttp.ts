@@ -51,7 +51,7 @@ const requireSession = Effect.gen(function* () {
   if (id === undefined || id === "") {
     return Either.left(httpError(400, TransportCode.BadRequest, "Bad Request: Mcp-Session-Id header is required"))
   }
-  const found = yield* store.get(id)
+  const found = yield* store.resume(id)
   if (Option.isNone(found)) {
     return Either.left(httpError(404, TransportCode.SessionNotFound, "Session not found: it expired or was ended; initialize a new session"))
   }

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto"
-import { Clock, Context, Data, Duration, Effect, FiberMap, Layer, Option, Ref, Schedule } from "effect"
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
+import { Clock, Context, Data, Duration, Effect, FiberMap, Layer, Option, Redacted, Ref, Schedule } from "effect"
 import { AppConfig } from "../config.js"
 import { makeSession, type Session, type SessionKind, touch } from "./session.js"
 
@@ -14,13 +14,31 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
   readonly create: (kind: SessionKind, protocolVersion: string) => Effect.Effect<Session, TooManySessions>
   /** The live session with this id (and marks it used), if any. */
   readonly get: (id: string) => Effect.Effect<Option.Option<Session>>
+  /**
+   * `get`, or — when MCP_SESSION_SECRET is set and the id carries a valid signature — a Streamable
+   * HTTP session another task behind the same load balancer created, adopted here.
+   */
+  readonly resume: (id: string) => Effect.Effect<Option.Option<Session>>
   /** Ends the session: running calls interrupted, streams closed. */
   readonly remove: (id: string) => Effect.Effect<boolean>
   readonly size: Effect.Effect<number>
 }>() {}
 
 /** 256 bits from the OS CSPRNG, as visible ASCII. */
-const newSessionId = () => randomBytes(32).toString("base64url")
+const randomPart = () => randomBytes(32).toString("base64url")
+
+/** `<random>.<protocol version>.<HMAC-SHA256 of both>`: any task holding the secret can verify it. */
+const signedId = (secret: string, random: string, version: string) =>
+  `${random}.${version}.${createHmac("sha256", secret).update(`${random}.${version}`).digest("base64url")}`
+
+/** The protocol version a signed id was issued for, if its signature holds. */
+export const verifySignedId = (secret: string, id: string): Option.Option<string> => {
+  const [random, version, signature] = id.split(".")
+  if (random === undefined || version === undefined || signature === undefined || id.split(".").length !== 3) return Option.none()
+  const expected = Buffer.from(signedId(secret, random, version))
+  const given = Buffer.from(id)
+  return expected.length === given.length && timingSafeEqual(expected, given) ? Option.some(version) : Option.none()
+}
 
 const busy = (session: Session) => FiberMap.size(session.inflight).pipe(Effect.map((n) => n > 0))
 
@@ -71,7 +89,11 @@ export const SessionStoreLive = Layer.scoped(
       Ref.get(sessions).pipe(Effect.flatMap((map) => Effect.forEach(map.keys(), remove, { discard: true })))
     )
 
-    const create = (kind: SessionKind, protocolVersion: string) =>
+    const secret = Option.map(config.sessionSecret, Redacted.value)
+    const newSessionId = (protocolVersion: string) =>
+      Option.match(secret, { onNone: randomPart, onSome: (key) => signedId(key, randomPart(), protocolVersion) })
+
+    const register = (options: { readonly id: string; readonly kind: SessionKind; readonly protocolVersion: string; readonly initialized: boolean }) =>
       Effect.gen(function* () {
         if ((yield* Ref.get(sessions)).size >= config.maxSessions) {
           const victim = yield* evictionCandidate
@@ -79,22 +101,41 @@ export const SessionStoreLive = Layer.scoped(
           yield* remove(victim.value.id)
         }
         const session = yield* makeSession({
-          id: newSessionId(),
-          kind,
-          protocolVersion,
+          id: options.id,
+          kind: options.kind,
+          protocolVersion: options.protocolVersion,
           replayCapacity: config.sseReplayBuffer
         })
+        yield* Ref.set(session.initialized, options.initialized)
         yield* Ref.update(sessions, (map) => new Map(map).set(session.id, session))
         return session
       })
 
+    const create = (kind: SessionKind, protocolVersion: string) =>
+      register({ id: newSessionId(protocolVersion), kind, protocolVersion, initialized: false })
+
+    const get = (id: string) =>
+      Ref.get(sessions).pipe(
+        Effect.map((map) => Option.fromNullable(map.get(id))),
+        Effect.tap(Option.match({ onNone: () => Effect.void, onSome: touch }))
+      )
+
+    // Another task initialized it: its state (running calls, replay buffer) stays there, the session goes on here.
+    const adopt = (id: string) =>
+      Option.match(Option.flatMap(secret, (key) => verifySignedId(key, id)), {
+        onNone: () => Effect.succeedNone,
+        onSome: (protocolVersion) =>
+          register({ id, kind: "streamable-http", protocolVersion, initialized: true }).pipe(
+            Effect.tap(() => Effect.logInfo("adopted a session started on another task")),
+            Effect.map(Option.some),
+            Effect.catchTag("TooManySessions", () => Effect.succeedNone)
+          )
+      })
+
     return {
       create,
-      get: (id) =>
-        Ref.get(sessions).pipe(
-          Effect.map((map) => Option.fromNullable(map.get(id))),
-          Effect.tap(Option.match({ onNone: () => Effect.void, onSome: touch }))
-        ),
+      get,
+      resume: (id) => Effect.flatMap(get(id), Option.match({ onNone: () => adopt(id), onSome: (s) => Effect.succeedSome(s) })),
       remove,
       size: Effect.map(Ref.get(sessions), (map) => map.size)
     }
