@@ -1,0 +1,246 @@
+import { fileURLToPath } from "node:url"
+import {
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  aws_athena as athena,
+  aws_certificatemanager as acm,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cloudwatchActions,
+  aws_ec2 as ec2,
+  aws_ecs as ecs,
+  aws_ecs_patterns as ecsPatterns,
+  aws_elasticloadbalancingv2 as elbv2,
+  aws_glue as glue,
+  aws_iam as iam,
+  aws_logs as logs,
+  aws_route53 as route53,
+  aws_s3 as s3,
+  aws_secretsmanager as secretsmanager,
+  aws_sns as sns,
+  aws_sns_subscriptions as subscriptions,
+  CfnOutput
+} from "aws-cdk-lib"
+import type { Construct } from "constructs"
+
+export interface EStatMcpStackProps extends StackProps {
+  /** The container; default: built from the repository's Dockerfile. */
+  readonly image?: ecs.ContainerImage
+  /** An ACM certificate for the HTTPS listener; or give domainName + hostedZoneName and one is issued. */
+  readonly certificateArn?: string
+  readonly domainName?: string
+  /** With domainName: an alias record for the load balancer, and DNS validation of a new certificate. */
+  readonly hostedZoneName?: string
+  /** An existing VPC (looked up; needs an account and region); default: a new VPC over 2 AZs. */
+  readonly vpcId?: string
+  /** An existing secret holding the e-Stat appId; default: a new secret to fill in after the first deploy. */
+  readonly estatAppIdSecretArn?: string
+  readonly alarmEmail?: string
+  /** Tasks: at least 2, across AZs. */
+  readonly minTasks?: number
+  readonly maxTasks?: number
+  /** Athena's per-query scan limit, in bytes (default 10 GB). */
+  readonly bytesScannedCutoffPerQuery?: number
+  readonly glueDatabase?: string
+}
+
+const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url))
+
+/**
+ * estat-mcp on ECS Fargate behind an HTTPS Application Load Balancer, with its S3 bucket, Glue
+ * database and Athena workgroup, secrets in Secrets Manager, a least-privilege task role, and alarms.
+ */
+export class EStatMcpStack extends Stack {
+  constructor(scope: Construct, id: string, props: EStatMcpStackProps = {}) {
+    super(scope, id, props)
+    const databaseName = props.glueDatabase ?? "estat_db"
+    const minTasks = Math.max(2, props.minTasks ?? 2)
+
+    const vpc = props.vpcId === undefined
+      ? new ec2.Vpc(this, "Vpc", { maxAzs: 2, natGateways: 1 })
+      : ec2.Vpc.fromLookup(this, "Vpc", { vpcId: props.vpcId })
+
+    // --- Data lake: bucket, Glue database, Athena workgroup -------------------------------------
+    const bucket = new s3.Bucket(this, "DataBucket", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: false,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: "athena-results", prefix: "athena-results/", expiration: Duration.days(30) },
+        { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(2) }
+      ]
+    })
+    const database = new glue.CfnDatabase(this, "GlueDatabase", {
+      catalogId: this.account,
+      databaseInput: { name: databaseName, description: "e-Stat datasets loaded by estat-mcp (Iceberg tables)" }
+    })
+    const outputLocation = `s3://${bucket.bucketName}/athena-results/`
+    const workgroup = new athena.CfnWorkGroup(this, "AthenaWorkgroup", {
+      name: `${id}-estat`.toLowerCase(),
+      state: "ENABLED",
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3,
+        engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+        resultConfiguration: {
+          outputLocation,
+          encryptionConfiguration: { encryptionOption: "SSE_S3" }
+        }
+      }
+    })
+
+    // --- Secrets: never plain environment variables ----------------------------------------------
+    const estatAppId = props.estatAppIdSecretArn === undefined
+      ? new secretsmanager.Secret(this, "EStatAppId", {
+        description: "e-Stat application id: put the real value here after the first deploy",
+        generateSecretString: { passwordLength: 32, excludePunctuation: true }
+      })
+      : secretsmanager.Secret.fromSecretCompleteArn(this, "EStatAppId", props.estatAppIdSecretArn)
+    const authToken = new secretsmanager.Secret(this, "McpAuthToken", {
+      description: "Bearer token MCP clients send to estat-mcp",
+      generateSecretString: { passwordLength: 48, excludePunctuation: true }
+    })
+    const sessionSecret = new secretsmanager.Secret(this, "McpSessionSecret", {
+      description: "Signs MCP session ids so that any task can continue a session",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true }
+    })
+
+    // --- The service -------------------------------------------------------------------------------
+    const logGroup = new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })
+    const taskDefinition = new ecs.FargateTaskDefinition(this, "Task", { cpu: 256, memoryLimitMiB: 512 })
+    taskDefinition.addContainer("estat-mcp", {
+      image: props.image ?? ecs.ContainerImage.fromAsset(repositoryRoot),
+      portMappings: [{ containerPort: 8080 }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: "estat-mcp" }),
+      environment: {
+        ESTAT_MCP_BACKEND: "aws",
+        S3_BUCKET: bucket.bucketName,
+        S3_PREFIX: "",
+        AWS_REGION: this.region,
+        GLUE_DATABASE: databaseName,
+        ATHENA_WORKGROUP: workgroup.name,
+        ATHENA_OUTPUT_LOCATION: outputLocation,
+        LOG_FORMAT: "json"
+      },
+      secrets: {
+        ESTAT_APP_ID: ecs.Secret.fromSecretsManager(estatAppId),
+        MCP_AUTH_TOKEN: ecs.Secret.fromSecretsManager(authToken),
+        MCP_SESSION_SECRET: ecs.Secret.fromSecretsManager(sessionSecret)
+      }
+    })
+    grantDataAccess(taskDefinition.taskRole, { bucket, workgroup: workgroup.name, databaseName, stack: this })
+
+    const zone = props.hostedZoneName === undefined ? undefined : route53.HostedZone.fromLookup(this, "Zone", { domainName: props.hostedZoneName })
+    const certificate = props.certificateArn !== undefined
+      ? acm.Certificate.fromCertificateArn(this, "Certificate", props.certificateArn)
+      : props.domainName !== undefined && zone !== undefined
+      ? new acm.Certificate(this, "Certificate", { domainName: props.domainName, validation: acm.CertificateValidation.fromDns(zone) })
+      : undefined
+    if (certificate === undefined) {
+      throw new Error("HTTPS needs a certificate: pass certificateArn, or domainName with hostedZoneName")
+    }
+
+    // SSE streams and long tool calls outlive the default 60 s idle timeout.
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, "LoadBalancer", {
+      vpc,
+      internetFacing: true,
+      idleTimeout: Duration.seconds(310)
+    })
+    const service = new ecsPatterns.ApplicationLoadBalancedFargateService(this, "Service", {
+      cluster: new ecs.Cluster(this, "Cluster", { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED }),
+      taskDefinition,
+      loadBalancer,
+      desiredCount: minTasks,
+      certificate,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      redirectHTTP: true,
+      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      minHealthyPercent: 100,
+      circuitBreaker: { rollback: true },
+      ...(props.domainName !== undefined && zone !== undefined ? { domainName: props.domainName, domainZone: zone } : {})
+    })
+    service.targetGroup.configureHealthCheck({ path: "/health", healthyHttpCodes: "200", interval: Duration.seconds(15) })
+    service.targetGroup.setAttribute("deregistration_delay.timeout_seconds", "30")
+    // Sessions work on any task (signed ids); stickiness only keeps a session's SSE replay buffer at hand.
+    service.targetGroup.enableCookieStickiness(Duration.hours(1))
+    const scaling = service.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: Math.max(minTasks, props.maxTasks ?? 5) })
+    scaling.scaleOnCpuUtilization("Cpu", { targetUtilizationPercent: 60 })
+
+    addAlarms(this, service, props.alarmEmail)
+
+    new CfnOutput(this, "Endpoint", { value: `https://${props.domainName ?? loadBalancer.loadBalancerDnsName}/mcp` })
+    new CfnOutput(this, "AuthTokenSecret", { value: authToken.secretArn, description: "aws secretsmanager get-secret-value --secret-id <this>" })
+    new CfnOutput(this, "EStatAppIdSecret", { value: estatAppId.secretArn })
+    new CfnOutput(this, "DataBucketName", { value: bucket.bucketName })
+    void database
+  }
+}
+
+/** Only this bucket, this workgroup and this database (and its tables). */
+const grantDataAccess = (
+  role: iam.IRole,
+  { bucket, databaseName, stack, workgroup }: { readonly bucket: s3.Bucket; readonly workgroup: string; readonly databaseName: string; readonly stack: Stack }
+) => {
+  bucket.grantReadWrite(role)
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+    resources: [bucket.bucketArn, bucket.arnForObjects("*")]
+  }))
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: [
+      "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution",
+      "athena:GetWorkGroup"
+    ],
+    resources: [stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workgroup })]
+  }))
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: [
+      "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+      "glue:DeleteTable", "glue:GetPartitions", "glue:BatchCreatePartition"
+    ],
+    resources: [
+      stack.formatArn({ service: "glue", resource: "catalog" }),
+      stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
+      stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
+    ]
+  }))
+}
+
+/** Unhealthy hosts, 5xx rate, CPU and memory over 80 %: each to an SNS topic. */
+const addAlarms = (stack: Stack, service: ecsPatterns.ApplicationLoadBalancedFargateService, email: string | undefined) => {
+  const topic = new sns.Topic(stack, "Alarms", { displayName: "estat-mcp alarms" })
+  if (email !== undefined) topic.addSubscription(new subscriptions.EmailSubscription(email))
+  const action = new cloudwatchActions.SnsAction(topic)
+  const targetMetrics = service.targetGroup.metrics
+  const fiveXxRate = new cloudwatch.MathExpression({
+    expression: "100 * errors / MAX([requests, 1])",
+    usingMetrics: {
+      errors: targetMetrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: "Sum" }),
+      requests: targetMetrics.requestCount({ statistic: "Sum" })
+    },
+    period: Duration.minutes(5),
+    label: "5xx %"
+  })
+  const alarms: ReadonlyArray<[string, cloudwatch.IMetric, number, string]> = [
+    ["UnhealthyHosts", targetMetrics.unhealthyHostCount({ statistic: "Maximum", period: Duration.minutes(1) }), 1, "a task fails its /health check"],
+    ["Http5xxRate", fiveXxRate, 5, "over 5 % of requests answer 5xx"],
+    ["CpuHigh", service.service.metricCpuUtilization({ period: Duration.minutes(5) }), 80, "CPU over 80 %"],
+    ["MemoryHigh", service.service.metricMemoryUtilization({ period: Duration.minutes(5) }), 80, "memory over 80 %"]
+  ]
+  for (const [name, metric, threshold, description] of alarms) {
+    const alarm = new cloudwatch.Alarm(stack, name, {
+      metric,
+      threshold,
+      evaluationPeriods: name === "UnhealthyHosts" ? 2 : 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `estat-mcp: ${description}`
+    })
+    alarm.addAlarmAction(action)
+  }
+}
