@@ -17,6 +17,8 @@ export interface AppSettings {
    * adopts a session another task created instead of answering 404.
    */
   readonly sessionSecret: Option.Option<Redacted.Redacted<string>>
+  /** How long a signed session id can be adopted by another task after it was issued. */
+  readonly sessionMaxAge: Duration.Duration
   readonly allowedOrigins: ReadonlyArray<string>
   readonly s3Bucket: Option.Option<string>
   readonly s3Prefix: string
@@ -92,6 +94,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
   authToken: Config.option(Config.redacted("MCP_AUTH_TOKEN")),
+  sessionMaxAge: Config.duration("MCP_SESSION_MAX_AGE").pipe(Config.withDefault(Duration.hours(24))),
   sessionSecret: Config.option(Config.redacted("MCP_SESSION_SECRET").pipe(
     Config.validate({ message: "MCP_SESSION_SECRET must be at least 32 characters", validation: (r) => Redacted.value(r).length >= 32 })
   )),
@@ -141,6 +144,7 @@ export const defaultSettings: AppSettings = {
   port: 8080,
   authToken: Option.none(),
   sessionSecret: Option.none(),
+  sessionMaxAge: Duration.hours(24),
   allowedOrigins: defaultOrigins,
   s3Bucket: Option.none(),
   s3Prefix: "",

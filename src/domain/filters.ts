@@ -63,6 +63,15 @@ export const resolveFilters = (
         closeMatches: closeMatches(key, dimensions.flatMap((d) => [d.id, d.name]))
       }))
     }
+    const twice = applied.find((a) => a.dimension === dimension.id)
+    if (twice !== undefined) {
+      return Either.left(new InvalidFilter({
+        dimension: key,
+        value: describe(value),
+        reason: `${dimension.id} (${dimension.name}) is already filtered; give each dimension once (a list takes several values)`,
+        closeMatches: []
+      }))
+    }
     const axis = axisOf(dimension.id)
     const base = { dimension: dimension.id, name: dimension.name, codes: [], from: null, to: null, level: null }
     if (typeof value === "string" || isList(value)) {

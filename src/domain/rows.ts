@@ -129,6 +129,10 @@ const unitFromItems = (
   return null
 }
 
+/** Dimensions of the metadata that the cells do not carry (a page that does not belong to the table). */
+export const missingDimensions = (dimensions: ReadonlyArray<Dimension>, cells: DataCells): ReadonlyArray<string> =>
+  cells.count === 0 ? [] : dimensions.filter((d) => cells.dims[d.id] === undefined).map((d) => d.id)
+
 /** The first `limit` rows of a batch as objects keyed by column name (samples in tool outputs). */
 export const sampleRows = (batch: RowBatch, limit: number): ReadonlyArray<Readonly<Record<string, CellValue>>> =>
   Array.from({ length: Math.min(limit, batch.count) }, (_, row) =>

@@ -27,17 +27,20 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
 /** 256 bits from the OS CSPRNG, as visible ASCII. */
 const randomPart = () => randomBytes(32).toString("base64url")
 
-/** `<random>.<protocol version>.<HMAC-SHA256 of both>`: any task holding the secret can verify it. */
-const signedId = (secret: string, random: string, version: string) =>
-  `${random}.${version}.${createHmac("sha256", secret).update(`${random}.${version}`).digest("base64url")}`
+/** `<random>.<protocol version>.<issued at>.<HMAC-SHA256 of the rest>`: any task holding the secret can verify it. */
+const signedId = (secret: string, random: string, version: string, issuedAt: string) =>
+  `${random}.${version}.${issuedAt}.${createHmac("sha256", secret).update(`${random}.${version}.${issuedAt}`).digest("base64url")}`
 
-/** The protocol version a signed id was issued for, if its signature holds. */
-export const verifySignedId = (secret: string, id: string): Option.Option<string> => {
-  const [random, version, signature] = id.split(".")
-  if (random === undefined || version === undefined || signature === undefined || id.split(".").length !== 3) return Option.none()
-  const expected = Buffer.from(signedId(secret, random, version))
+/** What a valid signed id says: its protocol version and when it was issued. */
+export const verifySignedId = (secret: string, id: string): Option.Option<{ readonly version: string; readonly issuedAt: number }> => {
+  const parts = id.split(".")
+  const [random, version, issuedAt] = parts
+  if (parts.length !== 4 || random === undefined || version === undefined || issuedAt === undefined) return Option.none()
+  const expected = Buffer.from(signedId(secret, random, version, issuedAt))
   const given = Buffer.from(id)
-  return expected.length === given.length && timingSafeEqual(expected, given) ? Option.some(version) : Option.none()
+  return expected.length === given.length && timingSafeEqual(expected, given)
+    ? Option.some({ version, issuedAt: parseInt(issuedAt, 36) })
+    : Option.none()
 }
 
 const busy = (session: Session) => FiberMap.size(session.inflight).pipe(Effect.map((n) => n > 0))
@@ -48,6 +51,19 @@ export const SessionStoreLive = Layer.scoped(
     const config = yield* AppConfig
     const sessions = yield* Ref.make(new Map<string, Session>())
     const idleMillis = Duration.toMillis(config.sessionIdleTimeout)
+    const secret = Option.map(config.sessionSecret, Redacted.value)
+    const maxAgeMillis = Duration.toMillis(config.sessionMaxAge)
+    const newSessionId = (protocolVersion: string, now: number) =>
+      Option.match(secret, { onNone: randomPart, onSome: (key) => signedId(key, randomPart(), protocolVersion, now.toString(36)) })
+    // Signed ids this task saw ended (DELETE, idle expiry), kept until they would be too old anyway.
+    const ended = yield* Ref.make(new Map<string, number>())
+
+    /** An ended signed id must not be adopted back; unsigned ids cannot be anyway. */
+    const forget = (id: string) =>
+      Option.match(Option.flatMap(secret, (key) => verifySignedId(key, id)), {
+        onNone: () => Effect.void,
+        onSome: ({ issuedAt }) => Ref.update(ended, (map) => new Map(map).set(id, issuedAt + maxAgeMillis))
+      })
 
     const remove = (id: string) =>
       Ref.modify(sessions, (map) => {
@@ -59,7 +75,7 @@ export const SessionStoreLive = Layer.scoped(
       }).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.succeed(false),
-          onSome: (session) => Effect.as(session.close, true)
+          onSome: (session) => Effect.as(Effect.zipRight(forget(session.id), session.close), true)
         }))
       )
 
@@ -79,8 +95,11 @@ export const SessionStoreLive = Layer.scoped(
       return Option.fromNullable(seen.sort((a, b) => a[1] - b[1])[0]?.[0])
     })
 
+    const pruneEnded = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.update(ended, (map) => new Map([...map].filter(([, until]) => until > now))))
     const reap = idleSessions.pipe(
       Effect.flatMap((expired) => Effect.forEach(expired, (s) => remove(s.id), { discard: true })),
+      Effect.zipRight(pruneEnded),
       Effect.withSpan("SessionStore.reap")
     )
     const every = Duration.millis(Math.max(10, Math.min(idleMillis / 4, 60_000)))
@@ -89,9 +108,6 @@ export const SessionStoreLive = Layer.scoped(
       Ref.get(sessions).pipe(Effect.flatMap((map) => Effect.forEach(map.keys(), remove, { discard: true })))
     )
 
-    const secret = Option.map(config.sessionSecret, Redacted.value)
-    const newSessionId = (protocolVersion: string) =>
-      Option.match(secret, { onNone: randomPart, onSome: (key) => signedId(key, randomPart(), protocolVersion) })
 
     const register = (options: { readonly id: string; readonly kind: SessionKind; readonly protocolVersion: string; readonly initialized: boolean }) =>
       Effect.gen(function* () {
@@ -107,12 +123,18 @@ export const SessionStoreLive = Layer.scoped(
           replayCapacity: config.sseReplayBuffer
         })
         yield* Ref.set(session.initialized, options.initialized)
-        yield* Ref.update(sessions, (map) => new Map(map).set(session.id, session))
-        return session
+        // Two requests adopting one id at once: the first one in wins, the other's copy is closed.
+        const winner = yield* Ref.modify(sessions, (map) => {
+          const existing = map.get(session.id)
+          return existing === undefined ? [session, new Map(map).set(session.id, session)] as const : [existing, map] as const
+        })
+        if (winner !== session) yield* session.close
+        return winner
       })
 
     const create = (kind: SessionKind, protocolVersion: string) =>
-      register({ id: newSessionId(protocolVersion), kind, protocolVersion, initialized: false })
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        register({ id: newSessionId(protocolVersion, now), kind, protocolVersion, initialized: false }))
 
     const get = (id: string) =>
       Ref.get(sessions).pipe(
@@ -122,16 +144,17 @@ export const SessionStoreLive = Layer.scoped(
 
     // Another task initialized it: its state (running calls, replay buffer) stays there, the session goes on here.
     const adopt = (id: string) =>
-      Option.match(Option.flatMap(secret, (key) => verifySignedId(key, id)), {
-        onNone: () => Effect.succeedNone,
-        onSome: (protocolVersion) =>
-          register({ id, kind: "streamable-http", protocolVersion, initialized: true }).pipe(
-            Effect.tap(() => Effect.logInfo("adopted a session started on another task")),
-            Effect.map(Option.some),
-            Effect.catchTag("TooManySessions", () => Effect.succeedNone)
-          )
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const signed = Option.flatMap(secret, (key) => verifySignedId(key, id))
+        if (Option.isNone(signed) || now - signed.value.issuedAt > maxAgeMillis || (yield* Ref.get(ended)).has(id)) return Option.none<Session>()
+        const adopted = yield* register({ id, kind: "streamable-http", protocolVersion: signed.value.version, initialized: true }).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("TooManySessions", () => Effect.succeedNone)
+        )
+        if (Option.isSome(adopted)) yield* Effect.logInfo("adopted a session started on another task")
+        return adopted
       })
-
     return {
       create,
       get,

@@ -1,11 +1,11 @@
 import { Cause, Effect, Either, Exit, Option, Ref, Stream } from "effect"
 import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
-import { type CellValue, type ColumnSpec, rowBuilder, sampleRows } from "../domain/rows.js"
+import { type CellValue, type ColumnSpec, missingDimensions, rowBuilder, sampleRows } from "../domain/rows.js"
 import { Manifest, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
 import { DataEngine } from "../services/DataEngine.js"
 import { EStat } from "../services/EStat.js"
 import { EStatPageFailed } from "../services/EStatErrors.js"
-import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
+import { ObjectStore, type StorageError, StorageFailure } from "../services/storage/ObjectStore.js"
 import { PageShort, RunIncomplete, RunNotResumable } from "./errors.js"
 import { readManifest } from "./runs.js"
 
@@ -61,6 +61,8 @@ interface StoredPage {
 }
 
 const SAMPLE_SIZE = 5
+/** Pages between two checkpoint manifests. */
+const CHECKPOINT_PAGES = 10
 
 export const fetchDataset = (request: FetchRequest) =>
   Effect.gen(function* () {
@@ -122,6 +124,10 @@ export const fetchDataset = (request: FetchRequest) =>
         if (page.cells.count !== pageRequest.limit) {
           return yield* new PageShort({ ...pageRequest, received: page.cells.count })
         }
+        const missing = missingDimensions(meta.dimensions, page.cells)
+        if (missing.length > 0) {
+          return yield* new EStatPageFailed({ ...pageRequest, reason: `its cells lack the dimensions ${missing.join(", ")} of the table's metadata` })
+        }
         const batch = rows.build(page.cells, page.annotations)
         yield* Ref.update(sample, (s) => (s === null || pageRequest.index < s.index ? { index: pageRequest.index, rows: sampleRows(batch, SAMPLE_SIZE) } : s))
         yield* Ref.update(legend, (l) => ({
@@ -137,6 +143,10 @@ export const fetchDataset = (request: FetchRequest) =>
           }))
         }
         const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: pageRequest.index, start_position: pageRequest.startPosition, rows: batch.count, key }])
+        // A checkpoint now and then: a process killed outright (OOM, SIGKILL) still leaves a resumable run.
+        if (request.store && all.length % CHECKPOINT_PAGES === 0 && all.length < todo.length + (previous?.pages.length ?? 0)) {
+          yield* Effect.flatMap(manifestOf("The run was still in progress when this was written.", []), writeManifest)
+        }
         yield* request.onProgress({
           pagesDone: all.length,
           pagesTotal: plan.length,
@@ -163,7 +173,13 @@ export const fetchDataset = (request: FetchRequest) =>
       Effect.gen(function* () {
         const failure = Exit.isSuccess(exit) ? null : Exit.isInterrupted(exit) ? "The request was cancelled." : reasonOf(exit.cause)
         const manifest = yield* manifestOf(failure, Exit.isFailure(exit) ? failedPageOf(exit.cause) : [])
-        if (request.store) yield* writeManifest(manifest)
+        // Bounded: a hung storage call must not hold up cancellation for ever.
+        if (request.store) {
+          yield* writeManifest(manifest).pipe(Effect.timeoutFail({
+            duration: "60 seconds",
+            onTimeout: () => new StorageFailure({ operation: "write", location: store.uri(manifestKey(request.statsDataId, runId)), reason: "no answer within 60 s" })
+          }))
+        }
         return manifest
       })
 

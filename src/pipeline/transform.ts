@@ -2,7 +2,7 @@ import { promisify } from "node:util"
 import { gunzip } from "node:zlib"
 import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option } from "effect"
-import { rowBuilder, type ColumnSpec } from "../domain/rows.js"
+import { type ColumnSpec, missingDimensions, rowBuilder } from "../domain/rows.js"
 import { newRunId } from "../domain/runs.js"
 import { DataEngine, quoteLiteral } from "../services/DataEngine.js"
 import { EStat } from "../services/EStat.js"
@@ -29,7 +29,12 @@ export interface TransformOutcome {
   readonly records: number
   readonly columns: ReadonlyArray<ColumnSpec>
   readonly statsDataId: string
+  /** Rows the source's query matches on e-Stat, when the source says (a page's TOTAL_NUMBER, a run's total). */
+  readonly totalRecords: number | null
 }
+
+/** A saved page is one page of one answer: 100,000 rows are ~10 MB of JSON; beyond this it is not a page. */
+export const MAX_SAVED_PAGE_BYTES = 64 * 1024 * 1024
 
 const gunzipAsync = promisify(gunzip)
 
@@ -52,9 +57,16 @@ const pageToParquet = (key: string, request: TransformRequest) =>
     const store = yield* ObjectStore
     const source = store.uri(key)
     const unreadable = (reason: string) => new RunUnreadable({ location: source, reason })
+    const info = yield* store.head(key)
+    if (Option.isSome(info) && info.value.size > MAX_SAVED_PAGE_BYTES) {
+      return yield* unreadable(`it is ${info.value.size} bytes, more than one e-Stat page (at most ${MAX_SAVED_PAGE_BYTES}); convert runs instead`)
+    }
     const stored = yield* store.getBytes(key)
     const bytes = key.endsWith(".gz")
-      ? yield* Effect.tryPromise({ try: () => gunzipAsync(stored), catch: () => unreadable("it is not valid gzip") })
+      ? yield* Effect.tryPromise({
+        try: () => gunzipAsync(stored, { maxOutputLength: MAX_SAVED_PAGE_BYTES }),
+        catch: (e) => unreadable(e instanceof RangeError ? `it unpacks to more than ${MAX_SAVED_PAGE_BYTES} bytes` : "it is not valid gzip")
+      })
       : stored
     const json = yield* Either.try(() => JSON.parse(new TextDecoder().decode(bytes)) as unknown).pipe(Either.mapLeft(() => unreadable("it is not JSON")))
     const saved = yield* Either.mapLeft(decodeSavedPage(json), unreadable)
@@ -64,6 +76,8 @@ const pageToParquet = (key: string, request: TransformRequest) =>
       return yield* unreadable("it names no dataset; save bare VALUE arrays under a folder named by the dataset id (raw/<dataset_id>/…)")
     }
     const dimensions = saved.meta?.dimensions ?? (yield* (yield* EStat).getMetaInfo(statsDataId)).dimensions
+    const missing = missingDimensions(dimensions, saved.page.cells)
+    if (missing.length > 0) return yield* unreadable(`its cells lack ${missing.join(", ")}, which dataset ${statsDataId} has: it is not a page of that table`)
     const rows = rowBuilder({ statsDataId, dimensions, withLabels: true })
     const batch = rows.build(saved.page.cells, saved.page.annotations)
     const target = targetKey(request, statsDataId)
@@ -72,7 +86,15 @@ const pageToParquet = (key: string, request: TransformRequest) =>
       yield* (yield* DataEngine).writeParquet(batch, scratch)
       yield* store.putFile(target, scratch, "application/vnd.apache.parquet")
     }))
-    return { source, target: store.uri(target), records: batch.count, columns: rows.columns, statsDataId } satisfies TransformOutcome
+    const answered = saved.statsDataId !== null || saved.meta !== null
+    return {
+      source,
+      target: store.uri(target),
+      records: batch.count,
+      columns: rows.columns,
+      statsDataId,
+      totalRecords: answered ? saved.page.totalNumber : null
+    } satisfies TransformOutcome
   })
 
 /** A run's parts, already in the row schema, as one file (DuckDB streams them; nothing is held whole). */
@@ -102,6 +124,7 @@ const runToParquet = (manifestKey: string, request: TransformRequest) =>
       target: store.uri(target),
       records: Number(counted?.["n"] ?? 0),
       columns: manifest.columns,
-      statsDataId: manifest.stats_data_id
+      statsDataId: manifest.stats_data_id,
+      totalRecords: manifest.total_records
     } satisfies TransformOutcome
   }))

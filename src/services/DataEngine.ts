@@ -67,10 +67,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
     const withConnection = <A>(operation: string, use: (connection: DuckDBConnection) => Promise<A>) =>
       Effect.acquireUseRelease(
         Effect.tryPromise({ try: () => instance.connect(), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) }),
-        (connection) =>
-          Effect.tryPromise({ try: () => use(connection), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) }).pipe(
-            Effect.onInterrupt(() => Effect.sync(() => connection.interrupt()))
-          ),
+        (connection) => untilSettled(operation, connection, () => use(connection)),
         (connection) => Effect.sync(() => connection.closeSync())
       )
 
@@ -124,10 +121,10 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
           Effect.tryPromise({ try: () => instance.connect(), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) }),
           (c) => Effect.sync(() => c.closeSync())
         )
-        const result = yield* Effect.tryPromise({ try: () => connection.stream(sql), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) })
+        const result = yield* untilSettled(operation, connection, () => connection.stream(sql))
         const names = result.columnNames()
         const columns = result.columnTypes().map((type, i) => ({ name: names[i] ?? "", type: columnTypeOf(type.toString()) }))
-        const nextChunk = Effect.tryPromise({ try: () => result.fetchChunk(), catch: (e) => new DataEngineError({ operation, reason: reasonOf(e) }) })
+        const nextChunk = untilSettled(operation, connection, () => result.fetchChunk())
         return Stream.repeatEffectOption(nextChunk.pipe(
           Effect.mapError(Option.some),
           Effect.flatMap((chunk) =>
@@ -152,6 +149,22 @@ const toSqlValue = (value: unknown): SqlValue => {
   if (value instanceof Date) return value.toISOString()
   return String(value)
 }
+
+/**
+ * DuckDB's promise as an Effect whose interruption interrupts the query and then waits for DuckDB
+ * to let go: the connection is closed (and a permit released) only once nothing runs on it.
+ */
+const untilSettled = <A>(operation: string, connection: DuckDBConnection, run: () => Promise<A>) =>
+  Effect.async<A, DataEngineError>((resume) => {
+    const running = run()
+    running.then(
+      (value) => resume(Effect.succeed(value)),
+      (error) => resume(Effect.fail(new DataEngineError({ operation, reason: reasonOf(error) })))
+    )
+    return Effect.sync(() => connection.interrupt()).pipe(
+      Effect.zipRight(Effect.promise(() => running.then(() => undefined, () => undefined)))
+    )
+  })
 
 const columnTypeOf = (duckType: string): ColumnType =>
   duckType === "DOUBLE" || duckType === "FLOAT" || duckType.startsWith("DECIMAL")

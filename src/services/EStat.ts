@@ -67,8 +67,8 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       Schedule.intersect(Schedule.recurs(settings.estatRetries))
     )
 
-    // One body read and decoded at a time: a 100,000-row page is ~8 MB of text and ~40 MB as a JSON
-    // tree, a few MB once in columns; the other responses wait unread in their sockets.
+    // One body decoded at a time: a 100,000-row page is ~40 MB as a JSON tree and a few MB once in
+    // columns. Waiting for the turn is not part of the request's timeout.
     const decoding = yield* Effect.makeSemaphore(1)
 
     const attempt = <A>(endpoint: string, appId: string, params: Params, decode: (json: unknown) => Either.Either<A, string>) =>
@@ -80,17 +80,21 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         const response = yield* client.execute(request).pipe(
           Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(e.reason + describeCause(e.cause)) }))
         )
-        return yield* decoding.withPermits(1)(Effect.gen(function* () {
-          const body = yield* response.text.pipe(
-            Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) }))
-          )
-          const json = yield* interpret(endpoint, response.status, body)
-          return yield* Either.match(decode(json), {
-            onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
-            onRight: Effect.succeed
-          })
-        }))
-      }).pipe(Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new EStatTimeout({ endpoint, timeoutMs }) }))
+        const body = yield* response.text.pipe(
+          Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) }))
+        )
+        return { status: response.status, body }
+      }).pipe(
+        Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new EStatTimeout({ endpoint, timeoutMs }) }),
+        Effect.flatMap(({ body, status }) =>
+          decoding.withPermits(1)(Effect.gen(function* () {
+            const json = yield* interpret(endpoint, status, body)
+            return yield* Either.match(decode(json), {
+              onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
+              onRight: Effect.succeed
+            })
+          })))
+      )
 
     /** Body first: e-Stat answers errors (even HTTP 403) with a RESULT.STATUS we must read. */
     const interpret = (endpoint: string, httpStatus: number, body: string): Effect.Effect<unknown, EStatError> => {

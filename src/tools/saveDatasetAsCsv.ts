@@ -32,7 +32,9 @@ const Output = Schema.Struct({
   location: Schema.String,
   download_url: Schema.String,
   expires_at: Schema.NullOr(Schema.String),
-  size_bytes: Schema.Int
+  size_bytes: Schema.Int,
+  /** null when the CSV holds the whole table; otherwise how it is a part of it (filters, max_records). */
+  subset: Schema.NullOr(Schema.String)
 })
 
 /** What the CSV is made of: a run, or a saved e-Stat page converted first. */
@@ -40,6 +42,8 @@ interface CsvSource {
   readonly statsDataId: string
   readonly runId: string
   readonly location: string
+  /** How the rows are a part of the table (filters, a row cap), or null for the whole table. */
+  readonly subset: string | null
   readonly csv: Pick<CsvRequest, "parts" | "columns" | "expectedRows">
 }
 
@@ -47,6 +51,10 @@ const fromRun = (manifest: Manifest, location: string): CsvSource => ({
   statsDataId: manifest.stats_data_id,
   runId: manifest.run_id,
   location,
+  subset: [
+    Object.keys(manifest.query.narrowing).length > 0 ? `filtered by ${new URLSearchParams(manifest.query.narrowing).toString()}` : null,
+    manifest.expected_records < manifest.total_records ? `the first ${manifest.expected_records} of ${manifest.total_records} rows (max_records)` : null
+  ].filter((part) => part !== null).join("; ") || null,
   csv: runParts(manifest)
 })
 
@@ -76,11 +84,19 @@ const storedSource = (location: string) =>
     const key = yield* store.keyOf(location)
     if (/\.json(\.gz)?$/.test(key) && !key.endsWith("manifest.json")) {
       const converted = yield* transformToParquet({ location, outputPrefix: null })
+      if (converted.totalRecords !== null && converted.totalRecords > converted.records) {
+        return yield* new RunUnreadable({
+          location: converted.source,
+          reason: `it is one page (${converted.records} of ${converted.totalRecords} rows); a CSV of the dataset needs all of them — ` +
+            "omit s3_json_path to fetch the whole dataset, or give a complete run"
+        })
+      }
       const target = yield* store.keyOf(converted.target)
       return {
         statsDataId: converted.statsDataId,
         runId: target.split("/").at(-1)!.replace(/\.parquet$/, ""),
         location: converted.source,
+        subset: null,
         csv: { parts: [target], columns: converted.columns, expectedRows: converted.records }
       } satisfies CsvSource
     }
@@ -100,7 +116,9 @@ export const saveDatasetAsCsv = Tool.make({
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
-  summarize: (out) => `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id} as CSV (${out.size_bytes.toLocaleString("en")} bytes): ${out.location}`,
+  summarize: (out) =>
+    `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id}${out.subset === null ? "" : ` (${out.subset})`} as CSV ` +
+    `(${out.size_bytes.toLocaleString("en")} bytes): ${out.location}`,
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore
@@ -124,7 +142,8 @@ export const saveDatasetAsCsv = Tool.make({
         location: store.uri(key),
         download_url: download.url,
         expires_at: download.expiresAt?.toISOString() ?? null,
-        size_bytes: csv.size
+        size_bytes: csv.size,
+        subset: source.subset
       }
     })
 })

@@ -20,6 +20,8 @@ const Output = Schema.Struct({
   target_paths: Schema.Array(Schema.String),
   dataset_id: Schema.String,
   records_processed: Schema.Int,
+  /** Rows the source's query matches on e-Stat, when the source says; more than records_processed for one page of several. */
+  source_total_records: Schema.NullOr(Schema.Int),
   columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.String })),
   data_type: Schema.NullOr(Schema.String)
 })
@@ -36,7 +38,11 @@ export const transformToParquet = Tool.make({
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   links: (out) => out.target_paths.map((uri) => ({ uri, name: uri.split("/").at(-1) ?? uri, mimeType: "application/vnd.apache.parquet" })),
-  summarize: (out) => `Wrote ${out.records_processed.toLocaleString("en")} rows of ${out.dataset_id} to ${out.target_path}`,
+  summarize: (out) =>
+    `Wrote ${out.records_processed.toLocaleString("en")} rows of ${out.dataset_id} to ${out.target_path}` +
+    (out.source_total_records !== null && out.source_total_records > out.records_processed
+      ? ` — one page: e-Stat has ${out.source_total_records.toLocaleString("en")} rows for this query (fetch_dataset_auto gets them all).`
+      : ""),
   run: (input) =>
     Effect.map(
       transform({ location: input.s3_json_path, outputPrefix: input.output_prefix ?? null }),
@@ -46,6 +52,7 @@ export const transformToParquet = Tool.make({
         target_paths: [outcome.target],
         dataset_id: outcome.statsDataId,
         records_processed: outcome.records,
+        source_total_records: outcome.totalRecords,
         columns: outcome.columns,
         data_type: input.data_type ?? null
       })

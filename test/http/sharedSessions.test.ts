@@ -1,6 +1,6 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Option, Redacted } from "effect"
+import { Duration, Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { openSession, post } from "../support/rawMcp.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
@@ -23,7 +23,7 @@ describe("sessions across tasks (MCP_SESSION_SECRET)", () => {
 
   it("a session begun on one task goes on on another, with its protocol version", async () => {
     const { headers, sessionId } = await openSession(a.mcpUrl, "2025-06-18")
-    expect(sessionId.split(".")).toHaveLength(3)
+    expect(sessionId.split(".")).toHaveLength(4)
     const onB = await post(b.mcpUrl, { jsonrpc: "2.0", id: 2, method: "tools/list" }, headers)
     expect(onB.status).toBe(200)
     expect(((await onB.json()) as { result: { tools: Array<unknown> } }).result.tools.length).toBeGreaterThan(0)
@@ -31,6 +31,18 @@ describe("sessions across tasks (MCP_SESSION_SECRET)", () => {
     expect((await post(otherSecret.mcpUrl, { jsonrpc: "2.0", id: 3, method: "ping" }, headers)).status).toBe(404)
     const tampered = { ...headers, "mcp-session-id": sessionId.replace(".2025-06-18.", ".2025-11-25.") }
     expect((await post(b.mcpUrl, { jsonrpc: "2.0", id: 4, method: "ping" }, tampered)).status).toBe(404)
+  })
+
+  it("an ended session is not adopted back on the task that ended it, nor anywhere after its maximum age", async () => {
+    const { headers } = await openSession(a.mcpUrl, "2025-06-18")
+    expect((await post(b.mcpUrl, { jsonrpc: "2.0", id: 5, method: "ping" }, headers)).status).toBe(200)
+    const ended = await fetch(b.mcpUrl, { method: "DELETE", headers })
+    expect(ended.status).toBe(200)
+    expect((await post(b.mcpUrl, { jsonrpc: "2.0", id: 6, method: "ping" }, headers)).status).toBe(404)
+    const strict = await startTestServer({ sessionSecret: secret, sessionMaxAge: Duration.millis(1) })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await post(strict.mcpUrl, { jsonrpc: "2.0", id: 7, method: "ping" }, headers)).status).toBe(404)
+    await strict.close()
   })
 
   it("the SDK client works against tasks taking turns", async () => {

@@ -26,7 +26,7 @@ describe("the production bundle", () => {
     execFileSync(process.execPath, ["scripts/bundle.mjs", "src/main.ts", bundle])
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
-    child = spawn(process.execPath, ["--max-old-space-size=192", bundle], {
+    child = spawn(process.execPath, ["--max-old-space-size=128", bundle], {
       env: { PATH: process.env["PATH"] ?? "", PORT: String(port), DATA_DIR: dir, LOG_FORMAT: "json" },
       stdio: ["ignore", "ignore", "pipe"]
     })

@@ -16,7 +16,7 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev/)
     expect(runtime).toMatch(/^USER node$/m)
     expect(runtime).toMatch(/^CMD \["node", "dist\/server\.mjs"\]$/m)
-    expect(runtime).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+/)
+    expect(runtime).toMatch(/NODE_OPTIONS="?--max-old-space-size=\d+/)
     expect(runtime).not.toMatch(/devDependencies|npm install\b/)
   })
 

@@ -82,5 +82,8 @@ describe("fetch_dataset_filtered validation", () => {
       expect(duplicates.isError).toBe(false) // a repeated code counts once
       expect(fake.requests.filter((r) => r.endpoint === "getStatsData" && r.params.get("cntGetFlg") !== "Y").length).toBe(1)
       expect((yield* textOf({ dataset_id: table.info.id, filters: {} })).text).toContain("filters needs at least one dimension")
+      expect((yield* textOf({ dataset_id: table.info.id, filters: { area: "00000", "地域": "01000" } })).text).toBe(
+        "Invalid filter 地域=01000: area (地域) is already filtered; give each dimension once (a list takes several values)."
+      )
     }))
 })

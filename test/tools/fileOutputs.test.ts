@@ -7,7 +7,7 @@ import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { downloadCsvFromS3 } from "../../src/tools/downloadCsvFromS3.js"
 import { saveDatasetAsCsv } from "../../src/tools/saveDatasetAsCsv.js"
-import { generatedTable } from "../fakes/estatServer.js"
+import { FAKE_APP_ID, generatedTable } from "../fakes/estatServer.js"
 import { cubeTable } from "../fakes/estat/cube.js"
 import { type Backend, baseRequest, pipelineContext, queryRun } from "../support/pipeline.js"
 
@@ -67,6 +67,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       expect(saved.isError, saved.content[0]?.text).toBe(false)
       const out = saved.structuredContent as { run_id: string; records_count: number; columns: Array<string>; location: string; download_url: string; size_bytes: number; expires_at: string | null }
       expect(out.records_count).toBe(10)
+      expect(saved.structuredContent).toMatchObject({ subset: null })
       expect(out.location).toMatch(new RegExp(`csv/0009000005/${out.run_id}/0009000005_${out.run_id}\\.csv$`))
       const download = yield* Effect.promise(() => readUrl(out.download_url))
       expect(download.status).toBe(200)
@@ -93,7 +94,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
 
   it.scopedLive("converts an existing run by its folder, without labels, under a sanitised name", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext(backend, { tables: [tricky] })
+      const { context, fake } = yield* pipelineContext(backend, { tables: [tricky] })
       const run = yield* fetchDataset(baseRequest("0009000005")).pipe(Effect.provide(context))
       const store = yield* Effect.provide(ObjectStore, context)
       const saved = yield* call(saveDatasetAsCsv, {
@@ -103,6 +104,10 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       const out = saved.structuredContent as { location: string; columns: Array<string> }
       expect(out.location).toBe(store.uri(`csv/0009000005/${run.runId}/集計 結果.csv`))
       expect(out.columns.some((c) => c.endsWith("_name"))).toBe(false)
+      const capped = yield* fetchDataset(baseRequest("0009000005", { maxRecords: 5 })).pipe(Effect.provide(context))
+      const fromCapped = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: `datasets/0009000005/${capped.runId}` }).pipe(Effect.provide(context))
+      expect(fromCapped.structuredContent).toMatchObject({ records_count: 5, subset: "the first 5 of 10 rows (max_records)" })
+      expect(fromCapped.content[0]!.text).toContain("rows of 0009000005 (the first 5 of 10 rows (max_records)) as CSV")
       // A saved e-Stat page converts too (through transform_to_parquet's path).
       yield* store.putBytes("raw/0009000005/page.json", new TextEncoder().encode(JSON.stringify({
         VALUE: [{ "@tab": "01", "@cat01": "2", "@area": "00000", "@time": "2020000000", "@unit": "人", "$": "2000.5" }]
@@ -113,6 +118,13 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       expect(page.records_count).toBe(1)
       const pageCsv = parseCsv((yield* Effect.promise(() => readUrl(page.download_url))).text.slice(1))
       expect(pageCsv[1]![pageCsv[0]!.indexOf("cat01_name")]).toBe("a,b")
+      // One page of a larger answer is not the dataset: refused, not presented as whole.
+      const partial = yield* Effect.promise(() =>
+        fetch(`${fake.baseUrl}/json/getStatsData?appId=${FAKE_APP_ID}&statsDataId=0009000005&limit=4`).then((r) => r.arrayBuffer()))
+      yield* store.putBytes("raw/misc/first-page.json", new Uint8Array(partial), "application/json")
+      const fromPartial = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: "raw/misc/first-page.json" }).pipe(Effect.provide(context))
+      expect(fromPartial.isError).toBe(true)
+      expect(fromPartial.content[0]!.text).toContain("it is one page (4 of 10 rows)")
       const wrongDataset = yield* call(saveDatasetAsCsv, { dataset_id: "0009000001", s3_json_path: `datasets/0009000005/${run.runId}` }).pipe(Effect.provide(context))
       expect(wrongDataset.content[0]!.text).toContain("it holds dataset 0009000005, not 0009000001")
     }))

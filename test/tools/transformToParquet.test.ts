@@ -80,6 +80,8 @@ describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend
       yield* store.putBytes("raw/misc/broken.json", new TextEncoder().encode('{"GET_STATS'), "application/json")
       expect(yield* text({ s3_json_path: "raw/misc/broken.json" })).toContain("cannot be used: it is not JSON")
       expect(yield* text({ s3_json_path: "raw/none.json" })).toContain("Nothing is stored at")
+      yield* store.putBytes(`raw/${table.info.id}/alien.json`, new TextEncoder().encode('[{"@tab":"01","@area":"00000","@time":"2026001212","$":"1"}]'), "application/json")
+      expect(yield* text({ s3_json_path: `raw/${table.info.id}/alien.json` })).toContain(`its cells lack cat01, which dataset ${table.info.id} has`)
       expect(yield* text({ s3_json_path: "raw/misc/values.json", output_prefix: "../out/" })).toContain('"../out/" is not a valid storage path')
     }))
 })

@@ -154,9 +154,13 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
         Effect.gen(function* () {
           const Key = yield* objectKey(key)
           if (Option.isNone(yield* head(key))) return yield* new StorageNotFound({ location: uri(key) })
+          // A URL signed with temporary credentials (an ECS task role) dies with them: say so honestly.
+          const credentials = yield* send("sign a URL for", key, () => client.config.credentials())
+          const credentialsLeft = credentials.expiration === undefined ? Infinity : Math.floor((credentials.expiration.getTime() - Date.now()) / 1000)
+          const expiresIn = Math.max(1, Math.min(options.expiresInSeconds, credentialsLeft))
           const command = new GetObjectCommand({ Bucket: bucket, Key, ResponseContentDisposition: attachment(options.fileName) })
-          const url = yield* send("sign a URL for", key, () => getSignedUrl(client, command, { expiresIn: options.expiresInSeconds }))
-          return { url, expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000) }
+          const url = yield* send("sign a URL for", key, () => getSignedUrl(client, command, { expiresIn }))
+          return { url, expiresAt: new Date(Date.now() + expiresIn * 1000) }
         }),
       keyOf: (location) => {
         const key = keyUnder(location, `s3://${bucket}/${prefix}`)
