@@ -30,6 +30,8 @@ export interface AppSettings {
   readonly athenaOutputLocation: Option.Option<string>
   readonly estatPageSize: number
   readonly estatConcurrency: number
+  /** Dataset runs (fetches, CSV exports) at once in this process; more wait their turn. */
+  readonly maxConcurrentRuns: number
   /** Per-request timeout towards e-Stat. */
   readonly estatTimeout: Duration.Duration
   /** Global cap on e-Stat requests in flight, across all sessions and tools. */
@@ -114,6 +116,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
     Config.validate({ message: "ESTAT_CONCURRENCY must be 1..8", validation: (n) => n >= 1 && n <= 8 }),
     Config.withDefault(4)
   ),
+  maxConcurrentRuns: positiveInt("ESTAT_MAX_CONCURRENT_RUNS", 2),
   estatTimeout: Config.duration("ESTAT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
   estatMaxInFlight: positiveInt("ESTAT_MAX_IN_FLIGHT", 8),
   estatRequestsPerSecond: positiveInt("ESTAT_RATE_LIMIT", 20),
@@ -155,6 +158,7 @@ export const defaultSettings: AppSettings = {
   athenaOutputLocation: Option.none(),
   estatPageSize: 100_000,
   estatConcurrency: 4,
+  maxConcurrentRuns: 2,
   estatTimeout: Duration.seconds(60),
   estatMaxInFlight: 8,
   estatRequestsPerSecond: 20,

@@ -6,6 +6,7 @@ import * as McpServer from "./mcp/server.js"
 import type { Tool } from "./mcp/tool.js"
 import { DataEngine } from "./services/DataEngine.js"
 import { EStat } from "./services/EStat.js"
+import { RunSlots } from "./services/RunSlots.js"
 import * as LocalFs from "./services/storage/LocalFs.js"
 import * as S3 from "./services/storage/S3.js"
 import { tools, type ToolRequirements } from "./tools/registry.js"
@@ -20,7 +21,8 @@ export const objectStoreLayer = Layer.unwrapEffect(
 export const servicesLayer = Layer.mergeAll(
   EStat.layer.pipe(Layer.provide(FetchHttpClient.layer)),
   objectStoreLayer,
-  DataEngine.layer
+  DataEngine.layer,
+  RunSlots.layer
 ).pipe(Layer.provideMerge(NodeContext.layer))
 
 /** The MCP protocol core serving `toolset` and the stored files as resources, with the services they need. */

@@ -5,6 +5,7 @@ import { Manifest, manifestKey, newRunId, partKey, runPrefix } from "../domain/r
 import { DataEngine } from "../services/DataEngine.js"
 import { EStat } from "../services/EStat.js"
 import { EStatPageFailed } from "../services/EStatErrors.js"
+import { RunSlots } from "../services/RunSlots.js"
 import { ObjectStore, type StorageError, StorageFailure } from "../services/storage/ObjectStore.js"
 import { PageShort, RunIncomplete, RunNotResumable } from "./errors.js"
 import { readManifest } from "./runs.js"
@@ -33,6 +34,8 @@ export interface FetchRequest {
 }
 
 export interface FetchProgress {
+  /** Every run slot is taken: this run waits for one. */
+  readonly waiting?: boolean
   readonly pagesDone: number
   readonly pagesTotal: number
   readonly recordsFetched: number
@@ -64,7 +67,15 @@ const SAMPLE_SIZE = 5
 /** Pages between two checkpoint manifests. */
 const CHECKPOINT_PAGES = 10
 
+/** The run in one of the process's run slots (waiting, with a progress note, when all are taken). */
 export const fetchDataset = (request: FetchRequest) =>
+  Effect.flatMap(RunSlots, (slots) =>
+    slots.withSlot(
+      runFetch(request),
+      request.onProgress({ pagesDone: 0, pagesTotal: 0, recordsFetched: 0, expectedRecords: 0, waiting: true })
+    ))
+
+const runFetch = (request: FetchRequest) =>
   Effect.gen(function* () {
     const estat = yield* EStat
     const store = yield* ObjectStore

@@ -59,11 +59,13 @@ export const runOutput = (outcome: FetchOutcome, startedAt: number) => ({
 
 /** Page progress as MCP progress notifications (a no-op when the call has no progressToken). */
 export const progressReporter = Effect.map(ToolContext, (context) => (progress: FetchProgress) =>
-  context.progress({
-    progress: progress.pagesDone,
-    total: progress.pagesTotal,
-    message: `page ${progress.pagesDone}/${progress.pagesTotal}: ${progress.recordsFetched.toLocaleString("en")} of ${progress.expectedRecords.toLocaleString("en")} rows`
-  }))
+  progress.waiting === true
+    ? context.log("info", "waiting for a free run slot: other datasets are being fetched (ESTAT_MAX_CONCURRENT_RUNS)")
+    : context.progress({
+      progress: progress.pagesDone,
+      total: progress.pagesTotal,
+      message: `page ${progress.pagesDone}/${progress.pagesTotal}: ${progress.recordsFetched.toLocaleString("en")} of ${progress.expectedRecords.toLocaleString("en")} rows`
+    }))
 
 /** The run's manifest as a resource the client can read. */
 export const runLinks = (output: { readonly storage: { readonly manifest: string } | null }) =>

@@ -2,6 +2,7 @@ import type { AppConfig } from "../config.js"
 import type { Tool } from "../mcp/tool.js"
 import type { DataEngine } from "../services/DataEngine.js"
 import type { EStat } from "../services/EStat.js"
+import type { RunSlots } from "../services/RunSlots.js"
 import type { ObjectStore } from "../services/storage/ObjectStore.js"
 import type { FileSystem } from "@effect/platform"
 import { applyKeywordSuggestions } from "./applyKeywordSuggestions.js"
@@ -14,7 +15,7 @@ import { transformToParquet } from "./transformToParquet.js"
 import { searchEstatData } from "./searchEstatData.js"
 
 /** The services the registered tools need, all provided by Layers. */
-export type ToolRequirements = EStat | AppConfig | ObjectStore | DataEngine | FileSystem.FileSystem
+export type ToolRequirements = EStat | AppConfig | ObjectStore | DataEngine | RunSlots | FileSystem.FileSystem
 
 /**
  * The tools this server offers. Only finished tools are listed: the others of the ten

@@ -1,0 +1,28 @@
+import { Context, Effect, Layer, Option } from "effect"
+import { AppConfig } from "../config.js"
+
+/**
+ * How many dataset runs go on at once in this process. Each holds a few pages in memory;
+ * more runs than slots wait their turn instead of pushing a 0.5 GB container out of memory.
+ */
+export class RunSlots extends Context.Tag("estat-mcp/RunSlots")<RunSlots, {
+  /** Runs `effect` in a slot; `onWait` first when every slot is taken. */
+  readonly withSlot: <A, E, R>(effect: Effect.Effect<A, E, R>, onWait: Effect.Effect<void>) => Effect.Effect<A, E, R>
+}>() {
+  static readonly layer: Layer.Layer<RunSlots, never, AppConfig> = Layer.effect(
+    RunSlots,
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      const slots = yield* Effect.makeSemaphore(config.maxConcurrentRuns)
+      return RunSlots.of({
+        withSlot: (effect, onWait) =>
+          slots.withPermitsIfAvailable(1)(effect).pipe(
+            Effect.flatMap(Option.match({
+              onSome: Effect.succeed,
+              onNone: () => Effect.zipRight(onWait, slots.withPermits(1)(effect))
+            }))
+          )
+      })
+    })
+  )
+}
