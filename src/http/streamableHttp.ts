@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Mailbox, Option, Ref, Schedule, Stream } from "effect"
+import { Deferred, Duration, Effect, Either, Mailbox, Option, Ref, Schedule, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import {
@@ -28,6 +28,8 @@ const SESSION_HEADER = "mcp-session-id"
 const STANDALONE = "standalone"
 /** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
 const RETRY_MILLIS = 1000
+/** How long a call may take and still be answered as plain JSON (it has sent nothing by then). */
+const QUICK_ANSWER = Duration.millis(30)
 
 const accepts = (accept: string | undefined, type: string) =>
   (accept ?? "").split(",").some((part) => {
@@ -66,9 +68,11 @@ const requireSession = Effect.gen(function* () {
 })
 
 /**
- * Runs a request whose answer goes on its own SSE stream. Every event is also kept in the
- * session's event log, so the client can resume the stream with Last-Event-ID; this first
- * connection is fed directly, and the work outlives it if it drops.
+ * Runs a request that may stream. A call that finishes within QUICK_ANSWER having sent nothing
+ * is answered as plain JSON (most calls: the SSE machinery is the costly part). Otherwise the
+ * answer goes on its own SSE stream: every event is also kept in the session's event log, so the
+ * client can resume the stream with Last-Event-ID; this first connection is fed directly, and
+ * the work outlives it if it drops.
  */
 const answerOnStream = (session: Session, request: JsonRpcRequest) =>
   Effect.gen(function* () {
@@ -82,22 +86,54 @@ const answerOnStream = (session: Session, request: JsonRpcRequest) =>
       Ref.get(attached).pipe(Effect.flatMap((live) => (live ? Effect.asVoid(connection.offer(frame)) : Effect.void)))
     const publish = (data: string | undefined, retry?: number) =>
       session.events.publish(streamId, data).pipe(Effect.flatMap((event) => deliver(encodeEvent(event, retry))))
-    // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
-    if (version >= "2025-11-25") yield* publish(undefined, RETRY_MILLIS)
-    const closeStream = Ref.set(attached, false).pipe(
+
+    // "pending" until the answer is known to be quick (JSON) or not (a stream); switched under a lock.
+    const mode = yield* Ref.make<"pending" | "json" | "stream">("pending")
+    const lock = yield* Effect.makeSemaphore(1)
+    const quick = yield* Deferred.make<Option.Option<JsonRpcResponse>>()
+    const toStream = lock.withPermits(1)(Effect.gen(function* () {
+      if ((yield* Ref.get(mode)) !== "pending") return
+      yield* Ref.set(mode, "stream")
+      // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
+      if (version >= "2025-11-25") yield* publish(undefined, RETRY_MILLIS)
+    }))
+    const send = (message: unknown) => Effect.zipRight(toStream, publish(JSON.stringify(message)))
+    const finish = (response: Option.Option<JsonRpcResponse>) =>
+      lock.withPermits(1)(Effect.gen(function* () {
+        if ((yield* Ref.get(mode)) !== "pending") return false
+        yield* Ref.set(mode, "json")
+        yield* Deferred.succeed(quick, response)
+        return true
+      })).pipe(Effect.flatMap((answered) => (answered ? Effect.void : Option.match(response, { onNone: () => Effect.void, onSome: send }))))
+
+    const closeStream = Effect.zipRight(toStream, Ref.set(attached, false)).pipe(
       Effect.zipRight(session.events.detach(streamId)),
       Effect.zipRight(connection.end)
     )
-    const send = (message: unknown) => publish(JSON.stringify(message))
     const keepAlive = Effect.repeat(deliver(keepAliveFrame), Schedule.spaced(config.sseKeepAlive)).pipe(
       Effect.delay(config.sseKeepAlive)
     )
     yield* server.handleRequest(session, request, { send, closeStream }).pipe(
-      Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
+      Effect.flatMap(finish),
       Effect.raceFirst(Effect.asVoid(keepAlive)),
       Effect.ensuring(session.events.end(streamId).pipe(Effect.zipRight(connection.end))),
       Effect.forkIn(session.scope)
     )
+    const answeredQuickly = yield* Deferred.await(quick).pipe(Effect.timeoutOption(QUICK_ANSWER))
+    if (Option.isSome(answeredQuickly)) {
+      return Option.match(answeredQuickly.value, {
+        onNone: () => HttpServerResponse.empty({ status: 202 }),
+        onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
+      })
+    }
+    yield* toStream
+    // The answer may have become ready while switching: then it is already JSON.
+    if ((yield* Ref.get(mode)) === "json") {
+      return Option.match(yield* Deferred.await(quick), {
+        onNone: () => HttpServerResponse.empty({ status: 202 }),
+        onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
+      })
+    }
     return HttpServerResponse.stream(Stream.concat(Stream.make(openFrame), Mailbox.toStream(connection)), {
       contentType: "text/event-stream",
       headers: { ...sseHeaders, ...sessionHeaders(session) }

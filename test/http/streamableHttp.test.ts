@@ -2,7 +2,9 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { request } from "node:http"
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Duration, Effect, Option, Redacted, Schema } from "effect"
+import * as Tool from "../../src/mcp/tool.js"
+import { tools } from "../../src/tools/registry.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { initializeBody, jsonHeaders, openSession, post, readSse } from "../support/rawMcp.js"
 import { s3rver, TEST_BUCKET } from "../support/s3rver.js"
@@ -27,9 +29,23 @@ const rawPost = (url: URL, body: string, headers: Record<string, string>) =>
     req.end(body)
   })
 
+/** A test-only tool slower than the quick-answer window. */
+const slowEcho = Tool.make({
+  name: "slow_echo",
+  title: "slow echo",
+  description: "Echoes its text after 150 ms (test only).",
+  input: Schema.Struct({ text: Schema.String }),
+  output: Schema.Struct({ text: Schema.String }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  summarize: (out) => out.text,
+  run: (input) => Effect.as(Effect.sleep("150 millis"), { text: input.text })
+})
+
 describe("Streamable HTTP transport", () => {
   let server: RunningServer
+  let slow: RunningServer
   beforeAll(async () => {
+    slow = await startTestServer({}, [...tools, slowEcho])
     server = await startTestServer({
       maxBodyBytes: 64 * 1024,
       dataDir: mkdtempSync(join(tmpdir(), "estat-mcp-http-")),
@@ -37,7 +53,10 @@ describe("Streamable HTTP transport", () => {
       sseKeepAlive: Duration.seconds(30)
     })
   })
-  afterAll(() => server.close())
+  afterAll(async () => {
+    await server.close()
+    await slow.close()
+  })
 
   it("initialize issues a random session id and negotiates the version", async () => {
     const a = await post(server.mcpUrl, initializeBody("2025-06-18"))
@@ -74,8 +93,7 @@ describe("Streamable HTTP transport", () => {
     const unknownMethod = await post(server.mcpUrl, { jsonrpc: "2.0", id: 3, method: "nope/nothing" }, headers)
     expect(await unknownMethod.json()).toEqual({ jsonrpc: "2.0", id: 3, error: { code: -32601, message: "Method not found: nope/nothing" } })
     const unknownTool = await post(server.mcpUrl, { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "drop_everything", arguments: {} } }, headers)
-    const events = await readSse(unknownTool)
-    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ id: 4, error: { code: -32602, message: expect.stringContaining("Unknown tool: drop_everything") } })
+    expect(await unknownTool.json()).toMatchObject({ id: 4, error: { code: -32602, message: expect.stringContaining("Unknown tool: drop_everything") } })
   })
 
   it("malformed JSON is -32700 and a non-JSON-RPC body -32600, both HTTP 400", async () => {
@@ -116,21 +134,27 @@ describe("Streamable HTTP transport", () => {
     expect(await response.text()).toBe("")
   })
 
-  it("tools/call streams the result as SSE with event ids; bad arguments are isError results", async () => {
+  it("a quick tools/call is answered as JSON; bad arguments are isError results", async () => {
     const { headers } = await openSession(server.mcpUrl)
     const response = await post(server.mcpUrl, callApply(5), headers)
+    expect(response.headers.get("content-type")).toContain("application/json")
+    expect(await response.json()).toMatchObject({ id: 5, result: { isError: false, structuredContent: { transformed_query: "北海道の所得" } } })
+    const invalid = await post(server.mcpUrl, { jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "apply_keyword_suggestions", arguments: { original_query: "" } } }, headers)
+    const result = await invalid.json() as { result: { isError: boolean; content: Array<{ text: string }> } }
+    expect(result.result.isError).toBe(true)
+    expect(result.result.content[0]!.text).toContain("Invalid arguments for apply_keyword_suggestions")
+    expect(result.result.content[0]!.text).toContain("accepted_keywords")
+  })
+
+  it("a call that takes longer streams its answer as SSE, primed, with event ids", async () => {
+    const { headers } = await openSession(slow.mcpUrl)
+    const response = await post(slow.mcpUrl, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "slow_echo", arguments: { text: "やあ" } } }, headers)
     expect(response.headers.get("content-type")).toContain("text/event-stream")
     const events = await readSse(response)
     expect(events[0]).toMatchObject({ data: "", retry: 1000 })
     const last = events.at(-1)!
     expect(last.id).toMatch(/_\d+$/)
-    expect(JSON.parse(last.data)).toMatchObject({ id: 5, result: { isError: false, structuredContent: { transformed_query: "北海道の所得" } } })
-
-    const invalid = await post(server.mcpUrl, { jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "apply_keyword_suggestions", arguments: { original_query: "" } } }, headers)
-    const result = JSON.parse((await readSse(invalid)).at(-1)!.data) as { result: { isError: boolean; content: Array<{ text: string }> } }
-    expect(result.result.isError).toBe(true)
-    expect(result.result.content[0]!.text).toContain("Invalid arguments for apply_keyword_suggestions")
-    expect(result.result.content[0]!.text).toContain("accepted_keywords")
+    expect(JSON.parse(last.data)).toMatchObject({ id: 7, result: { isError: false, structuredContent: { text: "やあ" } } })
   })
 
   it("accepts batches only from 2025-03-26 sessions", async () => {
