@@ -28,6 +28,10 @@ export interface AppSettings {
   readonly glueDatabase: string
   readonly athenaWorkgroup: string
   readonly athenaOutputLocation: Option.Option<string>
+  /** `AWS_ENDPOINT_URL_ATHENA` (or `AWS_ENDPOINT_URL`): another Athena endpoint. */
+  readonly athenaEndpoint: Option.Option<string>
+  /** A query still running after this is stopped. */
+  readonly athenaQueryTimeout: Duration.Duration
   readonly estatPageSize: number
   readonly estatConcurrency: number
   /** Dataset runs (fetches, CSV exports) at once in this process; more wait their turn. */
@@ -108,6 +112,8 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   glueDatabase: Config.string("GLUE_DATABASE").pipe(Config.withDefault("estat_db")),
   athenaWorkgroup: Config.string("ATHENA_WORKGROUP").pipe(Config.withDefault("primary")),
   athenaOutputLocation: Config.option(Config.string("ATHENA_OUTPUT_LOCATION")),
+  athenaEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_ATHENA").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
+  athenaQueryTimeout: Config.duration("ATHENA_QUERY_TIMEOUT").pipe(Config.withDefault(Duration.minutes(5))),
   estatPageSize: Config.integer("ESTAT_PAGE_SIZE").pipe(
     Config.validate({ message: "ESTAT_PAGE_SIZE must be 1..100000", validation: (n) => n >= 1 && n <= 100_000 }),
     Config.withDefault(100_000)
@@ -156,6 +162,8 @@ export const defaultSettings: AppSettings = {
   glueDatabase: "estat_db",
   athenaWorkgroup: "primary",
   athenaOutputLocation: Option.none(),
+  athenaEndpoint: Option.none(),
+  athenaQueryTimeout: Duration.minutes(5),
   estatPageSize: 100_000,
   estatConcurrency: 4,
   maxConcurrentRuns: 2,
