@@ -29,6 +29,8 @@ export class DataEngine extends Context.Tag("estat-mcp/DataEngine")<DataEngine, 
   readonly scan: (sql: string) => Stream.Stream<RowBatch, DataEngineError>
   /** Runs one statement with `?` parameters; interrupting the fiber interrupts the query. */
   readonly query: (sql: string, params?: ReadonlyArray<SqlValue>) => Effect.Effect<QueryResult, DataEngineError>
+  /** `query` after `setup` statements on the same connection (temporary views the query reads). */
+  readonly queryAfter: (setup: ReadonlyArray<string>, sql: string) => Effect.Effect<QueryResult, DataEngineError>
 }>() {
   static readonly layer: Layer.Layer<DataEngine, DataEngineError, AppConfig> = Layer.scoped(
     DataEngine,
@@ -103,8 +105,9 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         (csv) => Effect.promise(() => rm(csv, { force: true }))
       ).pipe(Effect.withSpan("DataEngine.writeParquet", { attributes: { rows: batch.count } }))
 
-    const query = (sql: string, params: ReadonlyArray<SqlValue> = []) =>
+    const queryAfter = (setup: ReadonlyArray<string>, sql: string, params: ReadonlyArray<SqlValue> = []) =>
       withConnection("run a query", async (connection) => {
+        for (const statement of setup) await connection.run(statement)
         const reader = await connection.runAndReadAll(sql, [...params])
         const names = reader.columnNames()
         const types = reader.columnTypes().map((t) => t.toString())
@@ -113,6 +116,8 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         )
         return { columns: names.map((name, i) => ({ name, type: types[i] ?? "" })), rows }
       }).pipe(Effect.withSpan("DataEngine.query"))
+
+    const query = (sql: string, params: ReadonlyArray<SqlValue> = []) => queryAfter([], sql, params)
 
     const scan = (sql: string): Stream.Stream<RowBatch, DataEngineError> =>
       Stream.unwrapScoped(Effect.gen(function* () {
@@ -138,7 +143,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         ))
       }))
 
-    return DataEngine.of({ writeParquet, query, scan })
+    return DataEngine.of({ writeParquet, query, queryAfter: (setup, sql) => queryAfter(setup, sql), scan })
   })
 
 /** JS values of DuckDB's result types as JSON-safe values (BIGINT within 2^53 → number). */
