@@ -1,0 +1,215 @@
+import { randomBytes, randomUUID } from "node:crypto"
+import { fileURLToPath } from "node:url"
+import { Effect, Either, Option, Schema } from "effect"
+import {
+  currentSnapshot,
+  type ManifestEntry,
+  manifestEntrySchema,
+  type ManifestFile,
+  manifestFileSchema,
+  newTableMetadata,
+  schemaDifferences,
+  schemaOf,
+  type TableMetadata
+} from "../../domain/iceberg.js"
+import type { ColumnSpec } from "../../domain/rows.js"
+import { DataEngine, quoteIdentifier, quoteLiteral } from "../DataEngine.js"
+import { ObjectStore } from "../storage/ObjectStore.js"
+import { decodeAvro, encodeAvro } from "./avro.js"
+
+/**
+ * Apache Iceberg v2 tables under `DATA_DIR/warehouse/<database>/<table>/`: Parquet data files
+ * with field ids, one Avro manifest and manifest list per snapshot, `metadata/vN.metadata.json`
+ * written whole before `version-hint.text` moves to it (both by rename), one snapshot per load.
+ * A load records its run id in the snapshot summary: loading a run twice adds nothing.
+ */
+
+export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogError", {
+  table: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Table ${this.table}: ${this.reason}`
+  }
+}
+
+export interface RunToLoad {
+  readonly runId: string
+  readonly columns: ReadonlyArray<ColumnSpec>
+  /** The run's Parquet parts (storage keys) and their row counts. */
+  readonly parts: ReadonlyArray<{ readonly key: string; readonly rows: number }>
+}
+
+export interface LoadOutcome {
+  readonly recordsLoaded: number
+  readonly tableTotalRecords: number
+  readonly snapshotId: number
+  readonly alreadyLoaded: boolean
+  readonly location: string
+}
+
+const RUN_ID = "estat.run-id"
+/** Snapshot ids are longs; these stay exact as JS numbers. */
+const newSnapshotId = () => Number(BigInt(`0x${randomBytes(7).toString("hex")}`) & 0x1f_ffff_ffff_ffffn)
+
+export const make = Effect.gen(function* () {
+  const store = yield* ObjectStore
+  const engine = yield* DataEngine
+  const locks = new Map<string, Effect.Semaphore>()
+  const lockOf = (table: string) =>
+    Effect.sync(() => {
+      let lock = locks.get(table)
+      if (lock === undefined) locks.set(table, lock = Effect.unsafeMakeSemaphore(1))
+      return lock
+    })
+
+  const tableKey = (database: string, table: string) => `warehouse/${database}/${table}`
+  const readText = (key: string) => Effect.map(store.getBytes(key), (bytes) => new TextDecoder().decode(bytes))
+
+  /** The table's current metadata and its version, if the table exists. */
+  const current = (base: string) =>
+    Effect.gen(function* () {
+      const hint = yield* readText(`${base}/metadata/version-hint.text`).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("StorageNotFound", () => Effect.succeedNone)
+      )
+      if (Option.isNone(hint)) return Option.none<{ readonly version: number; readonly metadata: TableMetadata }>()
+      const version = Number(hint.value.trim())
+      const text = yield* readText(`${base}/metadata/v${version}.metadata.json`)
+      const metadata = yield* Either.try({
+        try: () => JSON.parse(text) as TableMetadata,
+        catch: () => new CatalogError({ table: base, reason: `metadata/v${version}.metadata.json is not JSON` })
+      })
+      return Option.some({ version, metadata })
+    })
+
+  const manifestsOf = (metadata: TableMetadata) =>
+    Effect.gen(function* () {
+      const snapshot = currentSnapshot(metadata)
+      if (snapshot === undefined) return []
+      return yield* decodeAvro<ManifestFile>(yield* store.getBytes(yield* store.keyOf(snapshot["manifest-list"])))
+    })
+
+  /** The data files of the current snapshot (added or existing, not deleted). */
+  const liveFiles = (metadata: TableMetadata) =>
+    Effect.gen(function* () {
+      const manifests = yield* manifestsOf(metadata)
+      const entries = yield* Effect.forEach(manifests, (m) =>
+        Effect.flatMap(Effect.flatMap(store.keyOf(m.manifest_path), store.getBytes), (bytes) => decodeAvro<ManifestEntry>(bytes)))
+      return entries.flat().filter((e) => e.status !== 2).map((e) => e.data_file)
+    })
+
+  const append = (database: string, table: string, run: RunToLoad, options: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
+    Effect.gen(function* () {
+      const base = tableKey(database, table)
+      const name = `${database}.${table}`
+      const existing = yield* current(base)
+      if (Option.isNone(existing) && !options.create) {
+        return yield* new CatalogError({ table: name, reason: "it does not exist; pass create_if_not_exists: true to create it from the run's columns" })
+      }
+      const now = Date.now()
+      const metadata = Option.match(existing, {
+        onNone: () => newTableMetadata({ uuid: randomUUID(), location: store.uri(base), schema: schemaOf(run.columns), now }),
+        onSome: (e) => e.metadata
+      })
+      const schema = metadata.schemas.find((s) => s["schema-id"] === metadata["current-schema-id"])!
+      const differences = schemaDifferences(schema, run.columns)
+      if (differences.length > 0) return yield* new CatalogError({ table: name, reason: `the run's columns differ from the table's: ${differences.join("; ")}` })
+
+      const files = yield* liveFiles(metadata)
+      const totalBefore = files.reduce((sum, f) => sum + f.record_count, 0)
+      const loadedBefore = metadata.snapshots.find((s) => s.summary[RUN_ID] === run.runId)
+      if (loadedBefore !== undefined && options.mode === "append") {
+        return { recordsLoaded: 0, tableTotalRecords: totalBefore, snapshotId: loadedBefore["snapshot-id"], alreadyLoaded: true, location: metadata.location } satisfies LoadOutcome
+      }
+
+      const snapshotId = newSnapshotId()
+      const sequence = metadata["last-sequence-number"] + 1
+      const fieldIds = `{${schema.fields.map((f) => `${quoteIdentifier(f.name)}: ${f.id}`).join(", ")}}`
+      // Data files: the run's parts rewritten with Iceberg field ids, then renamed into the table.
+      const dataFiles = yield* Effect.forEach(run.parts, (part, i) =>
+        Effect.scoped(Effect.gen(function* () {
+          const scratch = yield* store.scratchFile(".parquet")
+          const source = fileURLToPath(store.uri(part.key))
+          yield* engine.query(`COPY (SELECT * FROM read_parquet(${quoteLiteral(source)})) TO ${quoteLiteral(scratch)} (FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIds})`)
+          const key = `${base}/data/${run.runId}-${String(i + 1).padStart(5, "0")}-${randomUUID()}.parquet`
+          const stored = yield* store.putFile(key, scratch, "application/vnd.apache.parquet")
+          return { content: 0, file_path: store.uri(key), file_format: "PARQUET", partition: {}, record_count: part.rows, file_size_in_bytes: stored.size }
+        })))
+      const added = dataFiles.reduce((sum, f) => sum + f.record_count, 0)
+      const avroMeta = {
+        schema: JSON.stringify(schema),
+        "schema-id": String(schema["schema-id"]),
+        "partition-spec": "[]",
+        "partition-spec-id": "0",
+        "format-version": "2",
+        content: "data"
+      }
+      const manifestBytes = yield* encodeAvro(manifestEntrySchema, dataFiles.map((data_file) => ({
+        status: 1, snapshot_id: snapshotId, sequence_number: sequence, file_sequence_number: sequence, data_file
+      })), avroMeta)
+      const manifestKey = `${base}/metadata/${randomUUID()}-m0.avro`
+      yield* store.putBytes(manifestKey, manifestBytes, "application/avro")
+      const previous = options.mode === "append" ? yield* manifestsOf(metadata) : []
+      const manifestList: ReadonlyArray<ManifestFile> = [...previous, {
+        manifest_path: store.uri(manifestKey), manifest_length: manifestBytes.byteLength, partition_spec_id: 0, content: 0,
+        sequence_number: sequence, min_sequence_number: sequence, added_snapshot_id: snapshotId,
+        added_files_count: dataFiles.length, existing_files_count: 0, deleted_files_count: 0,
+        added_rows_count: added, existing_rows_count: 0, deleted_rows_count: 0
+      }]
+      const listKey = `${base}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`
+      const parent = metadata["current-snapshot-id"]
+      yield* store.putBytes(listKey, yield* encodeAvro(manifestFileSchema, manifestList, {
+        "snapshot-id": String(snapshotId), ...(parent === undefined ? {} : { "parent-snapshot-id": String(parent) }),
+        "sequence-number": String(sequence), "format-version": "2"
+      }), "application/avro")
+
+      const total = (options.mode === "append" ? totalBefore : 0) + added
+      const version = Option.match(existing, { onNone: () => 1, onSome: (e) => e.version + 1 })
+      const next: TableMetadata = {
+        ...metadata,
+        "last-sequence-number": sequence,
+        "last-updated-ms": now,
+        "current-snapshot-id": snapshotId,
+        refs: { main: { "snapshot-id": snapshotId, type: "branch" } },
+        snapshots: [...metadata.snapshots, {
+          "snapshot-id": snapshotId,
+          ...(parent === undefined ? {} : { "parent-snapshot-id": parent }),
+          "sequence-number": sequence,
+          "timestamp-ms": now,
+          "manifest-list": store.uri(listKey),
+          summary: {
+            operation: options.mode === "append" ? "append" : "overwrite",
+            [RUN_ID]: run.runId,
+            "added-data-files": String(dataFiles.length),
+            "added-records": String(added),
+            "total-records": String(total),
+            "total-data-files": String((options.mode === "append" ? files.length : 0) + dataFiles.length)
+          },
+          "schema-id": schema["schema-id"]
+        }],
+        "snapshot-log": [...metadata["snapshot-log"], { "timestamp-ms": now, "snapshot-id": snapshotId }],
+        "metadata-log": Option.match(existing, {
+          onNone: () => [],
+          onSome: (e) => [...metadata["metadata-log"], { "timestamp-ms": metadata["last-updated-ms"], "metadata-file": store.uri(`${base}/metadata/v${e.version}.metadata.json`) }]
+        })
+      }
+      // Commit: the new metadata file first, then the pointer (each an atomic rename).
+      yield* store.putBytes(`${base}/metadata/v${version}.metadata.json`, new TextEncoder().encode(JSON.stringify(next, null, 2)), "application/json")
+      yield* store.putBytes(`${base}/metadata/version-hint.text`, new TextEncoder().encode(String(version)), "text/plain")
+      return { recordsLoaded: added, tableTotalRecords: total, snapshotId, alreadyLoaded: false, location: next.location } satisfies LoadOutcome
+    })
+
+  return {
+    append: (database: string, table: string, run: RunToLoad, options: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
+      Effect.flatMap(lockOf(`${database}.${table}`), (lock) => lock.withPermits(1)(append(database, table, run, options))),
+    /** Local paths of the current snapshot's data files, and their total rows. */
+    currentFiles: (database: string, table: string) =>
+      Effect.gen(function* () {
+        const existing = yield* current(tableKey(database, table))
+        if (Option.isNone(existing)) return yield* new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" })
+        const files = yield* liveFiles(existing.value.metadata)
+        return { files: files.map((f) => fileURLToPath(f.file_path)), records: files.reduce((sum, f) => sum + f.record_count, 0), metadata: existing.value.metadata }
+      })
+  }
+})
