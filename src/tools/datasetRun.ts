@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect"
 import { ToolContext, withDefault } from "../mcp/tool.js"
-import type { FetchOutcome, FetchProgress } from "../pipeline/fetchDataset.js"
+import { AppConfig } from "../config.js"
+import { fetchDataset, type FetchOutcome, type FetchProgress } from "../pipeline/fetchDataset.js"
 
 /** Arguments and output shared by the three fetch tools (TOOLS.md §3–5). */
 
@@ -66,6 +67,34 @@ export const progressReporter = Effect.map(ToolContext, (context) => (progress: 
       total: progress.pagesTotal,
       message: `page ${progress.pagesDone}/${progress.pagesTotal}: ${progress.recordsFetched.toLocaleString("en")} of ${progress.expectedRecords.toLocaleString("en")} rows`
     }))
+
+/**
+ * The pipeline over a whole table (no filters) for a tool call: progress goes to the client;
+ * page size and concurrency default to ESTAT_PAGE_SIZE / ESTAT_CONCURRENCY.
+ */
+export const fetchWholeTable = (options: {
+  readonly statsDataId: string
+  readonly maxRecords?: number | undefined
+  readonly pageSize?: number | undefined
+  readonly concurrency?: number | undefined
+  readonly withLabels: boolean
+  readonly store: boolean
+  readonly resumeRunId?: string | undefined
+}) =>
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    return yield* fetchDataset({
+      statsDataId: options.statsDataId,
+      narrowing: {},
+      maxRecords: options.maxRecords ?? null,
+      pageSize: options.pageSize ?? config.estatPageSize,
+      concurrency: options.concurrency ?? config.estatConcurrency,
+      withLabels: options.withLabels,
+      store: options.store,
+      resumeRunId: options.resumeRunId ?? null,
+      onProgress: yield* progressReporter
+    })
+  })
 
 /** The run's manifest as a resource the client can read. */
 export const runLinks = (output: { readonly storage: { readonly manifest: string } | null }) =>

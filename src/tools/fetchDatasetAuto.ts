@@ -1,9 +1,7 @@
 import { Effect, Schema } from "effect"
-import { AppConfig } from "../config.js"
 import * as Tool from "../mcp/tool.js"
-import { fetchDataset } from "../pipeline/fetchDataset.js"
 import {
-  ConvertToJapanese, DatasetId, MaxRecords, progressReporter, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchWholeTable, MaxRecords, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
 } from "./datasetRun.js"
 
 const Input = Schema.Struct({
@@ -28,18 +26,12 @@ export const fetchDatasetAuto = Tool.make({
   summarize: summarizeRun,
   run: (input) =>
     Effect.gen(function* () {
-      const config = yield* AppConfig
       const startedAt = Date.now()
-      const outcome = yield* fetchDataset({
+      const outcome = yield* fetchWholeTable({
         statsDataId: input.dataset_id,
-        narrowing: {},
-        maxRecords: input.max_records ?? null,
-        pageSize: config.estatPageSize,
-        concurrency: config.estatConcurrency,
+        maxRecords: input.max_records,
         withLabels: input.convert_to_japanese,
-        store: input.save_to_s3,
-        resumeRunId: null,
-        onProgress: yield* progressReporter
+        store: input.save_to_s3
       })
       return runOutput(outcome, startedAt)
     })

@@ -2,9 +2,8 @@ import { Effect, Schema } from "effect"
 import { RunId } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
-import { fetchDataset } from "../pipeline/fetchDataset.js"
 import {
-  ConvertToJapanese, DatasetId, MaxRecords, progressReporter, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchWholeTable, MaxRecords, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
 } from "./datasetRun.js"
 
 const Input = Schema.Struct({
@@ -44,16 +43,14 @@ export const fetchLargeDatasetComplete = Tool.make({
   run: (input) =>
     Effect.gen(function* () {
       const startedAt = Date.now()
-      const outcome = yield* fetchDataset({
+      const outcome = yield* fetchWholeTable({
         statsDataId: input.dataset_id,
-        narrowing: {},
-        maxRecords: input.max_records ?? null,
+        maxRecords: input.max_records,
         pageSize: input.chunk_size,
         concurrency: input.concurrency,
         withLabels: input.convert_to_japanese,
         store: input.save_to_s3,
-        resumeRunId: input.resume_run_id ?? null,
-        onProgress: yield* progressReporter
+        resumeRunId: input.resume_run_id
       })
       return {
         ...runOutput(outcome, startedAt),

@@ -1,16 +1,14 @@
 import { Effect, Schema } from "effect"
-import { AppConfig } from "../config.js"
 import { sanitizeFileName } from "../domain/fileNames.js"
 import { type Manifest, manifestKey } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
-import { fetchDataset } from "../pipeline/fetchDataset.js"
 import { RunUnreadable } from "../pipeline/errors.js"
 import { manifestKeyOf, readManifest, requireComplete } from "../pipeline/runs.js"
 import { type CsvRequest, runParts, runToCsv } from "../pipeline/runToCsv.js"
 import { transformToParquet } from "../pipeline/transform.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
-import { DatasetId, progressReporter } from "./datasetRun.js"
+import { DatasetId, fetchWholeTable } from "./datasetRun.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,
@@ -61,19 +59,8 @@ const fromRun = (manifest: Manifest, location: string): CsvSource => ({
 /** The whole dataset, fetched now into a new run. */
 const freshRun = (statsDataId: string) =>
   Effect.gen(function* () {
-    const config = yield* AppConfig
     const store = yield* ObjectStore
-    const outcome = yield* fetchDataset({
-      statsDataId,
-      narrowing: {},
-      maxRecords: null,
-      pageSize: config.estatPageSize,
-      concurrency: config.estatConcurrency,
-      withLabels: true,
-      store: true,
-      resumeRunId: null,
-      onProgress: yield* progressReporter
-    })
+    const outcome = yield* fetchWholeTable({ statsDataId, withLabels: true, store: true })
     return fromRun(outcome.manifest!, store.uri(manifestKey(statsDataId, outcome.runId)))
   })
 
