@@ -30,6 +30,8 @@ export interface AppSettings {
   readonly athenaOutputLocation: Option.Option<string>
   /** `AWS_ENDPOINT_URL_ATHENA` (or `AWS_ENDPOINT_URL`): another Athena endpoint. */
   readonly athenaEndpoint: Option.Option<string>
+  /** `AWS_ENDPOINT_URL_GLUE` (or `AWS_ENDPOINT_URL`): another Glue endpoint. */
+  readonly glueEndpoint: Option.Option<string>
   /** A query still running after this is stopped. */
   readonly athenaQueryTimeout: Duration.Duration
   readonly estatPageSize: number
@@ -113,6 +115,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   athenaWorkgroup: Config.string("ATHENA_WORKGROUP").pipe(Config.withDefault("primary")),
   athenaOutputLocation: Config.option(Config.string("ATHENA_OUTPUT_LOCATION")),
   athenaEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_ATHENA").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
+  glueEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_GLUE").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   athenaQueryTimeout: Config.duration("ATHENA_QUERY_TIMEOUT").pipe(Config.withDefault(Duration.minutes(5))),
   estatPageSize: Config.integer("ESTAT_PAGE_SIZE").pipe(
     Config.validate({ message: "ESTAT_PAGE_SIZE must be 1..100000", validation: (n) => n >= 1 && n <= 100_000 }),
@@ -164,6 +167,7 @@ export const defaultSettings: AppSettings = {
   athenaOutputLocation: Option.none(),
   athenaEndpoint: Option.none(),
   athenaQueryTimeout: Duration.minutes(5),
+  glueEndpoint: Option.none(),
   estatPageSize: 100_000,
   estatConcurrency: 4,
   maxConcurrentRuns: 2,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { FAKE_APP_ID, type FakeEStatHandle, startFakeEStat } from "../fakes/estatServer.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
-const toolNames = ["search_estat_data", "apply_keyword_suggestions", "fetch_dataset_auto", "fetch_large_dataset_complete", "fetch_dataset_filtered", "transform_to_parquet", "save_dataset_as_csv", "download_csv_from_s3"]
+const toolNames = ["search_estat_data", "apply_keyword_suggestions", "fetch_dataset_auto", "fetch_large_dataset_complete", "fetch_dataset_filtered", "transform_to_parquet", "load_to_iceberg", "analyze_with_athena", "save_dataset_as_csv", "download_csv_from_s3"]
 
 /** The same conversation over every transport: initialize, list, call, close. */
 const converse = async (transport: Transport) => {

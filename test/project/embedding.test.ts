@@ -48,7 +48,7 @@ describe("embedding in another Effect service", () => {
 
   it("keeps the host's own routes and serves MCP under the prefix over Streamable HTTP and legacy SSE", async () => {
     expect(await (await fetch(`${base}/hello`)).text()).toBe("host service")
-    const expected = ["apply_keyword_suggestions", "download_csv_from_s3", "fetch_dataset_auto", "fetch_dataset_filtered", "fetch_large_dataset_complete", "save_dataset_as_csv", "search_estat_data", "transform_to_parquet"]
+    const expected = ["analyze_with_athena", "apply_keyword_suggestions", "download_csv_from_s3", "fetch_dataset_auto", "fetch_dataset_filtered", "fetch_large_dataset_complete", "load_to_iceberg", "save_dataset_as_csv", "search_estat_data", "transform_to_parquet"]
     expect(await listOver(new StreamableHTTPClientTransport(new URL(`${base}/estat/mcp`), { requestInit: auth }))).toEqual(expected)
     // The legacy endpoint event is relative to /estat/sse, so the client posts to /estat/messages.
     const legacy = new SSEClientTransport(new URL(`${base}/estat/sse`), {

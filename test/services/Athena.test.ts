@@ -26,7 +26,7 @@ describe("Athena query engine against a fake Athena (JSON 1.1, DuckDB behind)", 
     Effect.gen(function* () {
       const fake = yield* fakeAthena()
       yield* Effect.promise(() => fake.setup("CREATE TABLE population AS SELECT i AS id, 'area' || (i % 7) AS area_name, i * 1.5 AS value FROM range(2500) t(i)"))
-      const engine = make(settings, yield* clientFor(fake.endpoint), { pollBase: "10 millis" })
+      const engine = make(settings, yield* clientFor(fake.endpoint), { pollBase: "10 millis" }).engine
       const result = yield* engine.run({ sql: "SELECT id, area_name, value FROM population ORDER BY id;", maxRows: 1200 })
       expect(result.columns).toEqual([{ name: "id", type: "bigint" }, { name: "area_name", type: "varchar" }, { name: "value", type: "decimal" }])
       expect(result.rows.length).toBe(1200)
@@ -41,7 +41,7 @@ describe("Athena query engine against a fake Athena (JSON 1.1, DuckDB behind)", 
   it.scopedLive("refuses what the guard refuses before anything reaches Athena; FAILED comes back with Athena's reason", () =>
     Effect.gen(function* () {
       const fake = yield* fakeAthena()
-      const engine = make(settings, yield* clientFor(fake.endpoint), { pollBase: "10 millis" })
+      const engine = make(settings, yield* clientFor(fake.endpoint), { pollBase: "10 millis" }).engine
       const rejected = yield* Effect.flip(engine.run({ sql: "DROP TABLE population", maxRows: 10 }))
       expect(rejected._tag).toBe("QueryRejected")
       expect(fake.executions.length).toBe(0)
@@ -54,11 +54,11 @@ describe("Athena query engine against a fake Athena (JSON 1.1, DuckDB behind)", 
     Effect.gen(function* () {
       const fake = yield* fakeAthena({ runMillis: 3000 })
       const client = yield* clientFor(fake.endpoint)
-      const slow = make({ ...settings, athenaQueryTimeout: Duration.millis(300) }, client, { pollBase: "20 millis" })
+      const slow = make({ ...settings, athenaQueryTimeout: Duration.millis(300) }, client, { pollBase: "20 millis" }).engine
       const timedOut = yield* Effect.flip(slow.run({ sql: "SELECT 1", maxRows: 1 }))
       expect(timedOut.message).toContain("ended TIMEOUT: no result within 0.3 s")
       expect(fake.stopped).toEqual([fake.executions[0]!.id])
-      const engine = make(settings, client, { pollBase: "20 millis" })
+      const engine = make(settings, client, { pollBase: "20 millis" }).engine
       const fiber = yield* Effect.fork(engine.run({ sql: "SELECT 2", maxRows: 1 }))
       yield* Effect.sleep("200 millis")
       yield* Fiber.interrupt(fiber)
@@ -83,7 +83,7 @@ describe("Athena query engine failure paths (aws-sdk-client-mock)", () => {
           Rows: [{ Data: [{ VarCharValue: "n" }, { VarCharValue: "ok" }] }, { Data: [{ VarCharValue: "42" }, { VarCharValue: "true" }] }, { Data: [{}, { VarCharValue: "false" }] }]
         }
       })
-      const engine = make(settings, client, { pollBase: "1 millis" })
+      const engine = make(settings, client, { pollBase: "1 millis" }).engine
       const result = yield* engine.run({ sql: "SELECT 1", maxRows: 10 })
       expect(result).toMatchObject({ rows: [{ n: 42, ok: true }, { n: null, ok: false }], dataScannedBytes: 1234, executionMs: 56, truncated: false })
       expect(athena.commandCalls(StartQueryExecutionCommand).length).toBe(2)

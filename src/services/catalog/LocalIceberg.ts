@@ -49,6 +49,9 @@ export interface LoadOutcome {
 }
 
 const RUN_ID = "estat.run-id"
+
+/** Lakehouse tables carry the run each row came from (the same on Athena, where it makes loads idempotent). */
+export const withRunId = (columns: ReadonlyArray<ColumnSpec>): ReadonlyArray<ColumnSpec> => [...columns, { name: "run_id", type: "VARCHAR" }]
 /** Snapshot ids are longs; these stay exact as JS numbers. */
 const newSnapshotId = () => Number(BigInt(`0x${randomBytes(7).toString("hex")}`) & 0x1f_ffff_ffff_ffffn)
 
@@ -108,12 +111,13 @@ export const make = Effect.gen(function* () {
         return yield* new CatalogError({ table: name, reason: "it does not exist; pass create_if_not_exists: true to create it from the run's columns" })
       }
       const now = Date.now()
+      const columns = withRunId(run.columns)
       const metadata = Option.match(existing, {
-        onNone: () => newTableMetadata({ uuid: randomUUID(), location: store.uri(base), schema: schemaOf(run.columns), now }),
+        onNone: () => newTableMetadata({ uuid: randomUUID(), location: store.uri(base), schema: schemaOf(columns), now }),
         onSome: (e) => e.metadata
       })
       const schema = metadata.schemas.find((s) => s["schema-id"] === metadata["current-schema-id"])!
-      const differences = schemaDifferences(schema, run.columns)
+      const differences = schemaDifferences(schema, columns)
       if (differences.length > 0) return yield* new CatalogError({ table: name, reason: `the run's columns differ from the table's: ${differences.join("; ")}` })
 
       const files = yield* liveFiles(metadata)
@@ -131,7 +135,10 @@ export const make = Effect.gen(function* () {
         Effect.scoped(Effect.gen(function* () {
           const scratch = yield* store.scratchFile(".parquet")
           const source = fileURLToPath(store.uri(part.key))
-          yield* engine.query(`COPY (SELECT * FROM read_parquet(${quoteLiteral(source)})) TO ${quoteLiteral(scratch)} (FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIds})`)
+          yield* engine.query(
+            `COPY (SELECT *, ${quoteLiteral(run.runId)} AS run_id FROM read_parquet(${quoteLiteral(source)})) ` +
+              `TO ${quoteLiteral(scratch)} (FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIds})`
+          )
           const key = `${base}/data/${run.runId}-${String(i + 1).padStart(5, "0")}-${randomUUID()}.parquet`
           const stored = yield* store.putFile(key, scratch, "application/vnd.apache.parquet")
           return { content: 0, file_path: store.uri(key), file_format: "PARQUET", partition: {}, record_count: part.rows, file_size_in_bytes: stored.size }
@@ -203,6 +210,13 @@ export const make = Effect.gen(function* () {
   return {
     append: (database: string, table: string, run: RunToLoad, options: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
       Effect.flatMap(lockOf(`${database}.${table}`), (lock) => lock.withPermits(1)(append(database, table, run, options))),
+    /** The tables of a database (those with a committed metadata version). */
+    tables: (database: string) =>
+      Effect.map(store.list(`warehouse/${database}/`), (objects) =>
+        objects.flatMap((o) => {
+          const match = new RegExp(`^warehouse/${database}/([a-z_][a-z0-9_]*)/metadata/version-hint\\.text$`).exec(o.key)
+          return match === null ? [] : [match[1]!]
+        })),
     /** Local paths of the current snapshot's data files, and their total rows. */
     currentFiles: (database: string, table: string) =>
       Effect.gen(function* () {

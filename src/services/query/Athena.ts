@@ -87,41 +87,46 @@ export const make = (settings: Settings, client: AthenaClient, options: { readon
       return { rows, columns, truncated }
     })
 
-  return QueryEngine.of({
-    run: (request) =>
-      Effect.gen(function* () {
-        const sql = yield* guardQuery(request.sql)
-        const started = yield* send("FAILED", (abortSignal) =>
-          client.send(new StartQueryExecutionCommand({
-            QueryString: sql,
-            WorkGroup: settings.athenaWorkgroup,
-            QueryExecutionContext: { Database: settings.glueDatabase },
-            ...Option.match(settings.athenaOutputLocation, { onNone: () => ({}), onSome: (OutputLocation) => ({ ResultConfiguration: { OutputLocation } }) })
-          }), { abortSignal }))
-        const id = started.QueryExecutionId
-        if (id === undefined) return yield* new QueryFailed({ engine: ENGINE, state: "FAILED", reason: "Athena returned no query execution id" })
-        const timeoutMs = Duration.toMillis(settings.athenaQueryTimeout)
-        const execution = yield* awaitDone(id).pipe(
-          Effect.timeoutFail({
-            duration: settings.athenaQueryTimeout,
-            onTimeout: () => new QueryFailed({ engine: ENGINE, state: "TIMEOUT", reason: `no result within ${timeoutMs / 1000} s (ATHENA_QUERY_TIMEOUT); the query was stopped` })
-          }),
-          Effect.tapError(() => stop(id)),
-          Effect.onInterrupt(() => stop(id))
-        )
-        const state = execution?.Status?.State ?? "UNKNOWN"
-        if (state !== "SUCCEEDED") {
-          return yield* new QueryFailed({ engine: ENGINE, state, reason: execution?.Status?.StateChangeReason ?? "Athena gave no reason" })
-        }
-        const result = yield* readRows(id, request.maxRows).pipe(Effect.onInterrupt(() => stop(id)))
-        return {
-          engine: ENGINE,
-          ...result,
-          dataScannedBytes: execution?.Statistics?.DataScannedInBytes ?? null,
-          executionMs: execution?.Statistics?.EngineExecutionTimeInMillis ?? null
-        } satisfies QueryResult
-      }).pipe(Effect.withSpan("QueryEngine.athena"))
-  })
+  /** Any statement, unguarded: for the server's own DDL and loads, never for caller SQL. */
+  const execute = (sql: string, maxRows: number) =>
+    Effect.gen(function* () {
+      const started = yield* send("FAILED", (abortSignal) =>
+        client.send(new StartQueryExecutionCommand({
+          QueryString: sql,
+          WorkGroup: settings.athenaWorkgroup,
+          QueryExecutionContext: { Database: settings.glueDatabase },
+          ...Option.match(settings.athenaOutputLocation, { onNone: () => ({}), onSome: (OutputLocation) => ({ ResultConfiguration: { OutputLocation } }) })
+        }), { abortSignal }))
+      const id = started.QueryExecutionId
+      if (id === undefined) return yield* new QueryFailed({ engine: ENGINE, state: "FAILED", reason: "Athena returned no query execution id" })
+      const timeoutMs = Duration.toMillis(settings.athenaQueryTimeout)
+      const execution = yield* awaitDone(id).pipe(
+        Effect.timeoutFail({
+          duration: settings.athenaQueryTimeout,
+          onTimeout: () => new QueryFailed({ engine: ENGINE, state: "TIMEOUT", reason: `no result within ${timeoutMs / 1000} s (ATHENA_QUERY_TIMEOUT); the query was stopped` })
+        }),
+        Effect.tapError(() => stop(id)),
+        Effect.onInterrupt(() => stop(id))
+      )
+      const state = execution?.Status?.State ?? "UNKNOWN"
+      if (state !== "SUCCEEDED") {
+        return yield* new QueryFailed({ engine: ENGINE, state, reason: execution?.Status?.StateChangeReason ?? "Athena gave no reason" })
+      }
+      const result = yield* readRows(id, maxRows).pipe(Effect.onInterrupt(() => stop(id)))
+      return {
+        engine: ENGINE,
+        ...result,
+        dataScannedBytes: execution?.Statistics?.DataScannedInBytes ?? null,
+        executionMs: execution?.Statistics?.EngineExecutionTimeInMillis ?? null
+      } satisfies QueryResult
+    }).pipe(Effect.withSpan("Athena.execute"))
+
+  return {
+    execute,
+    engine: QueryEngine.of({
+      run: (request) => Effect.flatMap(guardQuery(request.sql), (sql) => execute(sql, request.maxRows))
+    })
+  }
 }
 
 /** Athena answers every value as text; numbers and booleans are given back their type. */
@@ -148,7 +153,7 @@ export const layer: Layer.Layer<QueryEngine, never, AppConfig> = Layer.scoped(
       })),
       (athena) => Effect.sync(() => athena.destroy())
     )
-    return make(settings, client)
+    return make(settings, client).engine
   })
 )
 

@@ -1,0 +1,140 @@
+import { AthenaClient } from "@aws-sdk/client-athena"
+import { GetTableCommand, GlueClient, type GlueClientConfig } from "@aws-sdk/client-glue"
+import { Context, type Duration, Effect, Layer, Option } from "effect"
+import { AppConfig, type AppSettings } from "../../config.js"
+import type { ColumnSpec } from "../../domain/rows.js"
+import { quoteName } from "../../domain/sqlGuard.js"
+import { CatalogError, withRunId } from "../catalog/LocalIceberg.js"
+import { quoteLiteral } from "../DataEngine.js"
+import { AthenaClientOverrides, make as makeAthena } from "../query/Athena.js"
+import { ObjectStore } from "../storage/ObjectStore.js"
+import { Lakehouse, type RunToLoad } from "./Lakehouse.js"
+
+/**
+ * Iceberg tables in the Glue database, loaded and queried through Athena. A load reads exactly
+ * one run: a temporary external table over a symlink manifest listing the run's Parquet parts →
+ * `INSERT INTO` the Iceberg table with the run id → the temporary table dropped, also on failure.
+ */
+
+/** Extra Glue client settings (tests). */
+export class GlueClientOverrides extends Context.Reference<GlueClientOverrides>()("estat-mcp/GlueClientOverrides", {
+  defaultValue: (): Partial<GlueClientConfig> => ({})
+}) {}
+
+const athenaTypes: Readonly<Record<ColumnSpec["type"], string>> = { VARCHAR: "string", INTEGER: "int", DOUBLE: "double" }
+/** Hive DDL quotes names with backticks. */
+const ddlColumns = (columns: ReadonlyArray<ColumnSpec>) => columns.map((c) => `\`${c.name}\` ${athenaTypes[c.type]}`).join(", ")
+
+export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, options: { readonly pollBase?: Duration.DurationInput } = {}) =>
+  Effect.gen(function* () {
+    const store = yield* ObjectStore
+    const runner = makeAthena(settings, athena, options.pollBase === undefined ? {} : { pollBase: options.pollBase })
+    const database = settings.glueDatabase
+    const name = (table: string) => `${quoteName(database)}.${quoteName(table)}`
+    const count = (sql: string) => Effect.map(runner.execute(sql, 1), (r) => Number(Object.values(r.rows[0] ?? {})[0] ?? 0))
+
+    type GlueColumns = ReadonlyArray<{ readonly name: string; readonly type: string }>
+    const glueColumns = (table: string): Effect.Effect<Option.Option<GlueColumns>, CatalogError> =>
+      Effect.tryPromise({
+        try: (abortSignal) => glue.send(new GetTableCommand({ DatabaseName: database, Name: table }), { abortSignal }),
+        catch: (e) => e as { readonly name?: string; readonly message?: string }
+      }).pipe(
+        Effect.map((out) => Option.some((out.Table?.StorageDescriptor?.Columns ?? []).map((c) => ({ name: c.Name ?? "", type: c.Type ?? "" })))),
+        Effect.catchAll((e) =>
+          e.name === "EntityNotFoundException"
+            ? Effect.succeed(Option.none<GlueColumns>())
+            : Effect.fail(new CatalogError({ table: `${database}.${table}`, reason: `Glue: ${e.name ?? "Error"}: ${e.message ?? ""}` })))
+      )
+
+    const load = (table: string, run: RunToLoad, loadOptions: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
+      Effect.gen(function* () {
+        const columns = withRunId(run.columns)
+        const existing = yield* glueColumns(table)
+        if (Option.isNone(existing) && !loadOptions.create) {
+          return yield* new CatalogError({ table: `${database}.${table}`, reason: "it does not exist; pass create_if_not_exists: true to create it from the run's columns" })
+        }
+        if (Option.isSome(existing)) {
+          const have = existing.value.map((c) => `${c.name} ${c.type}`).join(", ")
+          const want = columns.map((c) => `${c.name} ${athenaTypes[c.type]}`).join(", ")
+          if (have !== want) return yield* new CatalogError({ table: `${database}.${table}`, reason: `the run's columns differ from the table's: table (${have}), run (${want})` })
+        }
+        // Exactly this run's parts: a symlink manifest, since the run folder also holds manifest.json.
+        const runPrefix = `datasets/${run.statsDataId}/${run.runId}/`
+        yield* store.putBytes(`${runPrefix}_symlink/symlink.txt`, new TextEncoder().encode(run.parts.map((p) => store.uri(p.key)).join("\n") + "\n"), "text/plain")
+        const temporary = `estat_tmp_${run.runId.toLowerCase().replace(/[^a-z0-9]/g, "_")}`
+        const location = store.uri(`warehouse/${database}/${table}/`)
+        const loadRun = Effect.gen(function* () {
+          yield* runner.execute(
+            `CREATE EXTERNAL TABLE \`${database}\`.\`${temporary}\` (${ddlColumns(run.columns)}) ` +
+              "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' " +
+              "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat' " +
+              "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat' " +
+              `LOCATION ${quoteLiteral(store.uri(`${runPrefix}_symlink/`))}`,
+            0
+          )
+          if (Option.isNone(existing)) {
+            yield* runner.execute(
+              `CREATE TABLE \`${database}\`.\`${table}\` (${ddlColumns(columns)}) LOCATION ${quoteLiteral(location)} ` +
+                "TBLPROPERTIES ('table_type'='ICEBERG', 'format'='parquet', 'write_compression'='zstd')",
+              0
+            )
+          }
+          const before = yield* count(`SELECT count(*) FROM ${name(table)} WHERE run_id = ${quoteLiteral(run.runId)}`)
+          if (before > 0 && loadOptions.mode === "append") return { inserted: 0, alreadyLoaded: true }
+          if (loadOptions.mode === "replace") yield* runner.execute(`DELETE FROM ${name(table)}`, 0)
+          yield* runner.execute(
+            `INSERT INTO ${name(table)} (${columns.map((c) => quoteName(c.name)).join(", ")}) ` +
+              `SELECT ${run.columns.map((c) => quoteName(c.name)).join(", ")}, ${quoteLiteral(run.runId)} FROM ${name(temporary)}`,
+            0
+          )
+          return { inserted: yield* count(`SELECT count(*) FROM ${name(table)} WHERE run_id = ${quoteLiteral(run.runId)}`), alreadyLoaded: false }
+        }).pipe(Effect.ensuring(Effect.ignore(runner.execute(`DROP TABLE IF EXISTS \`${database}\`.\`${temporary}\``, 0))))
+        const loaded = yield* loadRun
+        const total = yield* count(`SELECT count(*) FROM ${name(table)}`)
+        const snapshot = yield* runner.execute(`SELECT snapshot_id FROM ${quoteName(database)}.${quoteName(`${table}$snapshots`)} ORDER BY committed_at DESC LIMIT 1`, 1)
+        return {
+          recordsLoaded: loaded.inserted,
+          tableTotalRecords: total,
+          snapshotId: String(Object.values(snapshot.rows[0] ?? {})[0] ?? ""),
+          location,
+          alreadyLoaded: loaded.alreadyLoaded
+        }
+      })
+
+    return Lakehouse.of({
+      engine: "athena",
+      database,
+      load,
+      columns: (table) =>
+        Effect.flatMap(glueColumns(table), Option.match({
+          onNone: () => Effect.fail(new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" })),
+          onSome: Effect.succeed
+        })),
+      query: runner.engine.run
+    })
+  })
+
+export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore> = Layer.scoped(
+  Lakehouse,
+  Effect.gen(function* () {
+    const settings = yield* AppConfig
+    const athena = yield* Effect.acquireRelease(
+      Effect.map(AthenaClientOverrides, (overrides) => new AthenaClient({
+        region: settings.awsRegion,
+        ...Option.match(settings.athenaEndpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
+        ...overrides
+      })),
+      (client) => Effect.sync(() => client.destroy())
+    )
+    const glue = yield* Effect.acquireRelease(
+      Effect.map(GlueClientOverrides, (overrides) => new GlueClient({
+        region: settings.awsRegion,
+        ...Option.match(settings.glueEndpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
+        ...overrides
+      })),
+      (client) => Effect.sync(() => client.destroy())
+    )
+    return yield* make(settings, athena, glue)
+  })
+)
+

@@ -1,0 +1,95 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { DuckDBInstance } from "@duckdb/node-api"
+import { Duration, Option, Redacted } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { FAKE_APP_ID, type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
+import { type RunningServer, startTestServer } from "../support/testServer.js"
+
+const table = generatedTable({ id: "0009000010", categories: 4, areas: 3, months: 24, specialEvery: 11 }) // 288 rows
+
+interface Query { title: string; sql: string; rows: Array<Record<string, unknown>>; row_count: number; truncated: boolean; columns: Array<{ name: string; type: string }> }
+
+/** The local lakehouse end to end: fetch → load → load again → load a second run → analyses equal DuckDB on the parts. */
+describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
+  let server: RunningServer
+  let fake: FakeEStatHandle
+  let client: Client
+  beforeAll(async () => {
+    fake = await startFakeEStat({ tables: [table] })
+    server = await startTestServer({
+      estatBaseUrl: fake.baseUrl,
+      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+      estatRetryBase: Duration.millis(5),
+      estatPageSize: 100,
+      dataDir: mkdtempSync(join(tmpdir(), "estat-e2e-lake-"))
+    })
+    client = new Client({ name: "e2e-lake", version: "1.0.0" })
+    await client.connect(new StreamableHTTPClientTransport(server.mcpUrl))
+  })
+  afterAll(async () => {
+    await client.close()
+    await server.close()
+    await fake.close()
+  })
+
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const result = await client.callTool({ name, arguments: args })
+    if (result.isError) throw new Error((result.content as Array<{ text: string }>)[0]!.text)
+    return result.structuredContent as Record<string, unknown>
+  }
+
+  it("loads runs once each, appends, and analyses like DuckDB on the Parquet parts", async () => {
+    const first = await call("fetch_dataset_auto", { dataset_id: table.info.id }) as { storage: { parquet_prefix: string }; run_id: string }
+    const second = await call("fetch_dataset_auto", { dataset_id: table.info.id }) as { storage: { parquet_prefix: string }; run_id: string }
+    const loaded = await call("load_to_iceberg", { table_name: "prices", s3_parquet_path: first.storage.parquet_prefix })
+    expect(loaded).toMatchObject({ table_name: "prices", database: "estat_db", engine: "duckdb", records_loaded: 288, table_total_records: 288, already_loaded: false })
+    const again = await call("load_to_iceberg", { table_name: "prices", s3_parquet_path: first.storage.parquet_prefix })
+    expect(again).toMatchObject({ records_loaded: 0, table_total_records: 288, already_loaded: true, snapshot_id: loaded["snapshot_id"] })
+    const appended = await call("load_to_iceberg", { table_name: "prices", s3_parquet_path: second.storage.parquet_prefix })
+    expect(appended).toMatchObject({ records_loaded: 288, table_total_records: 576 })
+
+    // What DuckDB computes directly on both runs' parts.
+    const parts = [first, second].map((r) => `${fileURLToPath(r.storage.parquet_prefix)}*.parquet`)
+    const db = await DuckDBInstance.create(":memory:")
+    const connection = await db.connect()
+    const direct = async (sql: string) =>
+      (await connection.runAndReadAll(sql.replaceAll("FROM prices", `FROM read_parquet(['${parts.join("', '")}'])`))).getRowObjectsJson()
+
+    const basic = await call("analyze_with_athena", { table_name: "prices" }) as { queries: Array<Query>; engine: string }
+    expect(basic.queries.map((q) => q.title)).toEqual(["rows and value statistics", "by year"])
+    const [stats] = basic.queries[0]!.rows
+    const [expected] = await direct("SELECT count(*) AS n, count(value) AS numeric, sum(value) AS total FROM prices")
+    expect(stats).toMatchObject({ row_count: Number(expected!["n"]), numeric_values: Number(expected!["numeric"]) })
+    const byYear = basic.queries[1]!.rows
+    const expectedYears = await direct("SELECT time_year, count(*) AS n, sum(value) AS total FROM prices GROUP BY 1 ORDER BY 1")
+    expect(byYear.map((r) => [r["time_year"], r["row_count"]])).toEqual(expectedYears.map((r) => [Number(r["time_year"]), Number(r["n"])]))
+    for (const [i, r] of byYear.entries()) expect(r["total"] as number).toBeCloseTo(Number(expectedYears[i]!["total"]), 6)
+
+    const advanced = await call("analyze_with_athena", { table_name: "prices", analysis_type: "advanced", max_rows: 2 }) as { queries: Array<Query> }
+    expect(advanced.queries.map((q) => q.title)).toEqual(["rows and value statistics", "by year", "by tab", "by cat01", "by area", "trend by year"])
+    const byArea = advanced.queries.find((q) => q.title === "by area")!
+    expect(byArea).toMatchObject({ row_count: 2, truncated: true })
+    expect(byArea.columns.map((c) => c.name)).toEqual(["area_code", "area_name", "row_count", "total", "average"])
+    const trend = advanced.queries.at(-1)!.rows
+    expect(trend[0]!["change"]).toBeNull()
+
+    const custom = await call("analyze_with_athena", {
+      table_name: "prices", analysis_type: "custom", custom_query: "SELECT run_id, count(*) AS n FROM prices GROUP BY run_id ORDER BY run_id"
+    }) as { queries: Array<Query> }
+    expect(custom.queries[0]!.rows).toEqual([{ run_id: first.run_id, n: 288 }, { run_id: second.run_id, n: 288 }].sort((a, b) => a.run_id.localeCompare(b.run_id)))
+
+    const refused = await client.callTool({ name: "analyze_with_athena", arguments: { table_name: "prices", analysis_type: "custom", custom_query: "DROP TABLE prices" } })
+    expect(refused.isError).toBe(true)
+    expect((refused.content as Array<{ text: string }>)[0]!.text).toContain("The query was rejected: it starts with DROP")
+    const injected = await client.callTool({ name: "load_to_iceberg", arguments: { table_name: "prices; drop table x", s3_parquet_path: first.storage.parquet_prefix } })
+    expect(injected.isError).toBe(true)
+    expect((injected.content as Array<{ text: string }>)[0]!.text).toContain("use lower-case letters, digits and _ only")
+    connection.closeSync()
+    db.closeSync()
+  })
+})

@@ -1,0 +1,110 @@
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand
+} from "@aws-sdk/client-athena"
+import { GetTableCommand, GlueClient } from "@aws-sdk/client-glue"
+import { mockClient } from "aws-sdk-client-mock"
+import { Effect } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { make } from "../../src/services/lakehouse/aws.js"
+import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
+import { pipelineContext } from "../support/pipeline.js"
+
+const credentials = { accessKeyId: "test", secretAccessKey: "test" }
+const run = {
+  statsDataId: "0003445078",
+  runId: "20261126T031500123Z-a1b2c3",
+  columns: [{ name: "area_code", type: "VARCHAR" as const }, { name: "value", type: "DOUBLE" as const }],
+  parts: [{ key: "datasets/0003445078/20261126T031500123Z-a1b2c3/part-00001.parquet", rows: 10 }, { key: "datasets/0003445078/20261126T031500123Z-a1b2c3/part-00002.parquet", rows: 5 }]
+}
+
+/** Athena and Glue mocked: every statement is recorded, counts answered from a script. */
+const mocks = (options: { readonly tableExists: boolean; readonly alreadyLoaded?: boolean; readonly failInsert?: boolean }) => {
+  const athena = new AthenaClient({ region: "ap-northeast-1", credentials })
+  const glue = new GlueClient({ region: "ap-northeast-1", credentials })
+  const athenaMock = mockClient(athena)
+  const glueMock = mockClient(glue)
+  const statements: Array<string> = []
+  athenaMock.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
+    statements.push(input.QueryString)
+    return Promise.resolve({ QueryExecutionId: String(statements.length - 1) })
+  })
+  athenaMock.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => {
+    const sql = statements[Number(input.QueryExecutionId)]!
+    const failed = options.failInsert === true && sql.startsWith("INSERT")
+    return Promise.resolve({ QueryExecution: { Status: failed ? { State: "FAILED", StateChangeReason: "HIVE_BAD_DATA: bad parquet" } : { State: "SUCCEEDED" } } })
+  })
+  let loaded = options.alreadyLoaded === true
+  athenaMock.on(GetQueryResultsCommand).callsFake((input: { QueryExecutionId: string }) => {
+    const sql = statements[Number(input.QueryExecutionId)]!
+    const value = sql.startsWith("SELECT snapshot_id") ? "4242" : sql.includes("WHERE run_id") ? (loaded ? "15" : "0") : "115"
+    if (sql.startsWith("INSERT")) loaded = true
+    return Promise.resolve({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: "c", Type: "bigint" }] }, Rows: [{ Data: [{ VarCharValue: "c" }] }, { Data: [{ VarCharValue: value }] }] } })
+  })
+  athenaMock.on(StopQueryExecutionCommand).resolves({})
+  if (options.tableExists) {
+    glueMock.on(GetTableCommand).resolves({
+      Table: { Name: "census", StorageDescriptor: { Columns: [{ Name: "area_code", Type: "string" }, { Name: "value", Type: "double" }, { Name: "run_id", Type: "string" }] } }
+    })
+  } else {
+    glueMock.on(GetTableCommand).rejects(Object.assign(new Error("Entity Not Found"), { name: "EntityNotFoundException" }))
+  }
+  return { athena, glue, statements }
+}
+
+describe("Athena + Glue lakehouse (mocked AWS)", () => {
+  it.scopedLive("a first load: temporary table over this run's symlink manifest → Iceberg table → insert → counts → drop", () =>
+    Effect.gen(function* () {
+      const { context, settings } = yield* pipelineContext("aws")
+      const store = yield* Effect.provide(ObjectStore, context)
+      const { athena, glue, statements } = mocks({ tableExists: false })
+      const lakehouse = yield* make(settings, athena, glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
+      expect(result).toEqual({ recordsLoaded: 15, tableTotalRecords: 115, snapshotId: "4242", location: "s3://estat-test/lake/warehouse/estat_db/census/", alreadyLoaded: false })
+      expect(statements).toEqual([
+        "CREATE EXTERNAL TABLE `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3` (`area_code` string, `value` double) " +
+          "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' " +
+          "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat' " +
+          "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat' " +
+          "LOCATION 's3://estat-test/lake/datasets/0003445078/20261126T031500123Z-a1b2c3/_symlink/'",
+        "CREATE TABLE `estat_db`.`census` (`area_code` string, `value` double, `run_id` string) LOCATION 's3://estat-test/lake/warehouse/estat_db/census/' " +
+          "TBLPROPERTIES ('table_type'='ICEBERG', 'format'='parquet', 'write_compression'='zstd')",
+        `SELECT count(*) FROM "estat_db"."census" WHERE run_id = '${run.runId}'`,
+        `INSERT INTO "estat_db"."census" ("area_code", "value", "run_id") SELECT "area_code", "value", '${run.runId}' FROM "estat_db"."estat_tmp_20261126t031500123z_a1b2c3"`,
+        `SELECT count(*) FROM "estat_db"."census" WHERE run_id = '${run.runId}'`,
+        "DROP TABLE IF EXISTS `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3`",
+        `SELECT count(*) FROM "estat_db"."census"`,
+        `SELECT snapshot_id FROM "estat_db"."census$snapshots" ORDER BY committed_at DESC LIMIT 1`
+      ])
+      // The symlink manifest lists exactly this run's parts (the folder also holds manifest.json).
+      const symlink = new TextDecoder().decode(yield* store.getBytes(`datasets/${run.statsDataId}/${run.runId}/_symlink/symlink.txt`))
+      expect(symlink).toBe(run.parts.map((p) => `s3://estat-test/lake/${p.key}`).join("\n") + "\n")
+    }))
+
+  it.scopedLive("the same run again adds nothing; a failed insert still drops the temporary table; other columns are refused", () =>
+    Effect.gen(function* () {
+      const { context, settings } = yield* pipelineContext("aws")
+      const again = mocks({ tableExists: true, alreadyLoaded: true })
+      const lakehouse = yield* make(settings, again.athena, again.glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
+      expect(result).toMatchObject({ recordsLoaded: 0, alreadyLoaded: true })
+      expect(again.statements.some((s) => s.startsWith("INSERT") || s.startsWith("CREATE TABLE"))).toBe(false)
+      expect(again.statements.filter((s) => s.startsWith("DROP TABLE IF EXISTS"))).toHaveLength(1)
+
+      const failing = mocks({ tableExists: true, failInsert: true })
+      const broken = yield* make(settings, failing.athena, failing.glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const error = yield* Effect.flip(broken.load("census", run, { create: true, mode: "append" }))
+      expect(error.message).toBe("The athena query ended FAILED: HIVE_BAD_DATA: bad parquet")
+      expect(failing.statements.at(-1)).toBe("DROP TABLE IF EXISTS `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3`")
+
+      const mismatch = yield* Effect.flip(lakehouse.load("census", { ...run, columns: [{ name: "area_code", type: "VARCHAR" }] }, { create: true, mode: "append" }))
+      expect(mismatch.message).toContain("the run's columns differ from the table's: table (area_code string, value double, run_id string), run (area_code string, run_id string)")
+      const missing = mocks({ tableExists: false })
+      const noCreate = yield* make(settings, missing.athena, missing.glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      expect((yield* Effect.flip(noCreate.load("census", run, { create: false, mode: "append" }))).message).toContain("does not exist; pass create_if_not_exists: true")
+      expect(missing.statements).toEqual([])
+    }))
+})
