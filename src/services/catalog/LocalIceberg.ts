@@ -67,6 +67,9 @@ export const make = Effect.gen(function* () {
     })
 
   const tableKey = (database: string, table: string) => `warehouse/${database}/${table}`
+  const tableLists = new Map<string, { readonly at: number; readonly names: ReadonlyArray<string> }>()
+  // Committed versions never change: what a version holds is read once.
+  const snapshotCache = new Map<string, { readonly version: string; readonly files: { readonly files: ReadonlyArray<string>; readonly records: number; readonly metadata: TableMetadata } }>()
   const readText = (key: string) => Effect.map(store.getBytes(key), (bytes) => new TextDecoder().decode(bytes))
 
   /** The table's current metadata and its version, if the table exists. */
@@ -209,21 +212,37 @@ export const make = Effect.gen(function* () {
 
   return {
     append: (database: string, table: string, run: RunToLoad, options: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
-      Effect.flatMap(lockOf(`${database}.${table}`), (lock) => lock.withPermits(1)(append(database, table, run, options))),
-    /** The tables of a database (those with a committed metadata version). */
+      Effect.flatMap(lockOf(`${database}.${table}`), (lock) => lock.withPermits(1)(append(database, table, run, options))).pipe(
+        Effect.ensuring(Effect.sync(() => tableLists.delete(database)))
+      ),
+    /** The tables of a database (those with a committed metadata version); listed again after a commit or 10 s. */
     tables: (database: string) =>
-      Effect.map(store.list(`warehouse/${database}/`), (objects) =>
-        objects.flatMap((o) => {
+      Effect.gen(function* () {
+        const cached = tableLists.get(database)
+        if (cached !== undefined && Date.now() - cached.at < 10_000) return cached.names
+        const objects = yield* store.list(`warehouse/${database}/`)
+        const names = objects.flatMap((o) => {
           const match = new RegExp(`^warehouse/${database}/([a-z_][a-z0-9_]*)/metadata/version-hint\\.text$`).exec(o.key)
           return match === null ? [] : [match[1]!]
-        })),
-    /** Local paths of the current snapshot's data files, and their total rows. */
+        })
+        tableLists.set(database, { at: Date.now(), names })
+        return names
+      }),
+    /** Local paths of the current snapshot's data files, and their total rows (cached per committed version). */
     currentFiles: (database: string, table: string) =>
       Effect.gen(function* () {
-        const existing = yield* current(tableKey(database, table))
+        const base = tableKey(database, table)
+        const hint = yield* readText(`${base}/metadata/version-hint.text`).pipe(
+          Effect.catchTag("StorageNotFound", () => new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" }))
+        )
+        const cached = snapshotCache.get(base)
+        if (cached !== undefined && cached.version === hint.trim()) return cached.files
+        const existing = yield* current(base)
         if (Option.isNone(existing)) return yield* new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" })
         const files = yield* liveFiles(existing.value.metadata)
-        return { files: files.map((f) => fileURLToPath(f.file_path)), records: files.reduce((sum, f) => sum + f.record_count, 0), metadata: existing.value.metadata }
+        const result = { files: files.map((f) => fileURLToPath(f.file_path)), records: files.reduce((sum, f) => sum + f.record_count, 0), metadata: existing.value.metadata }
+        snapshotCache.set(base, { version: String(existing.value.version), files: result })
+        return result
       })
   }
 })

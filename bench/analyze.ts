@@ -1,0 +1,94 @@
+/**
+ * `analyze_with_athena` basic analysis on the local backend (DuckDB over the local Iceberg
+ * table's current snapshot) against bare DuckDB on the same Parquet files: median wall time of
+ * each, and the ratio (target ≤ 1.5×).
+ *
+ *   npm run bench:analyze
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { DuckDBInstance } from "@duckdb/node-api"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
+import { type AppSettings, defaultSettings } from "../src/config.js"
+import { analysesFor } from "../src/domain/analyses.js"
+import { configLayer, servicesLayer } from "../src/layers.js"
+import { fetchDataset } from "../src/pipeline/fetchDataset.js"
+import { Lakehouse } from "../src/services/lakehouse/Lakehouse.js"
+import { ObjectStore } from "../src/services/storage/ObjectStore.js"
+import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
+
+const table = { id: "0009100014", categories: 100, areas: 50, months: 280 }
+const RUNS = 5
+
+const startFake = Effect.acquireRelease(
+  Effect.async<{ readonly baseUrl: string; readonly child: ReturnType<typeof spawn> }>((resume) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL("./fakeEStatProcess.mjs", import.meta.url)), JSON.stringify(table), "0", "cold"], {
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    createInterface({ input: child.stdout! }).once("line", (baseUrl) => resume(Effect.succeed({ baseUrl, child })))
+  }),
+  ({ child }) => Effect.sync(() => child.stdin!.end())
+)
+
+const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+const program = Effect.scoped(Effect.gen(function* () {
+  const { baseUrl } = yield* startFake
+  const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-analyze-"))
+  yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
+  const settings: AppSettings = {
+    ...defaultSettings, estatBaseUrl: baseUrl, estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+    estatTimeout: Duration.minutes(2), estatRequestsPerSecond: 100, dataDir
+  }
+  const context = yield* Layer.build(servicesLayer.pipe(Layer.provideMerge(configLayer(settings))))
+  const run = yield* fetchDataset({
+    statsDataId: table.id, narrowing: {}, maxRecords: null, pageSize: 100_000, concurrency: 4,
+    withLabels: true, store: true, resumeRunId: null, onProgress: () => Effect.void
+  }).pipe(Effect.provide(context))
+  const lakehouse = yield* Effect.provide(Lakehouse, context)
+  const store = yield* Effect.provide(ObjectStore, context)
+  yield* lakehouse.load("bench", {
+    statsDataId: table.id, runId: run.runId, columns: run.columns,
+    parts: run.manifest!.pages.map((p) => ({ key: p.key, rows: p.rows }))
+  }, { create: true, mode: "append" })
+  const columns = yield* lakehouse.columns("bench")
+  const analyses = analysesFor("bench", columns.map((c) => c.name), "basic")
+
+  const timed = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.gen(function* () {
+      const started = performance.now()
+      yield* effect
+      return performance.now() - started
+    })
+  const viaTool = Effect.forEach(analyses, (a) => lakehouse.query({ sql: a.sql, maxRows: 1000 }))
+  yield* viaTool
+  const toolMs = yield* Effect.forEach(Array.from({ length: RUNS }), () => timed(viaTool))
+
+  // Bare DuckDB: the same statements on the run's own Parquet parts, one warm connection.
+  const files = run.manifest!.pages.map((p) => `'${fileURLToPath(store.uri(p.key))}'`).join(", ")
+  const db = yield* Effect.promise(() => DuckDBInstance.create(":memory:", { threads: String(settings.duckdbThreads), memory_limit: settings.duckdbMemoryLimit }))
+  const connection = yield* Effect.promise(() => db.connect())
+  const bare = Effect.promise(async () => {
+    for (const a of analyses) await connection.runAndReadAll(a.sql.replaceAll(`FROM "bench"`, `FROM read_parquet([${files}])`))
+  })
+  yield* bare
+  const bareMs = yield* Effect.forEach(Array.from({ length: RUNS }), () => timed(bare))
+  connection.closeSync()
+  db.closeSync()
+
+  const tool = median(toolMs)
+  const direct = median(bareMs)
+  console.log(`basic analysis of ${run.recordsFetched.toLocaleString("en")} rows (${analyses.length} queries), median of ${RUNS} (node ${process.version}):`)
+  console.log(`  analyze_with_athena (local Iceberg + DuckDB)  ${tool.toFixed(0)} ms`)
+  console.log(`  bare DuckDB on the same Parquet files         ${direct.toFixed(0)} ms`)
+  console.log(`  ratio ${(tool / direct).toFixed(2)}×   (target ≤ 1.5×)`)
+}))
+
+Effect.runPromise(program).then(() => process.exit(0), (error) => {
+  console.error(error)
+  process.exit(1)
+})
