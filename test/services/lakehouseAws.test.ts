@@ -5,7 +5,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand
 } from "@aws-sdk/client-athena"
-import { GetTableCommand, GlueClient } from "@aws-sdk/client-glue"
+import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient } from "@aws-sdk/client-glue"
 import { mockClient } from "aws-sdk-client-mock"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
@@ -45,6 +45,8 @@ const mocks = (options: { readonly tableExists: boolean; readonly alreadyLoaded?
     return Promise.resolve({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: "c", Type: "bigint" }] }, Rows: [{ Data: [{ VarCharValue: "c" }] }, { Data: [{ VarCharValue: value }] }] } })
   })
   athenaMock.on(StopQueryExecutionCommand).resolves({})
+  glueMock.on(GetDatabaseCommand).rejects(Object.assign(new Error("Database estat_db not found"), { name: "EntityNotFoundException" }))
+  glueMock.on(CreateDatabaseCommand).resolves({})
   if (options.tableExists) {
     glueMock.on(GetTableCommand).resolves({
       Table: { Name: "census", StorageDescriptor: { Columns: [{ Name: "area_code", Type: "string" }, { Name: "value", Type: "double" }, { Name: "run_id", Type: "string" }] } }
@@ -52,7 +54,7 @@ const mocks = (options: { readonly tableExists: boolean; readonly alreadyLoaded?
   } else {
     glueMock.on(GetTableCommand).rejects(Object.assign(new Error("Entity Not Found"), { name: "EntityNotFoundException" }))
   }
-  return { athena, glue, statements }
+  return { athena, glue, statements, glueMock }
 }
 
 describe("Athena + Glue lakehouse (mocked AWS)", () => {
@@ -60,9 +62,10 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
     Effect.gen(function* () {
       const { context, settings } = yield* pipelineContext("aws")
       const store = yield* Effect.provide(ObjectStore, context)
-      const { athena, glue, statements } = mocks({ tableExists: false })
+      const { athena, glue, glueMock, statements } = mocks({ tableExists: false })
       const lakehouse = yield* make(settings, athena, glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
+      expect(glueMock.commandCalls(CreateDatabaseCommand)[0]!.args[0].input).toMatchObject({ DatabaseInput: { Name: "estat_db" } })
       expect(result).toEqual({ recordsLoaded: 15, tableTotalRecords: 115, snapshotId: "4242", location: "s3://estat-test/lake/warehouse/estat_db/census/", alreadyLoaded: false })
       expect(statements).toEqual([
         "CREATE EXTERNAL TABLE `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3` (`area_code` string, `value` double) " +

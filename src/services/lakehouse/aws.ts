@@ -1,5 +1,5 @@
 import { AthenaClient } from "@aws-sdk/client-athena"
-import { GetTableCommand, GlueClient, type GlueClientConfig } from "@aws-sdk/client-glue"
+import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient, type GlueClientConfig } from "@aws-sdk/client-glue"
 import { Context, type Duration, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import type { ColumnSpec } from "../../domain/rows.js"
@@ -46,9 +46,28 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
             : Effect.fail(new CatalogError({ table: `${database}.${table}`, reason: `Glue: ${e.name ?? "Error"}: ${e.message ?? ""}` })))
       )
 
+    const glueCall = <A>(table: string, call: (signal: AbortSignal) => Promise<A>) =>
+      Effect.tryPromise({
+        try: call,
+        catch: (e) => {
+          const error = e as { readonly name?: string; readonly message?: string }
+          return new CatalogError({ table: `${database}.${table}`, reason: `Glue: ${error.name ?? "Error"}: ${error.message ?? ""}` })
+        }
+      })
+
+    /** The Glue database, created when missing (the deploy stack creates it; a bare account may not have it). */
+    const ensureDatabase = (table: string) =>
+      glueCall(table, (abortSignal) => glue.send(new GetDatabaseCommand({ Name: database }), { abortSignal })).pipe(
+        Effect.catchIf((e) => e.reason.startsWith("Glue: EntityNotFoundException"), () =>
+          glueCall(table, (abortSignal) =>
+            glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database, Description: "e-Stat datasets loaded by estat-mcp" } }), { abortSignal }))),
+        Effect.asVoid
+      )
+
     const load = (table: string, run: RunToLoad, loadOptions: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
       Effect.gen(function* () {
         const columns = withRunId(run.columns)
+        yield* ensureDatabase(table)
         const existing = yield* glueColumns(table)
         if (Option.isNone(existing) && !loadOptions.create) {
           return yield* new CatalogError({ table: `${database}.${table}`, reason: "it does not exist; pass create_if_not_exists: true to create it from the run's columns" })

@@ -3,13 +3,14 @@ import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { parquetMetadata } from "hyparquet"
-import { avroMetadata, avroRead } from "icebird"
+import { avroMetadata, avroRead, icebergRead } from "icebird"
 import type { TableMetadata } from "../../../src/domain/iceberg.js"
 import { fetchDataset } from "../../../src/pipeline/fetchDataset.js"
 import { make } from "../../../src/services/catalog/LocalIceberg.js"
 import { DataEngine, quoteLiteral } from "../../../src/services/DataEngine.js"
 import { ObjectStore } from "../../../src/services/storage/ObjectStore.js"
 import { generatedTable } from "../../fakes/estatServer.js"
+import { withFileFetch } from "../../support/fileFetch.js"
 import { baseRequest, pipelineContext } from "../../support/pipeline.js"
 
 const table = generatedTable({ id: "0009000009", categories: 3, areas: 4, months: 12 }) // 144 rows
@@ -80,6 +81,12 @@ describe("local Iceberg v2 tables", () => {
       const parquet = readFileSync(files[0]!)
       const schema = parquetMetadata(parquet.buffer.slice(parquet.byteOffset, parquet.byteOffset + parquet.byteLength)).schema
       expect(schema.slice(1, 3).map((s) => [s.name, s.field_id])).toEqual([["stats_data_id", 1], ["tab_code", 2]])
+
+      // icebird, an independent Iceberg reader, reads the whole table back from its metadata.
+      const rows = yield* Effect.promise(() => withFileFetch(() => icebergRead({ tableUrl: metadata.location, metadata: metadata as never })))
+      expect(rows.length).toBe(288)
+      expect(new Set(rows.map((r) => r["run_id"]))).toEqual(new Set([first.runId, second.runId]))
+      expect(rows.filter((r) => r["area_name"] === "地域1").length).toBe(288 / 4)
 
       // replace: the new snapshot holds only this run.
       const replaced = yield* catalog.append("estat_db", "prices", { ...first, runId: `${first.runId}-r` }, { create: false, mode: "replace" })
