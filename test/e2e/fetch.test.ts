@@ -1,13 +1,8 @@
-import { existsSync, mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Duration, Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { FAKE_APP_ID, type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
-import { type RunningServer, startTestServer } from "../support/testServer.js"
+import { generatedTable } from "../fakes/estatServer.js"
+import { type E2E, startE2E } from "../support/e2eServer.js"
 
 const table = generatedTable({ id: "0009000002", categories: 5, areas: 4, months: 12, specialEvery: 7 })
 
@@ -24,27 +19,15 @@ interface RunOutput {
 }
 
 describe("the fetch tools through the MCP SDK client", () => {
-  let server: RunningServer
-  let fake: FakeEStatHandle
-  let client: Client
+  let e2e: E2E
+  let fake: E2E["fake"]
+  let client: E2E["client"]
   beforeAll(async () => {
-    fake = await startFakeEStat({ tables: [table] })
-    server = await startTestServer({
-      estatBaseUrl: fake.baseUrl,
-      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-      estatRetryBase: Duration.millis(5),
-      estatRetries: 1,
-      estatPageSize: 100,
-      dataDir: mkdtempSync(join(tmpdir(), "estat-e2e-fetch-"))
-    })
-    client = new Client({ name: "e2e-fetch", version: "1.0.0" })
-    await client.connect(new StreamableHTTPClientTransport(server.mcpUrl))
+    e2e = await startE2E("e2e-fetch", [table], { estatRetries: 1 })
+    fake = e2e.fake
+    client = e2e.client
   })
-  afterAll(async () => {
-    await client.close()
-    await server.close()
-    await fake.close()
-  })
+  afterAll(() => e2e.close())
 
   it("fetch_dataset_auto stores the whole table and reports progress per page", async () => {
     const progress: Array<{ progress: number; total?: number | undefined; message?: string | undefined }> = []

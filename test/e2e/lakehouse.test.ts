@@ -1,14 +1,8 @@
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { DuckDBInstance } from "@duckdb/node-api"
-import { Duration, Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { FAKE_APP_ID, type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
-import { type RunningServer, startTestServer } from "../support/testServer.js"
+import { generatedTable } from "../fakes/estatServer.js"
+import { type E2E, startE2E } from "../support/e2eServer.js"
 
 const table = generatedTable({ id: "0009000010", categories: 4, areas: 3, months: 24, specialEvery: 11 }) // 288 rows
 
@@ -16,26 +10,13 @@ interface Query { title: string; sql: string; rows: Array<Record<string, unknown
 
 /** The local lakehouse end to end: fetch → load → load again → load a second run → analyses equal DuckDB on the parts. */
 describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
-  let server: RunningServer
-  let fake: FakeEStatHandle
-  let client: Client
+  let e2e: E2E
+  let client: E2E["client"]
   beforeAll(async () => {
-    fake = await startFakeEStat({ tables: [table] })
-    server = await startTestServer({
-      estatBaseUrl: fake.baseUrl,
-      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-      estatRetryBase: Duration.millis(5),
-      estatPageSize: 100,
-      dataDir: mkdtempSync(join(tmpdir(), "estat-e2e-lake-"))
-    })
-    client = new Client({ name: "e2e-lake", version: "1.0.0" })
-    await client.connect(new StreamableHTTPClientTransport(server.mcpUrl))
+    e2e = await startE2E("e2e-lake", [table])
+    client = e2e.client
   })
-  afterAll(async () => {
-    await client.close()
-    await server.close()
-    await fake.close()
-  })
+  afterAll(() => e2e.close())
 
   const call = async (name: string, args: Record<string, unknown>) => {
     const result = await client.callTool({ name, arguments: args })

@@ -133,26 +133,19 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
     })
   })
 
+/** An AWS SDK client destroyed with the scope. */
+const managed = <C extends { readonly destroy: () => void }>(create: Effect.Effect<C>) =>
+  Effect.acquireRelease(create, (client) => Effect.sync(() => client.destroy()))
+
 export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore> = Layer.scoped(
   Lakehouse,
   Effect.gen(function* () {
     const settings = yield* AppConfig
-    const athena = yield* Effect.acquireRelease(
-      Effect.map(AthenaClientOverrides, (overrides) => new AthenaClient({
-        region: settings.awsRegion,
-        ...Option.match(settings.athenaEndpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
-        ...overrides
-      })),
-      (client) => Effect.sync(() => client.destroy())
-    )
-    const glue = yield* Effect.acquireRelease(
-      Effect.map(GlueClientOverrides, (overrides) => new GlueClient({
-        region: settings.awsRegion,
-        ...Option.match(settings.glueEndpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
-        ...overrides
-      })),
-      (client) => Effect.sync(() => client.destroy())
-    )
+    const endpointOf = (endpoint: Option.Option<string>) => Option.match(endpoint, { onNone: () => ({}), onSome: (url) => ({ endpoint: url }) })
+    const athena = yield* managed(Effect.map(AthenaClientOverrides, (overrides) =>
+      new AthenaClient({ region: settings.awsRegion, ...endpointOf(settings.athenaEndpoint), ...overrides })))
+    const glue = yield* managed(Effect.map(GlueClientOverrides, (overrides) =>
+      new GlueClient({ region: settings.awsRegion, ...endpointOf(settings.glueEndpoint), ...overrides })))
     return yield* make(settings, athena, glue)
   })
 )
