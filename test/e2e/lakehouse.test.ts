@@ -64,6 +64,8 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
     }) as { queries: Array<Query> }
     expect(custom.queries[0]!.rows).toEqual([{ run_id: first.run_id, n: 288 }, { run_id: second.run_id, n: 288 }].sort((a, b) => a.run_id.localeCompare(b.run_id)))
 
+    const unknown = await client.callTool({ name: "analyze_with_athena", arguments: { table_name: "pricez" } })
+    expect((unknown.content as Array<{ text: string }>)[0]!.text).toBe("Table estat_db.pricez: it does not exist; the tables are prices")
     const refused = await client.callTool({ name: "analyze_with_athena", arguments: { table_name: "prices", analysis_type: "custom", custom_query: "DROP TABLE prices" } })
     expect(refused.isError).toBe(true)
     expect((refused.content as Array<{ text: string }>)[0]!.text).toContain("The query was rejected: it starts with DROP")

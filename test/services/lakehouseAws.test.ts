@@ -5,7 +5,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand
 } from "@aws-sdk/client-athena"
-import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient } from "@aws-sdk/client-glue"
+import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GlueClient } from "@aws-sdk/client-glue"
 import { mockClient } from "aws-sdk-client-mock"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
@@ -47,6 +47,7 @@ const mocks = (options: { readonly tableExists: boolean; readonly alreadyLoaded?
   athenaMock.on(StopQueryExecutionCommand).resolves({})
   glueMock.on(GetDatabaseCommand).rejects(Object.assign(new Error("Database estat_db not found"), { name: "EntityNotFoundException" }))
   glueMock.on(CreateDatabaseCommand).resolves({})
+  glueMock.on(GetTablesCommand).resolvesOnce({ TableList: [{ Name: "census" }, { Name: "estat_tmp_x" }], NextToken: "2" }).resolves({ TableList: [{ Name: "cpi" }] })
   if (options.tableExists) {
     glueMock.on(GetTableCommand).resolves({
       Table: { Name: "census", StorageDescriptor: { Columns: [{ Name: "area_code", Type: "string" }, { Name: "value", Type: "double" }, { Name: "run_id", Type: "string" }] } }
@@ -109,5 +110,6 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
       const noCreate = yield* make(settings, missing.athena, missing.glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       expect((yield* Effect.flip(noCreate.load("census", run, { create: false, mode: "append" }))).message).toContain("does not exist; pass create_if_not_exists: true")
       expect(missing.statements).toEqual([])
+      expect(yield* noCreate.tables).toEqual(["census", "cpi"]) // paged, temporary tables hidden
     }))
 })

@@ -38,6 +38,8 @@ export class Lakehouse extends Context.Tag("estat-mcp/Lakehouse")<Lakehouse, {
     run: RunToLoad,
     options: { readonly create: boolean; readonly mode: "append" | "replace" }
   ) => Effect.Effect<LoadResult, LakehouseError>
+  /** The tables of the database. */
+  readonly tables: Effect.Effect<ReadonlyArray<string>, LakehouseError>
   /** The table's columns, or a CatalogError when it does not exist. */
   readonly columns: (table: string) => Effect.Effect<ReadonlyArray<{ readonly name: string; readonly type: string }>, LakehouseError>
   readonly query: (request: QueryRequest) => Effect.Effect<QueryResult, QueryRejected | QueryFailed>

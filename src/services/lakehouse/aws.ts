@@ -1,5 +1,5 @@
 import { AthenaClient } from "@aws-sdk/client-athena"
-import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient, type GlueClientConfig } from "@aws-sdk/client-glue"
+import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient, type GlueClientConfig, paginateGetTables } from "@aws-sdk/client-glue"
 import { Context, type Duration, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import type { ColumnSpec } from "../../domain/rows.js"
@@ -120,9 +120,18 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
         }
       })
 
+    const tables = glueCall("*", async (abortSignal) => {
+      const names: Array<string> = []
+      for await (const page of paginateGetTables({ client: glue }, { DatabaseName: database }, { abortSignal })) {
+        for (const table of page.TableList ?? []) if (table.Name !== undefined && !table.Name.startsWith("estat_tmp_")) names.push(table.Name)
+      }
+      return names.sort()
+    })
+
     return Lakehouse.of({
       engine: "athena",
       database,
+      tables,
       load,
       columns: (table) =>
         Effect.flatMap(glueColumns(table), Option.match({

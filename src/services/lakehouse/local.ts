@@ -22,6 +22,7 @@ export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore | Data
     return Lakehouse.of({
       engine: "duckdb",
       database,
+      tables: catalog.tables(database),
       load: (table, run, options) =>
         Effect.map(catalog.append(database, table, run, options), (outcome) => ({ ...outcome, snapshotId: String(outcome.snapshotId) })),
       columns: (table) =>
