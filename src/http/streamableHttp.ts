@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Deferred, Duration, Effect, Either, Mailbox, Option, Ref, Schedule, Stream } from "effect"
+import { Deferred, Duration, Effect, Either, Mailbox, Option, Ref, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import {
@@ -17,7 +17,7 @@ import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { readBody } from "./requestBody.js"
 import { httpError, jsonRpc, TransportCode } from "./rpcResponses.js"
-import { encodeEvent, keepAliveFrame, openFrame, sseHeaders, withKeepAlive } from "./sse.js"
+import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
 
 /**
  * The Streamable HTTP transport (MCP.md): POST carries client messages, GET opens the
@@ -110,12 +110,8 @@ const answerOnStream = (session: Session, request: JsonRpcRequest) =>
       Effect.zipRight(session.events.detach(streamId)),
       Effect.zipRight(connection.end)
     )
-    const keepAlive = Effect.repeat(deliver(keepAliveFrame), Schedule.spaced(config.sseKeepAlive)).pipe(
-      Effect.delay(config.sseKeepAlive)
-    )
     yield* server.handleRequest(session, request, { send, closeStream }).pipe(
       Effect.flatMap(finish),
-      Effect.raceFirst(Effect.asVoid(keepAlive)),
       Effect.ensuring(session.events.end(streamId).pipe(Effect.zipRight(connection.end))),
       Effect.forkIn(session.scope)
     )
@@ -134,7 +130,8 @@ const answerOnStream = (session: Session, request: JsonRpcRequest) =>
         onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
       })
     }
-    return HttpServerResponse.stream(Stream.concat(Stream.make(openFrame), Mailbox.toStream(connection)), {
+    // Keep-alive comments only while a stream is open: quick JSON answers set up no timer.
+    return HttpServerResponse.stream(withKeepAlive(Mailbox.toStream(connection), config.sseKeepAlive), {
       contentType: "text/event-stream",
       headers: { ...sseHeaders, ...sessionHeaders(session) }
     })
