@@ -1,6 +1,7 @@
 // One-file bundles for running (not for embedding: that is `dist/index.js` from tsc).
 // Tree-shaking Effect's and the AWS SDK's barrels saves ~50 MB of RSS at start-up.
 //   node scripts/bundle.mjs <entry.ts> <out.mjs>
+import { basename, dirname, extname } from "node:path"
 import { build } from "esbuild"
 
 const [entry, outfile] = process.argv.slice(2)
@@ -10,7 +11,12 @@ if (entry === undefined || outfile === undefined) {
 }
 await build({
   entryPoints: [entry],
-  outfile,
+  // Code split: what is imported dynamically (the AWS SDK, for the aws backend) loads only when used.
+  outdir: dirname(outfile),
+  entryNames: basename(outfile, extname(outfile)),
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": extname(outfile) },
+  splitting: true,
   bundle: true,
   platform: "node",
   format: "esm",
