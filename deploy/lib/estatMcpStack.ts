@@ -73,7 +73,7 @@ export class EStatMcpStack extends Stack {
         { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(2) }
       ]
     })
-    const database = new glue.CfnDatabase(this, "GlueDatabase", {
+    new glue.CfnDatabase(this, "GlueDatabase", {
       catalogId: this.account,
       databaseInput: { name: databaseName, description: "e-Stat datasets loaded by estat-mcp (Iceberg tables)" }
     })
@@ -177,7 +177,6 @@ export class EStatMcpStack extends Stack {
     new CfnOutput(this, "AuthTokenSecret", { value: authToken.secretArn, description: "aws secretsmanager get-secret-value --secret-id <this>" })
     new CfnOutput(this, "EStatAppIdSecret", { value: estatAppId.secretArn })
     new CfnOutput(this, "DataBucketName", { value: bucket.bucketName })
-    void database
   }
 }
 

@@ -3,7 +3,7 @@ import type { ClassItem, Dimension } from "./estat.js"
 import { foldText } from "./text.js"
 
 /**
- * Filters of `fetch_dataset_filtered`, checked against a table's metadata before any data call
+ * Filters of `fetch_dataset_filtered`, checked against a table's metadata before the first data call
  * and translated to e-Stat's narrowing parameters (ESTAT-API.md §5): a code or exact label →
  * `cd<Axis>`, a list → `cd<Axis>` (≤ 100), `{from, to}` → `cd<Axis>From/To`, `{level}` → `lv<Axis>`.
  * Labels match exactly (after full-/half-width folding); nothing is ever picked by similarity.

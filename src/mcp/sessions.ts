@@ -27,7 +27,7 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
 /** 256 bits from the OS CSPRNG, as visible ASCII. */
 const randomPart = () => randomBytes(32).toString("base64url")
 
-/** `<random>.<protocol version>.<issued at>.<HMAC-SHA256 of the rest>`: any task holding the secret can verify it. */
+/** `<random>.<protocol version>.<issued at>.<HMAC-SHA256 of the rest>`: every task holding the secret can verify it. */
 const signedId = (secret: string, random: string, version: string, issuedAt: string) =>
   `${random}.${version}.${issuedAt}.${createHmac("sha256", secret).update(`${random}.${version}.${issuedAt}`).digest("base64url")}`
 

@@ -95,10 +95,10 @@ const runFetch = (request: FetchRequest) =>
     const stored = yield* Ref.make<ReadonlyArray<StoredPage>>(previous?.pages ?? [])
     const legend = yield* Ref.make({ notes: previous?.notes ?? [], annotations: previous?.annotations ?? [] })
     const sample = yield* Ref.make<{ readonly index: number; readonly rows: FetchOutcome["sampleRows"] } | null>(null)
-    const done = new Set((previous?.pages ?? []).map((p) => p.index))
-    const todo = plan.filter((p) => !done.has(p.index))
+    const storedIndexes = new Set((previous?.pages ?? []).map((p) => p.index))
+    const missingPages = plan.filter((p) => !storedIndexes.has(p.index))
 
-    const manifestOf = (failure: string | null, failedPage: Manifest["failed_pages"]) =>
+    const manifestOf = (failure: string | null, failedPages: Manifest["failed_pages"]) =>
       Effect.gen(function* () {
         const pages = [...(yield* Ref.get(stored))].sort((a, b) => a.index - b.index)
         const { annotations, notes } = yield* Ref.get(legend)
@@ -116,7 +116,7 @@ const runFetch = (request: FetchRequest) =>
           records_fetched: recordsFetched,
           pages_total: plan.length,
           pages,
-          failed_pages: failedPage,
+          failed_pages: failedPages,
           dimensions: meta.dimensions.map((d) => ({ id: d.id, name: d.name, item_count: d.items.length })),
           columns: rows.columns,
           notes,
@@ -155,7 +155,7 @@ const runFetch = (request: FetchRequest) =>
         }
         const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: pageRequest.index, start_position: pageRequest.startPosition, rows: batch.count, key }])
         // A checkpoint now and then: a process killed outright (OOM, SIGKILL) still leaves a resumable run.
-        if (request.store && all.length % CHECKPOINT_PAGES === 0 && all.length < todo.length + (previous?.pages.length ?? 0)) {
+        if (request.store && all.length % CHECKPOINT_PAGES === 0 && all.length < plan.length) {
           yield* Effect.flatMap(manifestOf("The run was still in progress when this was written.", []), writeManifest)
         }
         yield* request.onProgress({
@@ -168,7 +168,7 @@ const runFetch = (request: FetchRequest) =>
 
     // A page that fails for good ends the fetching, but pages already received are still stored.
     const pageFailure = yield* Ref.make<Option.Option<EStatPageFailed>>(Option.none())
-    const fetchAll = estat.pages(query, todo, { concurrency: request.concurrency }).pipe(
+    const fetchAll = estat.pages(query, missingPages, { concurrency: request.concurrency }).pipe(
       Stream.either,
       // Two parts in the making at a time (DataEngine's limit); fetching goes on meanwhile.
       Stream.mapEffect(Either.match({ onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)), onRight: storePage }), {
@@ -221,7 +221,7 @@ const runFetch = (request: FetchRequest) =>
       expectedRecords,
       recordsFetched: manifest.records_fetched,
       pagesTotal: plan.length,
-      pagesFetchedNow: todo.length,
+      pagesFetchedNow: missingPages.length,
       columns: rows.columns,
       sampleRows: (yield* Ref.get(sample))?.rows ?? [],
       storage: request.store

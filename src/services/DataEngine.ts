@@ -143,7 +143,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         ))
       }))
 
-    return DataEngine.of({ writeParquet, query, queryAfter: (setup, sql) => queryAfter(setup, sql), scan })
+    return DataEngine.of({ writeParquet, query, queryAfter, scan })
   })
 
 /** JS values of DuckDB's result types as JSON-safe values (BIGINT within 2^53 → number). */

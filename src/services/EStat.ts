@@ -132,22 +132,17 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         return result
       }).pipe(Effect.withSpan(`EStat.${endpoint}`, { attributes: { endpoint } }))
 
-    /** A body decoded by a Schema, then shaped by `f`. */
-    const bySchema = <A, I, B>(schema: Schema.Schema<A, I>, f: (decoded: A) => B) => {
+    /** A body decoded by a Schema, then shaped by `f` (which may still refuse it). */
+    const bySchema = <A, I, B>(schema: Schema.Schema<A, I>, f: (decoded: A) => Either.Either<B, string>) => {
       const decode = Schema.decodeUnknownEither(schema)
       return (json: unknown): Either.Either<B, string> =>
-        Either.match(decode(json), { onLeft: (e) => Either.left(e.message.slice(0, 300)), onRight: (a) => Either.right(f(a)) })
+        Either.flatMap(Either.mapLeft(decode(json), (e) => e.message.slice(0, 300)), f)
     }
 
     const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
 
-    const decodeDataPage = Schema.decodeUnknownEither(GetStatsData)
     const getDataPage = (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) =>
-      call("getStatsData", (json) =>
-        Either.match(decodeDataPage(json), {
-          onLeft: (e) => Either.left(e.message.slice(0, 300)),
-          onRight: (body) => toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA)
-        }), {
+      call("getStatsData", bySchema(GetStatsData, (body) => toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA)), {
         ...narrowing(query),
         metaGetFlg: "N",
         cntGetFlg: "N",
@@ -160,7 +155,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
 
     return EStat.of({
       searchTables: (query) =>
-        call("getStatsList", bySchema(GetStatsList, listOf), {
+        call("getStatsList", bySchema(GetStatsList, (body) => Either.right(listOf(body))), {
           searchWord: query.searchWord,
           statsField: query.statsField,
           statsCode: query.statsCode,
@@ -172,12 +167,12 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
           explanationGetFlg: "N"
         }),
       getMetaInfo: (statsDataId) =>
-        call("getMetaInfo", bySchema(GetMetaInfo, (body) => ({
+        call("getMetaInfo", bySchema(GetMetaInfo, (body) => Either.right({
           table: toTableInfo(body.GET_META_INFO.METADATA_INF.TABLE_INF),
           dimensions: toDimensions(body.GET_META_INFO.METADATA_INF.CLASS_INF)
         })), { statsDataId, explanationGetFlg: "N" }),
       countRecords: (query) =>
-        call("getStatsData", bySchema(GetStatsData, (body) => totalOf(body.GET_STATS_DATA.STATISTICAL_DATA)), { ...narrowing(query), cntGetFlg: "Y" }),
+        call("getStatsData", bySchema(GetStatsData, (body) => Either.right(totalOf(body.GET_STATS_DATA.STATISTICAL_DATA))), { ...narrowing(query), cntGetFlg: "Y" }),
       getDataPage,
       pages: (query, pages, options) => {
         const concurrency = Math.min(Math.max(1, options.concurrency), 8)

@@ -100,6 +100,12 @@ export const fetchWholeTable = (options: {
 export const runLinks = (output: { readonly storage: { readonly manifest: string } | null }) =>
   output.storage === null ? [] : [{ uri: output.storage.manifest, name: "manifest.json", mimeType: "application/json" }]
 
+/** What the three fetch tools share: they write runs (not read-only, not idempotent) from e-Stat, and link the manifest. */
+export const fetchToolTraits = {
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  links: runLinks
+} as const
+
 export const summarizeRun = (output: { readonly dataset_id: string; readonly records_fetched: number; readonly pages: number; readonly storage: { readonly manifest: string } | null; readonly elapsed_seconds: number }) =>
   `Fetched all ${output.records_fetched.toLocaleString("en")} rows of ${output.dataset_id} in ${output.pages} page(s), ${output.elapsed_seconds} s. ` +
   (output.storage === null ? "Nothing was stored (save_to_s3: false)." : `Manifest: ${output.storage.manifest}`)

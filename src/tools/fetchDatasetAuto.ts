@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
 import * as Tool from "../mcp/tool.js"
 import {
-  ConvertToJapanese, DatasetId, fetchWholeTable, MaxRecords, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutput, runOutputFields, SaveToS3, summarizeRun
 } from "./datasetRun.js"
 
 const Input = Schema.Struct({
@@ -21,8 +21,7 @@ export const fetchDatasetAuto = Tool.make({
     "otherwise the error names the run to resume with fetch_large_dataset_complete.",
   input: Input,
   output: Schema.Struct(runOutputFields),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  links: runLinks,
+  ...fetchToolTraits,
   summarize: summarizeRun,
   run: (input) =>
     Effect.gen(function* () {

@@ -5,7 +5,7 @@ import * as Tool from "../mcp/tool.js"
 import { fetchDataset } from "../pipeline/fetchDataset.js"
 import { EStat } from "../services/EStat.js"
 import {
-  ConvertToJapanese, DatasetId, progressReporter, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchToolTraits, progressReporter, runOutput, runOutputFields, SaveToS3, summarizeRun
 } from "./datasetRun.js"
 
 const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
@@ -49,8 +49,7 @@ export const fetchDatasetFiltered = Tool.make({
     "dimension or value is an error listing close matches (nothing is guessed). Reports the filtered count beside the table's total.",
   input: Input,
   output: Output,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  links: runLinks,
+  ...fetchToolTraits,
   summarize: (output) =>
     summarizeRun(output) + ` The filters keep ${output.filtered_records.toLocaleString("en")} of ${output.dataset_total_records.toLocaleString("en")} rows.`,
   run: (input) =>

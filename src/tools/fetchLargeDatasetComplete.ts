@@ -3,7 +3,7 @@ import { RunId } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import {
-  ConvertToJapanese, DatasetId, fetchWholeTable, MaxRecords, runLinks, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutput, runOutputFields, SaveToS3, summarizeRun
 } from "./datasetRun.js"
 
 const Input = Schema.Struct({
@@ -36,8 +36,7 @@ export const fetchLargeDatasetComplete = Tool.make({
     "Memory stays bounded whatever the size; progress is reported per page; cancelling stops the requests and records the run as partial.",
   input: Input,
   output: Output,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  links: runLinks,
+  ...fetchToolTraits,
   summarize: (output) =>
     summarizeRun(output) + (output.chunks_reused > 0 ? ` Resumed: ${output.chunks_reused} page(s) were already stored.` : ""),
   run: (input) =>
@@ -57,7 +56,7 @@ export const fetchLargeDatasetComplete = Tool.make({
         chunks_total: outcome.pagesTotal,
         chunks_retrieved: outcome.pagesFetchedNow,
         chunks_reused: outcome.pagesTotal - outcome.pagesFetchedNow,
-        chunks_failed: []
+        chunks_failed: (outcome.manifest?.failed_pages ?? []).map((page) => page.index)
       }
     })
 })

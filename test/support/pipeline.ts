@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Context, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { type AppSettings, defaultSettings } from "../../src/config.js"
 import type { Manifest } from "../../src/domain/runs.js"
 import { configLayer, servicesLayer } from "../../src/layers.js"
@@ -77,4 +77,3 @@ export const queryRun = (manifest: Manifest, sql: string) => queryKeys(manifest.
 export const readManifest = (key: string) =>
   Effect.flatMap(ObjectStore, (store) => Effect.map(store.getBytes(key), (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as Manifest))
 
-export type PipelineContext = Context.Context<ObjectStore | DataEngine>

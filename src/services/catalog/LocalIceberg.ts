@@ -96,10 +96,9 @@ export const make = Effect.gen(function* () {
       return yield* decodeAvro<ManifestFile>(yield* store.getBytes(yield* store.keyOf(snapshot["manifest-list"])))
     })
 
-  /** The data files of the current snapshot (added or existing, not deleted). */
-  const liveFiles = (metadata: TableMetadata) =>
+  /** The data files these manifests (a snapshot's) list as added or existing, not deleted. */
+  const liveFiles = (manifests: ReadonlyArray<ManifestFile>) =>
     Effect.gen(function* () {
-      const manifests = yield* manifestsOf(metadata)
       const entries = yield* Effect.forEach(manifests, (m) =>
         Effect.flatMap(Effect.flatMap(store.keyOf(m.manifest_path), store.getBytes), (bytes) => decodeAvro<ManifestEntry>(bytes)))
       return entries.flat().filter((e) => e.status !== 2).map((e) => e.data_file)
@@ -123,7 +122,8 @@ export const make = Effect.gen(function* () {
       const differences = schemaDifferences(schema, columns)
       if (differences.length > 0) return yield* new CatalogError({ table: name, reason: `the run's columns differ from the table's: ${differences.join("; ")}` })
 
-      const files = yield* liveFiles(metadata)
+      const manifests = yield* manifestsOf(metadata)
+      const files = yield* liveFiles(manifests)
       const totalBefore = files.reduce((sum, f) => sum + f.record_count, 0)
       const loadedBefore = metadata.snapshots.find((s) => s.summary[RUN_ID] === run.runId)
       if (loadedBefore !== undefined && options.mode === "append") {
@@ -160,7 +160,7 @@ export const make = Effect.gen(function* () {
       })), avroMeta)
       const manifestKey = `${base}/metadata/${randomUUID()}-m0.avro`
       yield* store.putBytes(manifestKey, manifestBytes, "application/avro")
-      const previous = options.mode === "append" ? yield* manifestsOf(metadata) : []
+      const previous = options.mode === "append" ? manifests : []
       const manifestList: ReadonlyArray<ManifestFile> = [...previous, {
         manifest_path: store.uri(manifestKey), manifest_length: manifestBytes.byteLength, partition_spec_id: 0, content: 0,
         sequence_number: sequence, min_sequence_number: sequence, added_snapshot_id: snapshotId,
@@ -239,7 +239,7 @@ export const make = Effect.gen(function* () {
         if (cached !== undefined && cached.version === hint.trim()) return cached.files
         const existing = yield* current(base)
         if (Option.isNone(existing)) return yield* new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" })
-        const files = yield* liveFiles(existing.value.metadata)
+        const files = yield* liveFiles(yield* manifestsOf(existing.value.metadata))
         const result = { files: files.map((f) => fileURLToPath(f.file_path)), records: files.reduce((sum, f) => sum + f.record_count, 0), metadata: existing.value.metadata }
         snapshotCache.set(base, { version: String(existing.value.version), files: result })
         return result
