@@ -1,4 +1,4 @@
-import type { CellValue, RowBatch } from "./rows.js"
+import type { CellValue, ColumnSpec, RowBatch } from "./rows.js"
 
 /** RFC 4180 CSV of row batches, in two dialects: one DuckDB reads back, one Excel opens. */
 export interface CsvDialect {
@@ -44,3 +44,21 @@ export const csvLines = (batch: RowBatch, from: number, to: number, dialect: Csv
 
 export const csvHeader = (columns: ReadonlyArray<{ readonly name: string }>, dialect: CsvDialect) =>
   columns.map((c) => csvField(c.name, dialect)).join(",") + dialect.lineEnd
+
+/** Rows as CSV bytes in the DuckDB dialect, made a chunk at a time: what DataEngine turns into Parquet. */
+export interface CsvRows {
+  readonly columns: ReadonlyArray<ColumnSpec>
+  readonly count: number
+  /** A chunk may be overwritten by the next one: use it before asking for the next. */
+  readonly chunks: () => Iterable<Uint8Array>
+}
+
+/** A row batch as CsvRows, 10,000 lines a chunk. */
+export const csvRowsOfBatch = (batch: RowBatch): CsvRows => ({
+  columns: batch.columns,
+  count: batch.count,
+  chunks: function*() {
+    const encoder = new TextEncoder()
+    for (let from = 0; from < batch.count; from += 10_000) yield encoder.encode(csvLines(batch, from, Math.min(batch.count, from + 10_000)))
+  }
+})

@@ -1,3 +1,4 @@
+import { csvField, type CsvRows } from "./csv.js"
 import type { DataAnnotation, DataCells, Dimension } from "./estat.js"
 import { timeParts } from "./timeCode.js"
 
@@ -76,11 +77,22 @@ export const rowBuilder = (shape: RowShape) => {
     if (parts === undefined) timeCache.set(code, parts = timeParts(code, timeLabels?.get(code) ?? null))
     return parts
   }
+  // Per run: the CSV of the fields that repeat, each with its trailing comma.
+  const lead = utf8.encode(csvField(shape.statsDataId) + ",")
+  const dimFields = shape.dimensions.map((d) => {
+    const names = labels.get(d.id)!
+    return fieldCache((code) => shape.withLabels ? `${csvField(code)},${csvField(names.get(code) ?? null)},` : `${csvField(code)},`)
+  })
+  const timeFields = fieldCache((code) => {
+    const parts = timeOf(code)
+    return `${csvField(parts.year)},${csvField(parts.month)},${csvField(parts.quarter)},`
+  })
+  const noTimeParts = utf8.encode(`${csvField(null)},${csvField(null)},${csvField(null)},`)
+  const unitField = fieldCache((unit) => `${csvField(unit)},`)
+  const rawField = fieldCache((raw) => `${csvField(raw)},`)
 
-  return {
-    columns,
-    /** One pass over the cells, filling preallocated columns (a page is 100,000 rows). */
-    build: (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): RowBatch => {
+  /** One pass over the cells, filling preallocated columns. */
+  const build = (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): RowBatch => {
       const n = cells.count
       const notes = new Map(annotations.map((a) => [a.code, a.text]))
       const codes = shape.dimensions.map((d) => cells.dims[d.id] ?? new Array<string>(n).fill(""))
@@ -113,9 +125,138 @@ export const rowBuilder = (shape: RowShape) => {
       })
       out.push(year, month, quarter, unit, value, cells.raw, annotation)
       return { columns, values: out, count: n }
+  }
+
+  return {
+    columns,
+    build,
+    /** The first `limit` rows of a page as objects keyed by column name (samples in tool outputs). */
+    sample: (page: { readonly cells: DataCells; readonly annotations: ReadonlyArray<DataAnnotation> }, limit: number) =>
+      sampleRows(build(firstCells(page.cells, limit), page.annotations), limit),
+    /**
+     * The rows of `build` as CSV bytes made straight from the page's columns, a chunk at a time:
+     * the repeated fields (codes with their labels, time parts, units) are encoded once per run.
+     */
+    csv: (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): CsvRows => ({
+      columns,
+      count: cells.count,
+      chunks: () => csvChunks(cells, annotations)
+    })
+  }
+
+  function* csvChunks(cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): Generator<Uint8Array> {
+    const notes = new Map(annotations.map((a) => [a.code, a.text]))
+    const annotationField = fieldCache((text) => csvField(text) + "\n")
+    const dimCodes = shape.dimensions.map((d) => cells.dims[d.id] ?? new Array<string>(cells.count).fill(""))
+    const times = cells.dims["time"]
+    // Cells come sorted by their axes, the last (usually time) varying fastest: the fields before
+    // it repeat from row to row and are copied as one piece while they do.
+    const last = dimCodes.length - 1
+    let prefix = lead
+    let chunk = new Uint8Array(CSV_CHUNK_BYTES)
+    let at = 0
+    for (let i = 0; i < cells.count; i++) {
+      if (i === 0 || !sameLeadingCodes(dimCodes, i)) prefix = concatBytes([lead, ...dimCodes.slice(0, last).map((codes, d) => dimFields[d]!(codes[i]!))])
+      const lastField = last < 0 ? EMPTY : dimFields[last]!(dimCodes[last]![i]!)
+      const timeField = times === undefined ? noTimeParts : timeFields(times[i]!)
+      const unit = cells.unit[i] ?? (itemUnits.length === 0 ? null : unitFromItems(itemUnits, cells, i))
+      const unitBytes = unit === null ? nullField : unitField(unit)
+      const raw = cells.raw[i]!
+      // A plain decimal is its own CSV field, and DuckDB reads it as the very double Number() makes of it.
+      const plain = isPlainDecimal(raw)
+      const number = plain ? 0 : parseValue(raw)
+      const valueText = plain ? raw : number === null ? csvField(null) : String(number)
+      const rawBytes = plain ? null : rawField(raw)
+      const code = cells.annotation[i] ?? null
+      const note = code !== null ? notes.get(code) ?? code : number === null && raw !== "" ? raw : null
+      const noteBytes = note === null ? nullLast : annotationField(note)
+      const size = prefix.length + lastField.length + timeField.length + unitBytes.length + valueText.length + 1 +
+        (rawBytes === null ? raw.length + 1 : rawBytes.length) + noteBytes.length
+      if (at + size > chunk.length) {
+        yield chunk.subarray(0, at)
+        if (size > chunk.length) chunk = new Uint8Array(size)
+        at = 0
+      }
+      at = copyBytes(chunk, at, prefix)
+      at = copyBytes(chunk, at, lastField)
+      at = copyBytes(chunk, at, timeField)
+      at = copyBytes(chunk, at, unitBytes)
+      at = copyAscii(chunk, at, valueText)
+      chunk[at++] = COMMA
+      if (rawBytes === null) {
+        at = copyAscii(chunk, at, raw)
+        chunk[at++] = COMMA
+      } else {
+        at = copyBytes(chunk, at, rawBytes)
+      }
+      at = copyBytes(chunk, at, noteBytes)
     }
+    if (at > 0) yield chunk.subarray(0, at)
   }
 }
+
+/** DuckDB gets a page's CSV in writes of about this size. */
+const CSV_CHUNK_BYTES = 1 << 20
+const utf8 = new TextEncoder()
+const COMMA = 44
+const EMPTY = new Uint8Array(0)
+const nullField = utf8.encode(`${csvField(null)},`)
+const nullLast = utf8.encode(`${csvField(null)}\n`)
+
+/** Row `i` has the codes of row `i - 1` on every axis but the last. */
+const sameLeadingCodes = (dimCodes: ReadonlyArray<ReadonlyArray<string>>, i: number) => {
+  for (let d = 0; d < dimCodes.length - 1; d++) if (dimCodes[d]![i] !== dimCodes[d]![i - 1]) return false
+  return true
+}
+
+// Loops: they beat TypedArray#set and TextEncoder on the few bytes of a CSV field.
+const copyBytes = (target: Uint8Array, at: number, bytes: Uint8Array) => {
+  for (let i = 0; i < bytes.length; i++) target[at + i] = bytes[i]!
+  return at + bytes.length
+}
+
+const copyAscii = (target: Uint8Array, at: number, text: string) => {
+  for (let i = 0; i < text.length; i++) target[at + i] = text.charCodeAt(i)
+  return at + text.length
+}
+
+const concatBytes = (pieces: ReadonlyArray<Uint8Array>) => {
+  const bytes = new Uint8Array(pieces.reduce((sum, p) => sum + p.length, 0))
+  let at = 0
+  for (const piece of pieces) {
+    bytes.set(piece, at)
+    at += piece.length
+  }
+  return bytes
+}
+
+/** Encodes a field once per distinct text (up to `limit` texts; beyond, every time). */
+const fieldCache = (encode: (text: string) => string, limit = 10_000) => {
+  const cache = new Map<string, Uint8Array>()
+  return (text: string): Uint8Array => {
+    let bytes = cache.get(text)
+    if (bytes === undefined) {
+      bytes = utf8.encode(encode(text))
+      if (cache.size < limit) cache.set(text, bytes)
+    }
+    return bytes
+  }
+}
+
+/** `-12`, `0.5`, `126146099`: text that is its own CSV field and that DuckDB and Number() read alike. */
+const isPlainDecimal = (text: string): boolean => {
+  let i = text.charCodeAt(0) === 45 ? 1 : 0
+  const digitsFrom = i
+  while (i < text.length && isDigit(text.charCodeAt(i))) i++
+  if (i === digitsFrom) return false
+  if (i === text.length) return true
+  if (text.charCodeAt(i) !== 46) return false
+  const fractionFrom = ++i
+  while (i < text.length && isDigit(text.charCodeAt(i))) i++
+  return i === text.length && i > fractionFrom
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57
 
 const unitFromItems = (
   itemUnits: ReadonlyArray<{ readonly id: string; readonly units: ReadonlyMap<string, string> }>,
@@ -128,6 +269,14 @@ const unitFromItems = (
   }
   return null
 }
+
+const firstCells = (cells: DataCells, limit: number): DataCells => ({
+  count: Math.min(limit, cells.count),
+  dims: Object.fromEntries(Object.entries(cells.dims).map(([id, codes]) => [id, codes.slice(0, limit)])),
+  unit: cells.unit.slice(0, limit),
+  annotation: cells.annotation.slice(0, limit),
+  raw: cells.raw.slice(0, limit)
+})
 
 /** Dimensions of the metadata that the cells do not carry (a page that does not belong to the table). */
 export const missingDimensions = (dimensions: ReadonlyArray<Dimension>, cells: DataCells): ReadonlyArray<string> =>

@@ -1,6 +1,6 @@
 import { Cause, Effect, Either, Exit, Option, Ref, Stream } from "effect"
 import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
-import { type CellValue, type ColumnSpec, missingDimensions, rowBuilder, sampleRows } from "../domain/rows.js"
+import { type CellValue, type ColumnSpec, missingDimensions, rowBuilder } from "../domain/rows.js"
 import { Manifest, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
 import { DataEngine } from "../services/DataEngine.js"
 import { EStat } from "../services/EStat.js"
@@ -139,8 +139,7 @@ const runFetch = (request: FetchRequest) =>
         if (missing.length > 0) {
           return yield* new EStatPageFailed({ ...pageRequest, reason: `its cells lack the dimensions ${missing.join(", ")} of the table's metadata` })
         }
-        const batch = rows.build(page.cells, page.annotations)
-        yield* Ref.update(sample, (s) => (s === null || pageRequest.index < s.index ? { index: pageRequest.index, rows: sampleRows(batch, SAMPLE_SIZE) } : s))
+        yield* Ref.update(sample, (s) => (s === null || pageRequest.index < s.index ? { index: pageRequest.index, rows: rows.sample(page, SAMPLE_SIZE) } : s))
         yield* Ref.update(legend, (l) => ({
           notes: mergeBy(l.notes, page.notes, (n) => n.char),
           annotations: mergeBy(l.annotations, page.annotations, (a) => a.code)
@@ -149,11 +148,11 @@ const runFetch = (request: FetchRequest) =>
         if (request.store) {
           yield* Effect.scoped(Effect.gen(function* () {
             const scratch = yield* store.scratchFile(".parquet")
-            yield* engine.writeParquet(batch, scratch)
+            yield* engine.writeParquet(rows.csv(page.cells, page.annotations), scratch)
             yield* store.putFile(key, scratch, "application/vnd.apache.parquet")
           }))
         }
-        const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: pageRequest.index, start_position: pageRequest.startPosition, rows: batch.count, key }])
+        const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: pageRequest.index, start_position: pageRequest.startPosition, rows: page.cells.count, key }])
         // A checkpoint now and then: a process killed outright (OOM, SIGKILL) still leaves a resumable run.
         if (request.store && all.length % CHECKPOINT_PAGES === 0 && all.length < plan.length) {
           yield* Effect.flatMap(manifestOf("The run was still in progress when this was written.", []), writeManifest)
@@ -168,13 +167,17 @@ const runFetch = (request: FetchRequest) =>
 
     // A page that fails for good ends the fetching, but pages already received are still stored.
     const pageFailure = yield* Ref.make<Option.Option<EStatPageFailed>>(Option.none())
-    const fetchAll = estat.pages(query, missingPages, { concurrency: request.concurrency }).pipe(
+    // At most `concurrency` pages between request and stored part: while DuckDB is the slower, a
+    // fetched page would wait holding ~8 MB, so the next fetch starts when a part is stored.
+    const pagesHeld = yield* Effect.makeSemaphore(Math.max(1, request.concurrency))
+    const requests = Stream.fromIterable(missingPages).pipe(Stream.tap(() => pagesHeld.take(1)))
+    const fetchAll = estat.pages(query, requests, { concurrency: request.concurrency }).pipe(
       Stream.either,
-      // Two parts in the making at a time (DataEngine's limit); fetching goes on meanwhile.
-      Stream.mapEffect(Either.match({ onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)), onRight: storePage }), {
-        concurrency: 2,
-        unordered: true
-      }),
+      // Two parts in the making at a time: one written as CSV while DuckDB converts the other.
+      Stream.mapEffect((received) =>
+        Either.match(received, { onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)), onRight: storePage }).pipe(
+          Effect.ensuring(pagesHeld.release(1))
+        ), { concurrency: 2, unordered: true }),
       Stream.runDrain,
       Effect.zipRight(Effect.flatMap(Ref.get(pageFailure), Option.match({ onNone: () => Effect.void, onSome: Effect.fail })))
     )

@@ -79,18 +79,17 @@ const pageToParquet = (key: string, request: TransformRequest) =>
     const missing = missingDimensions(dimensions, saved.page.cells)
     if (missing.length > 0) return yield* unreadable(`its cells lack ${missing.join(", ")}, which dataset ${statsDataId} has: it is not a page of that table`)
     const rows = rowBuilder({ statsDataId, dimensions, withLabels: true })
-    const batch = rows.build(saved.page.cells, saved.page.annotations)
     const target = targetKey(request, statsDataId)
     yield* Effect.scoped(Effect.gen(function* () {
       const scratch = yield* store.scratchFile(".parquet")
-      yield* (yield* DataEngine).writeParquet(batch, scratch)
+      yield* (yield* DataEngine).writeParquet(rows.csv(saved.page.cells, saved.page.annotations), scratch)
       yield* store.putFile(target, scratch, "application/vnd.apache.parquet")
     }))
     const answered = saved.statsDataId !== null || saved.meta !== null
     return {
       source,
       target: store.uri(target),
-      records: batch.count,
+      records: saved.page.cells.count,
       columns: rows.columns,
       statsDataId,
       totalRecords: answered ? saved.page.totalNumber : null

@@ -2,7 +2,7 @@ import { open, rm } from "node:fs/promises"
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../config.js"
-import { csvLines, duckDbDialect } from "../domain/csv.js"
+import { type CsvRows, duckDbDialect } from "../domain/csv.js"
 import type { CellValue, ColumnType, RowBatch } from "../domain/rows.js"
 
 export class DataEngineError extends Schema.TaggedError<DataEngineError>()("DataEngineError", {
@@ -23,8 +23,8 @@ export interface QueryResult {
 
 /** DuckDB inside the process: Parquet parts from row batches, and SQL over Parquet files. */
 export class DataEngine extends Context.Tag("estat-mcp/DataEngine")<DataEngine, {
-  /** Writes the batch as one zstd Parquet file at a local `path` (the caller moves it into storage). */
-  readonly writeParquet: (batch: RowBatch, path: string) => Effect.Effect<void, DataEngineError>
+  /** Writes the rows as one zstd Parquet file at a local `path` (the caller moves it into storage). */
+  readonly writeParquet: (rows: CsvRows, path: string) => Effect.Effect<void, DataEngineError>
   /** A query's rows as they are produced, one DuckDB chunk (≤ 2,048 rows) at a time. */
   readonly scan: (sql: string) => Stream.Stream<RowBatch, DataEngineError>
   /** Runs one statement with `?` parameters; interrupting the fiber interrupts the query. */
@@ -40,7 +40,13 @@ export class DataEngine extends Context.Tag("estat-mcp/DataEngine")<DataEngine, 
 
 /** Smaller row groups than DuckDB's default (122,880) keep the Parquet writer's buffers small. */
 const ROW_GROUP_ROWS = 20_000
-const CSV_ROWS_PER_WRITE = 10_000
+/**
+ * read_csv's buffers: by default 16 × a 2 MB longest line, ~58 MB of native memory for a page's CSV
+ * on two threads; 1 MB lines (a row of e-Stat codes, labels and a note is a few hundred bytes) and
+ * 2 MB buffers take ~34 MB at the same speed.
+ */
+const CSV_MAX_LINE_BYTES = 1 << 20
+const CSV_BUFFER_BYTES = 2 << 20
 
 export const quoteLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`
 export const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`
@@ -74,10 +80,10 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
       )
 
     /**
-     * The batch goes to DuckDB as a CSV file, written 10,000 rows at a time, and DuckDB streams it
-     * into Parquet: faster than appending value by value from JS, and DuckDB never holds the whole page.
+     * The rows go to DuckDB as a CSV file, written a chunk at a time, and DuckDB streams it into
+     * Parquet: faster than appending value by value from JS, and DuckDB never holds the whole page.
      */
-    const writeParquet = (batch: RowBatch, path: string) =>
+    const writeParquet = (rows: CsvRows, path: string) =>
       Effect.acquireUseRelease(
         Effect.sync(() => `${path}.csv`),
         (csv) =>
@@ -85,9 +91,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
             try: async () => {
               const file = await open(csv, "w")
               try {
-                for (let from = 0; from < batch.count; from += CSV_ROWS_PER_WRITE) {
-                  await file.write(csvLines(batch, from, Math.min(batch.count, from + CSV_ROWS_PER_WRITE)))
-                }
+                for (const chunk of rows.chunks()) await file.write(chunk)
               } finally {
                 await file.close()
               }
@@ -97,13 +101,14 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
             Effect.zipRight(converting.withPermits(1)(withConnection("write a Parquet part", (connection) =>
               connection.run(
                 `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)}, header = false, delim = ',', quote = '"', escape = '"', ` +
-                  `nullstr = ${quoteLiteral(duckDbDialect.nullText)}, allow_quoted_nulls = false, auto_detect = false, columns = {${
-                    batch.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")
+                  `nullstr = ${quoteLiteral(duckDbDialect.nullText)}, allow_quoted_nulls = false, auto_detect = false, ` +
+                  `max_line_size = ${CSV_MAX_LINE_BYTES}, buffer_size = ${CSV_BUFFER_BYTES}, columns = {${
+                    rows.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")
                   }})) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`
               ))))
           ),
         (csv) => Effect.promise(() => rm(csv, { force: true }))
-      ).pipe(Effect.withSpan("DataEngine.writeParquet", { attributes: { rows: batch.count } }))
+      ).pipe(Effect.withSpan("DataEngine.writeParquet", { attributes: { rows: rows.count } }))
 
     const queryAfter = (setup: ReadonlyArray<string>, sql: string, params: ReadonlyArray<SqlValue> = []) =>
       withConnection("run a query", async (connection) => {

@@ -19,12 +19,12 @@ import {
   GetStatsData,
   GetStatsList,
   listOf,
-  toDataPage,
   toDimensions,
   toNumber,
   toTableInfo,
   totalOf
 } from "./EStatSchema.js"
+import { type BodyReader, bySchema, readPage } from "./EStatBodies.js"
 
 /** The e-Stat API 3.0, normalised: every method answers in domain shapes or a typed EStatError. */
 export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
@@ -35,12 +35,13 @@ export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
   /** One page of values (`metaGetFlg=N`, annotations on, special characters kept). */
   readonly getDataPage: (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) => Effect.Effect<DataPage, EStatError>
   /**
-   * The given pages of a query as they arrive (not in order), at most `concurrency` (≤ 8) in
+   * The requested pages of a query as they arrive (not in order), at most `concurrency` (≤ 8) in
    * flight, each retried on transient failure; a page that still fails ends the stream with its error.
+   * A request is taken when a fetch can start: the caller paces the fetching by its stream of requests.
    */
   readonly pages: (
     query: DataQuery,
-    pages: ReadonlyArray<PageRequest>,
+    pages: Stream.Stream<PageRequest>,
     options: { readonly concurrency: number }
   ) => Stream.Stream<{ readonly request: PageRequest; readonly page: DataPage }, EStatPageFailed>
 }>() {
@@ -67,11 +68,11 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       Schedule.intersect(Schedule.recurs(settings.estatRetries))
     )
 
-    // One body decoded at a time: a 100,000-row page is ~40 MB as a JSON tree and a few MB once in
-    // columns. Waiting for the turn is not part of the request's timeout.
+    // One body decoded at a time: bodies and their columns are ~8 MB a page, the decoding's garbage
+    // more. Waiting for the turn is not part of the request's timeout.
     const decoding = yield* Effect.makeSemaphore(1)
 
-    const attempt = <A>(endpoint: string, appId: string, params: Params, decode: (json: unknown) => Either.Either<A, string>) =>
+    const attempt = <A>(endpoint: string, appId: string, params: Params, read: BodyReader<A>) =>
       Effect.gen(function* () {
         const request = HttpClientRequest.get(`${settings.estatBaseUrl}/json/${endpoint}`).pipe(
           HttpClientRequest.setUrlParams({ appId, lang: "J", ...definedOnly(params) }),
@@ -88,8 +89,9 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new EStatTimeout({ endpoint, timeoutMs }) }),
         Effect.flatMap(({ body, status }) =>
           decoding.withPermits(1)(Effect.gen(function* () {
-            const json = yield* interpret(endpoint, status, body)
-            return yield* Either.match(decode(json), {
+            const reading = read(body)
+            const json = yield* interpret(endpoint, status, reading.text)
+            return yield* Either.match(reading.decode(json), {
               onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
               onRight: Effect.succeed
             })
@@ -117,12 +119,12 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       }))
     }
 
-    const call = <A>(endpoint: string, decode: (json: unknown) => Either.Either<A, string>, params: Params) =>
+    const call = <A>(endpoint: string, read: BodyReader<A>, params: Params) =>
       Effect.gen(function* () {
         if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
         const appId = secret.value
         const started = Date.now()
-        const result = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params, decode))).pipe(
+        const result = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params, read))).pipe(
           Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
           Effect.retry({ schedule: retry, while: isTransient })
         )
@@ -132,17 +134,10 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         return result
       }).pipe(Effect.withSpan(`EStat.${endpoint}`, { attributes: { endpoint } }))
 
-    /** A body decoded by a Schema, then shaped by `f` (which may still refuse it). */
-    const bySchema = <A, I, B>(schema: Schema.Schema<A, I>, f: (decoded: A) => Either.Either<B, string>) => {
-      const decode = Schema.decodeUnknownEither(schema)
-      return (json: unknown): Either.Either<B, string> =>
-        Either.flatMap(Either.mapLeft(decode(json), (e) => e.message.slice(0, 300)), f)
-    }
-
     const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
 
     const getDataPage = (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) =>
-      call("getStatsData", bySchema(GetStatsData, (body) => toDataPage(body.GET_STATS_DATA.STATISTICAL_DATA)), {
+      call("getStatsData", readPage(), {
         ...narrowing(query),
         metaGetFlg: "N",
         cntGetFlg: "N",
@@ -177,7 +172,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       pages: (query, pages, options) => {
         const concurrency = Math.min(Math.max(1, options.concurrency), 8)
         // A received page waits in its fiber until the consumer takes it: at most `concurrency` pages held.
-        return Stream.fromIterable(pages).pipe(
+        return pages.pipe(
           Stream.flatMap((request) =>
             Stream.fromEffect(getDataPage(query, request).pipe(
               Effect.map((page) => ({ request, page })),

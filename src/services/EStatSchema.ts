@@ -189,10 +189,32 @@ type StatsData = NonNullable<typeof GetStatsData.Type["GET_STATS_DATA"]["STATIST
 
 const resultInfOf = (inf: typeof ResultInf.Type | undefined) => (inf === undefined || inf === "" ? {} : inf)
 
-export const toDataPage = (data: StatsData | undefined): Either.Either<DataPage, string> => {
+export const toDataPage = (data: StatsData | undefined): Either.Either<DataPage, string> =>
+  pageOf(data, toCells(dataInfOf(data).VALUE))
+
+/**
+ * The page from an answer whose VALUE was cut out (`splitValues`) and the pieces of its text. null
+ * when the cut went wrong: VALUE not left empty where e-Stat puts it, a piece that is not JSON, or
+ * not the number of cells RESULT_INF announces.
+ */
+export const toDataPageOfPieces = (data: StatsData | undefined, pieces: ReadonlyArray<string>): Either.Either<DataPage, string> | null => {
+  const value = dataInfOf(data).VALUE
+  if (!Array.isArray(value) || value.length > 0) return null
   const result = resultInfOf(data?.RESULT_INF)
-  const dataInf = data?.DATA_INF === undefined || data.DATA_INF === "" ? {} : data.DATA_INF
-  return Either.map(toCells(dataInf.VALUE), (cells) => ({
+  const from = toNumber(result.FROM_NUMBER)
+  const to = toNumber(result.TO_NUMBER)
+  const expected = from === null || to === null ? null : to - from + 1
+  const cells = toCellsOfPieces(pieces, expected ?? 0)
+  if (cells === null || (Either.isRight(cells) && expected !== null && cells.right.count !== expected)) return null
+  return pageOf(data, cells)
+}
+
+const dataInfOf = (data: StatsData | undefined) => (data?.DATA_INF === undefined || data.DATA_INF === "" ? {} : data.DATA_INF)
+
+const pageOf = (data: StatsData | undefined, cells: Either.Either<DataCells, string>): Either.Either<DataPage, string> => {
+  const result = resultInfOf(data?.RESULT_INF)
+  const dataInf = dataInfOf(data)
+  return Either.map(cells, (cells) => ({
     totalNumber: toNumber(result.TOTAL_NUMBER) ?? 0,
     fromNumber: toNumber(result.FROM_NUMBER) ?? 0,
     toNumber: toNumber(result.TO_NUMBER) ?? 0,
@@ -211,39 +233,75 @@ const optionalText = (value: unknown) => (value === undefined || value === "" ? 
  */
 export const toCells = (value: unknown): Either.Either<DataCells, string> => {
   const items: ReadonlyArray<unknown> = value === undefined || value === "" ? [] : Array.isArray(value) ? value : [value]
-  const first = items[0]
-  const axes = isRecord(first) ? Object.keys(first).filter((k) => k.startsWith("@") && k !== "@unit" && k !== "@annotation") : []
-  const n = items.length
-  const dims = axes.map(() => new Array<string>(n))
-  // Codes repeat across a page: keeping one string per distinct code lets the parsed JSON go at once.
-  const interned = axes.map(() => new Map<string, string>())
-  const unit = new Array<string | null>(n)
-  const annotation = new Array<string | null>(n)
-  const raw = new Array<string>(n)
-  for (let i = 0; i < n; i++) {
-    const cell = items[i]
-    if (!isRecord(cell)) return Either.left(`VALUE[${i}] is not an object`)
-    const $ = cell["$"]
-    if (typeof $ !== "string" && typeof $ !== "number") return Either.left(`VALUE[${i}] has no value text`)
-    for (let a = 0; a < axes.length; a++) {
-      const code = cell[axes[a]!]
-      if (typeof code !== "string" && typeof code !== "number") return Either.left(`VALUE[${i}] lacks ${axes[a]}`)
-      const text = typeof code === "string" ? code : String(code)
-      const known = interned[a]!.get(text)
-      if (known === undefined) interned[a]!.set(text, text)
-      dims[a]![i] = known ?? text
-    }
-    raw[i] = typeof $ === "string" ? $ : String($)
-    unit[i] = optionalText(cell["@unit"])
-    annotation[i] = optionalText(cell["@annotation"])
+  const cells = cellColumns(items.length)
+  for (const item of items) {
+    const refused = cells.add(item)
+    if (refused !== null) return Either.left(refused)
   }
-  return Either.right({
-    count: items.length,
-    dims: Object.fromEntries(axes.map((axis, a) => [axis.slice(1), dims[a]!])),
-    unit,
-    annotation,
-    raw
-  })
+  return Either.right(cells.done())
+}
+
+/**
+ * VALUE given as pieces of its text (see `splitValues`), each parsed and put into columns before
+ * the next. null when a piece is not JSON: the text was cut in the wrong place.
+ */
+export const toCellsOfPieces = (pieces: ReadonlyArray<string>, expected: number): Either.Either<DataCells, string> | null => {
+  const cells = cellColumns(expected)
+  for (const piece of pieces) {
+    const items = parsedArray(`[${piece}]`)
+    if (items === null) return null
+    for (const item of items) {
+      const refused = cells.add(item)
+      if (refused !== null) return Either.left(refused)
+    }
+  }
+  return Either.right(cells.done())
+}
+
+const parsedArray = (text: string): ReadonlyArray<unknown> | null =>
+  Either.getOrNull(Either.try(() => JSON.parse(text) as ReadonlyArray<unknown>))
+
+/** Columns filled cell by cell, sized for `expected` cells (they grow past it if need be). */
+const cellColumns = (expected: number) => {
+  let axes: ReadonlyArray<string> = []
+  let dims: ReadonlyArray<Array<string>> = []
+  // Codes repeat across a page: keeping one string per distinct code lets the parsed JSON go at once.
+  let interned: ReadonlyArray<Map<string, string>> = []
+  const unit = new Array<string | null>(expected)
+  const annotation = new Array<string | null>(expected)
+  const raw = new Array<string>(expected)
+  let count = 0
+  return {
+    /** Adds one cell; the reason when it is not a cell like the first. */
+    add: (cell: unknown): string | null => {
+      const i = count
+      if (!isRecord(cell)) return `VALUE[${i}] is not an object`
+      if (i === 0) {
+        axes = Object.keys(cell).filter((k) => k.startsWith("@") && k !== "@unit" && k !== "@annotation")
+        dims = axes.map(() => new Array<string>(expected))
+        interned = axes.map(() => new Map<string, string>())
+      }
+      const $ = cell["$"]
+      if (typeof $ !== "string" && typeof $ !== "number") return `VALUE[${i}] has no value text`
+      for (let a = 0; a < axes.length; a++) {
+        const code = cell[axes[a]!]
+        if (typeof code !== "string" && typeof code !== "number") return `VALUE[${i}] lacks ${axes[a]}`
+        const text = typeof code === "string" ? code : String(code)
+        const known = interned[a]!.get(text)
+        if (known === undefined) interned[a]!.set(text, text)
+        dims[a]![i] = known ?? text
+      }
+      raw[i] = typeof $ === "string" ? $ : String($)
+      unit[i] = optionalText(cell["@unit"])
+      annotation[i] = optionalText(cell["@annotation"])
+      count++
+      return null
+    },
+    done: (): DataCells => {
+      for (const column of [...dims, unit, annotation, raw]) column.length = count
+      return { count, dims: Object.fromEntries(axes.map((axis, a) => [axis.slice(1), dims[a]!])), unit, annotation, raw }
+    }
+  }
 }
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import type { RowBatch } from "../../src/domain/rows.js"
+import { csvRowsOfBatch } from "../../src/domain/csv.js"
+import type { Dimension } from "../../src/domain/estat.js"
+import { type RowBatch, rowBuilder, sampleRows } from "../../src/domain/rows.js"
 import { make, quoteLiteral } from "../../src/services/DataEngine.js"
 
 const engine = make({ duckdbMemoryLimit: "128MB", duckdbTempDir: join(tmpdir(), "estat-duckdb-test"), duckdbThreads: 1 })
@@ -23,10 +25,57 @@ describe("DataEngine", () => {
         count: tricky.length + 1
       }
       const file = join(mkdtempSync(join(tmpdir(), "estat-parquet-")), "part.parquet")
-      yield* db.writeParquet(batch, file)
+      yield* db.writeParquet(csvRowsOfBatch(batch), file)
       const back = yield* db.query(`SELECT label, year, value FROM read_parquet(${quoteLiteral(file)})`)
       expect(back.columns).toEqual([{ name: "label", type: "VARCHAR" }, { name: "year", type: "INTEGER" }, { name: "value", type: "DOUBLE" }])
       expect(back.rows).toEqual(batch.values[0]!.map((label, i) => ({ label, year: batch.values[1]![i], value: batch.values[2]![i] })))
+    }))
+
+  it.scoped("a page's rows made as CSV bytes read back as exactly the rows of its row batch, across chunks", () =>
+    Effect.gen(function* () {
+      const db = yield* engine
+      const dimensions: ReadonlyArray<Dimension> = [
+        { id: "tab", name: "表章項目", description: null, items: [
+          { code: "1", name: "指数", level: "", unit: null, parentCode: null },
+          { code: "3", name: "変化率, \"前年比\"", level: "", unit: "%", parentCode: null }
+        ] },
+        { id: "area", name: "地域", description: null, items: [
+          { code: "00000", name: "全国", level: "1", unit: null, parentCode: null },
+          { code: "\\N", name: " 空白つき ", level: "2", unit: null, parentCode: null },
+          { code: "13000", name: "東京都\n(区部)", level: "2", unit: null, parentCode: null }
+        ] },
+        { id: "time", name: "時間軸", description: null, items: [
+          { code: "2025000101", name: "2025年1月", level: "4", unit: null, parentCode: null },
+          { code: "2024000000", name: "2024年", level: "1", unit: null, parentCode: null }
+        ] }
+      ]
+      const raws = ["101.2", "-0.3", "007", "126146099", "0.0", "12,345.6", "1.2e3", " 7 ", "-", "***", "χ", "", "0x1F", "1.", ".5", "\\N", 'say "x"']
+      const areas = ["00000", "\\N", "13000", "99999"]
+      const times = ["2025000101", "2024000000", "xyz"]
+      // 30,000 rows: several 1 MB chunks, so rows meet chunk ends.
+      const n = 30_000
+      const cells = {
+        count: n,
+        dims: {
+          tab: Array.from({ length: n }, (_, i) => (i % 7 < 4 ? "1" : "3")),
+          area: Array.from({ length: n }, (_, i) => areas[Math.floor(i / 3) % areas.length]!),
+          time: Array.from({ length: n }, (_, i) => times[i % times.length]!)
+        },
+        unit: Array.from({ length: n }, (_, i) => (i % 11 === 0 ? "円" : null)),
+        annotation: Array.from({ length: n }, (_, i) => (i % 13 === 0 ? "A1" : i % 17 === 0 ? "Z9" : null)),
+        raw: Array.from({ length: n }, (_, i) => raws[i % raws.length]!)
+      }
+      const notes = [{ code: "A1", text: "速報値, \"暫定\"" }]
+      const builder = rowBuilder({ statsDataId: "0004052037", dimensions, withLabels: true })
+      const rows = builder.csv(cells, notes)
+      const sizes = Array.from(rows.chunks(), (chunk) => chunk.length)
+      expect(sizes.length).toBeGreaterThan(1)
+      expect(sizes.every((size) => size <= 1 << 20)).toBe(true)
+      const file = join(mkdtempSync(join(tmpdir(), "estat-parquet-")), "page.parquet")
+      yield* db.writeParquet(rows, file)
+      const back = yield* db.query(`SELECT * FROM read_parquet(${quoteLiteral(file)})`)
+      expect(back.columns.map((c) => c.name)).toEqual(builder.columns.map((c) => c.name))
+      expect(back.rows).toEqual(sampleRows(builder.build(cells, notes), n))
     }))
 
   it.scoped("a failing statement is a DataEngineError with DuckDB's reason", () =>
