@@ -21,7 +21,7 @@ ENV NODE_ENV=production \
     PORT=8080 \
     DATA_DIR=/data \
     LOG_FORMAT=json \
-    NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=16"
+    NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8"
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

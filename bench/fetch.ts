@@ -7,7 +7,7 @@
  *                                 MEM_DETAIL=1 prints heap/external at the peak; PAGE_TIMES=1 each page's arrival)
  *
  * It runs as the Docker image does: bundled (scripts/bundle.mjs) and with V8's heap capped
- * (NODE_OPTIONS there: old space 128 MB, semi-spaces 16 MB), so RSS is that of the process a
+ * (NODE_OPTIONS there: old space 128 MB, semi-spaces 8 MB), so RSS is that of the process a
  * container runs. V8 grows its heap towards the cap before collecting, so the cap, more than
  * what the pipeline holds (a page or two), sets the peak.
  */
