@@ -204,7 +204,8 @@ export const toDataPageOfPieces = (data: StatsData | undefined, pieces: Readonly
   const from = toNumber(result.FROM_NUMBER)
   const to = toNumber(result.TO_NUMBER)
   const expected = from === null || to === null ? null : to - from + 1
-  const cells = toCellsOfPieces(pieces, expected ?? 0)
+  // Columns sized for what RESULT_INF announces, within e-Stat's 100,000 rows a page (they grow if need be).
+  const cells = toCellsOfPieces(pieces, Math.min(Math.max(expected ?? 0, 0), 100_000))
   if (cells === null || (Either.isRight(cells) && expected !== null && cells.right.count !== expected)) return null
   return pageOf(data, cells)
 }
