@@ -47,6 +47,13 @@ const ROW_GROUP_ROWS = 20_000
  */
 const CSV_MAX_LINE_BYTES = 1 << 20
 const CSV_BUFFER_BYTES = 2 << 20
+/**
+ * A global setting, switched around each part: while DuckDB writes one, its freed buffers (the
+ * 2 MB CSV ones) go back to the OS at once, or a run's conversions leave ~55 MB behind; queries
+ * keep theirs between statements instead of faulting them in again (analysis 1.4× → ~1.1× bare).
+ */
+const CONVERSION_BULK_FLUSH = "1MB"
+const QUERY_BULK_FLUSH = "64MB"
 
 export const quoteLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`
 export const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`
@@ -59,9 +66,10 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
           memory_limit: settings.duckdbMemoryLimit,
           temp_directory: settings.duckdbTempDir,
           threads: String(settings.duckdbThreads),
-          // Give freed buffers back to the OS instead of caching them: the container has 0.5 GB.
+          // Give freed buffers back to the OS after a task instead of caching them: the container
+          // has 0.5 GB. (Bulk frees: see CONVERSION_BULK_FLUSH.)
           allocator_flush_threshold: "1MB",
-          allocator_bulk_deallocation_flush_threshold: "1MB"
+          allocator_bulk_deallocation_flush_threshold: QUERY_BULK_FLUSH
         }),
         catch: (e) => new DataEngineError({ operation: "start", reason: reasonOf(e) })
       }),
@@ -98,14 +106,20 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
             },
             catch: (e) => new DataEngineError({ operation: "write a Parquet part", reason: reasonOf(e) })
           }).pipe(
-            Effect.zipRight(converting.withPermits(1)(withConnection("write a Parquet part", (connection) =>
-              connection.run(
-                `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)}, header = false, delim = ',', quote = '"', escape = '"', ` +
-                  `nullstr = ${quoteLiteral(duckDbDialect.nullText)}, allow_quoted_nulls = false, auto_detect = false, ` +
-                  `max_line_size = ${CSV_MAX_LINE_BYTES}, buffer_size = ${CSV_BUFFER_BYTES}, columns = {${
-                    rows.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")
-                  }})) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`
-              ))))
+            Effect.zipRight(converting.withPermits(1)(withConnection("write a Parquet part", async (connection) => {
+              await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(CONVERSION_BULK_FLUSH)}`)
+              try {
+                await connection.run(
+                  `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)}, header = false, delim = ',', quote = '"', escape = '"', ` +
+                    `nullstr = ${quoteLiteral(duckDbDialect.nullText)}, allow_quoted_nulls = false, auto_detect = false, ` +
+                    `max_line_size = ${CSV_MAX_LINE_BYTES}, buffer_size = ${CSV_BUFFER_BYTES}, columns = {${
+                      rows.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")
+                    }})) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`
+                )
+              } finally {
+                await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(QUERY_BULK_FLUSH)}`)
+              }
+            })))
           ),
         (csv) => Effect.promise(() => rm(csv, { force: true }))
       ).pipe(Effect.withSpan("DataEngine.writeParquet", { attributes: { rows: rows.count } }))
