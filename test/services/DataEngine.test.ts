@@ -78,6 +78,22 @@ describe("DataEngine", () => {
       expect(back.rows).toEqual(sampleRows(builder.build(cells, notes), n))
     }))
 
+  it.scoped("the bulk-free setting a part is written with is put back, also when the write fails", () =>
+    Effect.gen(function* () {
+      const db = yield* engine
+      const setting = Effect.map(
+        db.query("SELECT current_setting('allocator_bulk_deallocation_flush_threshold') AS v"),
+        (r) => r.rows[0]?.["v"]
+      )
+      const before = yield* setting
+      // Text where an INTEGER is declared: DuckDB's COPY itself fails.
+      const rows = csvRowsOfBatch({ columns: [{ name: "x", type: "INTEGER" }], values: [[1, "not a number"]], count: 2 })
+      const error = yield* Effect.flip(db.writeParquet(rows, join(mkdtempSync(join(tmpdir(), "estat-parquet-")), "part.parquet")))
+      expect(error.message).toMatch(/failed to write a Parquet part: Conversion Error/)
+      expect(yield* setting).toBe(before)
+      expect(before).toMatch(/^6[0-9](\.\d+)? ?Mi?B$/)
+    }))
+
   it.scoped("a failing statement is a DataEngineError with DuckDB's reason", () =>
     Effect.gen(function* () {
       const db = yield* engine
