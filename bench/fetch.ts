@@ -3,12 +3,13 @@
  * in another process: wall time, rows/s and peak RSS of this process, plus the cost of turning a
  * page's bytes into rows against a bare JSON.parse of the same bytes.
  *
- *   npm run bench:fetch          (SCENARIO=small|large|all, default all; RUNS=2 runs two at once; STORE=0 skips storage;
+ *   npm run bench:fetch          (SCENARIO=small|large|all, default all; RUNS=2 runs two at once; LATENCY_MS=1000
+ *                                 sets the small table's page latency; STORE=0 skips storage;
  *                                 MEM_DETAIL=1 prints heap/external at the peak; PAGE_TIMES=1 each page's arrival)
  *
  * It runs as the Docker image does: bundled (scripts/bundle.mjs), with V8's heap capped (old
  * space 128 MB, semi-spaces 8 MB) and MALLOC_ARENA_MAX=2, so RSS is that of the process a
- * container runs. A run holds at most `concurrency` pages (~8 MB each) between request and
+ * container runs. A run holds at most `concurrency` pages (~8 MB each) between body and
  * stored part; V8's heap growth towards its cap adds the rest of the peak.
  */
 import { spawn } from "node:child_process"
@@ -38,7 +39,7 @@ interface Scenario {
 }
 
 const scenarios: ReadonlyArray<Scenario> = [
-  { name: "small", table: { id: "0009100014", categories: 100, areas: 50, months: 280 }, latencyMs: 300, concurrency: 4, warm: true },
+  { name: "small", table: { id: "0009100014", categories: 100, areas: 50, months: 280 }, latencyMs: Number(process.env["LATENCY_MS"] ?? 300), concurrency: 4, warm: true },
   { name: "large", table: { id: "0009100131", categories: 1000, areas: 50, months: 262 }, latencyMs: 0, concurrency: 4, warm: false }
 ]
 

@@ -167,17 +167,16 @@ const runFetch = (request: FetchRequest) =>
 
     // A page that fails for good ends the fetching, but pages already received are still stored.
     const pageFailure = yield* Ref.make<Option.Option<EStatPageFailed>>(Option.none())
-    // At most `concurrency` pages between request and stored part: while DuckDB is the slower, a
-    // fetched page would wait holding ~8 MB, so the next fetch starts when a part is stored.
-    const pagesHeld = yield* Effect.makeSemaphore(Math.max(1, request.concurrency))
-    const requests = Stream.fromIterable(missingPages).pipe(Stream.tap(() => pagesHeld.take(1)))
-    const fetchAll = estat.pages(query, requests, { concurrency: request.concurrency }).pipe(
+    // At most `concurrency` pages (~8 MB each) between their body's arrival and their stored part:
+    // while DuckDB is the slower, later answers wait in their sockets, not in memory.
+    const held = yield* Effect.makeSemaphore(Math.max(1, request.concurrency))
+    const fetchAll = estat.pages(query, missingPages, { concurrency: request.concurrency, held }).pipe(
       Stream.either,
       // Two parts in the making at a time: one written as CSV while DuckDB converts the other.
-      Stream.mapEffect((received) =>
-        Either.match(received, { onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)), onRight: storePage }).pipe(
-          Effect.ensuring(pagesHeld.release(1))
-        ), { concurrency: 2, unordered: true }),
+      Stream.mapEffect(Either.match({
+        onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)),
+        onRight: (received) => storePage(received).pipe(Effect.ensuring(received.release))
+      }), { concurrency: 2, unordered: true }),
       Stream.runDrain,
       Effect.zipRight(Effect.flatMap(Ref.get(pageFailure), Option.match({ onNone: () => Effect.void, onSome: Effect.fail })))
     )

@@ -1,4 +1,4 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Context, Duration, Effect, Either, Layer, Option, RateLimiter, Redacted, Schedule, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../config.js"
 import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../domain/estat.js"
@@ -35,20 +35,33 @@ export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
   /** One page of values (`metaGetFlg=N`, annotations on, special characters kept). */
   readonly getDataPage: (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) => Effect.Effect<DataPage, EStatError>
   /**
-   * The requested pages of a query as they arrive (not in order), at most `concurrency` (≤ 8) in
+   * The given pages of a query as they arrive (not in order), at most `concurrency` (≤ 8) in
    * flight, each retried on transient failure; a page that still fails ends the stream with its error.
-   * A request is taken when a fetch can start: the caller paces the fetching by its stream of requests.
    */
   readonly pages: (
     query: DataQuery,
-    pages: Stream.Stream<PageRequest>,
-    options: { readonly concurrency: number }
-  ) => Stream.Stream<{ readonly request: PageRequest; readonly page: DataPage }, EStatPageFailed>
+    pages: ReadonlyArray<PageRequest>,
+    options: {
+      readonly concurrency: number
+      /**
+       * Bounds the pages in memory: a page takes a permit when e-Stat starts answering, before its
+       * body is read (waiting for e-Stat holds none), and keeps it until the caller runs its `release`.
+       */
+      readonly held?: Effect.Semaphore
+    }
+  ) => Stream.Stream<ReceivedPage, EStatPageFailed>
 }>() {
   static readonly layer: Layer.Layer<EStat, never, AppConfig | HttpClient.HttpClient> = Layer.scoped(
     EStat,
     Effect.flatMap(AppConfig, (settings) => make(settings))
   )
+}
+
+export interface ReceivedPage {
+  readonly request: PageRequest
+  readonly page: DataPage
+  /** Gives back the page's `held` permit. */
+  readonly release: Effect.Effect<void>
 }
 
 type Params = Readonly<Record<string, string | undefined>>
@@ -72,31 +85,41 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
     // more. Waiting for the turn is not part of the request's timeout.
     const decoding = yield* Effect.makeSemaphore(1)
 
-    const attempt = <A>(endpoint: string, appId: string, params: Params, read: BodyReader<A>) =>
-      Effect.gen(function* () {
-        const request = HttpClientRequest.get(`${settings.estatBaseUrl}/json/${endpoint}`).pipe(
-          HttpClientRequest.setUrlParams({ appId, lang: "J", ...definedOnly(params) }),
-          HttpClientRequest.acceptJson
-        )
-        const response = yield* client.execute(request).pipe(
-          Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(e.reason + describeCause(e.cause)) }))
-        )
-        const body = yield* response.text.pipe(
-          Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) }))
-        )
-        return { status: response.status, body }
-      }).pipe(
-        Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new EStatTimeout({ endpoint, timeoutMs }) }),
-        Effect.flatMap(({ body, status }) =>
-          decoding.withPermits(1)(Effect.gen(function* () {
-            const reading = read(body)
-            const json = yield* interpret(endpoint, status, reading.text)
-            return yield* Either.match(reading.decode(json), {
-              onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
-              onRight: Effect.succeed
-            })
-          })))
+    /**
+     * One request: the answer's start and its body each within the timeout; in between, a body
+     * that needs room in `held` waits for it (its bytes wait in the socket meanwhile). The permit
+     * stays taken when the attempt succeeds, and is given back when it fails.
+     */
+    const attempt = <A>(endpoint: string, appId: string, params: Params, read: BodyReader<A>, held: Effect.Semaphore | undefined) => {
+      const timedOut = () => new EStatTimeout({ endpoint, timeoutMs })
+      const request = HttpClientRequest.get(`${settings.estatBaseUrl}/json/${endpoint}`).pipe(
+        HttpClientRequest.setUrlParams({ appId, lang: "J", ...definedOnly(params) }),
+        HttpClientRequest.acceptJson
       )
+      const answered = client.execute(request).pipe(
+        Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(e.reason + describeCause(e.cause)) })),
+        Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut })
+      )
+      const answer = (response: HttpClientResponse.HttpClientResponse) =>
+        response.text.pipe(
+          Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) })),
+          Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut }),
+          Effect.flatMap((body) =>
+            decoding.withPermits(1)(Effect.gen(function* () {
+              const reading = read(body)
+              const json = yield* interpret(endpoint, response.status, reading.text)
+              return yield* Either.match(reading.decode(json), {
+                onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
+                onRight: Effect.succeed
+              })
+            })))
+        )
+      // Waiting for the permit stays interruptible (a cancelled run must not wait for room).
+      return Effect.flatMap(answered, (response) =>
+        held === undefined ? answer(response) : Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(restore(held.take(1)), restore(answer(response)).pipe(Effect.onError(() => held.release(1))))
+        ))
+    }
 
     /** Body first: e-Stat answers errors (even HTTP 403) with a RESULT.STATUS we must read. */
     const interpret = (endpoint: string, httpStatus: number, body: string): Effect.Effect<unknown, EStatError> => {
@@ -119,12 +142,12 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       }))
     }
 
-    const call = <A>(endpoint: string, read: BodyReader<A>, params: Params) =>
+    const call = <A>(endpoint: string, read: BodyReader<A>, params: Params, held?: Effect.Semaphore) =>
       Effect.gen(function* () {
         if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
         const appId = secret.value
         const started = Date.now()
-        const result = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params, read))).pipe(
+        const result = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params, read, held))).pipe(
           Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
           Effect.retry({ schedule: retry, while: isTransient })
         )
@@ -136,7 +159,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
 
     const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
 
-    const getDataPage = (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) =>
+    const getDataPage = (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }, held?: Effect.Semaphore) =>
       call("getStatsData", readPage(), {
         ...narrowing(query),
         metaGetFlg: "N",
@@ -146,7 +169,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         replaceSpChars: "0",
         startPosition: String(page.startPosition),
         limit: String(page.limit)
-      })
+      }, held)
 
     return EStat.of({
       searchTables: (query) =>
@@ -171,11 +194,11 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       getDataPage,
       pages: (query, pages, options) => {
         const concurrency = Math.min(Math.max(1, options.concurrency), 8)
-        // A received page waits in its fiber until the consumer takes it: at most `concurrency` pages held.
-        return pages.pipe(
+        const release = options.held?.release(1) ?? Effect.void
+        return Stream.fromIterable(pages).pipe(
           Stream.flatMap((request) =>
-            Stream.fromEffect(getDataPage(query, request).pipe(
-              Effect.map((page) => ({ request, page })),
+            Stream.fromEffect(getDataPage(query, request, options.held).pipe(
+              Effect.map((page): ReceivedPage => ({ request, page, release })),
               Effect.mapError((error) => new EStatPageFailed({ ...request, reason: error.message }))
             )), { concurrency, bufferSize: 1 })
         )

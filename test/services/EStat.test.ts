@@ -1,9 +1,9 @@
 import { FetchHttpClient } from "@effect/platform"
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Duration, Effect, Fiber, Option, Queue, Redacted, Stream } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { type AppSettings, defaultSettings } from "../../src/config.js"
-import { cellAt, type DataPage } from "../../src/domain/estat.js"
-import { make } from "../../src/services/EStat.js"
+import { cellAt, type DataPage, planPages } from "../../src/domain/estat.js"
+import { make, type ReceivedPage } from "../../src/services/EStat.js"
 import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../fakes/estatServer.js"
 
 const cells = (page: DataPage) => Array.from({ length: page.cells.count }, (_, i) => cellAt(page.cells, i))
@@ -93,6 +93,43 @@ describe("EStat live layer against the fake e-Stat", () => {
       const index = yield* estat.getDataPage({ statsDataId: "0004052037", narrowing: { cdTab: "1", cdCat01: "0001", cdArea: "13100" } }, { startPosition: 1, limit: 2 })
       expect(cellAt(index.cells, 0).unit).toBeNull()
       expect(index.nextKey).toBe(3)
+    }))
+
+  it.scopedLive("pages with `held`: every page is asked for, but a body beyond the permits is read only after a release", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup()
+      const held = yield* Effect.makeSemaphore(1)
+      const received = yield* Queue.unbounded<ReceivedPage>()
+      const fetching = yield* estat.pages({ statsDataId: "0003445078" }, planPages(36, 10), { concurrency: 4, held }).pipe(
+        Stream.runForEach((page) => Queue.offer(received, page)),
+        Effect.fork
+      )
+      const first = yield* Queue.take(received)
+      // The other three answers have started (all four were asked for) but wait for the permit.
+      yield* Effect.sleep("150 millis")
+      expect(fake.requests.filter((r) => r.endpoint === "getStatsData")).toHaveLength(4)
+      expect(yield* Queue.size(received)).toBe(0)
+      const all = [first]
+      for (let i = 1; i < 4; i++) {
+        yield* all[i - 1]!.release
+        all.push(yield* Queue.take(received))
+      }
+      yield* Fiber.join(fetching)
+      expect(all.map((p) => p.request.index).sort()).toEqual([1, 2, 3, 4])
+      expect(all.reduce((sum, p) => sum + p.page.cells.count, 0)).toBe(36)
+    }))
+
+  it.scopedLive("pages with `held`: a failed attempt gives its permit back, so the retry gets it", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup()
+      fake.setFaults({ failNext: { status: 503, count: 2, endpoint: "getStatsData" } })
+      const held = yield* Effect.makeSemaphore(1)
+      const pages = yield* estat.pages({ statsDataId: "0003445078" }, planPages(36, 36), { concurrency: 1, held }).pipe(
+        Stream.runCollect,
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the retry never got the permit") })
+      )
+      expect([...pages].map((p) => p.page.cells.count)).toEqual([36])
+      expect(fake.requests).toHaveLength(3)
     }))
 
   it.scopedLive("without ESTAT_APP_ID every call fails with how to set it", () =>
