@@ -93,57 +93,40 @@ export const rowBuilder = (shape: RowShape) => {
 
   /** One pass over the cells, filling preallocated columns. */
   const build = (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): RowBatch => {
-      const n = cells.count
-      const notes = new Map(annotations.map((a) => [a.code, a.text]))
-      const codes = shape.dimensions.map((d) => cells.dims[d.id] ?? new Array<string>(n).fill(""))
-      const names = shape.withLabels ? shape.dimensions.map((d) => labels.get(d.id)!) : []
-      const nameColumns = names.map(() => new Array<string | null>(n))
-      const times = cells.dims["time"]
-      const year = new Array<number | null>(n)
-      const month = new Array<number | null>(n)
-      const quarter = new Array<number | null>(n)
-      const unit = new Array<string | null>(n)
-      const value = new Array<number | null>(n)
-      const annotation = new Array<string | null>(n)
-      for (let i = 0; i < n; i++) {
-        for (let d = 0; d < names.length; d++) nameColumns[d]![i] = names[d]!.get(codes[d]![i]!) ?? null
-        const parts = times === undefined ? null : timeOf(times[i]!)
-        year[i] = parts?.year ?? null
-        month[i] = parts?.month ?? null
-        quarter[i] = parts?.quarter ?? null
-        unit[i] = cells.unit[i] ?? (itemUnits.length === 0 ? null : unitFromItems(itemUnits, cells, i))
-        const raw = cells.raw[i]!
-        const number = parseValue(raw)
-        value[i] = number
-        const code = cells.annotation[i] ?? null
-        annotation[i] = code !== null ? notes.get(code) ?? code : number === null && raw !== "" ? raw : null
-      }
-      const out: Array<ReadonlyArray<CellValue>> = [new Array<string>(n).fill(shape.statsDataId)]
-      shape.dimensions.forEach((_, d) => {
-        out.push(codes[d]!)
-        if (shape.withLabels) out.push(nameColumns[d]!)
-      })
-      out.push(year, month, quarter, unit, value, cells.raw, annotation)
-      return { columns, values: out, count: n }
-  }
-
-  return {
-    columns,
-    build,
-    /** The first `limit` rows of a page as objects keyed by column name (samples in tool outputs). */
-    sample: (page: { readonly cells: DataCells; readonly annotations: ReadonlyArray<DataAnnotation> }, limit: number) =>
-      sampleRows(build(firstCells(page.cells, limit), page.annotations), limit),
-    /**
-     * The rows of `build` as CSV bytes made straight from the page's columns, a chunk at a time:
-     * the repeated fields (codes with their labels, time parts, units) are encoded once per run.
-     */
-    csv: (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): CsvRows => ({
-      columns,
-      count: cells.count,
-      chunks: () => csvChunks(cells, annotations)
+    const n = cells.count
+    const notes = new Map(annotations.map((a) => [a.code, a.text]))
+    const codes = shape.dimensions.map((d) => cells.dims[d.id] ?? new Array<string>(n).fill(""))
+    const names = shape.withLabels ? shape.dimensions.map((d) => labels.get(d.id)!) : []
+    const nameColumns = names.map(() => new Array<string | null>(n))
+    const times = cells.dims["time"]
+    const year = new Array<number | null>(n)
+    const month = new Array<number | null>(n)
+    const quarter = new Array<number | null>(n)
+    const unit = new Array<string | null>(n)
+    const value = new Array<number | null>(n)
+    const annotation = new Array<string | null>(n)
+    for (let i = 0; i < n; i++) {
+      for (let d = 0; d < names.length; d++) nameColumns[d]![i] = names[d]!.get(codes[d]![i]!) ?? null
+      const parts = times === undefined ? null : timeOf(times[i]!)
+      year[i] = parts?.year ?? null
+      month[i] = parts?.month ?? null
+      quarter[i] = parts?.quarter ?? null
+      unit[i] = cells.unit[i] ?? (itemUnits.length === 0 ? null : unitFromItems(itemUnits, cells, i))
+      const raw = cells.raw[i]!
+      const number = parseValue(raw)
+      value[i] = number
+      annotation[i] = annotationOf(cells.annotation[i] ?? null, notes, raw, number)
+    }
+    const out: Array<ReadonlyArray<CellValue>> = [new Array<string>(n).fill(shape.statsDataId)]
+    shape.dimensions.forEach((_, d) => {
+      out.push(codes[d]!)
+      if (shape.withLabels) out.push(nameColumns[d]!)
     })
+    out.push(year, month, quarter, unit, value, cells.raw, annotation)
+    return { columns, values: out, count: n }
   }
 
+  /** `build`'s rows as CSV bytes, a chunk at a time (see `csv`). */
   function* csvChunks(cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): Generator<Uint8Array> {
     const notes = new Map(annotations.map((a) => [a.code, a.text]))
     const annotationField = fieldCache((text) => csvField(text) + "\n")
@@ -167,8 +150,7 @@ export const rowBuilder = (shape: RowShape) => {
       const number = plain ? 0 : parseValue(raw)
       const valueText = plain ? raw : number === null ? csvField(null) : String(number)
       const rawBytes = plain ? null : rawField(raw)
-      const code = cells.annotation[i] ?? null
-      const note = code !== null ? notes.get(code) ?? code : number === null && raw !== "" ? raw : null
+      const note = annotationOf(cells.annotation[i] ?? null, notes, raw, number)
       const noteBytes = note === null ? nullLast : annotationField(note)
       const size = prefix.length + lastField.length + timeField.length + unitBytes.length + valueText.length + 1 +
         (rawBytes === null ? raw.length + 1 : rawBytes.length) + noteBytes.length
@@ -193,6 +175,24 @@ export const rowBuilder = (shape: RowShape) => {
     }
     if (at > 0) yield chunk.subarray(0, at)
   }
+
+  return {
+    columns,
+    build,
+    /** The first `limit` rows of a page as objects keyed by column name (samples in tool outputs). */
+    sample: (page: { readonly cells: DataCells; readonly annotations: ReadonlyArray<DataAnnotation> }, limit: number) =>
+      sampleRows(build(firstCells(page.cells, limit), page.annotations), limit),
+    /**
+     * The rows of `build` as CSV bytes made straight from the page's columns, a chunk at a time:
+     * the repeated fields (codes with their labels, time parts, units) are encoded once per run.
+     */
+    csv: (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): CsvRows => ({
+      columns,
+      count: cells.count,
+      chunks: () => csvChunks(cells, annotations)
+    })
+  }
+
 }
 
 /** DuckDB gets a page's CSV in writes of about this size. */
@@ -258,6 +258,10 @@ const isPlainDecimal = (text: string): boolean => {
 }
 
 const isDigit = (code: number) => code >= 48 && code <= 57
+
+/** The cell's annotation text (its code when the legend lacks it), else the glyph of a special value. */
+const annotationOf = (code: string | null, notes: ReadonlyMap<string, string>, raw: string, value: number | null) =>
+  code !== null ? notes.get(code) ?? code : value === null && raw !== "" ? raw : null
 
 const unitFromItems = (
   itemUnits: ReadonlyArray<{ readonly id: string; readonly units: ReadonlyMap<string, string> }>,

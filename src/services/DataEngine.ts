@@ -99,7 +99,10 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
             try: async () => {
               const file = await open(csv, "w")
               try {
-                for (const chunk of rows.chunks()) await file.write(chunk)
+                for (const chunk of rows.chunks()) {
+                  // A write may take fewer bytes than it is given; the chunk must be out before the next is made.
+                  for (let done = 0; done < chunk.length;) done += (await file.write(chunk, done)).bytesWritten
+                }
               } finally {
                 await file.close()
               }
