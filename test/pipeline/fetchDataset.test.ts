@@ -51,6 +51,30 @@ describe.each<Backend>(["local", "aws"])("fetchDataset on the %s backend", (back
       expect(outcome.sampleRows[0]).toMatchObject({ cat01_code: "0001", cat01_name: "総合", area_code: "00000", time_code: "2026001212" })
     }))
 
+  it.scopedLive("pages of thousands of rows, read in pieces, store every cell exactly once, glyphs and notes kept", () =>
+    Effect.gen(function* () {
+      // 12,000 cells in two pages of ~0.5 MB: each page's VALUE is parsed as several ~64 KB pieces.
+      const wide: GeneratedTableOptions = { id: "0009000010", categories: 50, areas: 10, months: 24, specialEvery: 13, annotationEvery: 17 }
+      const fake = generatedTable(wide)
+      const { context } = yield* pipelineContext(backend, { tables: [fake] })
+      const outcome = yield* fetchDataset(baseRequest(wide.id, { pageSize: 6000 })).pipe(Effect.provide(context))
+      expect(outcome).toMatchObject({ recordsFetched: 12_000, pagesTotal: 2 })
+      // A special value's glyph is its annotation unless the cell carries an annotation of its own.
+      const expected = { specials: 0, glyphs: 0, annotated: 0 }
+      for (const cell of fake.cells()) {
+        const special = Number.isNaN(Number(cell.value))
+        if (special) expected.specials++
+        if (special && cell.annotation === undefined) expected.glyphs++
+        if (cell.annotation !== undefined) expected.annotated++
+      }
+      const [totals] = yield* queryRun(outcome.manifest!,
+        "SELECT count(*) AS n, count(DISTINCT (cat01_code, area_code, time_code)) AS d, sum(value) AS total, count(*) FILTER (WHERE value IS NULL) AS specials, " +
+          "count(*) FILTER (WHERE value IS NULL AND annotation = value_raw) AS glyphs, count(*) FILTER (WHERE annotation = '速報値') AS annotated FROM run"
+      ).pipe(Effect.provide(context))
+      expect(totals).toMatchObject({ n: 12_000, d: 12_000, ...expected })
+      expect(totals!["total"] as number).toBeCloseTo(generatedSum(wide, 12_000), 4)
+    }))
+
   it.scopedLive("a page failing twice is retried and the run completes", () =>
     Effect.gen(function* () {
       const { context, fake } = yield* pipelineContext(backend, { ...fakeOptions, faults: { failPage: { startPosition: 101, times: 2, status: 503 } } })
