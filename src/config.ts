@@ -38,9 +38,9 @@ export interface AppSettings {
   readonly estatConcurrency: number
   /** Dataset runs (fetches, CSV exports) at once in this process; more wait their turn. */
   readonly maxConcurrentRuns: number
-  /** Per-request timeout towards e-Stat. */
+  /** Timeout per e-Stat request for its answer to start, and again for its body. */
   readonly estatTimeout: Duration.Duration
-  /** Global cap on e-Stat requests in flight, across all sessions and tools. */
+  /** Global cap on e-Stat requests awaiting their answer, across all sessions and tools. */
   readonly estatMaxInFlight: number
   /** Global cap on e-Stat requests started per second (politeness towards its WAF). */
   readonly estatRequestsPerSecond: number

@@ -47,7 +47,10 @@ export const columnsOf = (shape: RowShape): ReadonlyArray<ColumnSpec> => [
   { name: "annotation", type: "VARCHAR" }
 ]
 
-/** `"126146099"`, `"-0.3"`, `"1.2e3"`, `"12,345.6"` → a number; special characters (`-`, `***`, `X`, `χ` …) → null. */
+/**
+ * `"126146099"`, `"-0.3"`, `"1.2e3"`, `"12,345.6"` → a number; special characters (`-`, `***`, `X`, `χ` …) → null.
+ * `"-0.0"` (a change rate rounded to zero) is 0: a Parquet dictionary would not keep the zeros apart.
+ */
 export const parseValue = (raw: string): number | null => {
   // Fast path for plain decimals, the common case by far; Number() alone would also take "0x1F" or "Infinity".
   const first = raw.charCodeAt(0)
@@ -55,10 +58,10 @@ export const parseValue = (raw: string): number | null => {
     const second = raw.charCodeAt(1) | 0x20 // lower case
     const radixPrefix = first === 48 && (second === 0x78 || second === 0x62 || second === 0x6f) // 0x 0b 0o
     const n = Number(raw)
-    if (!radixPrefix && Number.isFinite(n)) return n
+    if (!radixPrefix && Number.isFinite(n)) return n === 0 ? 0 : n
   }
   const text = raw.trim().replaceAll(",", "")
-  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : null
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) || 0 : null
 }
 
 /** Turns pages of one table into rows of the shape; label and time lookups are built once per run. */
@@ -244,17 +247,24 @@ const fieldCache = (encode: (text: string) => string, limit = 10_000) => {
   }
 }
 
-/** `-12`, `0.5`, `126146099`: text that is its own CSV field and that DuckDB and Number() read alike. */
+/**
+ * `-12`, `0.5`, `126146099`: text that is its own CSV field and that DuckDB reads as the very
+ * double `parseValue` makes of it (so not `-0.0`, which `parseValue` makes 0).
+ */
 const isPlainDecimal = (text: string): boolean => {
-  let i = text.charCodeAt(0) === 45 ? 1 : 0
+  const negative = text.charCodeAt(0) === 45
+  let i = negative ? 1 : 0
+  let nonZero = false
   const digitsFrom = i
-  while (i < text.length && isDigit(text.charCodeAt(i))) i++
+  for (; i < text.length && isDigit(text.charCodeAt(i)); i++) nonZero ||= text.charCodeAt(i) !== 48
   if (i === digitsFrom) return false
-  if (i === text.length) return true
-  if (text.charCodeAt(i) !== 46) return false
-  const fractionFrom = ++i
-  while (i < text.length && isDigit(text.charCodeAt(i))) i++
-  return i === text.length && i > fractionFrom
+  if (i < text.length) {
+    if (text.charCodeAt(i) !== 46) return false
+    const fractionFrom = ++i
+    for (; i < text.length && isDigit(text.charCodeAt(i)); i++) nonZero ||= text.charCodeAt(i) !== 48
+    if (i < text.length || i === fractionFrom) return false
+  }
+  return nonZero || !negative
 }
 
 const isDigit = (code: number) => code >= 48 && code <= 57

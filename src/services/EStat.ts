@@ -70,7 +70,7 @@ type Params = Readonly<Record<string, string | undefined>>
 export const make = (settings: AppSettings, options: { readonly retryBase?: Duration.DurationInput } = {}) =>
   Effect.gen(function* () {
     // Spans of the platform client would record the URL, whose query holds the appId.
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    const scopedClient = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true), HttpClient.withScope)
     const inFlight = yield* Effect.makeSemaphore(settings.estatMaxInFlight)
     const rateLimit = yield* RateLimiter.make({ limit: settings.estatRequestsPerSecond, interval: Duration.seconds(1) })
     const timeoutMs = Duration.toMillis(settings.estatTimeout)
@@ -86,9 +86,11 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
     const decoding = yield* Effect.makeSemaphore(1)
 
     /**
-     * One request: the answer's start and its body each within the timeout; in between, a body
-     * that needs room in `held` waits for it (its bytes wait in the socket meanwhile). The permit
-     * stays taken when the attempt succeeds, and is given back when it fails.
+     * One request: e-Stat's answer to start, then its body, each within the timeout. Only the wait
+     * for the answer to start holds an in-flight slot (e-Stat's work is done before the first byte).
+     * In between, a body that needs room in `held` waits for it, its bytes waiting in the socket; the
+     * permit stays taken when the attempt succeeds and is given back when it fails. The request
+     * lives in the attempt's scope: an attempt that ends early (failed, cancelled) aborts it.
      */
     const attempt = <A>(endpoint: string, appId: string, params: Params, read: BodyReader<A>, held: Effect.Semaphore | undefined) => {
       const timedOut = () => new EStatTimeout({ endpoint, timeoutMs })
@@ -96,10 +98,10 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         HttpClientRequest.setUrlParams({ appId, lang: "J", ...definedOnly(params) }),
         HttpClientRequest.acceptJson
       )
-      const answered = client.execute(request).pipe(
+      const answered = inFlight.withPermits(1)(rateLimit(scopedClient.execute(request).pipe(
         Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(e.reason + describeCause(e.cause)) })),
         Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut })
-      )
+      )))
       const answer = (response: HttpClientResponse.HttpClientResponse) =>
         response.text.pipe(
           Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) })),
@@ -115,10 +117,10 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
             })))
         )
       // Waiting for the permit stays interruptible (a cancelled run must not wait for room).
-      return Effect.flatMap(answered, (response) =>
+      return Effect.scoped(Effect.flatMap(answered, (response) =>
         held === undefined ? answer(response) : Effect.uninterruptibleMask((restore) =>
           Effect.zipRight(restore(held.take(1)), restore(answer(response)).pipe(Effect.onError(() => held.release(1))))
-        ))
+        )))
     }
 
     /** Body first: e-Stat answers errors (even HTTP 403) with a RESULT.STATUS we must read. */
@@ -147,7 +149,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
         const appId = secret.value
         const started = Date.now()
-        const result = yield* inFlight.withPermits(1)(rateLimit(attempt(endpoint, appId, params, read, held))).pipe(
+        const result = yield* attempt(endpoint, appId, params, read, held).pipe(
           Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
           Effect.retry({ schedule: retry, while: isTransient })
         )

@@ -1,5 +1,7 @@
+import { createServer, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
 import { FetchHttpClient } from "@effect/platform"
-import { Duration, Effect, Fiber, Option, Queue, Redacted, Stream } from "effect"
+import { Deferred, Duration, Effect, Fiber, Option, Queue, Redacted, Stream } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { type AppSettings, defaultSettings } from "../../src/config.js"
 import { cellAt, type DataPage, planPages } from "../../src/domain/estat.js"
@@ -97,7 +99,7 @@ describe("EStat live layer against the fake e-Stat", () => {
 
   it.scopedLive("pages with `held`: every page is asked for, but a body beyond the permits is read only after a release", () =>
     Effect.gen(function* () {
-      const { estat, fake } = yield* setup()
+      const { estat, fake } = yield* setup({}, { estatMaxInFlight: 3 })
       const held = yield* Effect.makeSemaphore(1)
       const received = yield* Queue.unbounded<ReceivedPage>()
       const fetching = yield* estat.pages({ statsDataId: "0003445078" }, planPages(36, 10), { concurrency: 4, held }).pipe(
@@ -109,6 +111,9 @@ describe("EStat live layer against the fake e-Stat", () => {
       yield* Effect.sleep("150 millis")
       expect(fake.requests.filter((r) => r.endpoint === "getStatsData")).toHaveLength(4)
       expect(yield* Queue.size(received)).toBe(0)
+      // Parked answers hold no in-flight slot: other calls go through meanwhile.
+      const search = yield* estat.searchTables({ searchWord: "国勢調査", limit: 1 }).pipe(Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => new Error("blocked") }))
+      expect(search.total).toBe(2)
       const all = [first]
       for (let i = 1; i < 4; i++) {
         yield* all[i - 1]!.release
@@ -130,6 +135,50 @@ describe("EStat live layer against the fake e-Stat", () => {
       )
       expect([...pages].map((p) => p.page.cells.count)).toEqual([36])
       expect(fake.requests).toHaveLength(3)
+    }))
+
+  it.scopedLive("pages with `held`: a run cancelled while an answer waits for room aborts that request", () =>
+    Effect.gen(function* () {
+      // Page 1 answers at once; page 2's headers come later and its body never ends.
+      const page1 = JSON.stringify({ GET_STATS_DATA: { RESULT: { STATUS: 0 }, STATISTICAL_DATA: {
+        RESULT_INF: { TOTAL_NUMBER: 2, FROM_NUMBER: 1, TO_NUMBER: 1, NEXT_KEY: 2 },
+        DATA_INF: { VALUE: [{ "@tab": "1", "@time": "2020000000", $: "5" }] }
+      } } })
+      const page2Closed = yield* Deferred.make<boolean>()
+      const server = createServer((req, res: ServerResponse) => {
+        if (new URL(req.url ?? "/", "http://x").searchParams.get("startPosition") === "1") return void res.end(page1)
+        let trickle: ReturnType<typeof setInterval> | undefined
+        const headers = setTimeout(() => {
+          res.writeHead(200, { "content-type": "application/json" }).write('{"GET_STATS_DATA":')
+          trickle = setInterval(() => res.write(" "), 20)
+        }, 150)
+        res.on("close", () => {
+          clearTimeout(headers)
+          clearInterval(trickle)
+          Deferred.unsafeDone(page2Closed, Effect.succeed(!res.writableFinished))
+        })
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => server.closeAllConnections()).pipe(Effect.zipRight(Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))))
+      )
+      const settings: AppSettings = {
+        ...defaultSettings,
+        estatBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        estatAppId: Option.some(Redacted.make(FAKE_APP_ID))
+      }
+      const estat = yield* make(settings).pipe(Effect.provide(FetchHttpClient.layer))
+      const held = yield* Effect.makeSemaphore(1)
+      const received = yield* Queue.unbounded<ReceivedPage>()
+      const fetching = yield* estat.pages({ statsDataId: "0000000001" }, planPages(2, 1), { concurrency: 2, held }).pipe(
+        Stream.runForEach((page) => Queue.offer(received, page)),
+        Effect.fork
+      )
+      expect((yield* Queue.take(received)).request.index).toBe(1) // its permit is kept: page 2 waits for room
+      yield* Effect.sleep("400 millis")
+      yield* Fiber.interrupt(fetching)
+      const aborted = yield* Deferred.await(page2Closed).pipe(Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => new Error("page 2's request was left open") }))
+      expect(aborted).toBe(true)
     }))
 
   it.scopedLive("without ESTAT_APP_ID every call fails with how to set it", () =>
