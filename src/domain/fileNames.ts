@@ -11,3 +11,15 @@ export const sanitizeFileName = (name: string, extension: string): string | null
   const stem = cleaned.toLowerCase().endsWith(extension) ? cleaned.slice(0, -extension.length) : cleaned
   return stem.replace(/[.\s]+$/, "") === "" ? null : `${stem}${extension}`
 }
+
+const mimeTypes: ReadonlyArray<readonly [string, string]> = [
+  [".csv", "text/csv"],
+  [".json", "application/json"],
+  [".parquet", "application/vnd.apache.parquet"]
+]
+
+/** The media type of a stored file, by its extension. */
+export const mimeTypeOf = (key: string) => mimeTypes.find(([ext]) => key.toLowerCase().endsWith(ext))?.[1] ?? "application/octet-stream"
+
+/** Files a client can be given as text. */
+export const isText = (mimeType: string) => mimeType.startsWith("text/") || mimeType === "application/json"

@@ -115,21 +115,15 @@ const answerOnStream = (session: Session, request: JsonRpcRequest) =>
       Effect.ensuring(session.events.end(streamId).pipe(Effect.zipRight(connection.end))),
       Effect.forkIn(session.scope)
     )
+    const asJson = Option.match({
+      onNone: () => HttpServerResponse.empty({ status: 202 }),
+      onSome: (body: JsonRpcResponse) => jsonRpc(body, 200, sessionHeaders(session))
+    })
     const answeredQuickly = yield* Deferred.await(quick).pipe(Effect.timeoutOption(QUICK_ANSWER))
-    if (Option.isSome(answeredQuickly)) {
-      return Option.match(answeredQuickly.value, {
-        onNone: () => HttpServerResponse.empty({ status: 202 }),
-        onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
-      })
-    }
+    if (Option.isSome(answeredQuickly)) return asJson(answeredQuickly.value)
     yield* toStream
     // The answer may have become ready while switching: then it is already JSON.
-    if ((yield* Ref.get(mode)) === "json") {
-      return Option.match(yield* Deferred.await(quick), {
-        onNone: () => HttpServerResponse.empty({ status: 202 }),
-        onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
-      })
-    }
+    if ((yield* Ref.get(mode)) === "json") return asJson(yield* Deferred.await(quick))
     // Keep-alive comments only while a stream is open: quick JSON answers set up no timer.
     return HttpServerResponse.stream(withKeepAlive(Mailbox.toStream(connection), config.sseKeepAlive), {
       contentType: "text/event-stream",

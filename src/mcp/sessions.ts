@@ -108,7 +108,6 @@ export const SessionStoreLive = Layer.scoped(
       Ref.get(sessions).pipe(Effect.flatMap((map) => Effect.forEach(map.keys(), remove, { discard: true })))
     )
 
-
     const register = (options: { readonly id: string; readonly kind: SessionKind; readonly protocolVersion: string; readonly initialized: boolean }) =>
       Effect.gen(function* () {
         if ((yield* Ref.get(sessions)).size >= config.maxSessions) {

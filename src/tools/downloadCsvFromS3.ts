@@ -1,4 +1,5 @@
 import { Effect, Option, Schema } from "effect"
+import { isText, mimeTypeOf } from "../domain/fileNames.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import { ObjectStore, StorageNotFound } from "../services/storage/ObjectStore.js"
@@ -32,12 +33,11 @@ class NotTextContent extends Schema.TaggedError<NotTextContent>()("NotTextConten
   }
 }
 
-const contentTypes: ReadonlyArray<readonly [string, string]> = [
-  [".csv", "text/csv; charset=utf-8"],
-  [".json", "application/json"],
-  [".parquet", "application/vnd.apache.parquet"]
-]
-const contentTypeOf = (key: string) => contentTypes.find(([ext]) => key.toLowerCase().endsWith(ext))?.[1] ?? "application/octet-stream"
+/** The files this server writes are UTF-8. */
+const contentTypeOf = (key: string) => {
+  const mimeType = mimeTypeOf(key)
+  return mimeType.startsWith("text/") ? `${mimeType}; charset=utf-8` : mimeType
+}
 
 /** Text cut at `maxBytes`, then back to the last whole line, without the BOM. */
 export const inlineText = (bytes: Uint8Array, truncated: boolean) => {
@@ -79,7 +79,7 @@ export const downloadCsvFromS3 = Tool.make({
         expires_at: download.expiresAt?.toISOString() ?? null
       }
       if (!input.return_content) return base
-      if (!contentType.startsWith("text/") && contentType !== "application/json") {
+      if (!isText(contentType)) {
         return yield* new NotTextContent({ location: store.uri(key), contentType })
       }
       const truncated = info.size > input.max_bytes

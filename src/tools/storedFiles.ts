@@ -1,5 +1,6 @@
 import { Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
+import { isText, mimeTypeOf } from "../domain/fileNames.js"
 import { RESOURCE_NOT_FOUND, type ResourceContents, type ResourceFailure, type ResourceProvider } from "../mcp/resources.js"
 import { ErrorCode } from "../mcp/jsonrpc.js"
 import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
@@ -14,10 +15,6 @@ import type { ToolRequirements } from "./registry.js"
 const LISTED_PREFIXES = ["csv/", "transformed/"]
 const PAGE_SIZE = 100
 
-export const mimeTypeOf = (key: string) =>
-  key.endsWith(".csv") ? "text/csv" : key.endsWith(".json") ? "application/json" : key.endsWith(".parquet") ? "application/vnd.apache.parquet" : "application/octet-stream"
-
-const isText = (mimeType: string) => mimeType.startsWith("text/") || mimeType === "application/json"
 
 const fromStorage = (error: StorageError): ResourceFailure =>
   error._tag === "StorageNotFound"

@@ -8,8 +8,8 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand
 } from "@aws-sdk/client-athena"
-import { Context, Duration, Effect, Layer, Option, Schedule } from "effect"
-import { AppConfig, type AppSettings } from "../../config.js"
+import { Context, Duration, Effect, Option, Schedule } from "effect"
+import type { AppSettings } from "../../config.js"
 import { guardQuery } from "../../domain/sqlGuard.js"
 import type { SqlValue } from "../DataEngine.js"
 import { QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
@@ -29,7 +29,7 @@ export class AthenaClientOverrides extends Context.Reference<AthenaClientOverrid
 const ENGINE = "athena"
 const PAGE_ROWS = 1000
 
-type Settings = Pick<AppSettings, "awsRegion" | "athenaEndpoint" | "athenaWorkgroup" | "athenaOutputLocation" | "glueDatabase" | "athenaQueryTimeout">
+type Settings = Pick<AppSettings, "athenaWorkgroup" | "athenaOutputLocation" | "glueDatabase" | "athenaQueryTimeout">
 
 export const make = (settings: Settings, client: AthenaClient, options: { readonly pollBase?: Duration.DurationInput } = {}) => {
   const failed = (state: string) => (error: unknown) =>
@@ -139,21 +139,3 @@ const typed = (value: string | undefined, type: string): SqlValue => {
   if (type.toLowerCase() === "boolean") return value === "true"
   return value
 }
-
-export const layer: Layer.Layer<QueryEngine, never, AppConfig> = Layer.scoped(
-  QueryEngine,
-  Effect.gen(function* () {
-    const settings = yield* AppConfig
-    const overrides = yield* AthenaClientOverrides
-    const client = yield* Effect.acquireRelease(
-      Effect.sync(() => new AthenaClient({
-        region: settings.awsRegion,
-        ...Option.match(settings.athenaEndpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
-        ...overrides
-      })),
-      (athena) => Effect.sync(() => athena.destroy())
-    )
-    return make(settings, client).engine
-  })
-)
-

@@ -8,12 +8,12 @@ import {
   InvalidStorageKey,
   isValidKey,
   isValidPrefix,
+  keyUnder,
   type ObjectInfo,
   ObjectStore,
   StorageAccessDenied,
   StorageFailure,
-  StorageNotFound,
-  withoutTrailingSlash
+  StorageNotFound
 } from "./ObjectStore.js"
 
 /**
@@ -120,12 +120,9 @@ export const make = (dataDir: string) =>
           )),
       keyOf: (location) => {
         const rootUri = pathToFileURL(root).href + "/"
-        const rest = location.startsWith(rootUri) ? location.slice(rootUri.length) : null
-        const key = rest === null
-          ? (/^[a-z][a-z0-9+.-]*:/i.test(location) ? null : location)
-          : /%2f|%5c/i.test(rest) ? null : decodeOr(rest)
-        const folded = key === null ? null : withoutTrailingSlash(key)
-        return folded !== null && isValidKey(folded) ? Effect.succeed(folded) : Effect.fail(new InvalidStorageKey({ key: location, root: rootUri }))
+        // Encoded separators stay refused; the rest of a file URL is percent-decoded.
+        const key = keyUnder(location, rootUri, (rest) => (/%2f|%5c/i.test(rest) ? null : decodeOr(rest)))
+        return key === null ? Effect.fail(new InvalidStorageKey({ key: location, root: rootUri })) : Effect.succeed(key)
       }
     })
   })

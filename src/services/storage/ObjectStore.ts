@@ -94,9 +94,12 @@ export const isValidKey = (key: string) =>
   !/%2f|%5c|%2e%2e/i.test(key) &&
   key.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..")
 
-/** A user-given location under `root` (a URI ending in `/`), or a bare key: the key, or null when it is outside. */
-export const keyUnder = (location: string, root: string): string | null => {
-  const key = location.startsWith(root) ? location.slice(root.length) : /^[a-z][a-z0-9+.-]*:/i.test(location) ? null : location
+/**
+ * A user-given location under `root` (a URI ending in `/`), or a bare key: the key, or null when it
+ * is outside. `fromUri` reads the rest of a URI as a key (file URLs are percent-encoded).
+ */
+export const keyUnder = (location: string, root: string, fromUri: (rest: string) => string | null = (rest) => rest): string | null => {
+  const key = location.startsWith(root) ? fromUri(location.slice(root.length)) : /^[a-z][a-z0-9+.-]*:/i.test(location) ? null : location
   return key !== null && isValidKey(withoutTrailingSlash(key)) ? withoutTrailingSlash(key) : null
 }
 
@@ -104,5 +107,3 @@ export const keyUnder = (location: string, root: string): string | null => {
 export const withoutTrailingSlash = (key: string) => key.replace(/\/$/, "")
 
 export const isValidPrefix = (prefix: string) => prefix === "" || isValidKey(prefix.replace(/\/$/, ""))
-
-export const lastModifiedOf = (date: Date | undefined) => Option.fromNullable(date)
