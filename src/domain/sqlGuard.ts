@@ -123,6 +123,10 @@ const isStringAsTable = (tokens: ReadonlyArray<Token>, k: number) => {
   return false
 }
 
+/** The lower-cased words and quoted identifiers of a query: the table names it can refer to. */
+export const namesIn = (sql: string): ReadonlySet<string> =>
+  new Set(Either.getOrElse(tokenize(sql), () => []).flatMap((t) => (t.kind === "word" || t.kind === "quoted" ? [t.text.toLowerCase()] : [])))
+
 /** The checked statement, without a trailing semicolon. */
 export const guardQuery = (sql: string): Either.Either<string, QueryRejected> =>
   Either.flatMap(tokenize(sql), (tokens) => {

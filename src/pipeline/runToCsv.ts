@@ -49,8 +49,7 @@ export const runToCsv = (request: CsvRequest) =>
     let rows = 0
     for (const partKey of request.parts) {
       yield* Effect.scoped(Effect.gen(function* () {
-        const part = yield* store.scratchFile(".parquet")
-        yield* Effect.flatMap(store.getBytes(partKey), (bytes) => fs.writeFile(part, bytes).pipe(Effect.mapError(ioError("copy"))))
+        const part = yield* store.localFile(partKey)
         yield* engine.scan(`SELECT ${select} FROM read_parquet(${quoteLiteral(part)})`).pipe(
           Stream.runForEach((batch) => {
             rows += batch.count

@@ -1,13 +1,12 @@
 import { promisify } from "node:util"
 import { gunzip } from "node:zlib"
-import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option } from "effect"
 import { type ColumnSpec, missingDimensions, rowBuilder } from "../domain/rows.js"
 import { newRunId } from "../domain/runs.js"
 import { DataEngine, quoteLiteral } from "../services/DataEngine.js"
 import { EStat } from "../services/EStat.js"
 import { decodeSavedPage } from "../services/EStatSchema.js"
-import { ObjectStore, StorageFailure } from "../services/storage/ObjectStore.js"
+import { ObjectStore } from "../services/storage/ObjectStore.js"
 import { RunUnreadable } from "./errors.js"
 import { manifestKeyOf, readManifest, requireComplete } from "./runs.js"
 
@@ -100,18 +99,9 @@ const pageToParquet = (key: string, request: TransformRequest) =>
 const runToParquet = (manifestKey: string, request: TransformRequest) =>
   Effect.scoped(Effect.gen(function* () {
     const store = yield* ObjectStore
-    const fs = yield* FileSystem.FileSystem
     const engine = yield* DataEngine
     const manifest = yield* Effect.flatMap(readManifest(manifestKey), (m) => requireComplete(m, store.uri(manifestKey)))
-    const parts = yield* Effect.forEach(manifest.pages, (page) =>
-      Effect.gen(function* () {
-        const local = yield* store.scratchFile(".parquet")
-        const bytes = yield* store.getBytes(page.key)
-        yield* fs.writeFile(local, bytes).pipe(
-          Effect.mapError((e) => new StorageFailure({ operation: "copy", location: store.uri(page.key), reason: e.message }))
-        )
-        return local
-      }))
+    const parts = yield* Effect.forEach(manifest.pages, (page) => store.localFile(page.key))
     const out = yield* store.scratchFile(".parquet")
     const source = parts.length === 0 ? "(SELECT 1 WHERE false)" : `read_parquet([${parts.map(quoteLiteral).join(", ")}])`
     yield* engine.query(`COPY (SELECT * FROM ${source}) TO ${quoteLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`)

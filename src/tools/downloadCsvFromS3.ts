@@ -83,7 +83,7 @@ export const downloadCsvFromS3 = Tool.make({
         return yield* new NotTextContent({ location: store.uri(key), contentType })
       }
       const truncated = info.size > input.max_bytes
-      const inline = inlineText(yield* store.getRange(key, input.max_bytes), truncated)
+      const inline = inlineText(info.size === 0 ? new Uint8Array(0) : yield* store.getRange(key, input.max_bytes), truncated)
       return { ...base, content: inline.content, truncated, line_count: inline.lineCount }
     })
 })

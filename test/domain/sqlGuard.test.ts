@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { guardQuery, isIdentifier } from "../../src/domain/sqlGuard.js"
+import { guardQuery, isIdentifier, namesIn } from "../../src/domain/sqlGuard.js"
 
 const reasonOf = (sql: string) => Either.match(guardQuery(sql), { onLeft: (e) => e.message, onRight: () => "accepted" })
 
@@ -101,6 +101,11 @@ describe("SQL guard", () => {
     for (const sql of legitimate) expect(reasonOf(sql), sql).toBe("accepted")
     expect(guardQuery("SELECT 1;  ")).toEqual(Either.right("SELECT 1"))
     expect(guardQuery("SELECT 1; -- done; really")).toEqual(Either.right("SELECT 1"))
+  })
+
+  it("namesIn: the words and quoted identifiers a query could name tables with, not its strings or comments", () => {
+    expect([...namesIn(`SELECT a FROM "Prices" p JOIN cpi ON p.x = 'wages' -- households`)].sort())
+      .toEqual(["a", "cpi", "from", "join", "on", "p", "prices", "select", "x"])
   })
 
   it("validates identifiers (table_name) instead of quoting arbitrary text into SQL", () => {

@@ -17,8 +17,12 @@ describe("DuckDB query engine", () => {
       const run = yield* fetchDataset(baseRequest(table.info.id, { pageSize: 50 })).pipe(Effect.provide(context))
       const store = yield* Effect.provide(ObjectStore, context)
       const files = run.manifest!.pages.map((p) => fileURLToPath(store.uri(p.key)))
-      const engine = make(yield* Effect.provide(DataEngine, context), Effect.succeed([{ name: "prices", files }]))
+      const asked: Array<ReadonlySet<string>> = []
+      const engine = make(yield* Effect.provide(DataEngine, context), (named) =>
+        Effect.sync(() => asked.push(named)).pipe(Effect.as([{ name: "prices", files }])))
       const counted = yield* engine.run({ sql: "SELECT count(*) AS n, count(value) AS numeric FROM prices", maxRows: 10 })
+      // Only the names the query holds are looked up as tables.
+      expect([...asked[0]!].sort()).toEqual(["as", "count", "n", "numeric", "prices", "select", "value", "from"].sort())
       expect(counted).toMatchObject({ engine: "duckdb", rows: [{ n: 144, numeric: 128 }], truncated: false })
       const capped = yield* engine.run({ sql: "SELECT area_name, time_year, value FROM prices ORDER BY area_code, time_code", maxRows: 5 })
       expect(capped.rows.length).toBe(5)

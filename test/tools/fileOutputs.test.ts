@@ -145,6 +145,10 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       expect(out.content.endsWith("\r\n")).toBe(true)
       expect(out.content.split("\r\n").length - 1).toBe(out.line_count)
       expect(out.content.startsWith("stats_data_id,")).toBe(true)
+      yield* store.putBytes("csv/empty.csv", new Uint8Array(0), "text/csv")
+      const empty = yield* call(downloadCsvFromS3, { s3_path: "csv/empty.csv", return_content: true }).pipe(Effect.provide(context))
+      expect(empty.isError, empty.content[0]?.text).toBe(false)
+      expect(empty.structuredContent).toMatchObject({ size_bytes: 0, content: "", truncated: false, line_count: 0 })
 
       const refused = [
         "../secrets.csv", "/etc/passwd", "csv/../../x.csv", "csv%2F..%2Fx.csv", "s3://other-bucket/lake/csv/x.csv", "file:///etc/passwd",

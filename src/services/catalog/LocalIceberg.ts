@@ -81,13 +81,15 @@ export const make = Effect.gen(function* () {
       )
       if (Option.isNone(hint)) return Option.none<{ readonly version: number; readonly metadata: TableMetadata }>()
       const version = Number(hint.value.trim())
-      const text = yield* readText(`${base}/metadata/v${version}.metadata.json`)
-      const metadata = yield* Either.try({
+      return Option.some({ version, metadata: yield* metadataAt(base, version) })
+    })
+
+  const metadataAt = (base: string, version: number) =>
+    Effect.flatMap(readText(`${base}/metadata/v${version}.metadata.json`), (text) =>
+      Either.try({
         try: () => JSON.parse(text) as TableMetadata,
         catch: () => new CatalogError({ table: base, reason: `metadata/v${version}.metadata.json is not JSON` })
-      })
-      return Option.some({ version, metadata })
-    })
+      }))
 
   const manifestsOf = (metadata: TableMetadata) =>
     Effect.gen(function* () {
@@ -137,7 +139,7 @@ export const make = Effect.gen(function* () {
       const dataFiles = yield* Effect.forEach(run.parts, (part, i) =>
         Effect.scoped(Effect.gen(function* () {
           const scratch = yield* store.scratchFile(".parquet")
-          const source = fileURLToPath(store.uri(part.key))
+          const source = yield* store.localFile(part.key)
           yield* engine.query(
             `COPY (SELECT *, ${quoteLiteral(run.runId)} AS run_id FROM read_parquet(${quoteLiteral(source)})) ` +
               `TO ${quoteLiteral(scratch)} (FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIds})`
@@ -235,13 +237,13 @@ export const make = Effect.gen(function* () {
         const hint = yield* readText(`${base}/metadata/version-hint.text`).pipe(
           Effect.catchTag("StorageNotFound", () => new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" }))
         )
+        const version = hint.trim()
         const cached = snapshotCache.get(base)
-        if (cached !== undefined && cached.version === hint.trim()) return cached.files
-        const existing = yield* current(base)
-        if (Option.isNone(existing)) return yield* new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" })
-        const files = yield* liveFiles(yield* manifestsOf(existing.value.metadata))
-        const result = { files: files.map((f) => fileURLToPath(f.file_path)), records: files.reduce((sum, f) => sum + f.record_count, 0), metadata: existing.value.metadata }
-        snapshotCache.set(base, { version: String(existing.value.version), files: result })
+        if (cached !== undefined && cached.version === version) return cached.files
+        const metadata = yield* metadataAt(base, Number(version))
+        const files = yield* liveFiles(yield* manifestsOf(metadata))
+        const result = { files: files.map((f) => fileURLToPath(f.file_path)), records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
+        snapshotCache.set(base, { version, files: result })
         return result
       })
   }

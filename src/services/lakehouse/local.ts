@@ -14,11 +14,12 @@ export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore | Data
     const config = yield* AppConfig
     const catalog = yield* makeCatalog
     const database = config.glueDatabase
-    const tables = Effect.gen(function* () {
-      const names = yield* catalog.tables(database)
-      return yield* Effect.forEach(names, (name) => Effect.map(catalog.currentFiles(database, name), ({ files }) => ({ name, files })))
-    }).pipe(Effect.mapError((e) => new QueryFailed({ engine: "duckdb", state: "FAILED", reason: e.message })))
-    const engine = makeDuckDb(yield* DataEngine, tables)
+    const tablesNamed = (named: ReadonlySet<string>) =>
+      Effect.gen(function* () {
+        const names = (yield* catalog.tables(database)).filter((name) => named.has(name))
+        return yield* Effect.forEach(names, (name) => Effect.map(catalog.currentFiles(database, name), ({ files }) => ({ name, files })))
+      }).pipe(Effect.mapError((e) => new QueryFailed({ engine: "duckdb", state: "FAILED", reason: e.message })))
+    const engine = makeDuckDb(yield* DataEngine, tablesNamed)
     return Lakehouse.of({
       engine: "duckdb",
       database,

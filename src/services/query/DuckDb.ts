@@ -1,12 +1,12 @@
 import { Effect } from "effect"
-import { guardQuery, isIdentifier, quoteName } from "../../domain/sqlGuard.js"
+import { guardQuery, isIdentifier, namesIn, quoteName } from "../../domain/sqlGuard.js"
 import { DataEngine, quoteLiteral } from "../DataEngine.js"
 import { QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
 
 /**
  * QueryEngine on the embedded DuckDB: each query runs on a connection of its own where every
- * table is a temporary view over its current Parquet files (named like the table), so guarded
- * caller SQL reads those tables and nothing else.
+ * table it names is a temporary view over its current Parquet files (named like the table), so
+ * guarded caller SQL reads those tables and nothing else.
  */
 
 export interface TableFiles {
@@ -16,12 +16,13 @@ export interface TableFiles {
   readonly files: ReadonlyArray<string>
 }
 
-export const make = (engine: Engine, tables: Effect.Effect<ReadonlyArray<TableFiles>, QueryFailed>) =>
+/** `tablesNamed`: the tables among these names (only the tables a query names are read and viewed). */
+export const make = (engine: Engine, tablesNamed: (names: ReadonlySet<string>) => Effect.Effect<ReadonlyArray<TableFiles>, QueryFailed>) =>
   QueryEngine.of({
     run: (request) =>
       Effect.gen(function* () {
         const sql = yield* guardQuery(request.sql)
-        const views = (yield* tables).filter((t) => isIdentifier(t.name)).map((t) =>
+        const views = (yield* tablesNamed(namesIn(sql))).filter((t) => isIdentifier(t.name)).map((t) =>
           `CREATE TEMP VIEW ${quoteName(t.name)} AS SELECT * FROM ${
             t.files.length === 0 ? "(SELECT NULL AS empty WHERE false)" : `read_parquet([${t.files.map(quoteLiteral).join(", ")}])`
           }`

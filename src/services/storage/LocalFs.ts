@@ -94,6 +94,7 @@ export const make = (dataDir: string) =>
           return yield* moveInto(key, temp).pipe(Effect.tapError(() => Effect.ignore(fs.remove(temp, { force: true }))))
         }),
       getBytes: (key) => Effect.flatMap(pathOf(key), (file) => fs.readFile(file).pipe(Effect.mapError(failure("read", key)))),
+      localFile: (key) => Effect.flatMap(pathOf(key), (file) => infoOf(key, file).pipe(Effect.mapError(failure("read", key)), Effect.as(file))),
       head: (key) =>
         Effect.flatMap(pathOf(key), (file) =>
           infoOf(key, file).pipe(
@@ -112,12 +113,7 @@ export const make = (dataDir: string) =>
             const read = yield* handle.read(buffer)
             return buffer.subarray(0, Number(read))
           })).pipe(Effect.mapError(failure("read", key)))),
-      downloadUrl: (key) =>
-        Effect.flatMap(pathOf(key), (file) =>
-          fs.stat(file).pipe(
-            Effect.mapError(failure("find", key)),
-            Effect.as({ url: uri(key), expiresAt: null })
-          )),
+      downloadUrl: (key) => Effect.map(pathOf(key), () => ({ url: uri(key), expiresAt: null })),
       keyOf: (location) => {
         const rootUri = pathToFileURL(root).href + "/"
         // Encoded separators stay refused; the rest of a file URL is percent-decoded.

@@ -63,6 +63,11 @@ export class ObjectStore extends Context.Tag("estat-mcp/ObjectStore")<ObjectStor
   /** Stores small content (manifests) atomically. */
   readonly putBytes: (key: string, bytes: Uint8Array, contentType: string) => Effect.Effect<ObjectInfo, StorageError>
   readonly getBytes: (key: string) => Effect.Effect<Uint8Array, StorageError>
+  /**
+   * A local file with the object's content, for DuckDB to read: the file itself (local; do not
+   * change it) or a download streamed to a scratch file removed with the scope (S3).
+   */
+  readonly localFile: (key: string) => Effect.Effect<string, StorageError, Scope.Scope>
   readonly head: (key: string) => Effect.Effect<Option.Option<ObjectInfo>, StorageError>
   /** Every object whose key starts with `prefix`, sorted by key. */
   readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<ObjectInfo>, StorageError>
@@ -70,8 +75,9 @@ export class ObjectStore extends Context.Tag("estat-mcp/ObjectStore")<ObjectStor
   /** The first `maxBytes` bytes of an object (inline previews). */
   readonly getRange: (key: string, maxBytes: number) => Effect.Effect<Uint8Array, StorageError>
   /**
-   * Where a client can download the object: a presigned GET URL (S3; `expiresAt` set, served as an
-   * attachment named `fileName`) or the file's `file://` URL (local; `expiresAt` null).
+   * Where a client can download an object the caller knows is there: a presigned GET URL (S3;
+   * `expiresAt` set, served as an attachment named `fileName`) or the file's `file://` URL (local;
+   * `expiresAt` null). Nothing is looked up: signing is local.
    */
   readonly downloadUrl: (
     key: string,

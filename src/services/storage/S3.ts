@@ -1,7 +1,9 @@
-import { createReadStream } from "node:fs"
+import { createReadStream, createWriteStream } from "node:fs"
 import { rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { extname, join } from "node:path"
+import type { Readable } from "node:stream"
+import { pipeline } from "node:stream/promises"
 import { randomBytes } from "node:crypto"
 import {
   DeleteObjectCommand,
@@ -78,6 +80,12 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
           Effect.catchTag("StorageNotFound", () => Effect.succeed(Option.none<ObjectInfo>()))
         ))
 
+    const scratchFile = (suffix: string) =>
+      Effect.acquireRelease(
+        Effect.sync(() => join(tmpdir(), `estat-mcp-${Date.now()}-${randomBytes(6).toString("hex")}${suffix}`)),
+        (file) => Effect.promise(() => rm(file, { force: true }))
+      )
+
     const putFile = (key: string, path: string, contentType: string) =>
       Effect.gen(function* () {
         const Key = yield* objectKey(key)
@@ -113,11 +121,7 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
     return ObjectStore.of({
       root: `s3://${bucket}/${prefix}`,
       uri,
-      scratchFile: (suffix) =>
-        Effect.acquireRelease(
-          Effect.sync(() => join(tmpdir(), `estat-mcp-${Date.now()}-${randomBytes(6).toString("hex")}${suffix}`)),
-          (file) => Effect.promise(() => rm(file, { force: true }))
-        ),
+      scratchFile,
       putFile,
       putBytes: (key, bytes, contentType) =>
         Effect.flatMap(objectKey(key), (Key) =>
@@ -132,6 +136,17 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
             if (out.Body === undefined) throw new Error("empty response body")
             return out.Body.transformToByteArray()
           })),
+      localFile: (key) =>
+        Effect.gen(function* () {
+          const Key = yield* objectKey(key)
+          const file = yield* scratchFile(extname(key))
+          yield* send("read", key, async (abortSignal) => {
+            const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }), { abortSignal })
+            if (out.Body === undefined) throw new Error("empty response body")
+            await pipeline(out.Body as Readable, createWriteStream(file), { signal: abortSignal })
+          })
+          return file
+        }),
       head,
       list,
       remove: (key) =>
@@ -140,11 +155,15 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
       getRange: (key, maxBytes) =>
         Effect.gen(function* () {
           const Key = yield* objectKey(key)
-          const info = yield* head(key)
-          if (Option.isNone(info)) return yield* new StorageNotFound({ location: uri(key) })
-          if (info.value.size === 0 || maxBytes <= 0) return new Uint8Array(0)
+          if (maxBytes <= 0) return new Uint8Array(0)
           return yield* send("read", key, async (abortSignal) => {
             const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range: `bytes=0-${maxBytes - 1}` }), { abortSignal })
+              .catch((error: { readonly $metadata?: { readonly httpStatusCode?: number } }) => {
+                // 416: the object is empty, so no byte is in range.
+                if (error.$metadata?.httpStatusCode === 416) return null
+                throw error
+              })
+            if (out === null) return new Uint8Array(0)
             if (out.Body === undefined) throw new Error("empty response body")
             return out.Body.transformToByteArray()
           })
@@ -152,7 +171,6 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
       downloadUrl: (key, options) =>
         Effect.gen(function* () {
           const Key = yield* objectKey(key)
-          if (Option.isNone(yield* head(key))) return yield* new StorageNotFound({ location: uri(key) })
           // A URL signed with temporary credentials (an ECS task role) dies with them: say so honestly.
           const credentials = yield* send("sign a URL for", key, () => client.config.credentials())
           const credentialsLeft = credentials.expiration === undefined ? Infinity : Math.floor((credentials.expiration.getTime() - Date.now()) / 1000)
