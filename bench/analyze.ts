@@ -17,7 +17,7 @@ import { type AppSettings, defaultSettings } from "../src/config.js"
 import { analysesFor } from "../src/domain/analyses.js"
 import { configLayer, servicesLayer } from "../src/layers.js"
 import { fetchDataset } from "../src/pipeline/fetchDataset.js"
-import { Lakehouse } from "../src/services/lakehouse/Lakehouse.js"
+import { Lakehouse, runToLoad } from "../src/services/lakehouse/Lakehouse.js"
 import { ObjectStore } from "../src/services/storage/ObjectStore.js"
 import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
 
@@ -51,10 +51,7 @@ const program = Effect.scoped(Effect.gen(function* () {
   }).pipe(Effect.provide(context))
   const lakehouse = yield* Effect.provide(Lakehouse, context)
   const store = yield* Effect.provide(ObjectStore, context)
-  yield* lakehouse.load("bench", {
-    statsDataId: table.id, runId: run.runId, columns: run.columns,
-    parts: run.manifest!.pages.map((p) => ({ key: p.key, rows: p.rows }))
-  }, { create: true, mode: "append" })
+  yield* lakehouse.load("bench", runToLoad(run.manifest!), { create: true, mode: "append" })
   const columns = yield* lakehouse.columns("bench")
   const analyses = analysesFor("bench", columns.map((c) => c.name), "basic")
 

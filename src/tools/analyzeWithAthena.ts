@@ -3,7 +3,6 @@ import { analysesFor } from "../domain/analyses.js"
 import { Identifier } from "../domain/sqlGuard.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
-import { CatalogError } from "../services/catalog/LocalIceberg.js"
 import { Lakehouse } from "../services/lakehouse/Lakehouse.js"
 
 const Input = Schema.Struct({
@@ -60,16 +59,7 @@ export const analyzeWithAthena = Tool.make({
   run: (input) =>
     Effect.gen(function* () {
       const lakehouse = yield* Lakehouse
-      const columns = yield* lakehouse.columns(input.table_name).pipe(
-        Effect.catchTag("CatalogError", (error) =>
-          error.reason.startsWith("it does not exist")
-            ? Effect.flatMap(lakehouse.tables, (names) =>
-              Effect.fail(new CatalogError({
-                table: `${lakehouse.database}.${input.table_name}`,
-                reason: `it does not exist; the tables are ${names.length === 0 ? "none yet (load_to_iceberg makes them)" : names.join(", ")}`
-              })))
-            : Effect.fail(error))
-      )
+      const columns = yield* lakehouse.columns(input.table_name)
       const analyses = input.analysis_type === "custom"
         ? input.custom_query === undefined ? yield* new MissingQuery() : [{ title: "custom", sql: input.custom_query }]
         : analysesFor(input.table_name, columns.map((c) => c.name), input.analysis_type)

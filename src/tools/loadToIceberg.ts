@@ -3,7 +3,7 @@ import { Identifier } from "../domain/sqlGuard.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import { manifestKeyOf, readManifest, requireComplete } from "../pipeline/runs.js"
-import { Lakehouse } from "../services/lakehouse/Lakehouse.js"
+import { Lakehouse, runToLoad } from "../services/lakehouse/Lakehouse.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
 
 const Input = Schema.Struct({
@@ -47,12 +47,7 @@ export const loadToIceberg = Tool.make({
       const lakehouse = yield* Lakehouse
       const key = manifestKeyOf(yield* store.keyOf(input.s3_parquet_path))
       const manifest = yield* Effect.flatMap(readManifest(key), (m) => requireComplete(m, store.uri(key)))
-      const result = yield* lakehouse.load(input.table_name, {
-        statsDataId: manifest.stats_data_id,
-        runId: manifest.run_id,
-        columns: manifest.columns,
-        parts: manifest.pages.map((p) => ({ key: p.key, rows: p.rows }))
-      }, { create: input.create_if_not_exists, mode: input.mode })
+      const result = yield* lakehouse.load(input.table_name, runToLoad(manifest), { create: input.create_if_not_exists, mode: input.mode })
       return {
         table_name: input.table_name,
         database: lakehouse.database,

@@ -33,6 +33,18 @@ export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogErr
   }
 }
 
+/** A table the database does not have; `hint` says what to do about it. */
+export class TableNotFound extends Schema.TaggedError<TableNotFound>()("TableNotFound", {
+  table: Schema.String,
+  hint: Schema.optionalWith(Schema.String, { default: () => "" })
+}) {
+  override get message() {
+    return `Table ${this.table}: it does not exist${this.hint === "" ? "" : `; ${this.hint}`}`
+  }
+}
+
+export const CREATE_HINT = "pass create_if_not_exists: true to create it from the run's columns"
+
 export interface RunToLoad {
   readonly runId: string
   readonly columns: ReadonlyArray<ColumnSpec>
@@ -112,7 +124,7 @@ export const make = Effect.gen(function* () {
       const name = `${database}.${table}`
       const existing = yield* current(base)
       if (Option.isNone(existing) && !options.create) {
-        return yield* new CatalogError({ table: name, reason: "it does not exist; pass create_if_not_exists: true to create it from the run's columns" })
+        return yield* new TableNotFound({ table: name, hint: CREATE_HINT })
       }
       const now = Date.now()
       const columns = withRunId(run.columns)
@@ -235,7 +247,7 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         const base = tableKey(database, table)
         const hint = yield* readText(`${base}/metadata/version-hint.text`).pipe(
-          Effect.catchTag("StorageNotFound", () => new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" }))
+          Effect.catchTag("StorageNotFound", () => new TableNotFound({ table: `${database}.${table}` }))
         )
         const version = hint.trim()
         const cached = snapshotCache.get(base)

@@ -1,9 +1,9 @@
-import { Context, type Effect } from "effect"
+import { Context, Effect } from "effect"
 import type { QueryRejected } from "../../domain/sqlGuard.js"
-import type { ColumnSpec } from "../../domain/rows.js"
+import type { Manifest } from "../../domain/runs.js"
 import type { DataEngineError } from "../DataEngine.js"
 import type { AvroError } from "../catalog/avro.js"
-import type { CatalogError } from "../catalog/LocalIceberg.js"
+import { type CatalogError, type RunToLoad as CatalogRun, TableNotFound } from "../catalog/LocalIceberg.js"
 import type { QueryFailed, QueryRequest, QueryResult } from "../query/QueryEngine.js"
 import type { StorageError } from "../storage/ObjectStore.js"
 
@@ -13,12 +13,17 @@ import type { StorageError } from "../storage/ObjectStore.js"
  * loaded at most once per table.
  */
 
-export interface RunToLoad {
+export interface RunToLoad extends CatalogRun {
   readonly statsDataId: string
-  readonly runId: string
-  readonly columns: ReadonlyArray<ColumnSpec>
-  readonly parts: ReadonlyArray<{ readonly key: string; readonly rows: number }>
 }
+
+/** A complete run, as its manifest describes it, to load. */
+export const runToLoad = (manifest: Manifest): RunToLoad => ({
+  statsDataId: manifest.stats_data_id,
+  runId: manifest.run_id,
+  columns: manifest.columns,
+  parts: manifest.pages.map((p) => ({ key: p.key, rows: p.rows }))
+})
 
 export interface LoadResult {
   readonly recordsLoaded: number
@@ -28,7 +33,15 @@ export interface LoadResult {
   readonly alreadyLoaded: boolean
 }
 
-export type LakehouseError = CatalogError | QueryFailed | StorageError | AvroError | DataEngineError
+export type LakehouseError = CatalogError | TableNotFound | QueryFailed | StorageError | AvroError | DataEngineError
+
+/** A table the database lacks, named with the tables it has. */
+export const tableNotFound = <E>(table: string, tables: Effect.Effect<ReadonlyArray<string>, E>) =>
+  Effect.flatMap(tables, (names) =>
+    Effect.fail(new TableNotFound({
+      table,
+      hint: `the tables are ${names.length === 0 ? "none yet (load_to_iceberg makes them)" : names.join(", ")}`
+    })))
 
 export class Lakehouse extends Context.Tag("estat-mcp/Lakehouse")<Lakehouse, {
   readonly engine: "athena" | "duckdb"
@@ -40,7 +53,7 @@ export class Lakehouse extends Context.Tag("estat-mcp/Lakehouse")<Lakehouse, {
   ) => Effect.Effect<LoadResult, LakehouseError>
   /** The tables of the database. */
   readonly tables: Effect.Effect<ReadonlyArray<string>, LakehouseError>
-  /** The table's columns, or a CatalogError when it does not exist. */
+  /** The table's columns, or TableNotFound naming the tables there are. */
   readonly columns: (table: string) => Effect.Effect<ReadonlyArray<{ readonly name: string; readonly type: string }>, LakehouseError>
   readonly query: (request: QueryRequest) => Effect.Effect<QueryResult, QueryRejected | QueryFailed>
 }>() {}

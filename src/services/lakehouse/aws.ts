@@ -4,11 +4,11 @@ import { Context, type Duration, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import type { ColumnSpec } from "../../domain/rows.js"
 import { quoteName } from "../../domain/sqlGuard.js"
-import { CatalogError, withRunId } from "../catalog/LocalIceberg.js"
+import { CatalogError, CREATE_HINT, TableNotFound, withRunId } from "../catalog/LocalIceberg.js"
 import { quoteLiteral } from "../DataEngine.js"
 import { AthenaClientOverrides, make as makeAthena } from "../query/Athena.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
-import { Lakehouse, type RunToLoad } from "./Lakehouse.js"
+import { Lakehouse, type RunToLoad, tableNotFound } from "./Lakehouse.js"
 
 /**
  * Iceberg tables in the Glue database, loaded and queried through Athena. A load reads exactly
@@ -33,34 +33,33 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
     const name = (table: string) => `${quoteName(database)}.${quoteName(table)}`
     const count = (sql: string) => Effect.map(runner.execute(sql, 1), (r) => Number(Object.values(r.rows[0] ?? {})[0] ?? 0))
 
-    type GlueColumns = ReadonlyArray<{ readonly name: string; readonly type: string }>
-    const glueColumns = (table: string): Effect.Effect<Option.Option<GlueColumns>, CatalogError> =>
-      Effect.tryPromise({
-        try: (abortSignal) => glue.send(new GetTableCommand({ DatabaseName: database, Name: table }), { abortSignal }),
-        catch: (e) => e as { readonly name?: string; readonly message?: string }
-      }).pipe(
-        Effect.map((out) => Option.some((out.Table?.StorageDescriptor?.Columns ?? []).map((c) => ({ name: c.Name ?? "", type: c.Type ?? "" })))),
-        Effect.catchAll((e) =>
-          e.name === "EntityNotFoundException"
-            ? Effect.succeed(Option.none<GlueColumns>())
-            : Effect.fail(new CatalogError({ table: `${database}.${table}`, reason: `Glue: ${e.name ?? "Error"}: ${e.message ?? ""}` })))
+    type GlueFailure = { readonly name?: string; readonly message?: string }
+    const glueError = (table: string, e: GlueFailure) =>
+      new CatalogError({ table: `${database}.${table}`, reason: `Glue: ${e.name ?? "Error"}: ${e.message ?? ""}` })
+
+    /** A Glue lookup: none when the entity does not exist. */
+    const glueFind = <A>(table: string, call: (signal: AbortSignal) => Promise<A>): Effect.Effect<Option.Option<A>, CatalogError> =>
+      Effect.tryPromise({ try: call, catch: (e) => e as GlueFailure }).pipe(
+        Effect.map(Option.some),
+        Effect.catchAll((e) => (e.name === "EntityNotFoundException" ? Effect.succeed(Option.none<A>()) : Effect.fail(glueError(table, e))))
       )
 
+    const glueColumns = (table: string) =>
+      Effect.map(glueFind(table, (abortSignal) => glue.send(new GetTableCommand({ DatabaseName: database, Name: table }), { abortSignal })),
+        Option.map((out) => (out.Table?.StorageDescriptor?.Columns ?? []).map((c) => ({ name: c.Name ?? "", type: c.Type ?? "" }))))
+
     const glueCall = <A>(table: string, call: (signal: AbortSignal) => Promise<A>) =>
-      Effect.tryPromise({
-        try: call,
-        catch: (e) => {
-          const error = e as { readonly name?: string; readonly message?: string }
-          return new CatalogError({ table: `${database}.${table}`, reason: `Glue: ${error.name ?? "Error"}: ${error.message ?? ""}` })
-        }
-      })
+      Effect.tryPromise({ try: call, catch: (e) => glueError(table, e as GlueFailure) })
 
     /** The Glue database, created when missing (the deploy stack creates it; a bare account may not have it). */
     const ensureDatabase = (table: string) =>
-      glueCall(table, (abortSignal) => glue.send(new GetDatabaseCommand({ Name: database }), { abortSignal })).pipe(
-        Effect.catchIf((e) => e.reason.startsWith("Glue: EntityNotFoundException"), () =>
-          glueCall(table, (abortSignal) =>
-            glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database, Description: "e-Stat datasets loaded by estat-mcp" } }), { abortSignal }))),
+      glueFind(table, (abortSignal) => glue.send(new GetDatabaseCommand({ Name: database }), { abortSignal })).pipe(
+        Effect.flatMap(Option.match({
+          onSome: () => Effect.void,
+          onNone: () =>
+            glueCall(table, (abortSignal) =>
+              glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database, Description: "e-Stat datasets loaded by estat-mcp" } }), { abortSignal }))
+        })),
         Effect.asVoid
       )
 
@@ -70,7 +69,7 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
         yield* ensureDatabase(table)
         const existing = yield* glueColumns(table)
         if (Option.isNone(existing) && !loadOptions.create) {
-          return yield* new CatalogError({ table: `${database}.${table}`, reason: "it does not exist; pass create_if_not_exists: true to create it from the run's columns" })
+          return yield* new TableNotFound({ table: `${database}.${table}`, hint: CREATE_HINT })
         }
         if (Option.isSome(existing)) {
           const have = existing.value.map((c) => `${c.name} ${c.type}`).join(", ")
@@ -135,7 +134,7 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
       load,
       columns: (table) =>
         Effect.flatMap(glueColumns(table), Option.match({
-          onNone: () => Effect.fail(new CatalogError({ table: `${database}.${table}`, reason: "it does not exist" })),
+          onNone: () => tableNotFound(`${database}.${table}`, tables),
           onSome: Effect.succeed
         })),
       query: runner.engine.run

@@ -5,7 +5,7 @@ import { DataEngine } from "../DataEngine.js"
 import { make as makeDuckDb } from "../query/DuckDb.js"
 import { QueryFailed } from "../query/QueryEngine.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
-import { Lakehouse } from "./Lakehouse.js"
+import { Lakehouse, tableNotFound } from "./Lakehouse.js"
 
 /** Local Iceberg tables under DATA_DIR/warehouse, queried with DuckDB over their current snapshots. */
 export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore | DataEngine> = Layer.effect(
@@ -30,7 +30,7 @@ export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore | Data
         Effect.map(catalog.currentFiles(database, table), ({ metadata }) => {
           const schema = metadata.schemas.find((s) => s["schema-id"] === metadata["current-schema-id"])
           return (schema?.fields ?? []).map((f) => ({ name: f.name, type: f.type }))
-        }),
+        }).pipe(Effect.catchTag("TableNotFound", (missing) => tableNotFound(missing.table, catalog.tables(database)))),
       query: engine.run
     })
   })

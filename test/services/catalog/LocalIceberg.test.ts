@@ -5,6 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { parquetMetadata } from "hyparquet"
 import { avroMetadata, avroRead, icebergRead } from "icebird"
 import type { TableMetadata } from "../../../src/domain/iceberg.js"
+import { runToLoad } from "../../../src/services/lakehouse/Lakehouse.js"
 import { fetchDataset } from "../../../src/pipeline/fetchDataset.js"
 import { make } from "../../../src/services/catalog/LocalIceberg.js"
 import { DataEngine, quoteLiteral } from "../../../src/services/DataEngine.js"
@@ -31,11 +32,7 @@ describe("local Iceberg v2 tables", () => {
       const engine = yield* Effect.provide(DataEngine, context)
       const catalog = yield* make.pipe(Effect.provide(context))
       const runOf = (pageSize: number) =>
-        Effect.map(fetchDataset(baseRequest(table.info.id, { pageSize })).pipe(Effect.provide(context)), (outcome) => ({
-          runId: outcome.runId,
-          columns: outcome.columns,
-          parts: outcome.manifest!.pages.map((p) => ({ key: p.key, rows: p.rows }))
-        }))
+        Effect.map(fetchDataset(baseRequest(table.info.id, { pageSize })).pipe(Effect.provide(context)), (outcome) => runToLoad(outcome.manifest!))
       const first = yield* runOf(100)
       const second = yield* runOf(50)
 
