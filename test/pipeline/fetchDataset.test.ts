@@ -3,15 +3,16 @@ import { describe, expect, it } from "@effect/vitest"
 import { manifestKey } from "../../src/domain/runs.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
-import { generatedSum, generatedTable, type GeneratedTableOptions } from "../fakes/estatServer.js"
-import { type Backend, baseRequest, pipelineContext, queryRun, readManifest } from "../support/pipeline.js"
+import { generatedSum, generatedTable, type GeneratedTableOptions, isDataRequest } from "../fakes/estatServer.js"
+import { readManifest } from "../../src/pipeline/runs.js"
+import { type Backend, baseRequest, pipelineContext, queryRun } from "../support/pipeline.js"
 
 /** 5 items × 4 areas × 12 months = 240 cells: three pages of 100, 100 and 40 rows. */
 const table: GeneratedTableOptions = { id: "0009000001", categories: 5, areas: 4, months: 12, specialEvery: 7, annotationEvery: 11 }
 const cells = 240
 const fakeOptions = { tables: [generatedTable(table)] }
 const dataRequests = (fake: { readonly requests: ReadonlyArray<{ readonly endpoint: string; readonly params: URLSearchParams }> }) =>
-  fake.requests.filter((r) => r.endpoint === "getStatsData" && r.params.get("cntGetFlg") !== "Y").map((r) => Number(r.params.get("startPosition")))
+  fake.requests.filter(isDataRequest).map((r) => Number(r.params.get("startPosition")))
 
 describe.each<Backend>(["local", "aws"])("fetchDataset on the %s backend", (backend) => {
   it.scopedLive("a 3-page table lands complete, labelled and typed; its values add up to the fake's own", () =>

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
@@ -22,13 +22,15 @@ export const pipelineContext = (backend: Backend, fakeOptions: FakeEStatOptions 
   Effect.gen(function* () {
     const fake = yield* fakeEStat(fakeOptions)
     const s3 = backend === "aws" ? yield* s3rver : null
+    const dataDir = mkdtempSync(join(tmpdir(), "estat-pipeline-"))
+    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
     const settings: AppSettings = {
       ...defaultSettings,
       estatBaseUrl: fake.baseUrl,
       estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
       estatRetryBase: Duration.millis(5),
       estatRetries: 2,
-      dataDir: mkdtempSync(join(tmpdir(), "estat-pipeline-")),
+      dataDir,
       backend,
       ...(s3 === null ? {} : { s3Bucket: Option.some(TEST_BUCKET), s3Prefix: "lake", s3Endpoint: Option.some(s3.endpoint) }),
       ...overrides
@@ -54,18 +56,12 @@ export const baseRequest = (statsDataId: string, overrides: Partial<FetchRequest
   ...overrides
 })
 
-/** Copies stored Parquet files out of storage and gives SQL over them (`FROM run`). */
+/** SQL over stored Parquet files (`FROM run`), read where they are (local) or from scoped downloads (S3). */
 export const queryKeys = (keys: ReadonlyArray<string>, sql: string): Effect.Effect<ReadonlyArray<Record<string, unknown>>, unknown, ObjectStore | DataEngine | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const engine = yield* DataEngine
-    const dir = mkdtempSync(join(tmpdir(), "estat-run-"))
-    const files = yield* Effect.forEach(keys, (key, i) =>
-      Effect.map(store.getBytes(key), (bytes) => {
-        const file = join(dir, `part-${i}.parquet`)
-        writeFileSync(file, bytes)
-        return file
-      }))
+    const files = yield* Effect.forEach(keys, store.localFile)
     const source = files.length === 0 ? "(SELECT 1 WHERE false)" : `read_parquet([${files.map(quoteLiteral).join(", ")}])`
     const result = yield* engine.query(sql.replaceAll("FROM run", `FROM ${source}`))
     return result.rows
@@ -73,7 +69,3 @@ export const queryKeys = (keys: ReadonlyArray<string>, sql: string): Effect.Effe
 
 /** SQL over a run's parts. */
 export const queryRun = (manifest: Manifest, sql: string) => queryKeys(manifest.pages.map((p) => p.key), sql)
-
-export const readManifest = (key: string) =>
-  Effect.flatMap(ObjectStore, (store) => Effect.map(store.getBytes(key), (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as Manifest))
-

@@ -4,9 +4,10 @@ import { manifestKey } from "../../src/domain/runs.js"
 import { ToolContext } from "../../src/mcp/tool.js"
 import { firstText } from "../support/toolResult.js"
 import { fetchDatasetFiltered } from "../../src/tools/fetchDatasetFiltered.js"
-import { generatedTable } from "../fakes/estatServer.js"
+import { generatedTable, isDataRequest } from "../fakes/estatServer.js"
 import type { FakeCell } from "../fakes/estat/model.js"
-import { type Backend, pipelineContext, queryRun, readManifest } from "../support/pipeline.js"
+import { readManifest } from "../../src/pipeline/runs.js"
+import { type Backend, pipelineContext, queryRun } from "../support/pipeline.js"
 
 /** 5 items × 4 areas × 12 months (2026): codes 0001 (level 1) + 0002…0005; areas 00000 (level 1) + 01000…03000. */
 const table = generatedTable({ id: "0009000003", categories: 5, areas: 4, months: 12 })
@@ -48,7 +49,7 @@ describe.each<Backend>(["local", "aws"])("fetch_dataset_filtered on the %s backe
         const out = result.structuredContent as FilteredOutput
         const expected = expectedKeys(c.keep)
         expect(out, c.name).toMatchObject({ dataset_total_records: 240, filtered_records: expected.length, records_fetched: expected.length })
-        const dataCalls = fake.requests.slice(before).filter((r) => r.endpoint === "getStatsData" && r.params.get("cntGetFlg") !== "Y")
+        const dataCalls = fake.requests.slice(before).filter(isDataRequest)
         expect(dataCalls.length, c.name).toBe(Math.ceil(expected.length / 50))
         for (const [name, value] of new URLSearchParams(c.narrowing)) expect(dataCalls[0]!.params.get(name), c.name).toBe(value)
         const manifest = yield* readManifest(manifestKey(table.info.id, out.run_id)).pipe(Effect.provide(context))
@@ -80,7 +81,7 @@ describe("fetch_dataset_filtered validation", () => {
       )
       const duplicates = yield* textOf({ dataset_id: wide.info.id, filters: { cat01: [...codes.slice(0, 100), "品目2"] } })
       expect(duplicates.isError).toBe(false) // a repeated code counts once
-      expect(fake.requests.filter((r) => r.endpoint === "getStatsData" && r.params.get("cntGetFlg") !== "Y").length).toBe(1)
+      expect(fake.requests.filter(isDataRequest).length).toBe(1)
       expect((yield* textOf({ dataset_id: table.info.id, filters: {} })).text).toContain("filters needs at least one dimension")
       expect((yield* textOf({ dataset_id: table.info.id, filters: { area: "00000", "地域": "01000" } })).text).toBe(
         "Invalid filter 地域=01000: area (地域) is already filtered; give each dimension once (a list takes several values)."

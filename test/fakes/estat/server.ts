@@ -50,6 +50,9 @@ export interface FakeEStatHandle {
 
 export const FAKE_APP_ID = "fake-app-id-0123456789abcdef"
 
+/** A getStatsData request for values, not a count. */
+export const isDataRequest = (request: ReceivedRequest) => request.endpoint === "getStatsData" && request.params.get("cntGetFlg") !== "Y"
+
 const VALUES_SLOT = "__FAKE_ESTAT_VALUES__"
 
 const memoized = (f: (value: string) => string) => {
@@ -185,7 +188,8 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
     const limit = Number(params.get("limit") ?? "100000")
     if (!(limit >= 1 && limit <= 100_000) || !(start >= 1)) return error(res, root, params, 102, messages.invalid(limit >= 1 && limit <= 100_000 ? "startPosition" : "limit"), dataTags)
     const parameter = { ...parameterEcho(params, dataTags), NARROWING_COND: filter.echo, START_POSITION: start, METAGET_FLG: params.get("metaGetFlg") ?? "Y" }
-    const { page, total } = selectPage(table, filter, start, limit)
+    // A count builds no page.
+    const { page, total } = selectPage(table, filter, start, params.get("cntGetFlg") === "Y" ? 0 : limit)
     if (total === 0) return send(res, 200, { [root]: { RESULT: result(1, messages.noData), PARAMETER: parameter } })
     if (params.get("cntGetFlg") === "Y") {
       return send(res, 200, { [root]: { RESULT: result(0, messages.ok), PARAMETER: parameter, STATISTICAL_DATA: { RESULT_INF: { TOTAL_NUMBER: total } } } })
@@ -227,8 +231,8 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
       return
     }
     const endpoint = match[1]!
-    if (endpoint === "getStatsData" && faults.failPage !== undefined && failPageLeft > 0 &&
-      url.searchParams.get("startPosition") === String(faults.failPage.startPosition) && url.searchParams.get("cntGetFlg") !== "Y") {
+    if (faults.failPage !== undefined && failPageLeft > 0 && isDataRequest({ endpoint, params: url.searchParams }) &&
+      url.searchParams.get("startPosition") === String(faults.failPage.startPosition)) {
       failPageLeft--
       res.writeHead(faults.failPage.status, { "content-type": "text/plain" }).end("Service Unavailable")
       return
