@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { generatedTable } from "../fakes/estatServer.js"
 import { type E2E, startE2E } from "../support/e2eServer.js"
+import { firstText } from "../support/toolResult.js"
 
 const table = generatedTable({ id: "0009000002", categories: 5, areas: 4, months: 12, specialEvery: 7 })
 
@@ -50,7 +51,7 @@ describe("the fetch tools through the MCP SDK client", () => {
       arguments: { dataset_id: table.info.id, chunk_size: 100, concurrency: 1 }
     })
     expect(failed.isError).toBe(true)
-    const message = (failed.content as Array<{ text: string }>)[0]!.text
+    const message = firstText(failed)
     expect(message).toMatch(/^Dataset 0009000002 is incomplete: 200 of 240 rows \(2 of 3 pages\)\. Page 3 \(rows 201–240\) failed: e-Stat is unavailable/)
     const runId = /resume_run_id "([^"]+)"/.exec(message)![1]!
     fake.setFaults({})
@@ -114,7 +115,7 @@ describe("the fetch tools through the MCP SDK client", () => {
   it("rejects bad arguments with a clear message", async () => {
     const result = await client.callTool({ name: "fetch_large_dataset_complete", arguments: { dataset_id: "123", concurrency: 9 } })
     expect(result.isError).toBe(true)
-    const text = (result.content as Array<{ text: string }>)[0]!.text
+    const text = firstText(result)
     expect(text).toContain("dataset_id must be an e-Stat statsDataId: 10 digits")
     expect(text).toContain("concurrency")
   })

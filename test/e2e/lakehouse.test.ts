@@ -3,6 +3,7 @@ import { DuckDBInstance } from "@duckdb/node-api"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { generatedTable } from "../fakes/estatServer.js"
 import { type E2E, startE2E } from "../support/e2eServer.js"
+import { firstText } from "../support/toolResult.js"
 
 const table = generatedTable({ id: "0009000010", categories: 4, areas: 3, months: 24, specialEvery: 11 }) // 288 rows
 
@@ -20,7 +21,7 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
 
   const call = async (name: string, args: Record<string, unknown>) => {
     const result = await client.callTool({ name, arguments: args })
-    if (result.isError) throw new Error((result.content as Array<{ text: string }>)[0]!.text)
+    if (result.isError) throw new Error(firstText(result))
     return result.structuredContent as Record<string, unknown>
   }
 
@@ -66,13 +67,13 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
     expect(custom.queries[0]!.rows).toEqual([{ run_id: first.run_id, n: 288 }, { run_id: second.run_id, n: 288 }].sort((a, b) => a.run_id.localeCompare(b.run_id)))
 
     const unknown = await client.callTool({ name: "analyze_with_athena", arguments: { table_name: "pricez" } })
-    expect((unknown.content as Array<{ text: string }>)[0]!.text).toBe("Table estat_db.pricez: it does not exist; the tables are prices")
+    expect(firstText(unknown)).toBe("Table estat_db.pricez: it does not exist; the tables are prices")
     const refused = await client.callTool({ name: "analyze_with_athena", arguments: { table_name: "prices", analysis_type: "custom", custom_query: "DROP TABLE prices" } })
     expect(refused.isError).toBe(true)
-    expect((refused.content as Array<{ text: string }>)[0]!.text).toContain("The query was rejected: it starts with DROP")
+    expect(firstText(refused)).toContain("The query was rejected: it starts with DROP")
     const injected = await client.callTool({ name: "load_to_iceberg", arguments: { table_name: "prices; drop table x", s3_parquet_path: first.storage.parquet_prefix } })
     expect(injected.isError).toBe(true)
-    expect((injected.content as Array<{ text: string }>)[0]!.text).toContain("use lower-case letters, digits and _ only")
+    expect(firstText(injected)).toContain("use lower-case letters, digits and _ only")
     connection.closeSync()
     db.closeSync()
   })

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vi
 import { FAKE_APP_ID, type FakeEStatHandle, startFakeEStat } from "../fakes/estatServer.js"
 import { openSession, post, readSse } from "../support/rawMcp.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
+import { firstText } from "../support/toolResult.js"
 
 interface SearchOutput {
   readonly query: string
@@ -49,7 +50,7 @@ describe("search_estat_data against the fake e-Stat", () => {
     expect(census.dimensions?.[1]).toEqual({ id: "cat01", name: "男女", item_count: 3, sample_labels: ["総数", "男", "女"] })
     expect(census.requires_filtering).toBe(false)
     expect([...out.results].map((r) => r.score)).toEqual([...out.results].map((r) => r.score).sort((a, b) => b - a))
-    const text = (result.content as Array<{ type: string; text: string }>)[0]!.text
+    const text = firstText(result)
     expect(text).toContain("1. ")
   })
 
@@ -82,13 +83,13 @@ describe("search_estat_data against the fake e-Stat", () => {
   it("bad arguments and e-Stat failures are isError results with actionable messages", async () => {
     const bad = await client.callTool({ name: "search_estat_data", arguments: { query: "人口", max_results: 500, stats_code: "12" } })
     expect(bad.isError).toBe(true)
-    const text = (bad.content as Array<{ text: string }>)[0]!.text
+    const text = firstText(bad)
     expect(text).toContain("max_results")
     expect(text).toContain("stats_code must be 5 digits")
     fake.setFaults({ forceStatus: { status: 100, count: 1 } })
     const denied = await client.callTool({ name: "search_estat_data", arguments: { query: "人口" } })
     expect(denied.isError).toBe(true)
-    expect((denied.content as Array<{ text: string }>)[0]!.text).toBe(
+    expect(firstText(denied)).toBe(
       "e-Stat getStatsList failed with STATUS 100: 認証に失敗しました。アプリケーションIDを確認して下さい。 Check that ESTAT_APP_ID is a valid e-Stat application ID."
     )
     fake.setFaults({ failNext: { status: 503, count: 1 } })

@@ -1,8 +1,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { manifestKey } from "../../src/domain/runs.js"
-import { ToolContext } from "../../src/mcp/tool.js"
-import { firstText } from "../support/toolResult.js"
+import { callTool, firstText } from "../support/toolResult.js"
 import { fetchDatasetFiltered } from "../../src/tools/fetchDatasetFiltered.js"
 import { generatedTable, isDataRequest } from "../fakes/estatServer.js"
 import type { FakeCell } from "../fakes/estat/model.js"
@@ -36,7 +35,7 @@ const cases: ReadonlyArray<{ readonly name: string; readonly filters: Record<str
   { name: "a dimension named by its label", filters: { "品目": "総合" }, keep: (c) => c.dims["cat01"] === "0001", narrowing: "cdCat01=0001" }
 ]
 
-const call = (args: unknown) => fetchDatasetFiltered.call(args).pipe(Effect.provide(ToolContext.silent))
+const call = (args: unknown) => callTool(fetchDatasetFiltered, args)
 
 describe.each<Backend>(["local", "aws"])("fetch_dataset_filtered on the %s backend", (backend) => {
   it.scopedLive("each kind of filter fetches exactly the matching rows, all pages of them", () =>

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { ToolContext } from "../../src/mcp/tool.js"
+import { callTool, firstText } from "../support/toolResult.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { downloadCsvFromS3 } from "../../src/tools/downloadCsvFromS3.js"
@@ -46,10 +46,6 @@ const parseCsv = (text: string): Array<Array<string>> => {
   return rows
 }
 
-const call = <A extends { call: (args: unknown) => Effect.Effect<unknown, never, unknown> }>(tool: A, args: unknown) =>
-  (tool.call(args) as Effect.Effect<{ isError: boolean; content: ReadonlyArray<{ text: string }>; structuredContent?: unknown }, never, never>).pipe(
-    Effect.provide(ToolContext.silent)
-  )
 
 /** The bytes behind a download URL, decoded keeping the BOM (fetch's text() would drop it). */
 const readUrl = async (url: string) => {
@@ -63,8 +59,8 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
   it.scopedLive("save_dataset_as_csv: a complete, Excel-ready CSV whose rows are the run's; the download URL serves it", () =>
     Effect.gen(function* () {
       const { context } = yield* pipelineContext(backend, { tables: [tricky, big] })
-      const saved = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005" }).pipe(Effect.provide(context))
-      expect(saved.isError, saved.content[0]?.text).toBe(false)
+      const saved = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005" }).pipe(Effect.provide(context))
+      expect(saved.isError, firstText(saved)).toBe(false)
       const out = saved.structuredContent as { run_id: string; records_count: number; columns: Array<string>; location: string; download_url: string; size_bytes: number; expires_at: string | null }
       expect(out.records_count).toBe(10)
       expect(saved.structuredContent).toMatchObject({ subset: null })
@@ -97,23 +93,23 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       const { context, fake } = yield* pipelineContext(backend, { tables: [tricky] })
       const run = yield* fetchDataset(baseRequest("0009000005")).pipe(Effect.provide(context))
       const store = yield* Effect.provide(ObjectStore, context)
-      const saved = yield* call(saveDatasetAsCsv, {
+      const saved = yield* callTool(saveDatasetAsCsv, {
         dataset_id: "0009000005", s3_json_path: store.uri(`datasets/0009000005/${run.runId}/`), include_labels: false, output_filename: "../../etc/集計 結果", line_ending: "lf"
       }).pipe(Effect.provide(context))
-      expect(saved.isError, saved.content[0]?.text).toBe(false)
+      expect(saved.isError, firstText(saved)).toBe(false)
       const out = saved.structuredContent as { location: string; columns: Array<string> }
       expect(out.location).toBe(store.uri(`csv/0009000005/${run.runId}/集計 結果.csv`))
       expect(out.columns.some((c) => c.endsWith("_name"))).toBe(false)
       const capped = yield* fetchDataset(baseRequest("0009000005", { maxRecords: 5 })).pipe(Effect.provide(context))
-      const fromCapped = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: `datasets/0009000005/${capped.runId}` }).pipe(Effect.provide(context))
+      const fromCapped = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: `datasets/0009000005/${capped.runId}` }).pipe(Effect.provide(context))
       expect(fromCapped.structuredContent).toMatchObject({ records_count: 5, subset: "the first 5 of 10 rows (max_records)" })
-      expect(fromCapped.content[0]!.text).toContain("rows of 0009000005 (the first 5 of 10 rows (max_records)) as CSV")
+      expect(firstText(fromCapped)).toContain("rows of 0009000005 (the first 5 of 10 rows (max_records)) as CSV")
       // A saved e-Stat page converts too (through transform_to_parquet's path).
       yield* store.putBytes("raw/0009000005/page.json", new TextEncoder().encode(JSON.stringify({
         VALUE: [{ "@tab": "01", "@cat01": "2", "@area": "00000", "@time": "2020000000", "@unit": "人", "$": "2000.5" }]
       })), "application/json")
-      const fromPage = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: "raw/0009000005/page.json" }).pipe(Effect.provide(context))
-      expect(fromPage.isError, fromPage.content[0]?.text).toBe(false)
+      const fromPage = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: "raw/0009000005/page.json" }).pipe(Effect.provide(context))
+      expect(fromPage.isError, firstText(fromPage)).toBe(false)
       const page = fromPage.structuredContent as { records_count: number; download_url: string }
       expect(page.records_count).toBe(1)
       const pageCsv = parseCsv((yield* Effect.promise(() => readUrl(page.download_url))).text.slice(1))
@@ -122,23 +118,23 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       const partial = yield* Effect.promise(() =>
         fetch(`${fake.baseUrl}/json/getStatsData?appId=${FAKE_APP_ID}&statsDataId=0009000005&limit=4`).then((r) => r.arrayBuffer()))
       yield* store.putBytes("raw/misc/first-page.json", new Uint8Array(partial), "application/json")
-      const fromPartial = yield* call(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: "raw/misc/first-page.json" }).pipe(Effect.provide(context))
+      const fromPartial = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: "raw/misc/first-page.json" }).pipe(Effect.provide(context))
       expect(fromPartial.isError).toBe(true)
-      expect(fromPartial.content[0]!.text).toContain("it is one page (4 of 10 rows)")
-      const wrongDataset = yield* call(saveDatasetAsCsv, { dataset_id: "0009000001", s3_json_path: `datasets/0009000005/${run.runId}` }).pipe(Effect.provide(context))
-      expect(wrongDataset.content[0]!.text).toContain("it holds dataset 0009000005, not 0009000001")
+      expect(firstText(fromPartial)).toContain("it is one page (4 of 10 rows)")
+      const wrongDataset = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000001", s3_json_path: `datasets/0009000005/${run.runId}` }).pipe(Effect.provide(context))
+      expect(firstText(wrongDataset)).toContain("it holds dataset 0009000005, not 0009000001")
     }))
 
   it.scopedLive("download_csv_from_s3: inline content capped at whole lines; bad paths and missing files are clear errors", () =>
     Effect.gen(function* () {
       const { context } = yield* pipelineContext(backend, { tables: [big] })
       const store = yield* Effect.provide(ObjectStore, context)
-      const saved = yield* call(saveDatasetAsCsv, { dataset_id: "0009000006" }).pipe(Effect.provide(context))
+      const saved = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000006" }).pipe(Effect.provide(context))
       const location = (saved.structuredContent as { location: string; size_bytes: number }).location
       const size = (saved.structuredContent as { size_bytes: number }).size_bytes
       expect(size).toBeGreaterThan(4_000_000)
-      const inline = yield* call(downloadCsvFromS3, { s3_path: location, return_content: true, max_bytes: 100_000 }).pipe(Effect.provide(context))
-      expect(inline.isError, inline.content[0]?.text).toBe(false)
+      const inline = yield* callTool(downloadCsvFromS3, { s3_path: location, return_content: true, max_bytes: 100_000 }).pipe(Effect.provide(context))
+      expect(inline.isError, firstText(inline)).toBe(false)
       const out = inline.structuredContent as { size_bytes: number; content: string; truncated: boolean; line_count: number; content_type: string }
       expect(out).toMatchObject({ size_bytes: size, truncated: true, content_type: "text/csv; charset=utf-8" })
       expect(Buffer.byteLength(out.content)).toBeLessThanOrEqual(100_000)
@@ -146,8 +142,8 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       expect(out.content.split("\r\n").length - 1).toBe(out.line_count)
       expect(out.content.startsWith("stats_data_id,")).toBe(true)
       yield* store.putBytes("csv/empty.csv", new Uint8Array(0), "text/csv")
-      const empty = yield* call(downloadCsvFromS3, { s3_path: "csv/empty.csv", return_content: true }).pipe(Effect.provide(context))
-      expect(empty.isError, empty.content[0]?.text).toBe(false)
+      const empty = yield* callTool(downloadCsvFromS3, { s3_path: "csv/empty.csv", return_content: true }).pipe(Effect.provide(context))
+      expect(empty.isError, firstText(empty)).toBe(false)
       expect(empty.structuredContent).toMatchObject({ size_bytes: 0, content: "", truncated: false, line_count: 0 })
 
       const refused = [
@@ -155,13 +151,13 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
         backend === "aws" ? "s3://estat-test/elsewhere/x.csv" : "s3://estat-test/lake/x.csv"
       ]
       for (const path of refused) {
-        const result = yield* call(downloadCsvFromS3, { s3_path: path }).pipe(Effect.provide(context))
+        const result = yield* callTool(downloadCsvFromS3, { s3_path: path }).pipe(Effect.provide(context))
         expect(result.isError, path).toBe(true)
-        expect(result.content[0]!.text, path).toContain(`"${path}" is not a valid storage path: use a path inside ${store.root}`)
+        expect(firstText(result), path).toContain(`"${path}" is not a valid storage path: use a path inside ${store.root}`)
       }
-      const missing = yield* call(downloadCsvFromS3, { s3_path: "csv/none.csv" }).pipe(Effect.provide(context))
+      const missing = yield* callTool(downloadCsvFromS3, { s3_path: "csv/none.csv" }).pipe(Effect.provide(context))
       expect(missing).toMatchObject({ isError: true })
-      expect(missing.content[0]!.text).toBe(`Nothing is stored at ${store.uri("csv/none.csv")}. Check the path (runs are under datasets/<dataset_id>/<run_id>/).`)
+      expect(firstText(missing)).toBe(`Nothing is stored at ${store.uri("csv/none.csv")}. Check the path (runs are under datasets/<dataset_id>/<run_id>/).`)
     }))
 })
 

@@ -1,8 +1,7 @@
 import { gzipSync } from "node:zlib"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { ToolContext } from "../../src/mcp/tool.js"
-import { firstText } from "../support/toolResult.js"
+import { callTool, firstText } from "../support/toolResult.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { transformToParquet } from "../../src/tools/transformToParquet.js"
@@ -19,7 +18,7 @@ interface Out {
   readonly data_type: string | null
 }
 
-const call = (args: unknown) => transformToParquet.call(args).pipe(Effect.provide(ToolContext.silent))
+const call = (args: unknown) => callTool(transformToParquet, args)
 const ordered = "SELECT * FROM run ORDER BY cat01_code, area_code, time_code"
 
 describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend", (backend) => {
