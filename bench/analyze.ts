@@ -5,46 +5,23 @@
  *
  *   npm run bench:analyze
  */
-import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { DuckDBInstance } from "@duckdb/node-api"
-import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import { type AppSettings, defaultSettings } from "../src/config.js"
+import { Effect } from "effect"
 import { analysesFor } from "../src/domain/analyses.js"
-import { configLayer, servicesLayer } from "../src/layers.js"
 import { fetchDataset } from "../src/pipeline/fetchDataset.js"
 import { Lakehouse, runToLoad } from "../src/services/lakehouse/Lakehouse.js"
 import { ObjectStore } from "../src/services/storage/ObjectStore.js"
-import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
+import { benchServices, startFakeProcess } from "./support.js"
 
 const table = { id: "0009100014", categories: 100, areas: 50, months: 280 }
 const RUNS = 5
 
-const startFake = Effect.acquireRelease(
-  Effect.async<{ readonly baseUrl: string; readonly child: ReturnType<typeof spawn> }>((resume) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL("./fakeEStatProcess.mjs", import.meta.url)), JSON.stringify(table), "0", "cold"], {
-      stdio: ["pipe", "pipe", "inherit"]
-    })
-    createInterface({ input: child.stdout! }).once("line", (baseUrl) => resume(Effect.succeed({ baseUrl, child })))
-  }),
-  ({ child }) => Effect.sync(() => child.stdin!.end())
-)
-
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 const program = Effect.scoped(Effect.gen(function* () {
-  const { baseUrl } = yield* startFake
-  const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-analyze-"))
-  yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
-  const settings: AppSettings = {
-    ...defaultSettings, estatBaseUrl: baseUrl, estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-    estatTimeout: Duration.minutes(2), estatRequestsPerSecond: 100, dataDir
-  }
-  const context = yield* Layer.build(servicesLayer.pipe(Layer.provideMerge(configLayer(settings))))
+  const { baseUrl } = yield* startFakeProcess(table, 0, false)
+  const { settings, context } = yield* benchServices(baseUrl)
   const run = yield* fetchDataset({
     statsDataId: table.id, narrowing: {}, maxRecords: null, pageSize: 100_000, concurrency: 4,
     withLabels: true, store: true, resumeRunId: null, onProgress: () => Effect.void

@@ -15,18 +15,11 @@ const fake = await startFakeEStat({ tables: [table], cacheDataPages: warm })
 if (warm) {
   // Encode every page once before the run, so the measured fetch sees only the simulated latency.
   for (let start = 1; start <= table.cellCount; start += 100_000) {
-    await fetch(`${fake.baseUrl}/json/getStatsData?${pageQuery(options.id, start)}`).then((r) => r.arrayBuffer())
+    const query = new URLSearchParams({ appId: FAKE_APP_ID, statsDataId: options.id, replaceSpChars: "0", startPosition: String(start), limit: "100000" })
+    await fetch(`${fake.baseUrl}/json/getStatsData?${query}`).then((r) => r.arrayBuffer())
   }
 }
 fake.setFaults({ latencyMs })
 process.stdout.write(`${fake.baseUrl}\n`)
 process.stdin.resume()
 process.stdin.on("end", () => void fake.close().then(() => process.exit(0)))
-
-/** The query the pipeline sends for a page (the cache key must match it exactly). */
-export function pageQuery(statsDataId: string, startPosition: number) {
-  return new URLSearchParams({
-    appId: FAKE_APP_ID, lang: "J", statsDataId, metaGetFlg: "N", cntGetFlg: "N", explanationGetFlg: "N",
-    annotationGetFlg: "Y", replaceSpChars: "0", startPosition: String(startPosition), limit: "100000"
-  }).toString()
-}

@@ -12,22 +12,19 @@
  * container runs. A run holds at most `concurrency` pages (~8 MB each) between body and
  * stored part; V8's heap growth towards its cap adds the rest of the peak.
  */
-import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { createInterface } from "node:readline"
-import { fileURLToPath } from "node:url"
-import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import { type AppSettings, defaultSettings } from "../src/config.js"
+import { Effect } from "effect"
+import { defaultSettings } from "../src/config.js"
 import { rowBuilder } from "../src/domain/rows.js"
-import { configLayer, servicesLayer } from "../src/layers.js"
 import { fetchDataset } from "../src/pipeline/fetchDataset.js"
 import { DataEngine } from "../src/services/DataEngine.js"
 import { EStat } from "../src/services/EStat.js"
 import { readPage } from "../src/services/EStatBodies.js"
 import type { GeneratedTableOptions } from "../test/fakes/estat/generated.js"
 import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
+import { benchServices, startFakeProcess } from "./support.js"
 
 interface Scenario {
   readonly name: string
@@ -42,21 +39,6 @@ const scenarios: ReadonlyArray<Scenario> = [
   { name: "small", table: { id: "0009100014", categories: 100, areas: 50, months: 280 }, latencyMs: Number(process.env["LATENCY_MS"] ?? 300), concurrency: 4, warm: true },
   { name: "large", table: { id: "0009100131", categories: 1000, areas: 50, months: 262 }, latencyMs: 0, concurrency: 4, warm: false }
 ]
-
-const startFake = (scenario: Scenario) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly baseUrl: string; readonly child: ReturnType<typeof spawn> }>((resume) => {
-      // Bundled next to this file by `npm run bench:fetch`.
-      const fakeProcess = fileURLToPath(new URL("./fakeEStatProcess.mjs", import.meta.url))
-      const { NODE_OPTIONS: _heapCapOfThisProcess, ...env } = process.env
-      const child = spawn(process.execPath, [fakeProcess, JSON.stringify(scenario.table), String(scenario.latencyMs), scenario.warm ? "warm" : "cold"], {
-        stdio: ["pipe", "pipe", "inherit"],
-        env
-      })
-      createInterface({ input: child.stdout! }).once("line", (baseUrl) => resume(Effect.succeed({ baseUrl, child })))
-    }),
-    ({ child }) => Effect.sync(() => child.stdin!.end())
-  )
 
 /** Samples this process's RSS every 20 ms while `effect` runs. */
 const withPeakRss = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -79,19 +61,10 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
 
 const runScenario = (scenario: Scenario) =>
   Effect.scoped(Effect.gen(function* () {
-    const { baseUrl } = yield* startFake(scenario)
-    const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-"))
-    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
-    const settings: AppSettings = {
-      ...defaultSettings,
-      estatBaseUrl: baseUrl,
-      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-      estatTimeout: Duration.minutes(2),
-      estatRequestsPerSecond: 100,
-      duckdbThreads: Number(process.env["DUCKDB_THREADS"] ?? defaultSettings.duckdbThreads),
-      dataDir
-    }
-    const context = yield* Layer.build(servicesLayer.pipe(Layer.provideMerge(configLayer(settings))))
+    const { baseUrl } = yield* startFakeProcess(scenario.table, scenario.latencyMs, scenario.warm)
+    const { context } = yield* benchServices(baseUrl, {
+      duckdbThreads: Number(process.env["DUCKDB_THREADS"] ?? defaultSettings.duckdbThreads)
+    })
     const baseRss = process.memoryUsage.rss()
     const started = Date.now()
     const fetchOnce = fetchDataset({

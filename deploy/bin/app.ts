@@ -11,14 +11,13 @@ const context = (name: string): string | undefined => {
   const value: unknown = app.node.tryGetContext(name)
   return typeof value === "string" && value !== "" ? value : undefined
 }
-const optional = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value } as Record<K, string>)
-
+// deploy/tsconfig.json has exactOptionalPropertyTypes off: an unset option is just undefined.
 new EStatMcpStack(app, context("stackName") ?? "EStatMcp", {
   env: { account: process.env["CDK_DEFAULT_ACCOUNT"], region: process.env["CDK_DEFAULT_REGION"] ?? "ap-northeast-1" },
-  ...optional("certificateArn", context("certificateArn")),
-  ...optional("domainName", context("domainName")),
-  ...optional("hostedZoneName", context("hostedZoneName")),
-  ...optional("vpcId", context("vpcId")),
-  ...optional("estatAppIdSecretArn", context("estatAppIdSecretArn")),
-  ...optional("alarmEmail", context("alarmEmail"))
+  certificateArn: context("certificateArn"),
+  domainName: context("domainName"),
+  hostedZoneName: context("hostedZoneName"),
+  vpcId: context("vpcId"),
+  estatAppIdSecretArn: context("estatAppIdSecretArn"),
+  alarmEmail: context("alarmEmail")
 })

@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url"
 import { DuckDBInstance } from "@duckdb/node-api"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, onTestFinished } from "@effect/vitest"
 import { generatedTable } from "../fakes/estatServer.js"
-import { type E2E, startE2E } from "../support/e2eServer.js"
+import { useE2E } from "../support/e2eServer.js"
 import { firstText } from "../support/toolResult.js"
 
 const table = generatedTable({ id: "0009000010", categories: 4, areas: 3, months: 24, specialEvery: 11 }) // 288 rows
@@ -11,16 +11,10 @@ interface Query { title: string; sql: string; rows: Array<Record<string, unknown
 
 /** The local lakehouse end to end: fetch → load → load again → load a second run → analyses equal DuckDB on the parts. */
 describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
-  let e2e: E2E
-  let client: E2E["client"]
-  beforeAll(async () => {
-    e2e = await startE2E("e2e-lake", [table])
-    client = e2e.client
-  })
-  afterAll(() => e2e.close())
+  const e2e = useE2E("e2e-lake", [table])
 
   const call = async (name: string, args: Record<string, unknown>) => {
-    const result = await client.callTool({ name, arguments: args })
+    const result = await e2e().client.callTool({ name, arguments: args })
     if (result.isError) throw new Error(firstText(result))
     return result.structuredContent as Record<string, unknown>
   }
@@ -39,6 +33,10 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
     const parts = [first, second].map((r) => `${fileURLToPath(r.storage.parquet_prefix)}*.parquet`)
     const db = await DuckDBInstance.create(":memory:")
     const connection = await db.connect()
+    onTestFinished(() => {
+      connection.closeSync()
+      db.closeSync()
+    })
     const direct = async (sql: string) =>
       (await connection.runAndReadAll(sql.replaceAll("FROM prices", `FROM read_parquet(['${parts.join("', '")}'])`))).getRowObjectsJson()
 
@@ -66,15 +64,13 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
     }) as { queries: Array<Query> }
     expect(custom.queries[0]!.rows).toEqual([{ run_id: first.run_id, n: 288 }, { run_id: second.run_id, n: 288 }].sort((a, b) => a.run_id.localeCompare(b.run_id)))
 
-    const unknown = await client.callTool({ name: "analyze_with_athena", arguments: { table_name: "pricez" } })
+    const unknown = await e2e().client.callTool({ name: "analyze_with_athena", arguments: { table_name: "pricez" } })
     expect(firstText(unknown)).toBe("Table estat_db.pricez: it does not exist; the tables are prices")
-    const refused = await client.callTool({ name: "analyze_with_athena", arguments: { table_name: "prices", analysis_type: "custom", custom_query: "DROP TABLE prices" } })
+    const refused = await e2e().client.callTool({ name: "analyze_with_athena", arguments: { table_name: "prices", analysis_type: "custom", custom_query: "DROP TABLE prices" } })
     expect(refused.isError).toBe(true)
     expect(firstText(refused)).toContain("The query was rejected: it starts with DROP")
-    const injected = await client.callTool({ name: "load_to_iceberg", arguments: { table_name: "prices; drop table x", s3_parquet_path: first.storage.parquet_prefix } })
+    const injected = await e2e().client.callTool({ name: "load_to_iceberg", arguments: { table_name: "prices; drop table x", s3_parquet_path: first.storage.parquet_prefix } })
     expect(injected.isError).toBe(true)
     expect(firstText(injected)).toContain("use lower-case letters, digits and _ only")
-    connection.closeSync()
-    db.closeSync()
   })
 })

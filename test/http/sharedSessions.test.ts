@@ -40,9 +40,12 @@ describe("sessions across tasks (MCP_SESSION_SECRET)", () => {
     expect(ended.status).toBe(200)
     expect((await post(b.mcpUrl, { jsonrpc: "2.0", id: 6, method: "ping" }, headers)).status).toBe(404)
     const strict = await startTestServer({ sessionSecret: secret, sessionMaxAge: Duration.millis(1) })
-    await new Promise((resolve) => setTimeout(resolve, 5))
-    expect((await post(strict.mcpUrl, { jsonrpc: "2.0", id: 7, method: "ping" }, headers)).status).toBe(404)
-    await strict.close()
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect((await post(strict.mcpUrl, { jsonrpc: "2.0", id: 7, method: "ping" }, headers)).status).toBe(404)
+    } finally {
+      await strict.close()
+    }
   })
 
   it("the SDK client works against tasks taking turns", async () => {

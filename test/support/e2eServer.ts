@@ -1,8 +1,9 @@
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { afterAll, beforeAll } from "@effect/vitest"
 import { Duration, Option, Redacted } from "effect"
 import type { AppSettings } from "../../src/config.js"
 import { FAKE_APP_ID, type FakeEStatHandle, type FakeTable, startFakeEStat } from "../fakes/estatServer.js"
@@ -18,12 +19,13 @@ export interface E2E {
 /** The fake e-Stat with `tables`, the real server on a temp DATA_DIR, and an SDK client connected over Streamable HTTP. */
 export const startE2E = async (name: string, tables: ReadonlyArray<FakeTable>, overrides: Partial<AppSettings> = {}): Promise<E2E> => {
   const fake = await startFakeEStat({ tables })
+  const dataDir = mkdtempSync(join(tmpdir(), `estat-${name}-`))
   const server = await startTestServer({
     estatBaseUrl: fake.baseUrl,
     estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
     estatRetryBase: Duration.millis(5),
     estatPageSize: 100,
-    dataDir: mkdtempSync(join(tmpdir(), `estat-${name}-`)),
+    dataDir,
     ...overrides
   })
   const client = new Client({ name, version: "1.0.0" })
@@ -36,6 +38,17 @@ export const startE2E = async (name: string, tables: ReadonlyArray<FakeTable>, o
       await client.close()
       await server.close()
       await fake.close()
+      rmSync(dataDir, { recursive: true, force: true })
     }
   }
+}
+
+/** startE2E around a describe block's tests (started before them, closed after); call the result to reach it. */
+export const useE2E = (name: string, tables: ReadonlyArray<FakeTable>, overrides: Partial<AppSettings> = {}) => {
+  let e2e: E2E | undefined
+  beforeAll(async () => {
+    e2e = await startE2E(name, tables, overrides)
+  })
+  afterAll(() => e2e?.close())
+  return (): E2E => e2e!
 }

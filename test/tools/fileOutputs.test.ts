@@ -24,7 +24,7 @@ const tricky = cubeTable({
   unitOf: () => "人",
   value: (dims) => (dims["cat01"] === "3" && dims["area"] === "13000" ? "-" : String(Number(dims["cat01"]) * 1000 + (dims["area"] === "00000" ? 0.5 : 0)))
 })
-const big = generatedTable({ id: "0009000006", categories: 50, areas: 20, months: 60 }) // 60,000 rows, a few MB of CSV
+const big = generatedTable({ id: "0009000006", categories: 10, areas: 10, months: 20 }) // 2,000 rows, more CSV than max_bytes below
 
 /** RFC 4180 as Excel writes it. */
 const parseCsv = (text: string): Array<Array<string>> => {
@@ -58,7 +58,7 @@ const readUrl = async (url: string) => {
 describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (backend) => {
   it.scopedLive("save_dataset_as_csv: a complete, Excel-ready CSV whose rows are the run's; the download URL serves it", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext(backend, { tables: [tricky, big] })
+      const { context } = yield* pipelineContext(backend, { tables: [tricky] })
       const saved = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005" }).pipe(Effect.provide(context))
       expect(saved.isError, firstText(saved)).toBe(false)
       const out = saved.structuredContent as { run_id: string; records_count: number; columns: Array<string>; location: string; download_url: string; size_bytes: number; expires_at: string | null }
@@ -132,7 +132,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       const saved = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000006" }).pipe(Effect.provide(context))
       const location = (saved.structuredContent as { location: string; size_bytes: number }).location
       const size = (saved.structuredContent as { size_bytes: number }).size_bytes
-      expect(size).toBeGreaterThan(4_000_000)
+      expect(size).toBeGreaterThan(100_000)
       const inline = yield* callTool(downloadCsvFromS3, { s3_path: location, return_content: true, max_bytes: 100_000 }).pipe(Effect.provide(context))
       expect(inline.isError, firstText(inline)).toBe(false)
       const out = inline.structuredContent as { size_bytes: number; content: string; truncated: boolean; line_count: number; content_type: string }

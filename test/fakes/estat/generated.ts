@@ -18,7 +18,7 @@ export interface GeneratedTableOptions {
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0")
 
-export const generatedDimensions = (options: GeneratedTableOptions): ReadonlyArray<FakeDimension> => {
+const generatedDimensions = (options: GeneratedTableOptions): ReadonlyArray<FakeDimension> => {
   const lastYear = 2026
   return [
     { id: "tab", name: "表章項目", classes: [{ code: "01", name: "指数", level: "" }] },
@@ -47,7 +47,7 @@ export const generatedDimensions = (options: GeneratedTableOptions): ReadonlyArr
 }
 
 /** The value text of cell `index`: a number with one decimal, or a special character. */
-export const generatedValue = (options: GeneratedTableOptions, index: number) => {
+const generatedValue = (options: GeneratedTableOptions, index: number) => {
   const every = options.specialEvery ?? 997
   if (index % every === every - 1) return specialValues[Math.floor(index / every) % specialValues.length]!
   return (((index * 7919) % 100_000) / 10).toFixed(1)

@@ -54,6 +54,7 @@ export const FAKE_APP_ID = "fake-app-id-0123456789abcdef"
 export const isDataRequest = (request: ReceivedRequest) => request.endpoint === "getStatsData" && request.params.get("cntGetFlg") !== "Y"
 
 const VALUES_SLOT = "__FAKE_ESTAT_VALUES__"
+const PAGE_NEUTRAL = new Set(["appId", "lang", "metaGetFlg", "cntGetFlg", "explanationGetFlg", "annotationGetFlg", "sectionHeaderFlg"])
 
 const memoized = (f: (value: string) => string) => {
   const cache = new Map<string, string>()
@@ -212,7 +213,8 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
         }
       }
     }, () => {
-      const key = [...params].map(([k, v]) => `${k}=${v}`).sort().join("&")
+      // The cells depend on the table, the narrowing, the window and replaceSpChars, not on the other flags.
+      const key = [...params].filter(([k]) => !PAGE_NEUTRAL.has(k)).map(([k, v]) => `${k}=${v}`).sort().join("&")
       const cached = options.cacheDataPages ? pageCache.get(key) : undefined
       const values = cached ?? encodeValues(table, page, params.get("replaceSpChars"))
       if (options.cacheDataPages) pageCache.set(key, values)
