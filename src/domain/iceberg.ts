@@ -50,7 +50,8 @@ export interface TableMetadata {
   readonly "metadata-log": ReadonlyArray<{ readonly "timestamp-ms": number; readonly "metadata-file": string }>
 }
 
-const icebergTypes: Readonly<Record<ColumnSpec["type"], string>> = { VARCHAR: "string", INTEGER: "int", DOUBLE: "double" }
+/** The row schema's types in Iceberg (the same names in Athena's DDL). */
+export const icebergTypes: Readonly<Record<ColumnSpec["type"], string>> = { VARCHAR: "string", INTEGER: "int", DOUBLE: "double" }
 
 export const schemaOf = (columns: ReadonlyArray<ColumnSpec>): IcebergSchema => ({
   type: "struct",

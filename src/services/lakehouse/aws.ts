@@ -2,7 +2,9 @@ import { AthenaClient } from "@aws-sdk/client-athena"
 import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient, type GlueClientConfig, paginateGetTables } from "@aws-sdk/client-glue"
 import { Context, type Duration, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
+import { icebergTypes } from "../../domain/iceberg.js"
 import type { ColumnSpec } from "../../domain/rows.js"
+import { runPrefix } from "../../domain/runs.js"
 import { quoteName } from "../../domain/sqlGuard.js"
 import { CatalogError, CREATE_HINT, TableNotFound, withRunId } from "../catalog/LocalIceberg.js"
 import { quoteLiteral } from "../DataEngine.js"
@@ -21,9 +23,8 @@ export class GlueClientOverrides extends Context.Reference<GlueClientOverrides>(
   defaultValue: (): Partial<GlueClientConfig> => ({})
 }) {}
 
-const athenaTypes: Readonly<Record<ColumnSpec["type"], string>> = { VARCHAR: "string", INTEGER: "int", DOUBLE: "double" }
 /** Hive DDL quotes names with backticks. */
-const ddlColumns = (columns: ReadonlyArray<ColumnSpec>) => columns.map((c) => `\`${c.name}\` ${athenaTypes[c.type]}`).join(", ")
+const ddlColumns = (columns: ReadonlyArray<ColumnSpec>) => columns.map((c) => `\`${c.name}\` ${icebergTypes[c.type]}`).join(", ")
 
 export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, options: { readonly pollBase?: Duration.DurationInput } = {}) =>
   Effect.gen(function* () {
@@ -73,12 +74,12 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
         }
         if (Option.isSome(existing)) {
           const have = existing.value.map((c) => `${c.name} ${c.type}`).join(", ")
-          const want = columns.map((c) => `${c.name} ${athenaTypes[c.type]}`).join(", ")
+          const want = columns.map((c) => `${c.name} ${icebergTypes[c.type]}`).join(", ")
           if (have !== want) return yield* new CatalogError({ table: `${database}.${table}`, reason: `the run's columns differ from the table's: table (${have}), run (${want})` })
         }
         // Exactly this run's parts: a symlink manifest, since the run folder also holds manifest.json.
-        const runPrefix = `datasets/${run.statsDataId}/${run.runId}/`
-        yield* store.putBytes(`${runPrefix}_symlink/symlink.txt`, new TextEncoder().encode(run.parts.map((p) => store.uri(p.key)).join("\n") + "\n"), "text/plain")
+        const symlinks = `${runPrefix(run.statsDataId, run.runId)}_symlink/`
+        yield* store.putBytes(`${symlinks}symlink.txt`, new TextEncoder().encode(run.parts.map((p) => store.uri(p.key)).join("\n") + "\n"), "text/plain")
         const temporary = `estat_tmp_${run.runId.toLowerCase().replace(/[^a-z0-9]/g, "_")}`
         const location = store.uri(`warehouse/${database}/${table}/`)
         const loadRun = Effect.gen(function* () {
@@ -87,7 +88,7 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
               "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' " +
               "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat' " +
               "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat' " +
-              `LOCATION ${quoteLiteral(store.uri(`${runPrefix}_symlink/`))}`,
+              `LOCATION ${quoteLiteral(store.uri(symlinks))}`,
             0
           )
           if (Option.isNone(existing)) {

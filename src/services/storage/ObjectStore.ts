@@ -112,4 +112,4 @@ export const keyUnder = (location: string, root: string, fromUri: (rest: string)
 /** A folder named with its trailing `/` (`datasets/<id>/<runId>/`) is the same key prefix. */
 export const withoutTrailingSlash = (key: string) => key.replace(/\/$/, "")
 
-export const isValidPrefix = (prefix: string) => prefix === "" || isValidKey(prefix.replace(/\/$/, ""))
+export const isValidPrefix = (prefix: string) => prefix === "" || isValidKey(withoutTrailingSlash(prefix))
