@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -19,8 +19,8 @@ const freePort = () =>
 describe("the production bundle", () => {
   let child: ChildProcess
   let url = ""
+  const dir = mkdtempSync(join(tmpdir(), "estat-bundle-"))
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), "estat-bundle-"))
     // Inside the repo, so that the bundle finds DuckDB in node_modules.
     const bundle = join(process.cwd(), "node_modules", ".cache", "estat-mcp-test", "server.mjs")
     execFileSync(process.execPath, ["scripts/bundle.mjs", "src/main.ts", bundle])
@@ -41,6 +41,7 @@ describe("the production bundle", () => {
   }, 60_000)
   afterAll(() => {
     child.kill()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it("starts, answers /health, and lists the tools over Streamable HTTP", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
@@ -7,6 +7,13 @@ import { csvRowsOfBatch } from "../../src/domain/csv.js"
 import type { Dimension } from "../../src/domain/estat.js"
 import { type RowBatch, rowBuilder, sampleRows } from "../../src/domain/rows.js"
 import { make, quoteLiteral } from "../../src/services/DataEngine.js"
+
+/** A Parquet path in a temp folder removed with the test's scope. */
+const scratchParquet = (name: string) =>
+  Effect.map(
+    Effect.acquireRelease(Effect.sync(() => mkdtempSync(join(tmpdir(), "estat-parquet-"))), (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))),
+    (dir) => join(dir, `${name}.parquet`)
+  )
 
 const engine = make({ duckdbMemoryLimit: "128MB", duckdbTempDir: join(tmpdir(), "estat-duckdb-test"), duckdbThreads: 1 })
 
@@ -24,7 +31,7 @@ describe("DataEngine", () => {
         ],
         count: tricky.length + 1
       }
-      const file = join(mkdtempSync(join(tmpdir(), "estat-parquet-")), "part.parquet")
+      const file = yield* scratchParquet("part")
       yield* db.writeParquet(csvRowsOfBatch(batch), file)
       const back = yield* db.query(`SELECT label, year, value FROM read_parquet(${quoteLiteral(file)})`)
       expect(back.columns).toEqual([{ name: "label", type: "VARCHAR" }, { name: "year", type: "INTEGER" }, { name: "value", type: "DOUBLE" }])
@@ -71,7 +78,7 @@ describe("DataEngine", () => {
       const sizes = Array.from(rows.chunks(), (chunk) => chunk.length)
       expect(sizes.length).toBeGreaterThan(1)
       expect(sizes.every((size) => size <= 1 << 20)).toBe(true)
-      const file = join(mkdtempSync(join(tmpdir(), "estat-parquet-")), "page.parquet")
+      const file = yield* scratchParquet("page")
       yield* db.writeParquet(rows, file)
       const back = yield* db.query(`SELECT * FROM read_parquet(${quoteLiteral(file)})`)
       expect(back.columns.map((c) => c.name)).toEqual(builder.columns.map((c) => c.name))
@@ -88,7 +95,7 @@ describe("DataEngine", () => {
       const before = yield* setting
       // Text where an INTEGER is declared: DuckDB's COPY itself fails.
       const rows = csvRowsOfBatch({ columns: [{ name: "x", type: "INTEGER" }], values: [[1, "not a number"]], count: 2 })
-      const error = yield* Effect.flip(db.writeParquet(rows, join(mkdtempSync(join(tmpdir(), "estat-parquet-")), "part.parquet")))
+      const error = yield* Effect.flip(db.writeParquet(rows, yield* scratchParquet("part")))
       expect(error.message).toMatch(/failed to write a Parquet part: Conversion Error/)
       expect(yield* setting).toBe(before)
       expect(before).toMatch(/^6[0-9](\.\d+)? ?Mi?B$/)
