@@ -43,7 +43,7 @@ export const runOutputFields = {
   elapsed_seconds: Schema.Number
 }
 
-export const runOutput = (outcome: FetchOutcome, startedAt: number) => ({
+const runOutput = (outcome: FetchOutcome, startedAt: number) => ({
   dataset_id: outcome.meta.table.statsDataId,
   title: outcome.meta.table.title,
   run_id: outcome.runId,
@@ -57,6 +57,13 @@ export const runOutput = (outcome: FetchOutcome, startedAt: number) => ({
   storage: outcome.storage === null ? null : { manifest: outcome.storage.manifest, parquet_prefix: outcome.storage.parquetPrefix },
   elapsed_seconds: Math.round((Date.now() - startedAt) / 100) / 10
 })
+
+/** A run with the tool output every fetch tool shares, timed from `startedAt` (default: when the run starts). */
+export const withRunOutput = <E, R>(run: Effect.Effect<FetchOutcome, E, R>, startedAt?: number) =>
+  Effect.suspend(() => {
+    const from = startedAt ?? Date.now()
+    return Effect.map(run, (outcome) => ({ outcome, output: runOutput(outcome, from) }))
+  })
 
 /** Page progress as MCP progress notifications (a no-op when the call has no progressToken). */
 export const progressReporter = Effect.map(ToolContext, (context) => (progress: FetchProgress) =>

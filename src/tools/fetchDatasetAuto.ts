@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
 import * as Tool from "../mcp/tool.js"
 import {
-  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
 } from "./datasetRun.js"
 
 const Input = Schema.Struct({
@@ -24,14 +24,13 @@ export const fetchDatasetAuto = Tool.make({
   ...fetchToolTraits,
   summarize: summarizeRun,
   run: (input) =>
-    Effect.gen(function* () {
-      const startedAt = Date.now()
-      const outcome = yield* fetchWholeTable({
+    Effect.map(
+      withRunOutput(fetchWholeTable({
         statsDataId: input.dataset_id,
         maxRecords: input.max_records,
         withLabels: input.convert_to_japanese,
         store: input.save_to_s3
-      })
-      return runOutput(outcome, startedAt)
-    })
+      })),
+      ({ output }) => output
+    )
 })

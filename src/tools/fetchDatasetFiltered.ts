@@ -5,7 +5,7 @@ import * as Tool from "../mcp/tool.js"
 import { fetchDataset } from "../pipeline/fetchDataset.js"
 import { EStat } from "../services/EStat.js"
 import {
-  ConvertToJapanese, DatasetId, fetchToolTraits, progressReporter, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchToolTraits, progressReporter, runOutputFields, SaveToS3, summarizeRun, withRunOutput
 } from "./datasetRun.js"
 
 const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
@@ -60,7 +60,7 @@ export const fetchDatasetFiltered = Tool.make({
       const meta = yield* estat.getMetaInfo(input.dataset_id)
       const filters = yield* resolveFilters(meta.dimensions, input.filters)
       const datasetTotal = yield* estat.countRecords({ statsDataId: input.dataset_id })
-      const outcome = yield* fetchDataset({
+      const { outcome, output } = yield* withRunOutput(fetchDataset({
         statsDataId: input.dataset_id,
         narrowing: filters.narrowing,
         maxRecords: null,
@@ -71,9 +71,9 @@ export const fetchDatasetFiltered = Tool.make({
         resumeRunId: null,
         meta,
         onProgress: yield* progressReporter
-      })
+      }), startedAt)
       return {
-        ...runOutput(outcome, startedAt),
+        ...output,
         filters_applied: filters.applied,
         dataset_total_records: datasetTotal,
         filtered_records: outcome.totalRecords

@@ -3,7 +3,7 @@ import { RunId } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import {
-  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutput, runOutputFields, SaveToS3, summarizeRun
+  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
 } from "./datasetRun.js"
 
 const Input = Schema.Struct({
@@ -40,9 +40,8 @@ export const fetchLargeDatasetComplete = Tool.make({
   summarize: (output) =>
     summarizeRun(output) + (output.chunks_reused > 0 ? ` Resumed: ${output.chunks_reused} page(s) were already stored.` : ""),
   run: (input) =>
-    Effect.gen(function* () {
-      const startedAt = Date.now()
-      const outcome = yield* fetchWholeTable({
+    Effect.map(
+      withRunOutput(fetchWholeTable({
         statsDataId: input.dataset_id,
         maxRecords: input.max_records,
         pageSize: input.chunk_size,
@@ -50,13 +49,13 @@ export const fetchLargeDatasetComplete = Tool.make({
         withLabels: input.convert_to_japanese,
         store: input.save_to_s3,
         resumeRunId: input.resume_run_id
-      })
-      return {
-        ...runOutput(outcome, startedAt),
+      })),
+      ({ outcome, output }) => ({
+        ...output,
         chunks_total: outcome.pagesTotal,
         chunks_retrieved: outcome.pagesFetchedNow,
         chunks_reused: outcome.pagesTotal - outcome.pagesFetchedNow,
         chunks_failed: (outcome.manifest?.failed_pages ?? []).map((page) => page.index)
-      }
-    })
+      })
+    )
 })
