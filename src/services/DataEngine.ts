@@ -29,8 +29,6 @@ export class DataEngine extends Context.Tag("estat-mcp/DataEngine")<DataEngine, 
   readonly scan: (sql: string) => Stream.Stream<RowBatch, DataEngineError>
   /** Runs one statement with `?` parameters; interrupting the fiber interrupts the query. */
   readonly query: (sql: string, params?: ReadonlyArray<SqlValue>) => Effect.Effect<QueryResult, DataEngineError>
-  /** `query` after `setup` statements on the same connection (temporary views the query reads). */
-  readonly queryAfter: (setup: ReadonlyArray<string>, sql: string) => Effect.Effect<QueryResult, DataEngineError>
 }>() {
   static readonly layer: Layer.Layer<DataEngine, DataEngineError, AppConfig> = Layer.scoped(
     DataEngine,
@@ -127,9 +125,8 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         (csv) => Effect.promise(() => rm(csv, { force: true }))
       ).pipe(Effect.withSpan("DataEngine.writeParquet", { attributes: { rows: rows.count } }))
 
-    const queryAfter = (setup: ReadonlyArray<string>, sql: string, params: ReadonlyArray<SqlValue> = []) =>
+    const query = (sql: string, params: ReadonlyArray<SqlValue> = []) =>
       withConnection("run a query", async (connection) => {
-        for (const statement of setup) await connection.run(statement)
         const reader = await connection.runAndReadAll(sql, [...params])
         const names = reader.columnNames()
         const types = reader.columnTypes().map((t) => t.toString())
@@ -138,8 +135,6 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         )
         return { columns: names.map((name, i) => ({ name, type: types[i] ?? "" })), rows }
       }).pipe(Effect.withSpan("DataEngine.query"))
-
-    const query = (sql: string, params: ReadonlyArray<SqlValue> = []) => queryAfter([], sql, params)
 
     const scan = (sql: string): Stream.Stream<RowBatch, DataEngineError> =>
       Stream.unwrapScoped(Effect.gen(function* () {
@@ -165,11 +160,11 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         ))
       }))
 
-    return DataEngine.of({ writeParquet, query, queryAfter, scan })
+    return DataEngine.of({ writeParquet, query, scan })
   })
 
 /** JS values of DuckDB's result types as JSON-safe values (BIGINT within 2^53 → number). */
-const toSqlValue = (value: unknown): SqlValue => {
+export const toSqlValue = (value: unknown): SqlValue => {
   if (value === null || value === undefined) return null
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value
@@ -181,7 +176,7 @@ const toSqlValue = (value: unknown): SqlValue => {
  * DuckDB's promise as an Effect whose interruption interrupts the query and then waits for DuckDB
  * to let go: the connection is closed (and a permit released) only once nothing runs on it.
  */
-const untilSettled = <A>(operation: string, connection: DuckDBConnection, run: () => Promise<A>) =>
+export const untilSettled = <A>(operation: string, connection: DuckDBConnection, run: () => Promise<A>) =>
   Effect.async<A, DataEngineError>((resume) => {
     const running = run()
     running.then(
@@ -205,4 +200,4 @@ const toCellValue = (value: unknown): CellValue => {
   return typeof sql === "boolean" ? String(sql) : sql
 }
 
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+export const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error))

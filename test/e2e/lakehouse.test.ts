@@ -68,7 +68,7 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
     expect(firstText(unknown)).toBe("Table estat_db.pricez: it does not exist; the tables are prices")
     const refused = await e2e().client.callTool({ name: "analyze_with_athena", arguments: { table_name: "prices", analysis_type: "custom", custom_query: "DROP TABLE prices" } })
     expect(refused.isError).toBe(true)
-    expect(firstText(refused)).toContain("The query was rejected: it starts with DROP")
+    expect(firstText(refused)).toContain("The query was rejected: it is a DROP statement, not a SELECT statement")
     const injected = await e2e().client.callTool({ name: "load_to_iceberg", arguments: { table_name: "prices; drop table x", s3_parquet_path: first.storage.parquet_prefix } })
     expect(injected.isError).toBe(true)
     expect(firstText(injected)).toContain("use lower-case letters, digits and _ only")

@@ -1,25 +1,24 @@
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../../config.js"
 import { make as makeCatalog } from "../catalog/LocalIceberg.js"
-import { DataEngine } from "../DataEngine.js"
+import type { DataEngine } from "../DataEngine.js"
 import { make as makeDuckDb } from "../query/DuckDb.js"
 import { QueryFailed } from "../query/QueryEngine.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
 import { Lakehouse, tableNotFound } from "./Lakehouse.js"
 
 /** Local Iceberg tables under DATA_DIR/warehouse, queried with DuckDB over their current snapshots. */
-export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore | DataEngine> = Layer.effect(
+export const layer: Layer.Layer<Lakehouse, QueryFailed, AppConfig | ObjectStore | DataEngine> = Layer.scoped(
   Lakehouse,
   Effect.gen(function* () {
     const config = yield* AppConfig
     const catalog = yield* makeCatalog
     const database = config.glueDatabase
-    const tablesNamed = (named: ReadonlySet<string>) =>
-      Effect.gen(function* () {
-        const names = (yield* catalog.tables(database)).filter((name) => named.has(name))
-        return yield* Effect.forEach(names, (name) => Effect.map(catalog.currentFiles(database, name), ({ files }) => ({ name, files })))
-      }).pipe(Effect.mapError((e) => new QueryFailed({ engine: "duckdb", state: "FAILED", reason: e.message })))
-    const engine = makeDuckDb(yield* DataEngine, tablesNamed)
+    const queryFailed = (e: { readonly message: string }) => new QueryFailed({ engine: "duckdb", state: "FAILED", reason: e.message })
+    const engine = yield* makeDuckDb(config, database, {
+      names: Effect.mapError(catalog.tables(database), queryFailed),
+      files: (table) => Effect.mapBoth(catalog.currentFiles(database, table), { onFailure: queryFailed, onSuccess: ({ files }) => files })
+    })
     return Lakehouse.of({
       engine: "duckdb",
       database,

@@ -1,46 +1,165 @@
-import { Effect } from "effect"
-import { guardQuery, isIdentifier, namesIn, quoteName } from "../../domain/sqlGuard.js"
-import { DataEngine, quoteLiteral } from "../DataEngine.js"
+import { type DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/node-api"
+import { Clock, Duration, Effect, RcMap, type Scope } from "effect"
+import type { AppSettings } from "../../config.js"
+import { QueryRejected } from "../../domain/sqlGuard.js"
+import { quoteIdentifier, quoteLiteral, reasonOf, toSqlValue, untilSettled } from "../DataEngine.js"
 import { QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
+import { inspectSelect } from "./selectTree.js"
 
 /**
- * QueryEngine on the embedded DuckDB: each query runs on a connection of its own where every
- * table it names is a temporary view over its current Parquet files (named like the table), so
- * guarded caller SQL reads those tables and nothing else.
+ * QueryEngine on DuckDB sandboxes (ARCHITECTURE §5). The boundary is the engine: caller SQL runs
+ * on a DuckDB instance of its own — never the one that writes Parquet — whose configuration
+ * is locked with external access off, extensions neither loaded nor installed, and only the
+ * queried tables' current data files allowed; DuckDB's parser decides that the text is one
+ * SELECT, and its tree names the tables to expose (as views over those files).
  */
 
-export interface TableFiles {
-  /** A validated identifier (lower case, digits, `_`). */
+export interface LakeTables {
+  readonly names: Effect.Effect<ReadonlyArray<string>, QueryFailed>
+  /** Local paths of a table's current data files. */
+  readonly files: (table: string) => Effect.Effect<ReadonlyArray<string>, QueryFailed>
+}
+
+type Settings = Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTempDir" | "duckdbThreads">
+
+interface TableFiles {
   readonly name: string
-  /** Local paths of the table's current data files. */
   readonly files: ReadonlyArray<string>
 }
 
-/** `tablesNamed`: the tables among these names (only the tables a query names are read and viewed). */
-export const make = (engine: Engine, tablesNamed: (names: ReadonlySet<string>) => Effect.Effect<ReadonlyArray<TableFiles>, QueryFailed>) =>
-  QueryEngine.of({
-    run: (request) =>
-      Effect.gen(function* () {
-        const sql = yield* guardQuery(request.sql)
-        const views = (yield* tablesNamed(namesIn(sql))).filter((t) => isIdentifier(t.name)).map((t) =>
-          `CREATE TEMP VIEW ${quoteName(t.name)} AS SELECT * FROM ${
+/** How long a sandbox outlives its last query: the next query of the same snapshot reuses it (a new snapshot gets a new one). */
+const SANDBOX_IDLE = Duration.seconds(30)
+/** Caller queries running at once, each within DuckDB's memory cap. */
+const QUERIES_AT_ONCE = 2
+
+const failed = (reason: string) => new QueryFailed({ engine: "duckdb", state: "FAILED", reason })
+
+const openInstance = (settings: Settings) =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () =>
+        DuckDBInstance.create(":memory:", {
+          memory_limit: settings.duckdbMemoryLimit,
+          threads: String(settings.duckdbThreads),
+          temp_directory: `${settings.duckdbTempDir}/sandbox`,
+          autoload_known_extensions: "false",
+          autoinstall_known_extensions: "false",
+          allow_community_extensions: "false",
+          // As the DataEngine's queries: freed buffers go back to the OS, bulk frees only past 64 MB
+          // (flushing those after every statement made analyses ~1.4× slower).
+          allocator_flush_threshold: "1MB",
+          allocator_bulk_deallocation_flush_threshold: "64MB"
+        }),
+      catch: (e) => failed(`DuckDB did not start: ${reasonOf(e)}`)
+    }),
+    (instance) => Effect.sync(() => instance.closeSync())
+  )
+
+const withConnection = <A>(instance: DuckDBInstance, use: (connection: DuckDBConnection) => Promise<A>) =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise({ try: () => instance.connect(), catch: (e) => failed(reasonOf(e)) }),
+    (connection) => Effect.mapError(untilSettled("run a query", connection, () => use(connection)), (e) => failed(e.reason)),
+    (connection) => Effect.sync(() => connection.closeSync())
+  )
+
+/** Locks an instance: from here on no statement can reach a file outside `allowed` or change a setting. */
+const lockDown = (allowed: ReadonlyArray<string>) => [
+  `SET allowed_paths = [${allowed.map(quoteLiteral).join(", ")}]`,
+  "SET enable_external_access = false"
+]
+const LOCK = "SET lock_configuration = true"
+
+/** An instance that reads nothing and only parses: the caller's text reaches it as a bound value. */
+const openParser = (settings: Settings) =>
+  Effect.tap(openInstance(settings), (instance) =>
+    withConnection(instance, async (connection) => {
+      for (const statement of [...lockDown([]), LOCK]) await connection.run(statement)
+    }))
+
+const openSandbox = (settings: Settings, database: string, tables: ReadonlyArray<TableFiles>) =>
+  Effect.tap(openInstance(settings), (instance) =>
+    withConnection(instance, async (connection) => {
+      const schema = quoteIdentifier(database)
+      const setup = [
+        ...lockDown(tables.flatMap((t) => t.files)),
+        `CREATE SCHEMA ${schema}`,
+        // `t` and `<database>.t` alike (the search path is a per-connection setting).
+        ...tables.flatMap((t) => [
+          `CREATE VIEW main.${quoteIdentifier(t.name)} AS SELECT * FROM ${
             t.files.length === 0 ? "(SELECT NULL AS empty WHERE false)" : `read_parquet([${t.files.map(quoteLiteral).join(", ")}])`
-          }`
-        )
-        const started = Date.now()
-        // One row more than asked tells whether the result was cut.
-        const result = yield* engine.queryAfter(views, `SELECT * FROM (${sql}) AS q LIMIT ${request.maxRows + 1}`).pipe(
-          Effect.mapError((e) => new QueryFailed({ engine: "duckdb", state: "FAILED", reason: e.reason }))
-        )
-        return {
-          engine: "duckdb",
-          columns: result.columns,
-          rows: result.rows.slice(0, request.maxRows),
-          truncated: result.rows.length > request.maxRows,
-          dataScannedBytes: null,
-          executionMs: Date.now() - started
-        } satisfies QueryResult
-      }).pipe(Effect.withSpan("QueryEngine.duckdb"))
+          }`,
+          `CREATE VIEW ${schema}.${quoteIdentifier(t.name)} AS SELECT * FROM main.${quoteIdentifier(t.name)}`
+        ]),
+        LOCK
+      ]
+      for (const statement of setup) await connection.run(statement)
+    }))
+
+/** One SELECT on a locked sandbox: DuckDB itself counts the statements and names the statement's type. */
+const select = (sandbox: DuckDBInstance, sql: string, rowsWanted: number) =>
+  withConnection(sandbox, async (connection) => {
+    const extracted = await connection.extractStatements(sql)
+    if (extracted.count !== 1) return { rejected: "it contains more than one statement" } as const
+    const prepared = await extracted.prepare(0)
+    if (prepared.statementType !== StatementType.SELECT) return { rejected: "it is not a SELECT statement" } as const
+    const reader = await prepared.streamAndReadUntil(rowsWanted)
+    const names = reader.columnNames()
+    const types = reader.columnTypes().map((t) => t.toString())
+    const rows = reader.getRowObjectsJS().slice(0, rowsWanted).map((row) =>
+      Object.fromEntries(names.map((name) => [name, toSqlValue(row[name])]))
+    )
+    return { columns: names.map((name, i) => ({ name, type: types[i] ?? "" })), rows }
   })
 
-type Engine = Pick<DataEngine["Type"], "queryAfter">
+export const make = (settings: Settings, database: string, lake: LakeTables): Effect.Effect<QueryEngine["Type"], QueryFailed, Scope.Scope> =>
+  Effect.gen(function* () {
+    const parser = yield* openParser(settings)
+    const sandboxes = yield* RcMap.make({
+      lookup: (key: string) => openSandbox(settings, database, JSON.parse(key) as ReadonlyArray<TableFiles>),
+      idleTimeToLive: SANDBOX_IDLE
+    })
+    const running = yield* Effect.makeSemaphore(QUERIES_AT_ONCE)
+
+    const parse = (sql: string) =>
+      withConnection(parser, async (connection) => {
+        const prepared = await connection.prepare("SELECT json_serialize_sql($1::VARCHAR) AS tree")
+        prepared.bindVarchar(1, sql)
+        const reader = await prepared.runAndReadAll()
+        return String(reader.getRowsJS()[0]?.[0] ?? "")
+      })
+
+    /** The lake's tables a query reads, with their files; a name the lake lacks is refused with the names it has. */
+    const tablesRead = (named: ReadonlySet<string>) =>
+      Effect.gen(function* () {
+        const names = yield* lake.names
+        const unknown = [...named].filter((name) => !names.includes(name))
+        if (unknown.length > 0) {
+          return yield* new QueryRejected({
+            reason: `${unknown.join(", ")} ${unknown.length === 1 ? "is not a table" : "are not tables"} of ${database}; ` +
+              `the tables are ${names.length === 0 ? "none yet (load_to_iceberg makes them)" : names.join(", ")}`
+          })
+        }
+        return yield* Effect.forEach([...named].sort(), (name) => Effect.map(lake.files(name), (files) => ({ name, files })))
+      })
+
+    return QueryEngine.of({
+      run: (request) =>
+        Effect.gen(function* () {
+          const tree = yield* Effect.flatMap(parse(request.sql), (serialized) => inspectSelect(request.sql, serialized, database))
+          const tables = yield* tablesRead(tree.tables)
+          const started = yield* Clock.currentTimeMillis
+          // One row more than asked tells whether the result was cut.
+          const result = yield* Effect.scoped(Effect.flatMap(RcMap.get(sandboxes, JSON.stringify(tables)), (sandbox) =>
+            running.withPermits(1)(select(sandbox, request.sql, request.maxRows + 1))))
+          if ("rejected" in result) return yield* new QueryRejected({ reason: result.rejected })
+          return {
+            engine: "duckdb",
+            columns: result.columns,
+            rows: result.rows.slice(0, request.maxRows),
+            truncated: result.rows.length > request.maxRows,
+            dataScannedBytes: null,
+            executionMs: (yield* Clock.currentTimeMillis) - started
+          } satisfies QueryResult
+        }).pipe(Effect.withSpan("QueryEngine.duckdb"))
+    })
+  })
