@@ -3,6 +3,7 @@ import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { AppConfig, type AppSettings, appSettingsConfig } from "./config.js"
 import * as McpServer from "./mcp/server.js"
+import { scratchSweptLayer } from "./pipeline/leftovers.js"
 import type { Tool } from "./mcp/tool.js"
 import { DataEngine } from "./services/DataEngine.js"
 import { EStat } from "./services/EStat.js"
@@ -32,7 +33,8 @@ const baseServices = Layer.mergeAll(
   EStat.layer.pipe(Layer.provide(FetchHttpClient.layer)),
   objectStoreLayer,
   DataEngine.layer,
-  RunSlots.layer
+  RunSlots.layer,
+  scratchSweptLayer
 )
 
 /** The services tools run on, for one set of settings. */

@@ -2,17 +2,23 @@ import { randomBytes } from "node:crypto"
 import { Schema } from "effect"
 
 /**
- * A run: one fetch of one dataset query into storage (ARCHITECTURE §4.4–4.5). Its Parquet parts
- * are written as pages arrive; its manifest is written last and says what the run holds.
+ * A run: one fetch of one dataset query into storage (ARCHITECTURE §4.4–4.5). Its manifest is
+ * written first (partial: the query, the totals, the pages planned), so a run killed at any moment
+ * can be resumed; its Parquet parts are written as pages arrive, and the manifest again every few
+ * pages and last, saying what the run holds.
  */
 
 /** Sortable and unique: UTC timestamp to the millisecond + 6 random hex digits (`20261126T031500123Z-a1b2c3`). */
 export const newRunId = (now: Date = new Date()) =>
   `${now.toISOString().replace(/[-:]/g, "").replace(".", "")}-${randomBytes(3).toString("hex")}`
 
+const RUN_ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/
+
 export const RunId = Schema.String.pipe(
-  Schema.pattern(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, { message: () => "a run id looks like 20261126T031500123Z-a1b2c3" })
+  Schema.pattern(RUN_ID, { message: () => "a run id looks like 20261126T031500123Z-a1b2c3" })
 )
+
+export const isRunId = (name: string) => RUN_ID.test(name)
 
 export const runPrefix = (statsDataId: string, runId: string) => `datasets/${statsDataId}/${runId}/`
 export const partKey = (statsDataId: string, runId: string, page: number) =>

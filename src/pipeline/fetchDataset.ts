@@ -8,13 +8,15 @@ import { EStatPageFailed } from "../services/EStatErrors.js"
 import { RunSlots } from "../services/RunSlots.js"
 import { ObjectStore, type StorageError, StorageFailure } from "../services/storage/ObjectStore.js"
 import { PageShort, RunIncomplete, RunNotResumable } from "./errors.js"
+import { removeUnlistedParts, sweepOrphanRuns } from "./leftovers.js"
 import { readManifest } from "./runs.js"
 
 /**
- * The dataset pipeline (ARCHITECTURE §4): metadata and count first, then the pages in parallel,
- * each turned into rows and written as its own Parquet part as soon as it arrives; the manifest
- * last — `complete` only when every expected row is stored, `partial` (resumable) otherwise,
- * also when the run fails or is cancelled.
+ * The dataset pipeline (ARCHITECTURE §4): metadata and count first, then a `partial` manifest
+ * (query, totals, pages planned) before any page is asked for, then the pages in parallel, each
+ * turned into rows and written as its own Parquet part as soon as it arrives, a checkpoint
+ * manifest every few pages, and the manifest last — `complete` only when every expected row is
+ * stored, `partial` (resumable) otherwise, also when the run fails, is cancelled or is killed.
  */
 
 export interface FetchRequest {
@@ -64,6 +66,8 @@ interface StoredPage {
 }
 
 const SAMPLE_SIZE = 5
+/** The reason a manifest written before the run's end gives, read by whoever finds the run killed. */
+const IN_PROGRESS = "The run was in progress when this was recorded (if no process is running it, it was stopped): resume it to fetch the missing pages."
 /** Pages between two checkpoint manifests. */
 const CHECKPOINT_PAGES = 10
 
@@ -153,9 +157,9 @@ const runFetch = (request: FetchRequest) =>
           }))
         }
         const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: pageRequest.index, start_position: pageRequest.startPosition, rows: page.cells.count, key }])
-        // A checkpoint now and then: a process killed outright (OOM, SIGKILL) still leaves a resumable run.
+        // A checkpoint now and then: a run killed outright (OOM, SIGKILL) re-fetches at most the pages since.
         if (request.store && all.length % CHECKPOINT_PAGES === 0 && all.length < plan.length) {
-          yield* Effect.flatMap(manifestOf("The run was still in progress when this was written.", []), writeManifest)
+          yield* Effect.flatMap(manifestOf(IN_PROGRESS, []), writeManifest)
         }
         yield* request.onProgress({
           pagesDone: all.length,
@@ -164,6 +168,16 @@ const runFetch = (request: FetchRequest) =>
           expectedRecords
         })
       })
+
+    if (request.store) {
+      if (previous === null) {
+        yield* sweepOrphanRuns(request.statsDataId).pipe(
+          Effect.catchAll((error) => Effect.logWarning("could not sweep runs without a manifest").pipe(Effect.annotateLogs({ error: error.message })))
+        )
+      }
+      // Recorded before the first page is asked for: a kill at any later moment leaves a resumable run.
+      yield* Effect.flatMap(manifestOf(IN_PROGRESS, []), writeManifest)
+    }
 
     // A page that fails for good ends the fetching, but pages already received are still stored.
     const pageFailure = yield* Ref.make<Option.Option<EStatPageFailed>>(Option.none())
@@ -288,6 +302,9 @@ const loadResumable = (request: FetchRequest, totalRecords: number) =>
     }
     // Keep only the pages whose part is really there.
     const present = yield* Effect.filter(manifest.pages, (page) => Effect.map(store.head(page.key), Option.isSome), { concurrency: 8 })
+    // Parts stored after the last checkpoint are not listed: their pages are fetched again (a part
+    // holds the rows, not the page's NOTE legend and annotations the manifest keeps).
+    yield* removeUnlistedParts(request.statsDataId, runId, new Set(present.map((page) => page.key)))
     return { ...manifest, pages: present }
   })
 

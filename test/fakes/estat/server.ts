@@ -25,6 +25,8 @@ export interface Faults {
   readonly emptyListAsNumberZero?: boolean
   /** Data pages starting at `startPosition` get this HTTP status `times` times (Infinity: always). */
   readonly failPage?: { readonly startPosition: number; readonly times: number; readonly status: number }
+  /** Data pages starting at `startPosition` are never answered (held until the client goes): a run stands still there. */
+  readonly holdPage?: { readonly startPosition: number }
 }
 
 export interface FakeEStatOptions {
@@ -233,6 +235,8 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
       return
     }
     const endpoint = match[1]!
+    if (faults.holdPage !== undefined && isDataRequest({ endpoint, params: url.searchParams }) &&
+      url.searchParams.get("startPosition") === String(faults.holdPage.startPosition)) return
     if (faults.failPage !== undefined && failPageLeft > 0 && isDataRequest({ endpoint, params: url.searchParams }) &&
       url.searchParams.get("startPosition") === String(faults.failPage.startPosition)) {
       failPageLeft--
