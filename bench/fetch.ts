@@ -125,7 +125,7 @@ const measureConversion = (baseUrl: string, statsDataId: string) =>
     const toRows = () => {
       const reading = read(body)
       const page = reading.decode(JSON.parse(reading.text))
-      if (page._tag === "Left") throw new Error(page.left)
+      if (page._tag === "Left") throw new Error(JSON.stringify(page.left))
       return builder.csv(page.right.cells, page.right.annotations)
     }
     // Rows are the CSV bytes DuckDB reads: decoding ends when the last chunk is made.

@@ -7,10 +7,13 @@ import {
   EStatDecodeError,
   type EStatError,
   EStatHttpError,
+  EStatIncompleteBody,
+  EStatNoData,
   EStatNotConfigured,
   EStatPageFailed,
   EStatTimeout,
   EStatUnavailable,
+  EStatUnknownDataset,
   isTransient
 } from "./EStatErrors.js"
 import {
@@ -111,7 +114,8 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
               const reading = read(body)
               const json = yield* interpret(endpoint, response.status, reading.text)
               return yield* Either.match(reading.decode(json), {
-                onLeft: (detail) => Effect.fail(new EStatDecodeError({ endpoint, detail: scrub(detail) })),
+                onLeft: (fault) =>
+                  Effect.fail(fault._tag === "Incomplete" ? new EStatIncompleteBody({ endpoint }) : new EStatDecodeError({ endpoint, detail: scrub(fault.detail) })),
                 onRight: Effect.succeed
               })
             })))
@@ -138,10 +142,8 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       if (httpStatus === 429 || httpStatus >= 300) {
         return Effect.fail(new EStatHttpError({ httpStatus, endpoint, detail: describeBody(body) }))
       }
-      return Effect.fail(new EStatDecodeError({
-        endpoint,
-        detail: Either.isLeft(parsed) ? "the body is not complete JSON" : "the body is not an e-Stat response"
-      }))
+      // A 200 whose body does not parse was cut on the way (or garbled): another attempt may get it whole.
+      return Effect.fail(Either.isLeft(parsed) ? new EStatIncompleteBody({ endpoint }) : new EStatDecodeError({ endpoint, detail: "the body is not an e-Stat response" }))
     }
 
     const call = <A>(endpoint: string, read: BodyReader<A>, params: Params, held?: Effect.Semaphore) =>
@@ -151,13 +153,31 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
         const started = Date.now()
         const result = yield* attempt(endpoint, appId, params, read, held).pipe(
           Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
-          Effect.retry({ schedule: retry, while: isTransient })
+          Effect.retry({ schedule: retry, while: isTransient }),
+          Effect.catchIf(
+            (error): error is EStatApiError => error._tag === "EStatApiError" && error.status === 100 && params["statsDataId"] !== undefined,
+            (refused) => Effect.flatMap(appIdWorks(appId), (works) =>
+              Effect.fail(works
+                ? new EStatUnknownDataset({ endpoint, statsDataId: params["statsDataId"] ?? "", status: refused.status, errorMessage: refused.errorMessage })
+                : refused))
+          )
         )
         yield* Effect.logDebug("e-Stat call").pipe(
           Effect.annotateLogs({ endpoint, params: definedOnly(params), durationMs: Date.now() - started })
         )
         return result
       }).pipe(Effect.withSpan(`EStat.${endpoint}`, { attributes: { endpoint } }))
+
+    /**
+     * STATUS 100 means the application ID was refused (ESTAT-API.md §13), but e-Stat has also
+     * answered it for an unknown dataset id: a call that names no dataset tells which. Only a
+     * refusal of this one too is the ID's fault; anything else leaves e-Stat's own answer.
+     */
+    const appIdWorks = (appId: string) =>
+      attempt("getStatsList", appId, { statsCode: "00200521", limit: "1", explanationGetFlg: "N" }, bySchema(GetStatsList, () => Either.right(true)), undefined).pipe(
+        Effect.retry({ schedule: retry, while: isTransient }),
+        Effect.match({ onFailure: () => false, onSuccess: () => true })
+      )
 
     const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
 
@@ -187,10 +207,10 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
           explanationGetFlg: "N"
         }),
       getMetaInfo: (statsDataId) =>
-        call("getMetaInfo", bySchema(GetMetaInfo, (body) => Either.right({
-          table: toTableInfo(body.GET_META_INFO.METADATA_INF.TABLE_INF),
-          dimensions: toDimensions(body.GET_META_INFO.METADATA_INF.CLASS_INF)
-        })), { statsDataId, explanationGetFlg: "N" }),
+        call("getMetaInfo", bySchema(GetMetaInfo, metaOf), { statsDataId, explanationGetFlg: "N" }).pipe(
+          Effect.flatMap(({ meta, resultMessage }) =>
+            meta === null ? Effect.fail(new EStatNoData({ endpoint: "getMetaInfo", statsDataId, errorMessage: scrub(resultMessage) })) : Effect.succeed(meta))
+        ),
       countRecords: (query) =>
         call("getStatsData", bySchema(GetStatsData, (body) => Either.right(totalOf(body.GET_STATS_DATA.STATISTICAL_DATA))), { ...narrowing(query), cntGetFlg: "Y" }),
       getDataPage,
@@ -207,6 +227,14 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       }
     })
   })
+
+/** A getMetaInfo answer's table, or null with e-Stat's message when it answered STATUS 1 (no data). */
+const metaOf = (answer: typeof GetMetaInfo.Type): Either.Either<{ readonly meta: TableMeta | null; readonly resultMessage: string }, string> => {
+  const { METADATA_INF: inf, RESULT: result } = answer.GET_META_INFO
+  const resultMessage = String(result.ERROR_MSG ?? "")
+  if (inf !== undefined) return Either.right({ meta: { table: toTableInfo(inf.TABLE_INF), dimensions: toDimensions(inf.CLASS_INF) }, resultMessage })
+  return toNumber(result.STATUS) === 1 ? Either.right({ meta: null, resultMessage }) : Either.left("the answer has no METADATA_INF")
+}
 
 const definedOnly = (params: Params): Record<string, string> =>
   Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""))

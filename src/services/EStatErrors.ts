@@ -10,6 +10,37 @@ export class EStatNotConfigured extends Schema.TaggedError<EStatNotConfigured>()
   }
 }
 
+/**
+ * e-Stat answered STATUS 1 ("normal end, no matching data") where an answer needs data: the
+ * metadata of a table it does not hold (ESTAT-API.md §13).
+ */
+export class EStatNoData extends Schema.TaggedError<EStatNoData>()("EStatNoData", {
+  endpoint: Schema.String,
+  statsDataId: Schema.String,
+  errorMessage: Schema.String
+}) {
+  override get message() {
+    return `e-Stat has no metadata for dataset ${this.statsDataId} (${this.endpoint}: STATUS 1, "${this.errorMessage}"): ` +
+      "no table matches this id. Check the id; search_estat_data finds valid ones."
+  }
+}
+
+/**
+ * e-Stat refused a call naming a dataset with STATUS 100 although the application ID works
+ * (another call with it succeeded): the dataset id is what it does not know.
+ */
+export class EStatUnknownDataset extends Schema.TaggedError<EStatUnknownDataset>()("EStatUnknownDataset", {
+  endpoint: Schema.String,
+  statsDataId: Schema.String,
+  status: Schema.Number,
+  errorMessage: Schema.String
+}) {
+  override get message() {
+    return `e-Stat does not know dataset ${this.statsDataId} (${this.endpoint}: STATUS ${this.status}, "${this.errorMessage}"). ` +
+      "Check the id; search_estat_data finds valid ones."
+  }
+}
+
 /** e-Stat answered with RESULT.STATUS ≥ 100. */
 export class EStatApiError extends Schema.TaggedError<EStatApiError>()("EStatApiError", {
   status: Schema.Number,
@@ -17,6 +48,7 @@ export class EStatApiError extends Schema.TaggedError<EStatApiError>()("EStatApi
   endpoint: Schema.String
 }) {
   override get message() {
+    // STATUS 100 reaches the user as this error only when it is the application ID (see EStatUnknownDataset).
     const hint = this.status === 100
       ? " Check that ESTAT_APP_ID is a valid e-Stat application ID."
       : this.status === 300
@@ -74,6 +106,15 @@ export class EStatDecodeError extends Schema.TaggedError<EStatDecodeError>()("ES
   }
 }
 
+/** An HTTP 200 body that ended early or is not JSON (a connection cut mid-body): worth another attempt. */
+export class EStatIncompleteBody extends Schema.TaggedError<EStatIncompleteBody>()("EStatIncompleteBody", {
+  endpoint: Schema.String
+}) {
+  override get message() {
+    return `e-Stat's answer to ${this.endpoint} ended early or was not JSON on every attempt (cut off on the way). Try again in a few minutes.`
+  }
+}
+
 /** A page of a paged fetch that still failed after its retries. */
 export class EStatPageFailed extends Schema.TaggedError<EStatPageFailed>()("EStatPageFailed", {
   index: Schema.Int,
@@ -88,14 +129,21 @@ export class EStatPageFailed extends Schema.TaggedError<EStatPageFailed>()("ESta
 
 export type EStatError =
   | EStatNotConfigured
+  | EStatNoData
+  | EStatUnknownDataset
   | EStatApiError
   | EStatHttpError
   | EStatTimeout
   | EStatUnavailable
   | EStatDecodeError
+  | EStatIncompleteBody
 
-/** Failures worth another attempt: rate limits, server errors, timeouts, broken connections. */
+/**
+ * Failures worth another attempt: rate limits, server errors, timeouts, broken connections,
+ * bodies cut short. A whole e-Stat answer with an error STATUS is final.
+ */
 export const isTransient = (error: EStatError): boolean =>
   error._tag === "EStatTimeout" ||
   error._tag === "EStatUnavailable" ||
+  error._tag === "EStatIncompleteBody" ||
   (error._tag === "EStatHttpError" && (error.httpStatus === 429 || error.httpStatus >= 500))

@@ -108,10 +108,11 @@ export const GetStatsList = Schema.Struct({
 export const GetMetaInfo = Schema.Struct({
   GET_META_INFO: Schema.Struct({
     RESULT: Result,
-    METADATA_INF: Schema.Struct({
+    // Missing when e-Stat answers STATUS 1 (no data).
+    METADATA_INF: Schema.optional(Schema.Struct({
       TABLE_INF: TableInf,
       CLASS_INF: ClassInf
-    })
+    }))
   })
 })
 

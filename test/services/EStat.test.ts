@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs"
 import { createServer, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { FetchHttpClient } from "@effect/platform"
@@ -198,7 +199,8 @@ describe("EStat live layer against the fake e-Stat", () => {
       expect(error).toMatchObject({ _tag: "EStatApiError", status: 100, errorMessage: "認証に失敗しました。アプリケーションIDを確認して下さい。", endpoint: "getMetaInfo" })
       expect(error.message).toContain("Check that ESTAT_APP_ID")
       expect(error.message).not.toContain("wrong-id-42")
-      expect(fake.requests).toHaveLength(1)
+      // Not retried; one call naming no dataset confirms it is the application ID.
+      expect(fake.requests.map((r) => r.endpoint)).toEqual(["getMetaInfo", "getStatsList"])
     }))
 
   it.scopedLive("STATUS 300 for an unknown table names it", () =>
@@ -238,11 +240,21 @@ describe("EStat live layer against the fake e-Stat", () => {
       expect(fake.requests).toHaveLength(4)
     }))
 
-  it.scopedLive("a truncated body is a decode error", () =>
+  it.scopedLive("a body cut short once is retried to success; cut on every attempt, it fails after retries + 1 attempts", () =>
     Effect.gen(function* () {
-      const { estat } = yield* setup({ faults: { truncateNext: 1 } })
+      const { estat, fake } = yield* setup({ faults: { truncateNext: 1 } })
+      const meta = yield* estat.getMetaInfo("0003445078")
+      expect(meta.table.statsDataId).toBe("0003445078")
+      expect(fake.requests).toHaveLength(2)
+      fake.setFaults({ truncateNext: 1 })
+      const page = yield* estat.getDataPage({ statsDataId: "0003445078" }, { startPosition: 1, limit: 36 })
+      expect(page.cells.count).toBe(36)
+      expect(fake.requests).toHaveLength(4)
+      fake.setFaults({ truncateNext: 100 })
       const error = yield* Effect.flip(estat.getMetaInfo("0003445078"))
-      expect(error).toMatchObject({ _tag: "EStatDecodeError", endpoint: "getMetaInfo", detail: "the body is not complete JSON" })
+      expect(error).toMatchObject({ _tag: "EStatIncompleteBody", endpoint: "getMetaInfo" })
+      expect(error.message).toContain("ended early or was not JSON on every attempt")
+      expect(fake.requests).toHaveLength(4 + 4)
     }))
 
   it.scopedLive("a slow e-Stat times out per request, retried, then EStatTimeout", () =>
@@ -271,5 +283,89 @@ describe("EStat live layer against the fake e-Stat", () => {
       const codes = Array.from({ length: 101 }, (_, i) => String(i)).join(",")
       const tooMany = yield* Effect.flip(estat.countRecords({ statsDataId: "0003445078", narrowing: { cdArea: codes } }))
       expect(tooMany).toMatchObject({ _tag: "EStatApiError", status: 105 })
+    }))
+
+  it.scopedLive("getMetaInfo answered STATUS 1 (no data) is EStatNoData naming the dataset, not a schema dump, and not retried", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({ faults: { forceStatus: { status: 1, count: 1 } } })
+      const error = yield* Effect.flip(estat.getMetaInfo("0003445078"))
+      expect(error).toMatchObject({ _tag: "EStatNoData", endpoint: "getMetaInfo", statsDataId: "0003445078", errorMessage: "正常に終了しましたが、該当データはありませんでした。" })
+      expect(error.message).toBe(
+        "e-Stat has no metadata for dataset 0003445078 (getMetaInfo: STATUS 1, \"正常に終了しましたが、該当データはありませんでした。\"): " +
+          "no table matches this id. Check the id; search_estat_data finds valid ones."
+      )
+      expect(fake.requests).toHaveLength(1)
+    }))
+
+  it.scopedLive("STATUS 100 for an unknown dataset id says the id is unknown, never ESTAT_APP_ID", () =>
+    Effect.gen(function* () {
+      const { estat, fake } = yield* setup({ faults: { unknownIdStatus: 100 } })
+      const meta = yield* Effect.flip(estat.getMetaInfo("0000000099"))
+      expect(meta).toMatchObject({ _tag: "EStatUnknownDataset", endpoint: "getMetaInfo", statsDataId: "0000000099", status: 100 })
+      expect(meta.message).toContain("e-Stat does not know dataset 0000000099")
+      const count = yield* Effect.flip(estat.countRecords({ statsDataId: "0000000099" }))
+      expect(count).toMatchObject({ _tag: "EStatUnknownDataset", endpoint: "getStatsData", statsDataId: "0000000099" })
+      for (const error of [meta, count]) {
+        expect(error.message).not.toContain("ESTAT_APP_ID")
+        neverLeaks(error)
+      }
+      expect(fake.requests.map((r) => r.endpoint)).toEqual(["getMetaInfo", "getStatsList", "getStatsData", "getStatsList"])
+    }))
+})
+
+/** A 127.0.0.1 server answering its n-th request with `bodies[n]` (the last one from then on), HTTP 200. */
+const bodiesServer = (bodies: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    let served = 0
+    const server = createServer((_req, res: ServerResponse) => {
+      const body = bodies[Math.min(served++, bodies.length - 1)]!
+      res.writeHead(200, { "content-type": "application/json;charset=utf-8" }).end(body)
+    })
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+      () => Effect.sync(() => server.closeAllConnections()).pipe(Effect.zipRight(Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))))
+    )
+    const estat = yield* make({
+      ...defaultSettings,
+      estatBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+      estatRetries: 3
+    }, { retryBase: Duration.millis(5) }).pipe(Effect.provide(FetchHttpClient.layer))
+    return { estat, served: () => served }
+  })
+
+// Real answers recorded from e-Stat by others (see /work/shared/real-estat/SOURCES.md), read where they are.
+const REAL = "/work/shared/real-estat"
+
+describe.skipIf(!existsSync(REAL))("EStat live layer against recorded real e-Stat answers", () => {
+  const realData = () => readFileSync(`${REAL}/0003425893-getStatsData.json`, "utf8").trim()
+  const realMeta = () => readFileSync(`${REAL}/0003445078-getMetaInfo.json`, "utf8")
+
+  it.scopedLive("a recorded answer cut at any point is retried, and read whole on the next attempt", () =>
+    Effect.gen(function* () {
+      const body = realData()
+      for (const cut of [1, Math.floor(body.length / 10), Math.floor(body.length / 2), body.length - 1]) {
+        const { estat, served } = yield* bodiesServer([body.slice(0, cut), body])
+        const page = yield* estat.getDataPage({ statsDataId: "0003425893" }, { startPosition: 1, limit: 100 })
+        expect(page.cells.count).toBe(24)
+        expect(served()).toBe(2)
+      }
+      const meta = realMeta()
+      const { estat, served } = yield* bodiesServer([meta.slice(0, meta.length / 2), meta.slice(0, meta.length - 3), meta])
+      expect((yield* estat.getMetaInfo("0003445078")).table.title).toContain("男女別人口")
+      expect(served()).toBe(3)
+    }))
+
+  it.scopedLive("whole JSON is final: an error STATUS in HTTP 200, or JSON that is no e-Stat answer, is not retried", () =>
+    Effect.gen(function* () {
+      const refused = realData().replace('"STATUS":0', '"STATUS":102')
+      const first = yield* bodiesServer([refused])
+      const error = yield* Effect.flip(first.estat.getDataPage({ statsDataId: "0003425893" }, { startPosition: 1, limit: 100 }))
+      expect(error).toMatchObject({ _tag: "EStatApiError", status: 102 })
+      expect(first.served()).toBe(1)
+      const second = yield* bodiesServer(['{"message":"hello"}'])
+      const other = yield* Effect.flip(second.estat.getMetaInfo("0003445078"))
+      expect(other).toMatchObject({ _tag: "EStatDecodeError", detail: "the body is not an e-Stat response" })
+      expect(second.served()).toBe(1)
     }))
 })

@@ -17,8 +17,10 @@ export interface Faults {
   readonly wafNext?: number
   /** The next `count` bodies are cut in half. */
   readonly truncateNext?: number
-  /** The next `count` requests answer with this e-Stat STATUS (100 auth, 300 not found, 200 internal …). */
+  /** The next `count` requests answer with this e-Stat STATUS (1 no data, 100 auth, 300 not found, 200 internal …), payload left out. */
   readonly forceStatus?: { readonly status: number; readonly count: number }
+  /** The STATUS an unknown statsDataId gets (the spec's 300 by default; 100, as e-Stat has answered, comes with its auth message). */
+  readonly unknownIdStatus?: 100 | 300
   /** Errors with HTTP 200 instead of the spec's HTTP codes. */
   readonly always200?: boolean
   /** "No data" search results as `DATALIST_INF: { NUMBER: 0 }` instead of omitting the block. */
@@ -142,7 +144,9 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
     const id = params.get("statsDataId")
     if (id === null) return void error(res, root, params, 101, messages.required("統計表ID（statsDataId）"), tags)
     const table = catalog.get(id)
-    if (table === undefined) return void error(res, root, params, 300, messages.notFound(id), tags)
+    if (table === undefined) {
+      return void (faults.unknownIdStatus === 100 ? error(res, root, params, 100, messages.auth, tags) : error(res, root, params, 300, messages.notFound(id), tags))
+    }
     return table
   }
 
@@ -260,7 +264,7 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
     if (forceLeft > 0 && faults.forceStatus) {
       forceLeft--
       const status = faults.forceStatus.status
-      const message = status === 100 ? messages.auth : status === 300 ? messages.notFound(params.get("statsDataId") ?? "") : messages.internal
+      const message = status === 1 ? messages.noData : status === 100 ? messages.auth : status === 300 ? messages.notFound(params.get("statsDataId") ?? "") : messages.internal
       return error(res, root, params, status, message, {})
     }
     route(res, params)
