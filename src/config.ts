@@ -28,6 +28,8 @@ export interface AppSettings {
   readonly glueDatabase: string
   readonly athenaWorkgroup: string
   readonly athenaOutputLocation: Option.Option<string>
+  /** The role caller SQL runs as on Athena (read the tables, write results); unset: the server's own. */
+  readonly athenaQueryRoleArn: Option.Option<string>
   /** `AWS_ENDPOINT_URL_ATHENA` (or `AWS_ENDPOINT_URL`): another Athena endpoint. */
   readonly athenaEndpoint: Option.Option<string>
   /** `AWS_ENDPOINT_URL_GLUE` (or `AWS_ENDPOINT_URL`): another Glue endpoint. */
@@ -114,6 +116,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   glueDatabase: Config.string("GLUE_DATABASE").pipe(Config.withDefault("estat_db")),
   athenaWorkgroup: Config.string("ATHENA_WORKGROUP").pipe(Config.withDefault("primary")),
   athenaOutputLocation: Config.option(Config.string("ATHENA_OUTPUT_LOCATION")),
+  athenaQueryRoleArn: Config.option(Config.string("ATHENA_QUERY_ROLE_ARN")),
   athenaEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_ATHENA").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   glueEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_GLUE").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   athenaQueryTimeout: Config.duration("ATHENA_QUERY_TIMEOUT").pipe(Config.withDefault(Duration.minutes(5))),
@@ -165,6 +168,7 @@ export const defaultSettings: AppSettings = {
   glueDatabase: "estat_db",
   athenaWorkgroup: "primary",
   athenaOutputLocation: Option.none(),
+  athenaQueryRoleArn: Option.none(),
   athenaEndpoint: Option.none(),
   athenaQueryTimeout: Duration.minutes(5),
   glueEndpoint: Option.none(),

@@ -134,6 +134,8 @@ export class EStatMcpStack extends Stack {
       }
     })
     grantDataAccess(taskDefinition.taskRole, { bucket, workgroup: workgroup.name, databaseName, stack: this })
+    const analysisRole = analysisRoleFor(this, taskDefinition.taskRole, { bucket, workgroup: workgroup.name, databaseName, stack: this })
+    taskDefinition.defaultContainer?.addEnvironment("ATHENA_QUERY_ROLE_ARN", analysisRole.roleArn)
 
     const zone = props.hostedZoneName === undefined ? undefined : route53.HostedZone.fromLookup(this, "Zone", { domainName: props.hostedZoneName })
     const certificate = props.certificateArn !== undefined
@@ -208,6 +210,49 @@ const grantDataAccess = (
       stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
     ]
   }))
+}
+
+/**
+ * The role caller SQL runs as on Athena (ATHENA_QUERY_ROLE_ARN): Athena reads Glue and S3 with the
+ * caller's identity, so this is the boundary of custom queries on AWS — read the Iceberg tables
+ * (Glue metadata, `warehouse/`), write query results (`athena-results/`), nothing else: no Glue
+ * writes, no other prefix, no other workgroup. Only the task role may assume it.
+ */
+const analysisRoleFor = (
+  scope: Construct,
+  taskRole: iam.IRole,
+  { bucket, databaseName, stack, workgroup }: { readonly bucket: s3.Bucket; readonly workgroup: string; readonly databaseName: string; readonly stack: Stack }
+) => {
+  const role = new iam.Role(scope, "AnalysisRole", {
+    assumedBy: new iam.ArnPrincipal(taskRole.roleArn),
+    description: "estat-mcp: caller SQL on Athena (read the lake's tables, write query results)",
+    maxSessionDuration: Duration.hours(1)
+  })
+  role.grantAssumeRole(taskRole)
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
+    resources: [stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workgroup })]
+  }))
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables"],
+    resources: [
+      stack.formatArn({ service: "glue", resource: "catalog" }),
+      stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
+      stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
+    ]
+  }))
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects("warehouse/*")] }))
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+    resources: [bucket.arnForObjects("athena-results/*")]
+  }))
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ["s3:ListBucket"],
+    resources: [bucket.bucketArn],
+    conditions: { StringLike: { "s3:prefix": ["warehouse/*", "athena-results/*"] } }
+  }))
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetBucketLocation"], resources: [bucket.bucketArn] }))
+  return role
 }
 
 /** Unhealthy hosts, 5xx rate, CPU and memory over 80 %: each to an SNS topic. */

@@ -89,6 +89,40 @@ describe("the deploy stack", () => {
     }
   })
 
+  it("runs caller SQL as an analysis role that reads the tables and writes query results, nothing else", () => {
+    type Statement = { Action: string | Array<string>; Resource: unknown; Condition?: unknown }
+    const roles = template.findResources("AWS::IAM::Role")
+    const [analysisId, analysis] = Object.entries(roles).find(([id]) => id.startsWith("AnalysisRole"))!
+    // Only the task role may assume it, and the task gets its ARN.
+    const trust = JSON.stringify((analysis as { Properties: { AssumeRolePolicyDocument: unknown } }).Properties.AssumeRolePolicyDocument)
+    expect(trust).toContain("TaskTaskRole")
+    expect(trust).not.toContain('"Service"')
+    template.hasResourceProperties("AWS::ECS::TaskDefinition", {
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({
+        Environment: Match.arrayWith([{ Name: "ATHENA_QUERY_ROLE_ARN", Value: { "Fn::GetAtt": [analysisId, "Arn"] } }])
+      })])
+    })
+    const statements = resources("AWS::IAM::Policy")
+      .filter((p) => JSON.stringify(p.Properties["Roles"]).includes(analysisId))
+      .flatMap((p) => (p.Properties["PolicyDocument"] as { Statement: Array<Statement> }).Statement)
+    const actions = statements.flatMap((s) => [s.Action].flat()).sort()
+    expect(actions).toEqual([
+      "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution", "athena:StopQueryExecution",
+      "glue:GetDatabase", "glue:GetTable", "glue:GetTables",
+      "s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObject", "s3:ListBucket", "s3:ListMultipartUploadParts", "s3:PutObject"
+    ])
+    for (const statement of statements) {
+      const resource = JSON.stringify(statement.Resource)
+      const granted = [statement.Action].flat()
+      expect([statement.Resource].flat()).not.toContain("*")
+      // Writes only to the results prefix; object reads only of the tables' files and results.
+      if (granted.some((a) => a === "s3:PutObject" || a === "s3:AbortMultipartUpload")) expect(resource).toMatch(/\/athena-results\/\*"/)
+      if (granted.includes("s3:GetObject")) expect(resource).toMatch(/\/(warehouse|athena-results)\/\*"/)
+      if (granted.includes("s3:ListBucket")) expect(statement.Condition).toEqual({ StringLike: { "s3:prefix": ["warehouse/*", "athena-results/*"] } })
+      if (granted.some((a) => a.startsWith("athena:"))) expect(resource).toContain(":workgroup/")
+    }
+  })
+
   it("alarms on unhealthy hosts, 5xx rate, CPU and memory over 80 %, to an SNS topic", () => {
     const alarms = resources("AWS::CloudWatch::Alarm")
     expect(alarms.length).toBe(4)

@@ -1,11 +1,12 @@
 import { Either, Schema } from "effect"
 
 /**
- * The read-only SQL guard shared by Athena and DuckDB (ARCHITECTURE §5): one statement, a query
- * (`SELECT`, `WITH … SELECT`, `VALUES`, `TABLE`, set operations of those), nothing that writes,
- * changes schema, unloads, calls or configures. The text is tokenised like SQL is — strings,
- * quoted identifiers and comments are recognised, not guessed at with patterns — and the
- * statement's shape is checked on the tokens.
+ * The statement check of caller SQL on Athena (ARCHITECTURE §5): one statement that is a query.
+ * The text is tokenised like SQL is — strings, quoted identifiers and comments are recognised —
+ * so a `;` or a first word inside them is not mistaken for one. What a query may read or write is
+ * not decided here but by IAM: Athena runs it as the analysis role (ATHENA_QUERY_ROLE_ARN), which
+ * reads the tables and writes query results only. Locally DuckDB's own parser and a locked
+ * sandbox decide (services/query/DuckDb.ts).
  */
 
 export class QueryRejected extends Schema.TaggedError<QueryRejected>()("QueryRejected", {
@@ -26,7 +27,7 @@ type Token =
 const reject = (reason: string) => Either.left(new QueryRejected({ reason }))
 
 /** SQL tokens; comments are dropped, anything unterminated or outside SQL's ASCII syntax is an error. */
-export const tokenize = (sql: string): Either.Either<ReadonlyArray<Token>, QueryRejected> => {
+const tokenize = (sql: string): Either.Either<ReadonlyArray<Token>, QueryRejected> => {
   const tokens: Array<Token> = []
   let i = 0
   while (i < sql.length) {
@@ -81,79 +82,26 @@ export const tokenize = (sql: string): Either.Either<ReadonlyArray<Token>, Query
   return Either.right(tokens)
 }
 
-/** Words that start or embed statements that write, change schema, export, call or configure. */
-const FORBIDDEN = new Set([
-  "INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "REPLACE", "TRUNCATE", "CREATE", "DROP", "ALTER", "RENAME", "COMMENT",
-  "GRANT", "REVOKE", "DENY", "UNLOAD", "COPY", "EXPORT", "IMPORT", "LOAD", "INSTALL", "ATTACH", "DETACH", "CALL", "EXECUTE",
-  "EXEC", "PREPARE", "DEALLOCATE", "SET", "RESET", "PRAGMA", "USE", "VACUUM", "OPTIMIZE", "ANALYZE", "MSCK", "REFRESH",
-  "BEGIN", "COMMIT", "ROLLBACK", "START", "CHECKPOINT", "DESCRIBE", "SHOW", "EXPLAIN", "SUMMARIZE", "INTO", "OUTFILE"
-])
-
-/** Table functions that read files or the network: data must come from the catalog's tables. */
-const FORBIDDEN_FUNCTIONS = new Set([
-  "READ_CSV", "READ_CSV_AUTO", "READ_PARQUET", "PARQUET_SCAN", "READ_JSON", "READ_JSON_AUTO", "READ_JSON_OBJECTS", "READ_TEXT",
-  "READ_BLOB", "READ_NDJSON", "READ_XLSX", "GLOB", "SNIFF_CSV", "ICEBERG_SCAN", "DELTA_SCAN", "POSTGRES_SCAN", "SQLITE_SCAN",
-  "MYSQL_SCAN", "HTTP_GET", "GETENV", "CURRENT_SETTING", "DUCKDB_SETTINGS", "DUCKDB_SECRETS", "QUERY", "QUERY_TABLE", "SYSTEM"
-])
-
 const STARTS = new Set(["SELECT", "WITH", "VALUES", "TABLE"])
 
-/** Words that are also harmless function names: `replace(text, 'a', 'b')`. */
-const ALSO_FUNCTIONS = new Set(["REPLACE"])
-
-const CLAUSES = new Set(["FROM", "SELECT", "WHERE", "GROUP", "ORDER", "HAVING", "ON", "USING", "VALUES", "QUALIFY", "WINDOW", "LIMIT"])
-
 const isSymbol = (token: Token | undefined, text: string) => token?.kind === "symbol" && token.text === text
-const isWord = (token: Token | undefined, ...words: ReadonlyArray<string>) => token?.kind === "word" && words.includes(token.upper)
 
-/** A string where a table goes (`FROM 'data.parquet'`, `JOIN '…'`, `FROM t, '…'`): DuckDB would read that file. */
-const isStringAsTable = (tokens: ReadonlyArray<Token>, k: number) => {
-  const previous = tokens[k - 1]
-  if (isWord(previous, "FROM", "JOIN")) return true
-  if (!isSymbol(previous, ",")) return false
-  let depth = 0
-  for (let j = k - 2; j >= 0; j--) {
-    const token = tokens[j]!
-    if (isSymbol(token, ")")) depth++
-    else if (isSymbol(token, "(")) {
-      if (depth === 0) return false
-      depth--
-    } else if (depth === 0 && token.kind === "word" && CLAUSES.has(token.upper)) return token.upper === "FROM"
-  }
-  return false
-}
-
-/** The lower-cased words and quoted identifiers of a query: the table names it can refer to. */
-export const namesIn = (sql: string): ReadonlySet<string> =>
-  new Set(Either.getOrElse(tokenize(sql), () => []).flatMap((t) => (t.kind === "word" || t.kind === "quoted" ? [t.text.toLowerCase()] : [])))
-
-/** The checked statement, without a trailing semicolon. */
+/**
+ * The checked statement, without a trailing semicolon: exactly one statement, and a query by its
+ * first word (Athena has no statement that starts with SELECT, WITH, VALUES or TABLE and writes).
+ */
 export const guardQuery = (sql: string): Either.Either<string, QueryRejected> =>
   Either.flatMap(tokenize(sql), (tokens) => {
     if (tokens.length === 0 || (tokens.length === 1 && isSymbol(tokens[0], ";"))) return reject("the query is empty")
     const last = tokens.at(-1)
     const terminator = last?.kind === "symbol" && last.text === ";" ? last.at : null
     const body = terminator === null ? tokens : tokens.slice(0, -1)
-    if (body.some((t) => t.kind === "symbol" && t.text === ";")) return reject("it contains more than one statement")
-    const first = body[0]!
-    if (first.kind !== "word" && !(first.kind === "symbol" && first.text === "(")) return reject("it does not start with SELECT or WITH")
+    if (body.some((t) => isSymbol(t, ";"))) return reject("it contains more than one statement")
     const lead = body.find((t) => t.kind === "word")
-    if (lead === undefined || lead.kind !== "word" || !STARTS.has(lead.upper)) return reject(`it starts with ${lead?.text ?? first.text}, not SELECT or WITH`)
-    let depth = 0
-    for (let k = 0; k < body.length; k++) {
-      const token = body[k]!
-      if (token.kind === "symbol" && token.text === "(") depth++
-      if (token.kind === "symbol" && token.text === ")") depth--
-      if (depth < 0) return reject("its parentheses do not match")
-      if (token.kind === "string" && isStringAsTable(body, k)) return reject(`'${token.text}' is a file, not a table; query the tables by name`)
-      if (token.kind !== "word") continue
-      const call = isSymbol(body[k + 1], "(")
-      if (FORBIDDEN.has(token.upper) && !(call && ALSO_FUNCTIONS.has(token.upper))) return reject(`${token.upper} is not allowed in a read-only query`)
-      if (call && (FORBIDDEN_FUNCTIONS.has(token.upper) || token.upper.startsWith("DUCKDB_"))) {
-        return reject(`${token.text}() reads outside the tables; query the tables by name`)
-      }
+    const first = body[0]!
+    if ((first.kind !== "word" && !isSymbol(first, "(")) || lead === undefined || lead.kind !== "word" || !STARTS.has(lead.upper)) {
+      return reject(`it starts with ${lead?.kind === "word" ? lead.text : "something else"}, not SELECT or WITH`)
     }
-    if (depth !== 0) return reject("its parentheses do not match")
     return Either.right((terminator === null ? sql : sql.slice(0, terminator)).trim())
   })
 

@@ -1,10 +1,14 @@
 import { Either } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { guardQuery, isIdentifier, namesIn } from "../../src/domain/sqlGuard.js"
+import { guardQuery, isIdentifier } from "../../src/domain/sqlGuard.js"
 
 const reasonOf = (sql: string) => Either.match(guardQuery(sql), { onLeft: (e) => e.message, onRight: () => "accepted" })
 
-/** [attack, what the reason must mention] */
+/**
+ * The statement check of caller SQL on Athena: one statement, a query by its first word. What a
+ * query reads or writes is IAM's to decide (the analysis role; deploy/test asserts its policy).
+ * [attack, what the reason must mention]
+ */
 const attacks: ReadonlyArray<readonly [string, string]> = [
   ["DROP TABLE estat_db.population", "it starts with DROP"],
   ["drop table population", "it starts with drop"],
@@ -29,22 +33,10 @@ const attacks: ReadonlyArray<readonly [string, string]> = [
   ["SELECT 1 /* unterminated", "comment is not closed"],
   ["SELECT 'unterminated", "string is not closed"],
   ['SELECT "unterminated FROM t', "quoted identifier is not closed"],
-  ["WITH x AS (SELECT 1) DELETE FROM population", "DELETE is not allowed"],
-  ["WITH x AS (DELETE FROM population RETURNING *) SELECT * FROM x", "DELETE is not allowed"],
-  ["SELECT * INTO backup FROM population", "INTO is not allowed"],
-  ["SELECT * FROM population FOR UPDATE", "UPDATE is not allowed"],
   ["ＳＥＬＥＣＴ * FROM population", "is not allowed outside strings"],
   ["SELECT * FROM pоpulation", "U+043E"], // Cyrillic о
   ["SELECT\u200B1", "U+200B"], // zero-width space
   ["SELECT * FROM population WHERE x = 1 \\; DROP TABLE t", "U+005C"],
-  ["SELECT * FROM read_csv('/etc/passwd')", "read_csv() reads outside the tables"],
-  ["SELECT * FROM read_parquet('s3://other/*.parquet')", "read_parquet() reads outside"],
-  ["SELECT * FROM '/etc/passwd'", "is a file, not a table"],
-  ["SELECT * FROM population p JOIN 'data.csv' d ON true", "is a file, not a table"],
-  ["SELECT * FROM population, '/tmp/x.parquet'", "is a file, not a table"],
-  ["SELECT getenv('AWS_SECRET_ACCESS_KEY')", "getenv() reads outside"],
-  ["SELECT * FROM duckdb_secrets()", "duckdb_secrets() reads outside"],
-  ["SELECT current_setting('s3_secret_access_key')", "current_setting() reads outside"],
   ["ATTACH 'evil.db' AS evil", "it starts with ATTACH"],
   ["INSTALL httpfs", "it starts with INSTALL"],
   ["LOAD httpfs", "it starts with LOAD"],
@@ -53,8 +45,6 @@ const attacks: ReadonlyArray<readonly [string, string]> = [
   ["PRAGMA database_list", "it starts with PRAGMA"],
   ["EXPLAIN ANALYZE SELECT 1", "it starts with EXPLAIN"],
   ["SHOW TABLES", "it starts with SHOW"],
-  ["SELECT (1", "parentheses do not match"],
-  ["SELECT 1)", "parentheses do not match"],
   ["", "the query is empty"],
   ["   -- only a comment", "the query is empty"],
   ["SELECT * FROM population WHERE name = 'x' OR 1=1; EXECUTE IMMEDIATE 'DROP TABLE t'", "more than one statement"]
@@ -86,7 +76,7 @@ const legitimate: ReadonlyArray<string> = [
   "SELECT 'FROM x; DROP TABLE y' AS text"
 ]
 
-describe("SQL guard", () => {
+describe("Athena statement check", () => {
   it(`rejects ${attacks.length} attacks with a clear reason`, () => {
     for (const [sql, reason] of attacks) {
       const message = reasonOf(sql)
@@ -99,11 +89,6 @@ describe("SQL guard", () => {
     for (const sql of legitimate) expect(reasonOf(sql), sql).toBe("accepted")
     expect(guardQuery("SELECT 1;  ")).toEqual(Either.right("SELECT 1"))
     expect(guardQuery("SELECT 1; -- done; really")).toEqual(Either.right("SELECT 1"))
-  })
-
-  it("namesIn: the words and quoted identifiers a query could name tables with, not its strings or comments", () => {
-    expect([...namesIn(`SELECT a FROM "Prices" p JOIN cpi ON p.x = 'wages' -- households`)].sort())
-      .toEqual(["a", "cpi", "from", "join", "on", "p", "prices", "select", "x"])
   })
 
   it("validates identifiers (table_name) instead of quoting arbitrary text into SQL", () => {

@@ -1,5 +1,6 @@
 import { AthenaClient } from "@aws-sdk/client-athena"
 import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient, type GlueClientConfig, paginateGetTables } from "@aws-sdk/client-glue"
+import { STSClient } from "@aws-sdk/client-sts"
 import { Context, type Duration, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import { icebergTypes } from "../../domain/iceberg.js"
@@ -9,6 +10,7 @@ import { quoteName } from "../../domain/sqlGuard.js"
 import { CatalogError, CREATE_HINT, TableNotFound, withRunId } from "../catalog/LocalIceberg.js"
 import { quoteLiteral } from "../DataEngine.js"
 import { AthenaClientOverrides, make as makeAthena } from "../query/Athena.js"
+import { assumedRoleCredentials } from "../query/assumedRole.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
 import { Lakehouse, type RunToLoad, tableNotFound } from "./Lakehouse.js"
 
@@ -26,10 +28,18 @@ export class GlueClientOverrides extends Context.Reference<GlueClientOverrides>(
 /** Hive DDL quotes names with backticks. */
 const ddlColumns = (columns: ReadonlyArray<ColumnSpec>) => columns.map((c) => `\`${c.name}\` ${icebergTypes[c.type]}`).join(", ")
 
-export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, options: { readonly pollBase?: Duration.DurationInput } = {}) =>
+export interface AwsOptions {
+  readonly pollBase?: Duration.DurationInput
+  /** The client caller SQL runs on (the analysis role's); the server's own statements use `athena`. */
+  readonly analysisAthena?: AthenaClient
+}
+
+export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, options: AwsOptions = {}) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
-    const runner = makeAthena(settings, athena, options.pollBase === undefined ? {} : { pollBase: options.pollBase })
+    const polling = options.pollBase === undefined ? {} : { pollBase: options.pollBase }
+    const runner = makeAthena(settings, athena, polling)
+    const analysis = options.analysisAthena === undefined ? runner : makeAthena(settings, options.analysisAthena, polling)
     const database = settings.glueDatabase
     const name = (table: string) => `${quoteName(database)}.${quoteName(table)}`
     const count = (sql: string) => Effect.map(runner.execute(sql, 1), (r) => Number(Object.values(r.rows[0] ?? {})[0] ?? 0))
@@ -138,7 +148,7 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
           onNone: () => tableNotFound(`${database}.${table}`, tables),
           onSome: Effect.succeed
         })),
-      query: runner.engine.run
+      query: analysis.engine.run
     })
   })
 
@@ -155,7 +165,22 @@ export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore> = Lay
       new AthenaClient({ region: settings.awsRegion, ...endpointOf(settings.athenaEndpoint), ...overrides })))
     const glue = yield* managed(Effect.map(GlueClientOverrides, (overrides) =>
       new GlueClient({ region: settings.awsRegion, ...endpointOf(settings.glueEndpoint), ...overrides })))
-    return yield* make(settings, athena, glue)
+    const analysisAthena = yield* Option.match(settings.athenaQueryRoleArn, {
+      onNone: () =>
+        Effect.as(Effect.logWarning("ATHENA_QUERY_ROLE_ARN is not set: caller SQL runs on Athena with the server's own role"), undefined),
+      onSome: (roleArn) =>
+        Effect.gen(function* () {
+          const sts = yield* managed(Effect.sync(() => new STSClient({ region: settings.awsRegion })))
+          return yield* managed(Effect.map(AthenaClientOverrides, (overrides) =>
+            new AthenaClient({
+              region: settings.awsRegion,
+              ...endpointOf(settings.athenaEndpoint),
+              ...overrides,
+              credentials: assumedRoleCredentials(sts, roleArn)
+            })))
+        })
+    })
+    return yield* make(settings, athena, glue, analysisAthena === undefined ? {} : { analysisAthena })
   })
 )
 

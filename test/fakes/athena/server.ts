@@ -14,6 +14,8 @@ interface Execution {
   readonly sql: string
   readonly workgroup: string | undefined
   readonly database: string | undefined
+  /** Whose credentials signed the request (the access key id of its SigV4 Authorization). */
+  readonly accessKeyId: string | undefined
   state: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED"
   reason?: string
   columns: Array<{ Name: string; Type: string }>
@@ -66,12 +68,12 @@ export const startFakeAthena = async (options: { readonly runMillis?: number } =
     execution.elapsedMs = Date.now() - started
   }
 
-  const actions: Record<string, (body: Record<string, unknown>) => unknown> = {
-    StartQueryExecution: (body) => {
+  const actions: Record<string, (body: Record<string, unknown>, signer: string | undefined) => unknown> = {
+    StartQueryExecution: (body, signer) => {
       const id = randomUUID()
       const context = body["QueryExecutionContext"] as { Database?: string } | undefined
       const execution: Execution = {
-        id, sql: String(body["QueryString"]), workgroup: body["WorkGroup"] as string | undefined, database: context?.Database,
+        id, sql: String(body["QueryString"]), workgroup: body["WorkGroup"] as string | undefined, database: context?.Database, accessKeyId: signer,
         state: "RUNNING", columns: [], rows: [], elapsedMs: 0
       }
       executions.set(id, execution)
@@ -127,7 +129,8 @@ export const startFakeAthena = async (options: { readonly runMillis?: number } =
     }
     if (action === undefined) return reply(400, { __type: "UnknownOperationException", message: target })
     try {
-      reply(200, action(JSON.parse(raw || "{}") as Record<string, unknown>))
+      const signer = /Credential=([^/]+)\//.exec(String(req.headers["authorization"] ?? ""))?.[1]
+      reply(200, action(JSON.parse(raw || "{}") as Record<string, unknown>, signer))
     } catch (error) {
       const type = (error as { type?: string }).type ?? "InternalServerException"
       reply(400, { __type: type, Message: error instanceof Error ? error.message : String(error) })
