@@ -59,6 +59,10 @@ export interface AppSettings {
   readonly sessionIdleTimeout: Duration.Duration
   readonly maxSessions: number
   readonly maxBodyBytes: number
+  /** A request body not read to its end this long after reading began is cut (408, connection closed). */
+  readonly bodyTimeout: Duration.Duration
+  /** Request bodies read at once across all clients; one more gets 503 with Retry-After. */
+  readonly maxBodiesInFlight: number
   readonly sseKeepAlive: Duration.Duration
   /** Events kept per session for `Last-Event-ID` replay. */
   readonly sseReplayBuffer: number
@@ -144,6 +148,8 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   sessionIdleTimeout: Config.duration("MCP_SESSION_IDLE_TIMEOUT").pipe(Config.withDefault(Duration.minutes(30))),
   maxSessions: positiveInt("MCP_MAX_SESSIONS", 1000),
   maxBodyBytes: positiveInt("MCP_MAX_BODY_BYTES", 4 * 1024 * 1024),
+  bodyTimeout: Config.duration("MCP_BODY_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+  maxBodiesInFlight: positiveInt("MCP_MAX_BODIES_IN_FLIGHT", 16),
   sseKeepAlive: Config.duration("MCP_SSE_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(15))),
   sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256),
   resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024)
@@ -188,6 +194,8 @@ export const defaultSettings: AppSettings = {
   sessionIdleTimeout: Duration.minutes(30),
   maxSessions: 1000,
   maxBodyBytes: 4 * 1024 * 1024,
+  bodyTimeout: Duration.seconds(10),
+  maxBodiesInFlight: 16,
   sseKeepAlive: Duration.seconds(15),
   sseReplayBuffer: 256,
   resourceMaxBytes: 8 * 1024 * 1024

@@ -4,6 +4,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Layer } from "effect"
 import { type AppSettings } from "./config.js"
 import { httpApp } from "./http/app.js"
+import { RequestBodies } from "./http/requestBody.js"
 import { SessionStoreLive } from "./mcp/sessions.js"
 
 /** Node's HTTP server, with keep-alive longer than a load balancer's idle timeout (300 s). */
@@ -18,6 +19,6 @@ const nodeServer = () => {
 export const httpServerLayer = (settings: Pick<AppSettings, "host" | "port">) =>
   HttpServer.serve(httpApp).pipe(
     HttpServer.withLogAddress,
-    Layer.provide(SessionStoreLive),
+    Layer.provide(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
     Layer.provideMerge(NodeHttpServer.layer(nodeServer, { host: settings.host, port: settings.port }))
   )

@@ -1,29 +1,44 @@
-import { HttpRouter, HttpServerResponse } from "@effect/platform"
-import { Effect } from "effect"
-import { guard } from "./guard.js"
+import { HttpRouter, HttpServerRequest } from "@effect/platform"
+import { Chunk, Effect } from "effect"
+import { guard, pathOf } from "./guard.js"
 import { health, ready } from "./health.js"
 import * as LegacySse from "./legacySse.js"
+import { closeUnreadBodies } from "./requestBody.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
 import * as StreamableHttp from "./streamableHttp.js"
 
-/**
- * All routes of the server, each behind the guard: mount it in another HttpRouter to embed the
- * MCP endpoint. The guard runs per route so that it sees the path below the mount prefix.
- */
-export const router = HttpRouter.empty.pipe(
+const routes = HttpRouter.empty.pipe(
   HttpRouter.get("/health", health),
   HttpRouter.get("/ready", ready),
   HttpRouter.post("/mcp", StreamableHttp.post),
   HttpRouter.get("/mcp", StreamableHttp.get),
   HttpRouter.del("/mcp", StreamableHttp.del),
   HttpRouter.get("/sse", LegacySse.openStream),
-  HttpRouter.post("/messages", LegacySse.postMessage),
-  HttpRouter.options("*", Effect.succeed(HttpServerResponse.empty({ status: 204 }))),
-  HttpRouter.use(guard)
+  HttpRouter.post("/messages", LegacySse.postMessage)
 )
 
-export const httpApp = router.pipe(
-  Effect.catchTag("RouteNotFound", () =>
-    Effect.succeed(httpError(404, TransportCode.BadRequest, "Not Found: the MCP endpoint is /mcp (legacy: /sse)"))
-  )
-)
+/** The paths above, as written: the router sees no other. */
+const canonicalPaths: ReadonlySet<string> = new Set(Chunk.toReadonlyArray(routes.routes).map((route) => route.path))
+
+const notFound = httpError(404, TransportCode.BadRequest, "Not Found: the MCP endpoint is /mcp (legacy: /sse)")
+
+/**
+ * Routing on exact paths only: any other spelling of a route (case, trailing or doubled slashes,
+ * `;params`, percent-encoding, dot segments, backslashes, look-alike letters) is 404, so what the
+ * guard decided about a path is what the router serves.
+ */
+const routed = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  if (!canonicalPaths.has(pathOf(request.url))) return notFound
+  return yield* routes
+}).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(notFound)))
+
+/** The whole server: the guard runs once per request, before routing, for every path. */
+export const httpApp = routed.pipe(guard, closeUnreadBodies)
+
+/**
+ * The server as one catch-all route, to mount under a prefix of another router
+ * (`HttpRouter.mount("/estat", router)`): every request below the prefix, whatever its
+ * spelling, reaches the guard before any of our routes.
+ */
+export const router = HttpRouter.empty.pipe(HttpRouter.all("/*", httpApp))

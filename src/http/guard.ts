@@ -4,14 +4,23 @@ import { AppConfig } from "../config.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
 import { authRequired, corsHeaders, hostAllowed, originAllowed } from "./security.js"
 
-const protectedPath = (url: string) => {
-  const path = url.split("?")[0] ?? ""
-  return path === "/mcp" || path === "/sse" || path === "/messages"
+/** The request target without its query: exactly as sent, never decoded or normalised. */
+export const pathOf = (url: string) => {
+  const query = url.indexOf("?")
+  return query < 0 ? url : url.slice(0, query)
 }
 
 /**
- * Every request: DNS-rebinding and Origin checks (403), CORS for allow-listed browser origins,
- * preflights, and the bearer token on the MCP endpoints (401 with WWW-Authenticate).
+ * The only paths answered without the bearer token, compared with the path exactly as sent:
+ * every other path, and every other spelling of these (`/HEALTH`, `/health/`, `/%68ealth`), is
+ * protected. Failing closed means no spelling a router might match can skip the token.
+ */
+const publicPaths: ReadonlySet<string> = new Set(["/health", "/ready"])
+
+/**
+ * Runs once per request, before routing, whatever the path: DNS-rebinding and Origin checks
+ * (403), CORS for allow-listed browser origins, preflights (204, they never carry credentials),
+ * and the bearer token on everything but the public paths (401 with WWW-Authenticate).
  */
 export const guard = HttpMiddleware.make((app) =>
   Effect.gen(function* () {
@@ -26,7 +35,7 @@ export const guard = HttpMiddleware.make((app) =>
     }
     const cors = origin === undefined ? {} : corsHeaders(origin)
     if (request.method === "OPTIONS") return HttpServerResponse.empty({ status: 204, headers: cors })
-    if (protectedPath(request.url) && authRequired(config.authToken, request.headers["authorization"])) {
+    if (!publicPaths.has(pathOf(request.url)) && authRequired(config.authToken, request.headers["authorization"])) {
       return httpError(401, TransportCode.BadRequest, "Unauthorized: send Authorization: Bearer <MCP_AUTH_TOKEN>", {
         ...cors,
         "www-authenticate": 'Bearer realm="estat-mcp"'

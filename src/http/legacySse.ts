@@ -41,7 +41,6 @@ export const postMessage = Effect.gen(function* () {
   const http = yield* HttpServerRequest.HttpServerRequest
   const store = yield* SessionStore
   const server = yield* McpServer
-  const config = yield* AppConfig
   const id = new URL(http.url, "http://localhost").searchParams.get("sessionId")
   if (id === null) return httpError(400, TransportCode.BadRequest, "Bad Request: sessionId query parameter is required")
   const found = yield* store.get(id)
@@ -49,12 +48,8 @@ export const postMessage = Effect.gen(function* () {
     return httpError(404, TransportCode.SessionNotFound, "Session not found: open a new stream with GET /sse")
   }
   const session = found.value
-  const body = yield* readBody(config.maxBodyBytes)
-  if (Either.isLeft(body)) {
-    return body.left === "too-large"
-      ? httpError(413, TransportCode.BadRequest, `Payload Too Large: the body exceeds ${config.maxBodyBytes} bytes`)
-      : httpError(400, TransportCode.BadRequest, "Bad Request: the body could not be read")
-  }
+  const body = yield* readBody
+  if (Either.isLeft(body)) return body.left
   const send = (message: unknown) => Effect.asVoid(session.events.publish(STREAM, JSON.stringify(message)))
   const message = Either.flatMap(parseJson(body.right), classify)
   if (Either.isLeft(message)) {

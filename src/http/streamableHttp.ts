@@ -179,7 +179,6 @@ const handleBatch = (session: Session, messages: ReadonlyArray<JsonRpcMessage>) 
 
 export const post = Effect.gen(function* () {
   const http = yield* HttpServerRequest.HttpServerRequest
-  const config = yield* AppConfig
   const server = yield* McpServer
   const accept = http.headers["accept"]
   if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
@@ -189,12 +188,8 @@ export const post = Effect.gen(function* () {
   if (contentType !== "application/json") {
     return httpError(415, TransportCode.BadRequest, "Unsupported Media Type: Content-Type must be application/json")
   }
-  const body = yield* readBody(config.maxBodyBytes)
-  if (Either.isLeft(body)) {
-    return body.left === "too-large"
-      ? httpError(413, TransportCode.BadRequest, `Payload Too Large: the body exceeds ${config.maxBodyBytes} bytes`)
-      : httpError(400, TransportCode.BadRequest, "Bad Request: the body could not be read")
-  }
+  const body = yield* readBody
+  if (Either.isLeft(body)) return body.left
   const parsed = parseJson(body.right)
   if (Either.isLeft(parsed)) return jsonRpc(parsed.left, 400)
 

@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { Context, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { configLayer, defaultSettings, mcpLayer, router, SessionStoreLive } from "../../src/index.js"
+import { configLayer, defaultSettings, mcpLayer, RequestBodies, router, SessionStoreLive } from "../../src/index.js"
 
 const TOKEN = "embedding-secret"
 
@@ -24,7 +24,7 @@ describe("embedding in another Effect service", () => {
     scope = await Effect.runPromise(Scope.make())
     const settings = { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) }
     const layer = HttpServer.serve(hostService).pipe(
-      Layer.provide(SessionStoreLive),
+      Layer.provide(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
       Layer.provideMerge(mcpLayer),
       Layer.provideMerge(configLayer(settings)),
       Layer.provideMerge(NodeContext.layer),
