@@ -279,7 +279,15 @@ const loadResumable = (request: FetchRequest, totalRecords: number) =>
     const store = yield* ObjectStore
     const manifest = yield* readManifest(manifestKey(request.statsDataId, runId)).pipe(
       Effect.catchTags({
-        StorageNotFound: () => new RunNotResumable({ runId, reason: `no run of dataset ${request.statsDataId} has this id.` }),
+        StorageNotFound: () =>
+          Effect.flatMap(store.list(runPrefix(request.statsDataId, runId)), (left) =>
+            new RunNotResumable({
+              runId,
+              reason: left.length === 0
+                ? `no run of dataset ${request.statsDataId} has this id.`
+                : "its folder holds parts but no manifest.json: an older version's run, stopped before its end, whose query is not recorded. " +
+                  "Start a new run (the old parts are removed once idle for an hour)."
+            })),
         RunUnreadable: () => new RunNotResumable({ runId, reason: "its manifest.json is not readable." })
       })
     )

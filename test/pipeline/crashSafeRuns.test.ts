@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { appConfigTest } from "../../src/config.js"
 import { manifestKey, partKey } from "../../src/domain/runs.js"
@@ -14,7 +14,8 @@ import { readManifest } from "../../src/pipeline/runs.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { type FakeEStatHandle, generatedTable, type GeneratedTableOptions, isDataRequest } from "../fakes/estatServer.js"
 import type { FetchChildSettings } from "../support/fetchChild.js"
-import { baseRequest, pipelineContext, queryRun } from "../support/pipeline.js"
+import { type Backend, baseRequest, pipelineContext, queryRun } from "../support/pipeline.js"
+import { s3rverCredentials } from "../support/s3rver.js"
 
 /** 5 items × 10 areas × 30 months = 1,500 cells: 15 pages of 100, a checkpoint manifest after page 10. */
 const table: GeneratedTableOptions = { id: "0009000020", categories: 5, areas: 10, months: 30, specialEvery: 7, annotationEvery: 11 }
@@ -101,10 +102,10 @@ const killPoints: ReadonlyArray<KillPoint> = [
   }
 ]
 
-describe("a run killed at any moment", () => {
+describe.each<Backend>(["local", "aws"])("a run killed at any moment on the %s backend", (backend) => {
   it.scopedLive.each(killPoints)("$name: recorded partial, resumed to exactly TOTAL_NUMBER rows, nothing left over", (point) =>
     Effect.gen(function* () {
-      const { context, fake, settings } = yield* pipelineContext("local", {
+      const { context, fake, settings } = yield* pipelineContext(backend, {
         tables: [generatedTable(table)],
         faults: point.holdPage === undefined ? {} : { holdPage: { startPosition: pageStart(point.holdPage) } }
       })
@@ -112,6 +113,7 @@ describe("a run killed at any moment", () => {
       const child = yield* startChild({
         baseUrl: fake.baseUrl,
         dataDir: settings.dataDir,
+        s3: Option.match(settings.s3Endpoint, { onNone: () => null, onSome: (endpoint) => ({ endpoint, ...s3rverCredentials }) }),
         statsDataId: table.id,
         pageSize: 100,
         concurrency: 1,
@@ -149,7 +151,7 @@ describe("a run killed at any moment", () => {
         ...Array.from({ length: PAGES }, (_, i) => partKey(table.id, partial.run_id, i + 1))
       ].sort())
       expect(complete.pages.map((p) => p.key).sort()).toEqual(after.filter((key) => key.endsWith(".parquet")))
-      expect(readdirSync(join(settings.dataDir, ".tmp"))).toEqual([])
+      if (backend === "local") expect(readdirSync(join(settings.dataDir, ".tmp"))).toEqual([])
     }), 120_000)
 })
 
@@ -196,6 +198,8 @@ describe("leftovers of killed processes", () => {
         `${withManifest}/part-00001.parquet`,
         `${output}/part-00001.parquet`
       ].sort())
+      const resumeFresh = yield* Effect.flip(fetchDataset(baseRequest(table.id, { resumeRunId: "20250101T000000000Z-bbbbbb" })).pipe(Effect.provide(context)))
+      expect(resumeFresh.message).toContain("cannot be resumed: its folder holds parts but no manifest.json")
     }))
 
   it.scopedLive("start-up removes scratch files older than an hour from DATA_DIR/.tmp, and keeps newer ones", () =>

@@ -11,11 +11,14 @@ import { defaultSettings } from "../../src/config.js"
 import { configLayer, servicesLayer } from "../../src/layers.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
+import { S3ClientOverrides } from "../../src/services/storage/S3.js"
 import { FAKE_APP_ID } from "../fakes/estatServer.js"
 
 export interface FetchChildSettings {
   readonly baseUrl: string
   readonly dataDir: string
+  /** The aws backend on this S3 endpoint (bucket estat-test, prefix lake), else the local one. */
+  readonly s3: { readonly endpoint: string; readonly accessKeyId: string; readonly secretAccessKey: string } | null
   readonly statsDataId: string
   readonly pageSize: number
   readonly concurrency: number
@@ -54,15 +57,20 @@ const program = Effect.gen(function* () {
   yield* emit({ event: "done", runId: outcome.runId, recordsFetched: outcome.recordsFetched })
 }).pipe(
   Effect.catchAll((error) => emit({ event: "failed", tag: error._tag, message: error.message })),
-  Effect.provide(servicesLayer.pipe(Layer.provideMerge(configLayer({
-    ...defaultSettings,
-    backend: "local",
-    dataDir: settings.dataDir,
-    estatBaseUrl: settings.baseUrl,
-    estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-    estatRetryBase: Duration.millis(5),
-    estatRetries: 2
-  }))))
+  Effect.provide(servicesLayer.pipe(
+    Layer.provide(Layer.succeed(S3ClientOverrides, settings.s3 === null ? {} : { credentials: settings.s3 })),
+    Layer.provideMerge(configLayer({
+      ...defaultSettings,
+      ...(settings.s3 === null
+        ? { backend: "local" as const }
+        : { backend: "aws" as const, s3Bucket: Option.some("estat-test"), s3Prefix: "lake", s3Endpoint: Option.some(settings.s3.endpoint) }),
+      dataDir: settings.dataDir,
+      estatBaseUrl: settings.baseUrl,
+      estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+      estatRetryBase: Duration.millis(5),
+      estatRetries: 2
+    }))
+  ))
 )
 
 NodeRuntime.runMain(program)
