@@ -19,7 +19,7 @@ const PAGE_SIZE = 100
 const fromStorage = (error: StorageError): ResourceFailure =>
   error._tag === "StorageNotFound"
     ? { code: RESOURCE_NOT_FOUND, message: error.message }
-    : error._tag === "InvalidStorageKey"
+    : error._tag === "InvalidStorageKey" || error._tag === "StorageLinkRefused"
     ? { code: ErrorCode.InvalidParams, message: error.message }
     : { code: ErrorCode.InternalError, message: error.message }
 

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from "node:crypto"
-import { fileURLToPath } from "node:url"
 import { Effect, Either, Option, Schema } from "effect"
 import {
   currentSnapshot,
@@ -80,8 +79,8 @@ export const make = Effect.gen(function* () {
 
   const tableKey = (database: string, table: string) => `warehouse/${database}/${table}`
   const tableLists = new Map<string, { readonly at: number; readonly names: ReadonlyArray<string> }>()
-  // Committed versions never change: what a version holds is read once.
-  const snapshotCache = new Map<string, { readonly version: string; readonly files: { readonly files: ReadonlyArray<string>; readonly records: number; readonly metadata: TableMetadata } }>()
+  // Committed versions never change: what a version holds is read once (its files are still checked at each use).
+  const snapshotCache = new Map<string, { readonly version: string; readonly keys: ReadonlyArray<string>; readonly records: number; readonly metadata: TableMetadata }>()
   const readText = (key: string) => Effect.map(store.getBytes(key), (bytes) => new TextDecoder().decode(bytes))
 
   /** The table's current metadata and its version, if the table exists. */
@@ -242,7 +241,7 @@ export const make = Effect.gen(function* () {
         tableLists.set(database, { at: Date.now(), names })
         return names
       }),
-    /** Local paths of the current snapshot's data files, and their total rows (cached per committed version). */
+    /** Local paths of the current snapshot's data files (each checked by the store), and their total rows. */
     currentFiles: (database: string, table: string) =>
       Effect.gen(function* () {
         const base = tableKey(database, table)
@@ -251,12 +250,17 @@ export const make = Effect.gen(function* () {
         )
         const version = hint.trim()
         const cached = snapshotCache.get(base)
-        if (cached !== undefined && cached.version === version) return cached.files
-        const metadata = yield* metadataAt(base, Number(version))
-        const files = yield* liveFiles(yield* manifestsOf(metadata))
-        const result = { files: files.map((f) => fileURLToPath(f.file_path)), records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
-        snapshotCache.set(base, { version, files: result })
-        return result
+        const snapshot = cached !== undefined && cached.version === version ? cached : yield* Effect.gen(function* () {
+          const metadata = yield* metadataAt(base, Number(version))
+          const files = yield* liveFiles(yield* manifestsOf(metadata))
+          const keys = yield* Effect.forEach(files, (f) => store.keyOf(f.file_path))
+          const read = { version, keys, records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
+          snapshotCache.set(base, read)
+          return read
+        })
+        // Through the store at every query: a data file that is (or sits behind) a link by now is refused.
+        const paths = yield* Effect.forEach(snapshot.keys, (key) => Effect.scoped(store.localFile(key)), { concurrency: 8 })
+        return { files: paths, records: snapshot.records, metadata: snapshot.metadata }
       })
   }
 })

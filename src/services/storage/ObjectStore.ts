@@ -2,7 +2,8 @@ import { Context, type Effect, Option, Schema, type Scope } from "effect"
 
 /**
  * Object storage under one root: S3 (bucket + prefix) or `DATA_DIR`. Keys are relative
- * (`datasets/<id>/<runId>/part-00001.parquet`) and the same on both backends.
+ * (`datasets/<id>/<runId>/part-00001.parquet`) and the same on both backends. Locally, no key
+ * that is or passes through a symbolic link is read, written, listed or deleted (StorageLinkRefused).
  */
 
 export class StorageNotFound extends Schema.TaggedError<StorageNotFound>()("StorageNotFound", {
@@ -43,7 +44,22 @@ export class InvalidStorageKey extends Schema.TaggedError<InvalidStorageKey>()("
   }
 }
 
-export type StorageError = StorageNotFound | StorageAccessDenied | StorageFailure | InvalidStorageKey
+/**
+ * A local key that is, or passes through, a symbolic link (local backend). Refused wherever the link
+ * leads; `link` is the key of the link itself, inside the data dir: where it points is never told.
+ */
+export class StorageLinkRefused extends Schema.TaggedError<StorageLinkRefused>()("StorageLinkRefused", {
+  location: Schema.String,
+  link: Schema.String
+}) {
+  override get message() {
+    return `${this.location} is refused: "${this.link}" in the server's data dir is a symbolic link (or was replaced by one while being opened), ` +
+      "and the server reads and writes only real files and folders there. Use a path the server's tools returned, " +
+      "or ask the server's operator to replace the link with the file or folder itself."
+  }
+}
+
+export type StorageError = StorageNotFound | StorageAccessDenied | StorageFailure | InvalidStorageKey | StorageLinkRefused
 
 export interface ObjectInfo {
   readonly key: string
