@@ -234,13 +234,15 @@ export const get = Effect.gen(function* () {
   const found = yield* requireSession
   if (Either.isLeft(found)) return found.left
   const session = found.right
-  const lastEventId = Option.fromNullable(http.headers["last-event-id"]).pipe(Option.flatMap(parseEventId))
+  const lastEventIdHeader = http.headers["last-event-id"]
 
-  if (Option.isSome(lastEventId)) {
-    const { seq, streamId } = lastEventId.value
-    if (!(yield* session.events.knows(streamId))) {
-      return httpError(400, TransportCode.BadRequest, "Bad Request: Last-Event-ID is unknown or too old to replay")
+  if (lastEventIdHeader !== undefined) {
+    // Only an id this session sent and still holds: anything else would replay nothing or the wrong stream.
+    const lastEventId = parseEventId(lastEventIdHeader)
+    if (Option.isNone(lastEventId) || !(yield* session.events.holds(lastEventId.value))) {
+      return httpError(400, TransportCode.BadRequest, "Bad Request: Last-Event-ID is not an event of this session, or too old to replay")
     }
+    const { seq, streamId } = lastEventId.value
     const frames = session.events.listen(streamId, seq).pipe(
       Stream.filter((event) => !event.end && !event.detach),
       Stream.map((event) => encodeEvent(event))

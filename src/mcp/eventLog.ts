@@ -19,11 +19,13 @@ export interface SseEvent {
 
 export const eventId = (event: Pick<SseEvent, "streamId" | "seq">) => `${event.streamId}_${event.seq}`
 
+/** The inverse of eventId, for ids spelled exactly as eventId spells them (seq from 1, in plain decimal). */
 export const parseEventId = (id: string): Option.Option<{ readonly streamId: string; readonly seq: number }> => {
   const at = id.lastIndexOf("_")
-  if (at <= 0) return Option.none()
-  const seq = Number(id.slice(at + 1))
-  return Number.isSafeInteger(seq) && seq >= 0 ? Option.some({ streamId: id.slice(0, at), seq }) : Option.none()
+  const digits = id.slice(at + 1)
+  if (at <= 0 || !/^[1-9][0-9]{0,15}$/.test(digits)) return Option.none()
+  const seq = Number(digits)
+  return Number.isSafeInteger(seq) ? Option.some({ streamId: id.slice(0, at), seq }) : Option.none()
 }
 
 export interface EventLog {
@@ -35,8 +37,8 @@ export interface EventLog {
   readonly detach: (streamId: string) => Effect.Effect<void>
   /** Events of `streamId` after `afterSeq` still in the buffer, then live ones until the stream ends. */
   readonly listen: (streamId: string, afterSeq: number) => Stream.Stream<SseEvent>
-  /** Whether the buffer still knows this stream (for rejecting unknown `Last-Event-ID`s). */
-  readonly knows: (streamId: string) => Effect.Effect<boolean>
+  /** Whether the buffer still holds this event, as sent to a client: the only `Last-Event-ID`s a stream resumes after. */
+  readonly holds: (id: { readonly streamId: string; readonly seq: number }) => Effect.Effect<boolean>
   readonly shutdown: Effect.Effect<void>
 }
 
@@ -85,7 +87,7 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
       end: (streamId) => Effect.asVoid(append(streamId, undefined, "end")),
       detach: (streamId) => Effect.asVoid(append(streamId, undefined, "detach")),
       listen,
-      knows: (streamId) => Effect.sync(() => buffer.some((e) => e.streamId === streamId)),
+      holds: ({ seq, streamId }) => Effect.sync(() => buffer.some((e) => e.streamId === streamId && e.seq === seq && !e.detach)),
       shutdown: PubSub.shutdown(hub)
     }
   })

@@ -1,4 +1,5 @@
-import type { Effect } from "effect"
+import { Either, type Effect } from "effect"
+import { ErrorCode } from "./jsonrpc.js"
 
 /** MCP resources (`resources/list`, `resources/read`, `resources/templates/list`) as a server offers them. */
 
@@ -31,6 +32,37 @@ export interface ResourceProvider<R> {
   readonly templates: ReadonlyArray<ResourceTemplate>
   readonly list: (cursor: string | undefined) => Effect.Effect<{ readonly resources: ReadonlyArray<Resource>; readonly nextCursor?: string }, ResourceFailure, R>
   readonly read: (uri: string) => Effect.Effect<ReadonlyArray<ResourceContents>, ResourceFailure, R>
+}
+
+/** One page of a listing, and the cursor of the next page when there is one. */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly nextCursor?: string
+}
+
+/** What a cursor this server did not issue gets (MCP: -32602), for every paginated list. */
+export const invalidCursor: ResourceFailure = {
+  code: ErrorCode.InvalidParams,
+  message: "Invalid cursor: pass the nextCursor of the previous page, or no cursor for the first page"
+}
+
+/** The offset a cursor stands for, if it is one this listing would issue now: a whole page in, not past the end. */
+const offsetOf = (cursor: string, length: number, pageSize: number): number | undefined => {
+  if (!/^[1-9][0-9]{0,15}$/.test(cursor)) return undefined
+  const offset = Number(cursor)
+  return offset % pageSize === 0 && offset < length ? offset : undefined
+}
+
+/**
+ * The page of `items` a cursor asks for. Cursors are opaque to clients; ours is the offset of the
+ * next page, and anything else (garbage, "", "0", an offset between pages or past the end, as
+ * after the list shrank) is refused, never answered with a silently full or empty page.
+ */
+export const pageOf = <A>(items: ReadonlyArray<A>, cursor: string | undefined, pageSize: number): Either.Either<Page<A>, ResourceFailure> => {
+  const start = cursor === undefined ? 0 : offsetOf(cursor, items.length, pageSize)
+  if (start === undefined) return Either.left(invalidCursor)
+  const end = start + pageSize
+  return Either.right({ items: items.slice(start, end), ...(end < items.length ? { nextCursor: String(end) } : {}) })
 }
 
 /** A tool result's pointer to a resource it wrote (MCP `resource_link`, 2025-06-18 and later). */

@@ -11,7 +11,7 @@ import {
 } from "./jsonrpc.js"
 import { instructions, negotiateVersion, serverInfo } from "./protocol.js"
 import { type LogLevel, logLevels, type Session } from "./session.js"
-import { type ResourceFailure, type ResourceProvider, resourceLinksSince } from "./resources.js"
+import { invalidCursor, type ResourceFailure, type ResourceProvider, resourceLinksSince } from "./resources.js"
 import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
@@ -138,6 +138,11 @@ export const make = <R>(
     }
 
     const toolList = { tools: tools.map((tool) => tool.definition) }
+    /** The tools fit one page: no cursor was ever issued, so any cursor is not ours. */
+    const listTools = (request: JsonRpcRequest) =>
+      request.params?.["cursor"] === undefined
+        ? resultResponse(request.id, toolList)
+        : errorResponse(request.id, invalidCursor.code, invalidCursor.message)
 
     /** resources/list, resources/read and resources/templates/list, when the server has resources. */
     const resourceRequest = (request: JsonRpcRequest): Effect.Effect<JsonRpcResponse> => {
@@ -155,7 +160,10 @@ export const make = <R>(
           return Effect.succeed(resultResponse(request.id, { resourceTemplates: resources.templates }))
         case "resources/list": {
           const cursor = request.params?.["cursor"]
-          return answer(resources.list(typeof cursor === "string" ? cursor : undefined))
+          if (cursor !== undefined && typeof cursor !== "string") {
+            return Effect.succeed(errorResponse(request.id, invalidCursor.code, invalidCursor.message))
+          }
+          return answer(resources.list(cursor))
         }
         default: {
           const uri = request.params?.["uri"]
@@ -173,7 +181,7 @@ export const make = <R>(
         case "ping":
           return Effect.succeed(Option.some(resultResponse(request.id, {})))
         case "tools/list":
-          return Effect.succeed(Option.some(resultResponse(request.id, toolList)))
+          return Effect.succeed(Option.some(listTools(request)))
         case "tools/call":
           return callTool(session, request, channel)
         case "logging/setLevel":
