@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { isText, mimeTypeOf } from "../domain/fileNames.js"
-import { RESOURCE_NOT_FOUND, type ResourceContents, type ResourceFailure, type ResourceProvider } from "../mcp/resources.js"
+import { pageOf, RESOURCE_NOT_FOUND, type ResourceContents, type ResourceFailure, type ResourceProvider } from "../mcp/resources.js"
 import { ErrorCode } from "../mcp/jsonrpc.js"
 import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
 import type { ToolRequirements } from "./registry.js"
@@ -33,12 +33,10 @@ export const storedFiles: ResourceProvider<ToolRequirements> = {
     Effect.gen(function* () {
       const store = yield* ObjectStore
       const all = (yield* Effect.forEach(LISTED_PREFIXES, (prefix) => store.list(prefix))).flat()
-      const start = cursor === undefined ? 0 : Number(cursor)
-      if (!Number.isInteger(start) || start < 0) return yield* Effect.fail<ResourceFailure>({ code: ErrorCode.InvalidParams, message: `Invalid cursor: ${cursor}` })
-      const page = all.slice(start, start + PAGE_SIZE)
+      const page = yield* pageOf(all, cursor, PAGE_SIZE)
       return {
-        resources: page.map((o) => ({ uri: store.uri(o.key), name: o.key.split("/").at(-1) ?? o.key, title: o.key, mimeType: mimeTypeOf(o.key), size: o.size })),
-        ...(start + PAGE_SIZE < all.length ? { nextCursor: String(start + PAGE_SIZE) } : {})
+        resources: page.items.map((o) => ({ uri: store.uri(o.key), name: o.key.split("/").at(-1) ?? o.key, title: o.key, mimeType: mimeTypeOf(o.key), size: o.size })),
+        ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor })
       }
     }).pipe(Effect.mapError((e) => ("_tag" in e ? fromStorage(e) : e))),
   read: (uri) =>
