@@ -58,6 +58,13 @@ export interface AppSettings {
   readonly logFormat: "json" | "pretty"
   readonly sessionIdleTimeout: Duration.Duration
   readonly maxSessions: number
+  /** New sessions one client may open per minute (in bursts of up to as many); 0: no limit. */
+  readonly sessionRateLimit: number
+  /**
+   * Proxies in front of the server that append the address they saw to X-Forwarded-For (an ALB: 1).
+   * The client is the address that many entries from the right; 0 ignores the header (it can be forged).
+   */
+  readonly trustedProxies: number
   readonly maxBodyBytes: number
   /** A request body not read to its end this long after reading began is cut (408, connection closed). */
   readonly bodyTimeout: Duration.Duration
@@ -90,6 +97,12 @@ const list = (name: string, fallback: ReadonlyArray<string>) =>
 const positiveInt = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
+    Config.withDefault(fallback)
+  )
+
+const nonNegativeInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be 0 or a positive integer`, validation: (n) => n >= 0 }),
     Config.withDefault(fallback)
   )
 
@@ -147,6 +160,8 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   ),
   sessionIdleTimeout: Config.duration("MCP_SESSION_IDLE_TIMEOUT").pipe(Config.withDefault(Duration.minutes(30))),
   maxSessions: positiveInt("MCP_MAX_SESSIONS", 1000),
+  sessionRateLimit: nonNegativeInt("MCP_SESSION_RATE_LIMIT", 60),
+  trustedProxies: nonNegativeInt("MCP_TRUSTED_PROXIES", 0),
   maxBodyBytes: positiveInt("MCP_MAX_BODY_BYTES", 4 * 1024 * 1024),
   bodyTimeout: Config.duration("MCP_BODY_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
   maxBodiesInFlight: positiveInt("MCP_MAX_BODIES_IN_FLIGHT", 16),
@@ -193,6 +208,8 @@ export const defaultSettings: AppSettings = {
   logFormat: "pretty",
   sessionIdleTimeout: Duration.minutes(30),
   maxSessions: 1000,
+  sessionRateLimit: 60,
+  trustedProxies: 0,
   maxBodyBytes: 4 * 1024 * 1024,
   bodyTimeout: Duration.seconds(10),
   maxBodiesInFlight: 16,

@@ -5,6 +5,7 @@ import { classify, parseJson } from "../mcp/jsonrpc.js"
 import { channel, McpServer } from "../mcp/server.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { readBody } from "./requestBody.js"
+import { createSession } from "./sessionCreation.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
 import { encodeFrame, sseHeaders, withKeepAlive } from "./sse.js"
 
@@ -19,8 +20,8 @@ const STREAM = "legacy"
 export const openStream = Effect.gen(function* () {
   const store = yield* SessionStore
   const config = yield* AppConfig
-  const created = yield* Effect.either(store.create("legacy-sse", "2024-11-05"))
-  if (Either.isLeft(created)) return httpError(503, TransportCode.BadRequest, created.left.message)
+  const created = yield* createSession("legacy-sse", "2024-11-05")
+  if (Either.isLeft(created)) return created.left
   const session = created.right
   // Relative to the /sse URL, so the endpoint stays right when the router is mounted under a prefix.
   const endpoint = encodeFrame({ event: "endpoint", data: `messages?sessionId=${encodeURIComponent(session.id)}` })

@@ -16,6 +16,7 @@ import { channel, McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { readBody } from "./requestBody.js"
+import { createSession } from "./sessionCreation.js"
 import { httpError, jsonRpc, TransportCode } from "./rpcResponses.js"
 import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
 
@@ -150,8 +151,8 @@ const initialize = (request: JsonRpcRequest) =>
     if (existing !== undefined && Option.isSome(yield* store.get(existing))) {
       return httpError(400, ErrorCode.InvalidRequest, "Invalid Request: this session is already initialized")
     }
-    const created = yield* Effect.either(store.create("streamable-http", negotiateVersion(request.params?.["protocolVersion"])))
-    if (Either.isLeft(created)) return httpError(503, TransportCode.BadRequest, created.left.message)
+    const created = yield* createSession("streamable-http", negotiateVersion(request.params?.["protocolVersion"]))
+    if (Either.isLeft(created)) return created.left
     const session = created.right
     const response = yield* server.handleRequest(session, request, silent)
     return Option.match(response, {

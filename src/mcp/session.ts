@@ -26,6 +26,11 @@ export interface Session {
   readonly close: Effect.Effect<void>
 }
 
+/**
+ * A new session. Its scope keeps the FiberRefs of the fiber that runs this (its FiberMap's
+ * finalizer restores them when it closes), so run it where those may live as long as the session:
+ * not in a request's fiber (SessionStore builds sessions in its own runtime).
+ */
 export const makeSession = (options: {
   readonly id: string
   readonly kind: SessionKind

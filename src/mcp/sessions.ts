@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import { Clock, Context, Data, Duration, Effect, FiberMap, Layer, Option, Redacted, Ref, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, FiberMap, Layer, Option, Redacted, Ref, Runtime, Schedule } from "effect"
 import { AppConfig } from "../config.js"
+import { makeCreationBudget } from "./creationBudget.js"
+import { endedIds } from "./endedIds.js"
 import { makeSession, type Session, type SessionKind, touch } from "./session.js"
 
 export class TooManySessions extends Data.TaggedError("TooManySessions")<{ readonly max: number }> {
@@ -9,9 +11,20 @@ export class TooManySessions extends Data.TaggedError("TooManySessions")<{ reado
   }
 }
 
+export class TooManySessionsFromClient extends Data.TaggedError("TooManySessionsFromClient")<{ readonly retryAfter: Duration.Duration }> {
+  override get message() {
+    return `Too many new sessions from this client; retry in ${Math.ceil(Duration.toSeconds(this.retryAfter))} s.`
+  }
+}
+
 /** All live sessions of this server process, with idle expiry and a cap on their number. */
 export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionStore, {
-  readonly create: (kind: SessionKind, protocolVersion: string) => Effect.Effect<Session, TooManySessions>
+  /** A new session; `client` (who asks, e.g. its address) is held to MCP_SESSION_RATE_LIMIT new sessions a minute. */
+  readonly create: (
+    kind: SessionKind,
+    protocolVersion: string,
+    client?: string
+  ) => Effect.Effect<Session, TooManySessions | TooManySessionsFromClient>
   /** The live session with this id (and marks it used), if any. */
   readonly get: (id: string) => Effect.Effect<Option.Option<Session>>
   /**
@@ -22,6 +35,8 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
   /** Ends the session: running calls interrupted, streams closed. */
   readonly remove: (id: string) => Effect.Effect<boolean>
   readonly size: Effect.Effect<number>
+  /** How many ended signed ids are remembered (bounded: they are pruned by age and count). */
+  readonly endedSize: Effect.Effect<number>
 }>() {}
 
 /** 256 bits from the OS CSPRNG, as visible ASCII. */
@@ -43,35 +58,46 @@ export const verifySignedId = (secret: string, id: string): Option.Option<{ read
     : Option.none()
 }
 
+/** Ended ids remembered per allowed session, and at least this many. */
+const ENDED_PER_SESSION = 4
+const MIN_ENDED_REMEMBERED = 1_000
+
 const busy = (session: Session) => FiberMap.size(session.inflight).pipe(Effect.map((n) => n > 0))
 
 export const SessionStoreLive = Layer.scoped(
   SessionStore,
   Effect.gen(function* () {
     const config = yield* AppConfig
-    const sessions = yield* Ref.make(new Map<string, Session>())
+    // Sessions are built in the store's own fiber context, not in the request that asks for one. A
+    // session's scope holds finalizers (Effect.acquireRelease) that keep the FiberRefs of the fiber
+    // that acquired them, and closing it grafts those onto the closing fiber: built in a request, a
+    // session kept that request (its HTTP objects, its span) and, through the eviction that made
+    // room for it, every session evicted before it: ~40 kB per `initialize`, for ever.
+    const runtime = yield* Effect.runtime<never>()
+    // Plain mutable state, every access one synchronous step, in order of last use: the least
+    // recently used first, so that making room costs O(1) and not a sort of every session.
+    const sessions = new Map<string, Session>()
     const idleMillis = Duration.toMillis(config.sessionIdleTimeout)
     const secret = Option.map(config.sessionSecret, Redacted.value)
     const maxAgeMillis = Duration.toMillis(config.sessionMaxAge)
     const newSessionId = (protocolVersion: string, now: number) =>
       Option.match(secret, { onNone: randomPart, onSome: (key) => signedId(key, randomPart(), protocolVersion, now.toString(36)) })
-    // Signed ids this task saw ended (DELETE, idle expiry), kept until they would be too old anyway.
-    const ended = yield* Ref.make(new Map<string, number>())
+    // Signed ids this task saw ended (DELETE, idle expiry, eviction), until they would be too old anyway.
+    const ended = endedIds(Math.max(MIN_ENDED_REMEMBERED, ENDED_PER_SESSION * config.maxSessions))
+    const budget = makeCreationBudget(config.sessionRateLimit)
 
     /** An ended signed id must not be adopted back; unsigned ids cannot be anyway. */
     const forget = (id: string) =>
       Option.match(Option.flatMap(secret, (key) => verifySignedId(key, id)), {
         onNone: () => Effect.void,
-        onSome: ({ issuedAt }) => Ref.update(ended, (map) => new Map(map).set(id, issuedAt + maxAgeMillis))
+        onSome: ({ issuedAt }) => Effect.sync(() => ended.add(id, issuedAt + maxAgeMillis))
       })
 
     const remove = (id: string) =>
-      Ref.modify(sessions, (map) => {
-        const session = map.get(id)
-        if (session === undefined) return [Option.none<Session>(), map] as const
-        const next = new Map(map)
-        next.delete(id)
-        return [Option.some(session), next] as const
+      Effect.sync(() => {
+        const session = Option.fromNullable(sessions.get(id))
+        sessions.delete(id)
+        return session
       }).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.succeed(false),
@@ -81,22 +107,18 @@ export const SessionStoreLive = Layer.scoped(
 
     const idleSessions = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const all = Array.from((yield* Ref.get(sessions)).values())
-      return yield* Effect.filter(all, (s) =>
+      return yield* Effect.filter(Array.from(sessions.values()), (s) =>
         Effect.zipWith(Ref.get(s.lastSeen), busy(s), (seen, isBusy) => !isBusy && now - seen >= idleMillis)
       )
     })
 
     // The least recently used session without running work, to make room for a new one.
     const evictionCandidate = Effect.gen(function* () {
-      const all = Array.from((yield* Ref.get(sessions)).values())
-      const idle = yield* Effect.filter(all, (s) => Effect.map(busy(s), (b) => !b))
-      const seen = yield* Effect.forEach(idle, (s) => Effect.map(Ref.get(s.lastSeen), (t) => [s, t] as const))
-      return Option.fromNullable(seen.sort((a, b) => a[1] - b[1])[0]?.[0])
+      for (const session of sessions.values()) if (!(yield* busy(session))) return Option.some(session)
+      return Option.none<Session>()
     })
 
-    const pruneEnded = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.update(ended, (map) => new Map([...map].filter(([, until]) => until > now))))
+    const pruneEnded = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => ended.prune(now)))
     const reap = idleSessions.pipe(
       Effect.flatMap((expired) => Effect.forEach(expired, (s) => remove(s.id), { discard: true })),
       Effect.zipRight(pruneEnded),
@@ -104,49 +126,58 @@ export const SessionStoreLive = Layer.scoped(
     )
     const every = Duration.millis(Math.max(10, Math.min(idleMillis / 4, 60_000)))
     yield* Effect.forkScoped(Effect.repeat(reap, Schedule.spaced(every)))
-    yield* Effect.addFinalizer(() =>
-      Ref.get(sessions).pipe(Effect.flatMap((map) => Effect.forEach(map.keys(), remove, { discard: true })))
-    )
+    yield* Effect.addFinalizer(() => Effect.forEach(Array.from(sessions.keys()), remove, { discard: true }))
 
     const register = (options: { readonly id: string; readonly kind: SessionKind; readonly protocolVersion: string; readonly initialized: boolean }) =>
       Effect.gen(function* () {
-        if ((yield* Ref.get(sessions)).size >= config.maxSessions) {
+        if (sessions.size >= config.maxSessions) {
           const victim = yield* evictionCandidate
           if (Option.isNone(victim)) return yield* new TooManySessions({ max: config.maxSessions })
           yield* remove(victim.value.id)
         }
-        const session = yield* makeSession({
+        // makeSession is synchronous: it only allocates.
+        const session = yield* Effect.sync(() => Runtime.runSync(runtime)(makeSession({
           id: options.id,
           kind: options.kind,
           protocolVersion: options.protocolVersion,
           replayCapacity: config.sseReplayBuffer
-        })
+        })))
         yield* Ref.set(session.initialized, options.initialized)
         // Two requests adopting one id at once: the first one in wins, the other's copy is closed.
-        const winner = yield* Ref.modify(sessions, (map) => {
-          const existing = map.get(session.id)
-          return existing === undefined ? [session, new Map(map).set(session.id, session)] as const : [existing, map] as const
+        const winner = yield* Effect.sync(() => {
+          const existing = sessions.get(session.id)
+          if (existing !== undefined) return existing
+          sessions.set(session.id, session)
+          return session
         })
         if (winner !== session) yield* session.close
         return winner
       })
 
-    const create = (kind: SessionKind, protocolVersion: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        register({ id: newSessionId(protocolVersion, now), kind, protocolVersion, initialized: false }))
+    const create = (kind: SessionKind, protocolVersion: string, client?: string) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const wait = client === undefined ? Option.none() : yield* Effect.sync(() => budget.take(client, now))
+        if (Option.isSome(wait)) return yield* new TooManySessionsFromClient({ retryAfter: wait.value })
+        return yield* register({ id: newSessionId(protocolVersion, now), kind, protocolVersion, initialized: false })
+      })
 
     const get = (id: string) =>
-      Ref.get(sessions).pipe(
-        Effect.map((map) => Option.fromNullable(map.get(id))),
-        Effect.tap(Option.match({ onNone: () => Effect.void, onSome: touch }))
-      )
+      Effect.sync(() => {
+        const session = sessions.get(id)
+        if (session === undefined) return Option.none<Session>()
+        // Used now: to the end of the order.
+        sessions.delete(id)
+        sessions.set(id, session)
+        return Option.some(session)
+      }).pipe(Effect.tap(Option.match({ onNone: () => Effect.void, onSome: touch })))
 
     // Another task initialized it: its state (running calls, replay buffer) stays there, the session goes on here.
     const adopt = (id: string) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const signed = Option.flatMap(secret, (key) => verifySignedId(key, id))
-        if (Option.isNone(signed) || now - signed.value.issuedAt > maxAgeMillis || (yield* Ref.get(ended)).has(id)) return Option.none<Session>()
+        if (Option.isNone(signed) || now - signed.value.issuedAt > maxAgeMillis || ended.has(id, now)) return Option.none<Session>()
         const adopted = yield* register({ id, kind: "streamable-http", protocolVersion: signed.value.version, initialized: true }).pipe(
           Effect.map(Option.some),
           Effect.catchTag("TooManySessions", () => Effect.succeedNone)
@@ -159,7 +190,8 @@ export const SessionStoreLive = Layer.scoped(
       get,
       resume: (id) => Effect.flatMap(get(id), Option.match({ onNone: () => adopt(id), onSome: (s) => Effect.succeedSome(s) })),
       remove,
-      size: Effect.map(Ref.get(sessions), (map) => map.size)
+      size: Effect.sync(() => sessions.size),
+      endedSize: Effect.sync(() => ended.size())
     }
   })
 )
