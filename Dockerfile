@@ -1,21 +1,26 @@
 # syntax=docker/dockerfile:1
-# estat-mcp: MCP server for e-Stat on Node 22 LTS. Build: docker build -t estat-mcp .
+# estat-mcp: MCP server for e-Stat on Node 22 LTS, for linux/amd64 (Fargate X86_64: deploy/ pins the
+# same platform). Build: docker build -t estat-mcp .
+# The base image is pinned by digest (a multi-platform index); change the tag and the digest together.
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
 
-FROM node:22-bookworm-slim AS build
+# The bundle is plain JavaScript: build it on the builder's own platform (no emulation on arm64 hosts).
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
-RUN npm run build
+RUN node scripts/bundle.mjs src/main.ts dist/server.mjs
 
-FROM node:22-bookworm-slim AS deps
+# Production dependencies as the lockfile pins them, installed for the target platform: npm picks
+# DuckDB's native binding (@duckdb/node-bindings-linux-x64) by the platform it runs on.
+FROM --platform=linux/amd64 ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:22-bookworm-slim AS runtime
+FROM --platform=linux/amd64 ${NODE_IMAGE} AS runtime
 # Heap caps for a 0.5 GB task (npm run bench:fetch runs with the same flags); two malloc arenas
 # instead of one per thread (DuckDB's, libuv's) keep ~10 MB of freed native memory from lingering.
 ENV NODE_ENV=production \
@@ -26,13 +31,19 @@ ENV NODE_ENV=production \
     NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8" \
     MALLOC_ARENA_MAX=2
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
+# Only what the bundle loads at run time: everything is inside it but DuckDB (scripts/bundle.mjs
+# keeps @duckdb/* external), whose API needs its bindings, their linux-x64 addon and detect-libc.
+# Owned by root: the server cannot rewrite its own code.
+COPY --from=build /app/dist/server.mjs ./dist/server.mjs
+COPY --from=build /app/dist/chunks ./dist/chunks
+COPY --from=deps /app/node_modules/@duckdb/node-api ./node_modules/@duckdb/node-api
+COPY --from=deps /app/node_modules/@duckdb/node-bindings ./node_modules/@duckdb/node-bindings
+COPY --from=deps /app/node_modules/@duckdb/node-bindings-linux-x64 ./node_modules/@duckdb/node-bindings-linux-x64
+COPY --from=deps /app/node_modules/detect-libc ./node_modules/detect-libc
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# The one-file bundle (scripts/bundle.mjs): ~50 MB less RSS than dist/main.js. DuckDB stays in node_modules.
+# The one-file bundle (scripts/bundle.mjs): ~50 MB less RSS than dist/main.js.
 CMD ["node", "dist/server.mjs"]
