@@ -9,6 +9,7 @@ import {
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cloudwatchActions,
   aws_ec2 as ec2,
+  aws_ecr_assets as ecrAssets,
   aws_ecs as ecs,
   aws_ecs_patterns as ecsPatterns,
   aws_elasticloadbalancingv2 as elbv2,
@@ -22,7 +23,12 @@ import {
   aws_sns_subscriptions as subscriptions,
   CfnOutput
 } from "aws-cdk-lib"
+import * as cxapi from "aws-cdk-lib/cx-api"
 import type { Construct } from "constructs"
+import { acknowledgeNagFindings } from "./nagAcknowledgements.js"
+
+/** The access-log bucket keeps ALB, S3 and VPC flow logs this long. */
+const logRetentionDays = 90
 
 export interface EStatMcpStackProps extends StackProps {
   /** The container; default: built from the repository's Dockerfile. */
@@ -48,17 +54,65 @@ export interface EStatMcpStackProps extends StackProps {
 const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url))
 
 /**
+ * The one platform the image is built for and the tasks run on: linux/amd64 (Fargate X86_64). The
+ * Dockerfile's `--platform` and the DuckDB binding it copies (`@duckdb/node-bindings-linux-x64`) say
+ * the same; test/project/dockerfile.test.ts checks that they agree.
+ */
+export const imagePlatform = {
+  docker: "linux/amd64",
+  asset: ecrAssets.Platform.LINUX_AMD64,
+  task: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX }
+} as const
+
+/**
+ * How a task stops (a deploy, a scale-in): ECS first deregisters it from the target group and waits
+ * the deregistration delay — the ALB sends it no new request while calls already running go on —,
+ * and only then sends SIGTERM, followed by SIGKILL after the stop timeout. The delay covers the
+ * longest bounded call (an Athena query stops at ATHENA_QUERY_TIMEOUT, 5 minutes); the stop
+ * timeout, Fargate's maximum, is what the server has after SIGTERM to close what is left.
+ */
+export const draining = { deregistrationDelay: Duration.seconds(300), stopTimeout: Duration.seconds(120) } as const
+
+/** The task's own check (ECS ignores the Dockerfile's HEALTHCHECK): node is in the image, curl is not. */
+const containerHealthCheck: ecs.HealthCheck = {
+  command: ["CMD", "node", "-e", "fetch('http://127.0.0.1:8080/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"],
+  interval: Duration.seconds(30),
+  timeout: Duration.seconds(5),
+  retries: 3,
+  startPeriod: Duration.seconds(30)
+}
+
+/**
  * estat-mcp on ECS Fargate behind an HTTPS Application Load Balancer, with its S3 bucket, Glue
  * database and Athena workgroup, secrets in Secrets Manager, a least-privilege task role, and alarms.
  */
 export class EStatMcpStack extends Stack {
   constructor(scope: Construct, id: string, props: EStatMcpStackProps = {}) {
     super(scope, id, props)
+    // Log delivery (S3 server access logs, VPC flow logs) allowed by the access-log bucket's policy,
+    // not by ACLs (the bucket keeps ACLs off), whatever the app's cdk.json says.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true)
+    this.node.setContext(cxapi.S3_CREATE_DEFAULT_LOGGING_POLICY, true)
     const databaseName = props.glueDatabase ?? "estat_db"
     const minTasks = Math.max(2, props.minTasks ?? 2)
 
+    // --- Access logs: the ALB's, the data bucket's and the new VPC's flow logs ---------------------
+    // SSE-S3: ALB log delivery cannot write to a KMS-encrypted bucket.
+    const logBucket = new s3.Bucket(this, "AccessLogs", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: "expire-logs", expiration: Duration.days(logRetentionDays) }]
+    })
+
     const vpc = props.vpcId === undefined
-      ? new ec2.Vpc(this, "Vpc", { maxAzs: 2, natGateways: 1 })
+      ? new ec2.Vpc(this, "Vpc", {
+        maxAzs: 2,
+        natGateways: 1,
+        flowLogs: { FlowLogs: { destination: ec2.FlowLogDestination.toS3(logBucket, "vpc-flow-logs/") } }
+      })
       : ec2.Vpc.fromLookup(this, "Vpc", { vpcId: props.vpcId })
 
     // --- Data lake: bucket, Glue database, Athena workgroup -------------------------------------
@@ -68,6 +122,8 @@ export class EStatMcpStack extends Stack {
       enforceSSL: true,
       versioned: false,
       removalPolicy: RemovalPolicy.RETAIN,
+      serverAccessLogsBucket: logBucket,
+      serverAccessLogsPrefix: "s3-data-bucket/",
       lifecycleRules: [
         { id: "athena-results", prefix: "athena-results/", expiration: Duration.days(30) },
         { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(2) }
@@ -112,10 +168,12 @@ export class EStatMcpStack extends Stack {
 
     // --- The service -------------------------------------------------------------------------------
     const logGroup = new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })
-    const taskDefinition = new ecs.FargateTaskDefinition(this, "Task", { cpu: 256, memoryLimitMiB: 512 })
+    const taskDefinition = new ecs.FargateTaskDefinition(this, "Task", { cpu: 256, memoryLimitMiB: 512, runtimePlatform: imagePlatform.task })
     taskDefinition.addContainer("estat-mcp", {
-      image: props.image ?? ecs.ContainerImage.fromAsset(repositoryRoot),
+      image: props.image ?? ecs.ContainerImage.fromAsset(repositoryRoot, { platform: imagePlatform.asset }),
       portMappings: [{ containerPort: 8080 }],
+      healthCheck: containerHealthCheck,
+      stopTimeout: draining.stopTimeout,
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: "estat-mcp" }),
       environment: {
         ESTAT_MCP_BACKEND: "aws",
@@ -125,7 +183,9 @@ export class EStatMcpStack extends Stack {
         GLUE_DATABASE: databaseName,
         ATHENA_WORKGROUP: workgroup.name,
         ATHENA_OUTPUT_LOCATION: outputLocation,
-        LOG_FORMAT: "json"
+        LOG_FORMAT: "json",
+        // The ALB appends the client's address to X-Forwarded-For: per-client limits count clients, not the ALB.
+        MCP_TRUSTED_PROXIES: "1"
       },
       secrets: {
         ESTAT_APP_ID: ecs.Secret.fromSecretsManager(estatAppId),
@@ -133,8 +193,9 @@ export class EStatMcpStack extends Stack {
         MCP_SESSION_SECRET: ecs.Secret.fromSecretsManager(sessionSecret)
       }
     })
-    grantDataAccess(taskDefinition.taskRole, { bucket, workgroup: workgroup.name, databaseName, stack: this })
-    const analysisRole = analysisRoleFor(this, taskDefinition.taskRole, { bucket, workgroup: workgroup.name, databaseName, stack: this })
+    const lakeArns = lakeArnsOf(this, workgroup.name, databaseName)
+    grantDataAccess(taskDefinition.taskRole, { bucket, arns: lakeArns })
+    const analysisRole = analysisRoleFor(this, taskDefinition.taskRole, { bucket, arns: lakeArns })
     taskDefinition.defaultContainer?.addEnvironment("ATHENA_QUERY_ROLE_ARN", analysisRole.roleArn)
 
     const zone = props.hostedZoneName === undefined ? undefined : route53.HostedZone.fromLookup(this, "Zone", { domainName: props.hostedZoneName })
@@ -153,6 +214,7 @@ export class EStatMcpStack extends Stack {
       internetFacing: true,
       idleTimeout: Duration.seconds(310)
     })
+    loadBalancer.logAccessLogs(logBucket, "alb")
     const service = new ecsPatterns.ApplicationLoadBalancedFargateService(this, "Service", {
       cluster: new ecs.Cluster(this, "Cluster", { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED }),
       taskDefinition,
@@ -167,13 +229,33 @@ export class EStatMcpStack extends Stack {
       ...(props.domainName !== undefined && zone !== undefined ? { domainName: props.domainName, domainZone: zone } : {})
     })
     service.targetGroup.configureHealthCheck({ path: "/health", healthyHttpCodes: "200", interval: Duration.seconds(15) })
-    service.targetGroup.setAttribute("deregistration_delay.timeout_seconds", "30")
+    service.targetGroup.setAttribute("deregistration_delay.timeout_seconds", String(draining.deregistrationDelay.toSeconds()))
     // Sessions work on any task (signed ids); stickiness only keeps a session's SSE replay buffer at hand.
     service.targetGroup.enableCookieStickiness(Duration.hours(1))
     const scaling = service.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: Math.max(minTasks, props.maxTasks ?? 5) })
     scaling.scaleOnCpuUtilization("Cpu", { targetUtilizationPercent: 60 })
 
     addAlarms(this, service, props.alarmEmail)
+
+    acknowledgeNagFindings(this, {
+      accessLogBucket: logBucket,
+      createdSecrets: {
+        ...(props.estatAppIdSecretArn === undefined ? { estatAppId } : {}),
+        authToken,
+        sessionSecret
+      },
+      taskDefinition,
+      taskRole: taskDefinition.taskRole,
+      executionRole: taskDefinition.obtainExecutionRole(),
+      analysisRole,
+      loadBalancer,
+      arns: {
+        bucketObjects: bucket.arnForObjects("*"),
+        warehouseObjects: bucket.arnForObjects("warehouse/*"),
+        resultObjects: bucket.arnForObjects("athena-results/*"),
+        glueTables: lakeArns.glue.tables
+      }
+    })
 
     new CfnOutput(this, "Endpoint", { value: `https://${props.domainName ?? loadBalancer.loadBalancerDnsName}/mcp` })
     new CfnOutput(this, "AuthTokenSecret", { value: authToken.secretArn, description: "aws secretsmanager get-secret-value --secret-id <this>" })
@@ -182,11 +264,23 @@ export class EStatMcpStack extends Stack {
   }
 }
 
+/** The lake's ARNs the roles are granted: the workgroup, and the Glue catalog, database and its tables. */
+interface LakeArns {
+  readonly workgroup: string
+  readonly glue: { readonly catalog: string; readonly database: string; readonly tables: string }
+}
+
+const lakeArnsOf = (stack: Stack, workgroup: string, databaseName: string): LakeArns => ({
+  workgroup: stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workgroup }),
+  glue: {
+    catalog: stack.formatArn({ service: "glue", resource: "catalog" }),
+    database: stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
+    tables: stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
+  }
+})
+
 /** Only this bucket, this workgroup and this database (and its tables). */
-const grantDataAccess = (
-  role: iam.IRole,
-  { bucket, databaseName, stack, workgroup }: { readonly bucket: s3.Bucket; readonly workgroup: string; readonly databaseName: string; readonly stack: Stack }
-) => {
+const grantDataAccess = (role: iam.IRole, { arns, bucket }: { readonly bucket: s3.Bucket; readonly arns: LakeArns }) => {
   bucket.grantReadWrite(role)
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
@@ -197,18 +291,14 @@ const grantDataAccess = (
       "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution",
       "athena:GetWorkGroup"
     ],
-    resources: [stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workgroup })]
+    resources: [arns.workgroup]
   }))
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: [
       "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
       "glue:DeleteTable", "glue:GetPartitions", "glue:BatchCreatePartition"
     ],
-    resources: [
-      stack.formatArn({ service: "glue", resource: "catalog" }),
-      stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
-      stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
-    ]
+    resources: [arns.glue.catalog, arns.glue.database, arns.glue.tables]
   }))
 }
 
@@ -218,11 +308,7 @@ const grantDataAccess = (
  * (Glue metadata, `warehouse/`), write query results (`athena-results/`), nothing else: no Glue
  * writes, no other prefix, no other workgroup. Only the task role may assume it.
  */
-const analysisRoleFor = (
-  scope: Construct,
-  taskRole: iam.IRole,
-  { bucket, databaseName, stack, workgroup }: { readonly bucket: s3.Bucket; readonly workgroup: string; readonly databaseName: string; readonly stack: Stack }
-) => {
+const analysisRoleFor = (scope: Construct, taskRole: iam.IRole, { arns, bucket }: { readonly bucket: s3.Bucket; readonly arns: LakeArns }) => {
   const role = new iam.Role(scope, "AnalysisRole", {
     assumedBy: new iam.ArnPrincipal(taskRole.roleArn),
     description: "estat-mcp: caller SQL on Athena (read the lake's tables, write query results)",
@@ -231,15 +317,11 @@ const analysisRoleFor = (
   role.grantAssumeRole(taskRole)
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
-    resources: [stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workgroup })]
+    resources: [arns.workgroup]
   }))
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables"],
-    resources: [
-      stack.formatArn({ service: "glue", resource: "catalog" }),
-      stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
-      stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
-    ]
+    resources: [arns.glue.catalog, arns.glue.database, arns.glue.tables]
   }))
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects("warehouse/*")] }))
   role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -257,7 +339,7 @@ const analysisRoleFor = (
 
 /** Unhealthy hosts, 5xx rate, CPU and memory over 80 %: each to an SNS topic. */
 const addAlarms = (stack: Stack, service: ecsPatterns.ApplicationLoadBalancedFargateService, email: string | undefined) => {
-  const topic = new sns.Topic(stack, "Alarms", { displayName: "estat-mcp alarms" })
+  const topic = new sns.Topic(stack, "Alarms", { displayName: "estat-mcp alarms", enforceSSL: true })
   if (email !== undefined) topic.addSubscription(new subscriptions.EmailSubscription(email))
   const action = new cloudwatchActions.SnsAction(topic)
   const targetMetrics = service.targetGroup.metrics
