@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import { Clock, Context, Data, Duration, Effect, FiberMap, Layer, Option, Redacted, Ref, Runtime, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Fiber, FiberMap, Layer, Option, Redacted, Ref, Runtime, Schedule } from "effect"
 import { AppConfig } from "../config.js"
 import { makeCreationBudget } from "./creationBudget.js"
 import { endedIds } from "./endedIds.js"
@@ -68,12 +68,18 @@ export const SessionStoreLive = Layer.scoped(
   SessionStore,
   Effect.gen(function* () {
     const config = yield* AppConfig
-    // Sessions are built in the store's own fiber context, not in the request that asks for one. A
-    // session's scope holds finalizers (Effect.acquireRelease) that keep the FiberRefs of the fiber
+    // Sessions are built and closed in the store's own fiber context, not in the request that asks.
+    // A session's scope holds finalizers (Effect.acquireRelease) that keep the FiberRefs of the fiber
     // that acquired them, and closing it grafts those onto the closing fiber: built in a request, a
     // session kept that request (its HTTP objects, its span) and, through the eviction that made
-    // room for it, every session evicted before it: ~40 kB per `initialize`, for ever.
+    // room for it, every session evicted before it: ~40 kB per `initialize`, for ever. (Closing in
+    // a fiber with the same FiberRefs also spares diffing them against a request's, twice.)
     const runtime = yield* Effect.runtime<never>()
+    const inStore = <A>(effect: Effect.Effect<A>) =>
+      Effect.sync(() => Runtime.runFork(runtime)(effect)).pipe(
+        Effect.flatMap(Fiber.await),
+        Effect.flatMap((exit) => exit)
+      )
     // Plain mutable state, every access one synchronous step, in order of last use: the least
     // recently used first, so that making room costs O(1) and not a sort of every session.
     const sessions = new Map<string, Session>()
@@ -101,7 +107,7 @@ export const SessionStoreLive = Layer.scoped(
       }).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.succeed(false),
-          onSome: (session) => Effect.as(Effect.zipRight(forget(session.id), session.close), true)
+          onSome: (session) => Effect.as(Effect.zipRight(forget(session.id), inStore(session.close)), true)
         }))
       )
 
@@ -135,13 +141,12 @@ export const SessionStoreLive = Layer.scoped(
           if (Option.isNone(victim)) return yield* new TooManySessions({ max: config.maxSessions })
           yield* remove(victim.value.id)
         }
-        // makeSession is synchronous: it only allocates.
-        const session = yield* Effect.sync(() => Runtime.runSync(runtime)(makeSession({
+        const session = yield* inStore(makeSession({
           id: options.id,
           kind: options.kind,
           protocolVersion: options.protocolVersion,
           replayCapacity: config.sseReplayBuffer
-        })))
+        }))
         yield* Ref.set(session.initialized, options.initialized)
         // Two requests adopting one id at once: the first one in wins, the other's copy is closed.
         const winner = yield* Effect.sync(() => {
@@ -150,7 +155,7 @@ export const SessionStoreLive = Layer.scoped(
           sessions.set(session.id, session)
           return session
         })
-        if (winner !== session) yield* session.close
+        if (winner !== session) yield* inStore(session.close)
         return winner
       })
 
