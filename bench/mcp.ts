@@ -102,7 +102,8 @@ const row = (name: string, r: Awaited<ReturnType<typeof load>>) =>
   `${name.padEnd(14)} ${String(r.calls).padStart(6)} calls  ${r.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms`
 
 const main = async () => {
-  const ours = await startTestServer({ logLevel: "warn" })
+  // Every client opens its session from 127.0.0.1: no per-client session budget in a load test.
+  const ours = await startTestServer({ logLevel: "warn", sessionRateLimit: 0 })
   const sdk = await startSdkServer(false)
   const sdkResumable = await startSdkServer(true)
   console.log(`tools/call apply_keyword_suggestions, ${CLIENTS} concurrent clients × ${CALLS} calls (node ${process.version})`)
