@@ -1,24 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import * as Tool from "../../src/mcp/tool.js"
 import { tools } from "../../src/tools/registry.js"
+import { slowEcho } from "../support/slowEcho.js"
 import { openSession, post, readSse } from "../support/rawMcp.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
-/** Slower than the quick-answer window, so its answer streams with event ids (test only). */
-const slowEcho = Tool.make({
-  name: "slow_echo",
-  title: "slow echo",
-  description: "Echoes its text after 150 ms (test only).",
-  input: Schema.Struct({ text: Schema.String }),
-  output: Schema.Struct({ text: Schema.String }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  summarize: (out) => out.text,
-  run: (input) => Effect.as(Effect.sleep("150 millis"), { text: input.text })
-})
 
 describe("ids the server did not issue: Last-Event-ID and list cursors", () => {
   let server: RunningServer

@@ -1,9 +1,7 @@
-import { createServer } from "node:http"
-import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
-import { NodeContext, NodeHttpServer } from "@effect/platform-node"
-import { Context, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
+import { Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { configLayer, defaultSettings, mcpLayer, RequestBodies, router, SessionStoreLive } from "../../src/index.js"
+import { defaultSettings } from "../../src/index.js"
+import { startEmbedded } from "../support/embedded.js"
 import { initializeBody, jsonHeaders } from "../support/rawMcp.js"
 import { rawRequest, type RawResponse } from "../support/rawHttp.js"
 import { startTestServer } from "../support/testServer.js"
@@ -147,25 +145,8 @@ const openLegacySession = async (base: string) => {
 }
 
 /** The README's embedding recipe, under PREFIX of a host router. */
-const startEmbedded = async () => {
-  const scope = await Effect.runPromise(Scope.make())
-  const settings = { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) }
-  const host = HttpRouter.empty.pipe(
-    HttpRouter.get("/hello", HttpServerResponse.text("host service")),
-    HttpRouter.mount(PREFIX, router)
-  )
-  const layer = HttpServer.serve(host).pipe(
-    Layer.provide(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
-    Layer.provideMerge(mcpLayer),
-    Layer.provideMerge(configLayer(settings)),
-    Layer.provideMerge(NodeContext.layer),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 }))
-  )
-  const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
-  const address = Context.get(context, HttpServer.HttpServer).address
-  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
-  return { port: address.port, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
-}
+const startMounted = () =>
+  startEmbedded(PREFIX, { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) })
 
 const names = ["mcp", "sse", "messages"] as const
 const routeSpellings = names.flatMap((name) => spellingsOf(name).map(([kind, target]) => ({ name, kind, target })))
@@ -192,7 +173,7 @@ describe("path spellings with MCP_AUTH_TOKEN set", () => {
   let legacyStreams: Array<{ close: () => void }> = []
   beforeAll(async () => {
     const server = await startTestServer({ authToken: Option.some(Redacted.make(TOKEN)) })
-    const embedded = await startEmbedded()
+    const embedded = await startMounted()
     const rootLegacy = await openLegacySession(server.url)
     const mountedLegacy = await openLegacySession(`http://127.0.0.1:${embedded.port}${PREFIX}`)
     legacyStreams = [rootLegacy, mountedLegacy]

@@ -2,9 +2,9 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { request } from "node:http"
-import { Duration, Effect, Option, Redacted, Schema } from "effect"
-import * as Tool from "../../src/mcp/tool.js"
+import { Duration, Effect, Option, Redacted } from "effect"
 import { tools } from "../../src/tools/registry.js"
+import { slowEcho } from "../support/slowEcho.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { initializeBody, jsonHeaders, openSession, post, readSse } from "../support/rawMcp.js"
 import { s3rver, TEST_BUCKET } from "../support/s3rver.js"
@@ -29,17 +29,6 @@ const rawPost = (url: URL, body: string, headers: Record<string, string>) =>
     req.end(body)
   })
 
-/** A test-only tool slower than the quick-answer window. */
-const slowEcho = Tool.make({
-  name: "slow_echo",
-  title: "slow echo",
-  description: "Echoes its text after 150 ms (test only).",
-  input: Schema.Struct({ text: Schema.String }),
-  output: Schema.Struct({ text: Schema.String }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  summarize: (out) => out.text,
-  run: (input) => Effect.as(Effect.sleep("150 millis"), { text: input.text })
-})
 
 describe("Streamable HTTP transport", () => {
   let server: RunningServer

@@ -1,41 +1,23 @@
-import { createServer } from "node:http"
-import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
-import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
-import { Context, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
+import { Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { configLayer, defaultSettings, mcpLayer, RequestBodies, router, SessionStoreLive } from "../../src/index.js"
+import { defaultSettings } from "../../src/index.js"
+import { startEmbedded } from "../support/embedded.js"
 
 const TOKEN = "embedding-secret"
 
-/** The README's recipe: the MCP routes mounted under a prefix in another service's own router. */
-const hostService = HttpRouter.empty.pipe(
-  HttpRouter.get("/hello", HttpServerResponse.text("host service")),
-  HttpRouter.mount("/estat", router)
-)
-
+/** The README's recipe (test/support/embedded.ts): the MCP routes mounted under a prefix in another service's own router. */
 describe("embedding in another Effect service", () => {
-  let scope: Scope.CloseableScope
+  let embedded: { readonly port: number; readonly close: () => Promise<void> }
   let base = ""
   beforeAll(async () => {
-    scope = await Effect.runPromise(Scope.make())
-    const settings = { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) }
-    const layer = HttpServer.serve(hostService).pipe(
-      Layer.provide(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
-      Layer.provideMerge(mcpLayer),
-      Layer.provideMerge(configLayer(settings)),
-      Layer.provideMerge(NodeContext.layer),
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 }))
-    )
-    const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
-    const address = Context.get(context, HttpServer.HttpServer).address
-    if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
-    base = `http://127.0.0.1:${address.port}`
+    embedded = await startEmbedded("/estat", { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) })
+    base = `http://127.0.0.1:${embedded.port}`
   })
-  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
+  afterAll(() => embedded.close())
 
   const auth = { headers: { authorization: `Bearer ${TOKEN}` } }
   const listOver = async (transport: Transport) => {

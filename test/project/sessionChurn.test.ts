@@ -1,18 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { execFileSync } from "node:child_process"
 import { Agent, request } from "node:http"
-import { createServer } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
+import { type BundleProcess, startBundle } from "../support/bundleProcess.js"
 
 /** Resident memory of a process, in MB, read from outside it. */
 const rssMb = (pid: number) => Number(execFileSync("ps", ["-o", "rss=", "-p", String(pid)]).toString().trim()) / 1024
@@ -28,43 +17,25 @@ const CONNECTIONS = 4
  * the fix each call left ~40 kB behind and this heap died after ~6,000 calls.
  */
 describe("session churn on the production bundle", () => {
-  let child: ChildProcess
+  let server: BundleProcess
   let port = 0
-  const dir = mkdtempSync(join(tmpdir(), "estat-churn-"))
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
   beforeAll(async () => {
-    // Inside the repo, so that the bundle finds DuckDB in node_modules.
-    const bundle = join(process.cwd(), "node_modules", ".cache", "estat-mcp-churn", "server.mjs")
-    execFileSync(process.execPath, ["scripts/bundle.mjs", "src/main.ts", bundle])
-    port = await freePort()
     // The Dockerfile's NODE_OPTIONS and MALLOC_ARENA_MAX.
-    child = spawn(process.execPath, ["--max-old-space-size=128", "--max-semi-space-size=8", bundle], {
+    server = await startBundle("estat-mcp-churn", {
+      nodeFlags: ["--max-old-space-size=128", "--max-semi-space-size=8"],
       env: {
-        PATH: process.env["PATH"] ?? "",
         MALLOC_ARENA_MAX: "2",
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        DATA_DIR: dir,
-        LOG_FORMAT: "json",
         MCP_MAX_SESSIONS: "50",
         // One client opens every session here: its per-client budget is lifted for the churn.
         MCP_SESSION_RATE_LIMIT: "0"
-      },
-      stdio: ["ignore", "ignore", "pipe"]
+      }
     })
-    await new Promise<void>((resolve, reject) => {
-      let log = ""
-      child.stderr!.on("data", (chunk: Buffer) => {
-        log += chunk.toString()
-        if (log.includes("Listening on")) resolve()
-      })
-      child.once("exit", (code) => reject(new Error(`the bundle exited with ${code}: ${log}`)))
-    })
+    port = server.port
   }, 60_000)
   afterAll(() => {
     agent.destroy()
-    child.kill()
-    rmSync(dir, { recursive: true, force: true })
+    server.stop()
   })
 
   const body = JSON.stringify({
@@ -106,11 +77,11 @@ describe("session churn on the production bundle", () => {
 
   it(`stays up through ${WARM_UP + CHURN} initialize calls at MCP_MAX_SESSIONS=50, RSS growing < 50 MB after warm-up`, async () => {
     expect(await churn(WARM_UP)).toEqual({ 200: WARM_UP })
-    const before = rssMb(child.pid!)
+    const before = rssMb(server.child.pid!)
     expect(await churn(CHURN)).toEqual({ 200: CHURN })
-    const after = rssMb(child.pid!)
+    const after = rssMb(server.child.pid!)
     console.info(`session churn: RSS ${before.toFixed(1)} MB after ${WARM_UP} calls, ${after.toFixed(1)} MB after ${CHURN} more`)
-    expect(child.exitCode).toBeNull()
+    expect(server.child.exitCode).toBeNull()
     expect(after - before).toBeLessThan(50)
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200)
   }, 180_000)
