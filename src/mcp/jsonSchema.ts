@@ -16,13 +16,19 @@ const schemaMaps = new Set(["properties", "patternProperties", "$defs"])
 const inlineMap = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown =>
   isObject(node) ? Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inline(v, defs)])) : node
 
+/**
+ * Effect describes its own refinements in lower-case prose ("an integer", "a string at least 1
+ * character(s) long") that repeats the type and bounds beside it; ours start with a capital or a name.
+ */
+const isGeneratedDescription = (value: unknown) => typeof value === "string" && /^an? [a-z]/.test(value)
+
 const inline = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown => {
   if (Array.isArray(node)) return node.map((n) => inline(n, defs))
   if (!isObject(node)) return node
   // Effect titles refinements after their code ("between(1, 100)", "int"): noise for a client.
   let out: JsonSchemaObject = Object.fromEntries(
     Object.entries(node)
-      .filter(([k]) => k !== "title")
+      .filter(([k, v]) => k !== "title" && !(k === "description" && isGeneratedDescription(v)))
       .map(([k, v]) => [k, schemaMaps.has(k) ? inlineMap(v, defs) : inline(v, defs)])
   )
   const ref = out["$ref"]

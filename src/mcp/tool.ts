@@ -1,6 +1,7 @@
 import { Context, Effect, ParseResult, Schema } from "effect"
 import { type JsonSchemaObject, jsonSchemaOf } from "./jsonSchema.js"
 import type { ResourceLink } from "./resources.js"
+import { renderText } from "./textContent.js"
 
 /** Hints a client shows its user before approving a call (MCP `ToolAnnotations`). */
 export interface ToolAnnotations {
@@ -86,7 +87,10 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   readonly input: Schema.Schema<I, IE>
   readonly output: Schema.Schema<O, OE>
   readonly annotations: ToolAnnotations
-  /** One or two sentences for the `text` content beside `structuredContent`. */
+  /**
+   * The first line of the `text` content: what happened and what to call next. The lines after it
+   * hold every fact of `structuredContent` (see textContent.ts), so it need not repeat them.
+   */
   readonly summarize: (output: O) => string
   /** Files the call wrote, as `resource_link` content (readable with `resources/read`). */
   readonly links?: (output: O) => ReadonlyArray<Omit<ResourceLink, "type">>
@@ -110,7 +114,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
       Effect.flatMap((output) => encode(output).pipe(Effect.orDie, Effect.map((encoded) => ({ output, encoded })))),
       Effect.map(({ encoded, output }): CallToolResult => ({
         content: [
-          { type: "text", text: options.summarize(output) },
+          { type: "text", text: renderText(options.summarize(output), encoded) },
           ...(options.links?.(output) ?? []).map((link): ResourceLink => ({ type: "resource_link", ...link }))
         ],
         structuredContent: encoded,

@@ -54,8 +54,8 @@ export const analyzeWithAthena = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    `${out.queries.length} ${out.engine} quer${out.queries.length === 1 ? "y" : "ies"} on ${out.database}.${out.table_name}: ` +
-    out.queries.map((q) => `${q.title} (${q.row_count} row${q.row_count === 1 ? "" : "s"}${q.truncated ? ", truncated" : ""})`).join("; "),
+    `${out.queries.length} ${out.engine} quer${out.queries.length === 1 ? "y" : "ies"} on ${out.database}.${out.table_name}; their rows follow.` +
+    (out.queries.some((q) => q.truncated) ? " A truncated query returned max_rows rows: raise max_rows or aggregate in custom_query." : ""),
   run: (input) =>
     Effect.gen(function* () {
       const lakehouse = yield* Lakehouse

@@ -35,9 +35,7 @@ export const applyKeywordSuggestions = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    out.applied.length === 0
-      ? `No replacement applied; the query stays 「${out.transformed_query}」.`
-      : `Rewrote 「${out.original_query}」 → 「${out.transformed_query}」 (${out.applied.map((a) => `${a.term}→${a.replacement}`).join(", ")}).` +
-        (out.unmatched.length > 0 ? ` Not found in the query: ${out.unmatched.join(", ")}.` : ""),
+    (out.applied.length === 0 ? "No replacement applied." : `Rewrote the query: 「${out.transformed_query}」.`) +
+    " Search with transformed_query in search_estat_data.",
   run: (input) => Effect.sync(() => apply(input.original_query, input.accepted_keywords))
 })

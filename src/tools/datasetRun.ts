@@ -113,6 +113,17 @@ export const fetchToolTraits = {
   links: runLinks
 } as const
 
-export const summarizeRun = (output: { readonly dataset_id: string; readonly records_fetched: number; readonly pages: number; readonly storage: { readonly manifest: string } | null; readonly elapsed_seconds: number }) =>
-  `Fetched all ${output.records_fetched.toLocaleString("en")} rows of ${output.dataset_id} in ${output.pages} page(s), ${output.elapsed_seconds} s. ` +
-  (output.storage === null ? "Nothing was stored (save_to_s3: false)." : `Manifest: ${output.storage.manifest}`)
+/** The first line of a fetch result: what was fetched, where the rest of the rows are, what to call next. */
+export const summarizeRun = (output: {
+  readonly dataset_id: string
+  readonly run_id: string
+  readonly records_fetched: number
+  readonly pages: number
+  readonly sample_rows: ReadonlyArray<unknown>
+  readonly storage: { readonly manifest: string } | null
+}) =>
+  `Fetched all ${output.records_fetched.toLocaleString("en")} rows of ${output.dataset_id} in ${output.pages} page(s) as run ${output.run_id}; ` +
+  `sample_rows shows ${output.sample_rows.length} of them. ` +
+  (output.storage === null
+    ? "Nothing was stored (save_to_s3: false): fetch again with save_to_s3 true to analyse or export the rows."
+    : "For every row: load_to_iceberg (s3_parquet_path = storage.parquet_prefix) then analyze_with_athena, or save_dataset_as_csv (s3_json_path = storage.manifest).")

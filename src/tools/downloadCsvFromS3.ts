@@ -58,8 +58,10 @@ export const downloadCsvFromS3 = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    `${out.s3_path} (${out.size_bytes.toLocaleString("en")} bytes): ${out.download_url}` +
-    (out.content === undefined ? "" : ` — ${out.line_count} line(s) inline${out.truncated ? ", truncated" : ""}`),
+    (out.download_url.startsWith("file:")
+      ? "download_url is a path on the server's machine, usable only there: elsewhere read s3_path as an MCP resource, or call again with return_content true."
+      : "download_url works for anyone holding it until expires_at.") +
+    (out.content === undefined ? "" : ` content holds ${out.line_count} line(s)${out.truncated ? ", cut at max_bytes: raise it for the rest" : ", the whole file"}.`),
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore

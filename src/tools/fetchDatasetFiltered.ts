@@ -51,7 +51,7 @@ export const fetchDatasetFiltered = Tool.make({
   output: Output,
   ...fetchToolTraits,
   summarize: (output) =>
-    summarizeRun(output) + ` The filters keep ${output.filtered_records.toLocaleString("en")} of ${output.dataset_total_records.toLocaleString("en")} rows.`,
+    `The filters keep ${output.filtered_records.toLocaleString("en")} of the table's ${output.dataset_total_records.toLocaleString("en")} rows. ` + summarizeRun(output),
   run: (input) =>
     Effect.gen(function* () {
       const config = yield* AppConfig

@@ -38,9 +38,10 @@ export const loadToIceberg = Tool.make({
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    out.already_loaded
-      ? `Run ${out.run_id} was already in ${out.database}.${out.table_name}: nothing added (${out.table_total_records.toLocaleString("en")} rows in the table).`
-      : `Loaded ${out.records_loaded.toLocaleString("en")} rows of run ${out.run_id} into ${out.database}.${out.table_name} (${out.table_total_records.toLocaleString("en")} rows in the table).`,
+    (out.already_loaded
+      ? `Run ${out.run_id} was already in ${out.database}.${out.table_name}: nothing added.`
+      : `Loaded ${out.records_loaded.toLocaleString("en")} rows of run ${out.run_id} into ${out.database}.${out.table_name}.`) +
+    ` Query it with analyze_with_athena (table_name ${out.table_name}).`,
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore

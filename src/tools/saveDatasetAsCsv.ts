@@ -104,8 +104,10 @@ export const saveDatasetAsCsv = Tool.make({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
   summarize: (out) =>
-    `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id}${out.subset === null ? "" : ` (${out.subset})`} as CSV ` +
-    `(${out.size_bytes.toLocaleString("en")} bytes): ${out.location}`,
+    `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id}${out.subset === null ? "" : ` (${out.subset})`} from run ${out.run_id} as CSV. ` +
+    (out.download_url.startsWith("file:")
+      ? "download_url is a path on the server's machine, usable only there: elsewhere read the file as the MCP resource location, or with download_csv_from_s3 (return_content true)."
+      : "download_url works for anyone holding it until expires_at."),
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore

@@ -122,11 +122,15 @@ export const searchEstatData = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   summarize: (out) =>
-    out.results.length === 0
-      ? `No e-Stat table matched 「${out.query}」.` + (out.suggestions.length > 0 ? ` Try: ${out.suggestions.map((s) => `${s.term}→${s.suggested}`).join(", ")}.` : "")
-      : `${out.total_found} tables match 「${out.query}」; top ${out.results.length}: ` +
-        out.results.map((r) => `${r.rank}. ${r.title} (${r.dataset_id})`).join("; ") +
-        (out.suggestions.length > 0 ? `. Suggestions: ${out.suggestions.map((s) => `${s.term}→${s.suggested}`).join(", ")}` : ""),
+    (out.results.length === 0
+      ? `No e-Stat table matched 「${out.query}」.`
+      : `${out.total_found} tables match 「${out.query}」; the best ${out.results.length} below. Fetch one by its dataset_id with ` +
+        "fetch_dataset_auto (the whole table) or fetch_dataset_filtered (some dimension items).") +
+    (out.results.some((r) => r.requires_filtering === true)
+      ? " requires_filtering true: the table is larger than one e-Stat page; the fetch tools still get every row (in several pages), " +
+        "or narrow it with fetch_dataset_filtered."
+      : "") +
+    (out.suggestions.length > 0 ? " Official terms for words of the query are under suggestions: apply_keyword_suggestions rewrites the query." : ""),
   run: (input) =>
     Effect.gen(function* () {
       const config = yield* AppConfig

@@ -39,9 +39,9 @@ export const transformToParquet = Tool.make({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   links: (out) => out.target_paths.map((uri) => ({ uri, name: uri.split("/").at(-1) ?? uri, mimeType: "application/vnd.apache.parquet" })),
   summarize: (out) =>
-    `Wrote ${out.records_processed.toLocaleString("en")} rows of ${out.dataset_id} to ${out.target_path}` +
+    `Wrote ${out.records_processed.toLocaleString("en")} rows of ${out.dataset_id} to one Parquet file (target_path).` +
     (out.source_total_records !== null && out.source_total_records > out.records_processed
-      ? ` — one page: e-Stat has ${out.source_total_records.toLocaleString("en")} rows for this query (fetch_dataset_auto gets them all).`
+      ? ` The source is one page: e-Stat has ${out.source_total_records.toLocaleString("en")} rows for this query (fetch_dataset_auto gets them all).`
       : ""),
   run: (input) =>
     Effect.map(

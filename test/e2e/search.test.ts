@@ -51,7 +51,8 @@ describe("search_estat_data against the fake e-Stat", () => {
     expect(census.requires_filtering).toBe(false)
     expect([...out.results].map((r) => r.score)).toEqual([...out.results].map((r) => r.score).sort((a, b) => b - a))
     const text = firstText(result)
-    expect(text).toContain("1. ")
+    expect(text).toContain("0003445078\t")
+    expect(text).toContain("cat01\t男女\t3\t総数, 男, 女")
   })
 
   it("suggestions come with results, and applying them finds the official tables", async () => {

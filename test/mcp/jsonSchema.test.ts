@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { jsonSchemaOf } from "../../src/mcp/jsonSchema.js"
 
 describe("jsonSchemaOf", () => {
-  it("keeps properties named like keywords, inlines refinements, drops generated titles", () => {
+  it("keeps properties named like keywords, inlines refinements, drops generated titles and descriptions", () => {
     const schema = Schema.Struct({
       title: Schema.String,
       properties: Schema.optional(Schema.Int.pipe(Schema.between(1, 3)))
@@ -14,7 +14,7 @@ describe("jsonSchemaOf", () => {
       required: ["title"],
       properties: {
         title: { type: "string" },
-        properties: { type: "integer", description: "a number between 1 and 3", minimum: 1, maximum: 3 }
+        properties: { type: "integer", minimum: 1, maximum: 3 }
       },
       additionalProperties: false
     })

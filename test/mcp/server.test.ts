@@ -102,7 +102,7 @@ describe("McpServer core", () => {
       const response = yield* server.handleRequest(session, call(2, "echo", { text: "ab", times: 2 }, { progressToken: "tok" }), send)
       expect(Option.getOrThrow(response)).toEqual({
         jsonrpc: "2.0", id: 2,
-        result: { content: [{ type: "text", text: "abab" }], structuredContent: { echoed: "abab" }, isError: false }
+        result: { content: [{ type: "text", text: "abab\nechoed: abab" }], structuredContent: { echoed: "abab" }, isError: false }
       })
       expect(yield* Ref.get(sent)).toEqual([
         { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "tok", progress: 1, total: 2, message: "half" } },
