@@ -14,7 +14,10 @@ export const FilterValue = Schema.Union(
   Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1)),
   Schema.Struct({ from: Schema.optional(Schema.String), to: Schema.optional(Schema.String) }),
   Schema.Struct({ level: Schema.Union(Schema.Int, Schema.String.pipe(Schema.pattern(/^(\d+|\d+-\d*|-\d+)$/))) })
-)
+).annotations({
+  description: "One code or exact label, a list of them, a range {\"from\", \"to\"} or a level {\"level\"}.",
+  examples: ["東京都", ["13000", "27000"]]
+})
 export type FilterValue = typeof FilterValue.Type
 
 export class InvalidFilter extends Schema.TaggedError<InvalidFilter>()("InvalidFilter", {

@@ -1,4 +1,5 @@
 import { Context, Effect, ParseResult, Schema } from "effect"
+import { describeArgumentErrors } from "./argumentErrors.js"
 import { type JsonSchemaObject, jsonSchemaOf } from "./jsonSchema.js"
 import type { ResourceLink } from "./resources.js"
 import { renderText } from "./textContent.js"
@@ -77,8 +78,8 @@ export const errorResult = (message: string): CallToolResult => ({
   isError: true
 })
 
-const formatArgumentError = (name: string, error: ParseResult.ParseError) =>
-  `Invalid arguments for ${name}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+const formatArgumentError = (definition: ToolDefinition, args: unknown, error: ParseResult.ParseError) =>
+  `Invalid arguments for ${definition.name}: ${describeArgumentErrors(definition.name, definition.inputSchema, args, error)}`
 
 export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   readonly name: string
@@ -108,7 +109,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   }
   const call = (args: unknown) =>
     decode(args ?? {}).pipe(
-      Effect.mapError((error) => formatArgumentError(options.name, error)),
+      Effect.mapError((error) => formatArgumentError(definition, args, error)),
       Effect.flatMap((input) => options.run(input).pipe(Effect.mapError((failure) => failure.message))),
       // An output that does not match its own schema is a bug, not a user error.
       Effect.flatMap((output) => encode(output).pipe(Effect.orDie, Effect.map((encoded) => ({ output, encoded })))),

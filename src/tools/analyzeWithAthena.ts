@@ -6,14 +6,15 @@ import { withDefault } from "../mcp/tool.js"
 import { Lakehouse } from "../services/lakehouse/Lakehouse.js"
 
 const Input = Schema.Struct({
-  table_name: Identifier.annotations({ description: "A table load_to_iceberg created." }),
+  table_name: Identifier.annotations({ description: "A table load_to_iceberg created.", examples: ["population"] }),
   analysis_type: withDefault(
     Schema.Literal("basic", "advanced", "custom"),
     "basic",
     "basic: rows, value statistics, by year. advanced: also by area, by each other dimension's labels, and the trend. custom: your custom_query."
   ),
   custom_query: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(20_000)).annotations({
-    description: "For custom: one read-only SELECT (or WITH … SELECT) over the tables by name."
+    description: "For custom: one read-only SELECT (or WITH … SELECT) over the tables by name.",
+    examples: ["SELECT time_year, sum(value) AS total FROM population WHERE area_name = '東京都' GROUP BY 1 ORDER BY 1"]
   })),
   max_rows: withDefault(Schema.Int.pipe(Schema.between(1, 10_000)), 1000, "Rows returned per query at most (the result says when it was cut).")
 })

@@ -4,10 +4,12 @@ import * as Tool from "../mcp/tool.js"
 
 const Input = Schema.Struct({
   original_query: Schema.String.pipe(Schema.minLength(1)).annotations({
-    description: "The search query to rewrite, e.g. the `query` given to search_estat_data."
+    description: "The search query to rewrite, e.g. the `query` given to search_estat_data.",
+    examples: ["北海道の収入"]
   }),
   accepted_keywords: Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Schema.String }).annotations({
-    description: "Map of term → replacement to apply, usually the `term` → `suggested` pairs the user accepted from search_estat_data's suggestions."
+    description: "Map of term → replacement to apply, usually the `term` → `suggested` pairs the user accepted from search_estat_data's suggestions.",
+    examples: [{ 収入: "所得" }]
   })
 })
 

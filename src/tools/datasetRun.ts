@@ -6,8 +6,8 @@ import { fetchDataset, type FetchOutcome, type FetchProgress } from "../pipeline
 /** Arguments and output shared by the three fetch tools (TOOLS.md §3–5). */
 
 export const DatasetId = Schema.String.pipe(
-  Schema.pattern(/^\d{10}$/, { message: () => "dataset_id must be an e-Stat statsDataId: 10 digits, e.g. 0003445078" })
-).annotations({ description: "e-Stat statsDataId (10 digits), as returned by search_estat_data." })
+  Schema.pattern(/^\d{10}$/, { message: () => "dataset_id must be e-Stat's 10-digit statsDataId (search_estat_data finds one)" })
+).annotations({ description: "e-Stat statsDataId (10 digits), as returned by search_estat_data.", examples: ["0003410379"] })
 
 export const SaveToS3 = withDefault(
   Schema.Boolean,

@@ -9,12 +9,14 @@ import {
 } from "./datasetRun.js"
 
 const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
-  Schema.filter((filters) => Object.keys(filters).length > 0 || "filters needs at least one dimension")
-).annotations({
-  description:
-    "Dimension id (tab, cat01…cat15, area, time — or the dimension's name) → a code or exact label (\"13000\" or \"東京都\"), " +
-    "a list of codes/labels (at most 100), a range {\"from\": code|label, \"to\": code|label}, or a hierarchy level {\"level\": 2} / {\"level\": \"1-2\"}."
-})
+  Schema.filter((filters) => Object.keys(filters).length > 0 || "filters must be at least one dimension id → value", {
+    jsonSchema: { minProperties: 1 },
+    description:
+      "Dimension id (tab, cat01…cat15, area, time — or the dimension's name) → a code or exact label (\"13000\" or \"東京都\"), " +
+      "a list of codes/labels (at most 100), a range {\"from\": code|label, \"to\": code|label}, or a hierarchy level {\"level\": 2} / {\"level\": \"1-2\"}.",
+    examples: [{ area: "東京都" }]
+  })
+)
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,

@@ -7,7 +7,7 @@ import { Lakehouse, runToLoad } from "../services/lakehouse/Lakehouse.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
 
 const Input = Schema.Struct({
-  table_name: Identifier.annotations({ description: "The Iceberg table: lower-case letters, digits and _ (e.g. cpi_monthly)." }),
+  table_name: Identifier.annotations({ description: "The Iceberg table: lower-case letters, digits and _.", examples: ["cpi_monthly"] }),
   s3_parquet_path: Schema.String.pipe(Schema.minLength(1)).annotations({
     description: "The run to load: its folder (datasets/<dataset_id>/<run_id>/) or manifest.json, as a storage key or URI (storage.parquet_prefix of a fetch result)."
   }),

@@ -15,7 +15,8 @@ const period = (what: string) =>
 
 const Input = Schema.Struct({
   query: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(500)).annotations({
-    description: "Search words; e-Stat syntax allowed: `東京 AND 人口`, `賃金 OR 給与`, `人口 NOT 推計`."
+    description: "Search words; e-Stat syntax allowed: `東京 AND 人口`, `賃金 OR 給与`, `人口 NOT 推計`.",
+    examples: ["人口 東京都"]
   }),
   max_results: withDefault(Schema.Int.pipe(Schema.between(1, 100)), 5, "How many ranked tables to return (1–100)."),
   auto_suggest: withDefault(Schema.Boolean, true, "Return everyday-word → official-term suggestions beside the results."),
@@ -25,10 +26,10 @@ const Input = Schema.Struct({
     "basic: title, statistics name, categories, freshness, completeness. enhanced: also the dimension labels of the top candidates (fetches their metadata)."
   ),
   stats_field: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d{2}(\d{2})?$/, {
-    message: () => "stats_field must be 2 digits (major field, e.g. 02 人口・世帯) or 4 digits (minor field)"
+    message: () => "stats_field must be 2 digits (a major field, e.g. \"02\" 人口・世帯) or 4 digits (a minor field)"
   })).annotations({ description: "Statistical field: 2 digits (major, 01–17, e.g. 02 人口・世帯) or 4 digits (minor)." })),
   stats_code: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d{5}(\d{3})?$/, {
-    message: () => "stats_code must be 5 digits (agency, e.g. 00200) or 8 digits (statistics, e.g. 00200521)"
+    message: () => "stats_code must be 5 digits (an agency, e.g. \"00200\") or 8 digits (a statistics, e.g. \"00200521\")"
   })).annotations({ description: "Producing agency (5 digits, e.g. 00200 総務省) or government statistics code (8 digits, e.g. 00200521 国勢調査)." })),
   survey_years: Schema.optional(period("survey_years").annotations({ description: "Survey period: yyyy, yyyymm or yyyymm-yyyymm." })),
   open_years: Schema.optional(period("open_years").annotations({ description: "Publication period: yyyy, yyyymm or yyyymm-yyyymm." })),

@@ -86,7 +86,7 @@ describe("search_estat_data against the fake e-Stat", () => {
     expect(bad.isError).toBe(true)
     const text = firstText(bad)
     expect(text).toContain("max_results")
-    expect(text).toContain("stats_code must be 5 digits")
+    expect(text).toContain("`stats_code` must be 5 digits (an agency, e.g. \"00200\") or 8 digits")
     fake.setFaults({ forceStatus: { status: 100, count: 1 } })
     const denied = await client.callTool({ name: "search_estat_data", arguments: { query: "人口" } })
     expect(denied.isError).toBe(true)

@@ -81,7 +81,7 @@ describe("fetch_dataset_filtered validation", () => {
       const duplicates = yield* textOf({ dataset_id: wide.info.id, filters: { cat01: [...codes.slice(0, 100), "品目2"] } })
       expect(duplicates.isError).toBe(false) // a repeated code counts once
       expect(fake.requests.filter(isDataRequest).length).toBe(1)
-      expect((yield* textOf({ dataset_id: table.info.id, filters: {} })).text).toContain("filters needs at least one dimension")
+      expect((yield* textOf({ dataset_id: table.info.id, filters: {} })).text).toContain("`filters` must be at least one dimension id → value")
       expect((yield* textOf({ dataset_id: table.info.id, filters: { area: "00000", "地域": "01000" } })).text).toBe(
         "Invalid filter 地域=01000: area (地域) is already filtered; give each dimension once (a list takes several values)."
       )
