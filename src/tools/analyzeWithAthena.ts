@@ -47,10 +47,9 @@ export const analyzeWithAthena = Tool.make({
   name: "analyze_with_athena",
   title: "Analyse an Iceberg table",
   description:
-    "Runs analyses on a table load_to_iceberg made — on Athena (aws backend) or DuckDB (local): basic (row count, value statistics, " +
-    "by year), advanced (plus by area, by each other dimension's labels, trend), built from the table's real columns; or custom, " +
-    "your own single read-only SELECT (DDL, DML, several statements and file-reading functions are refused). Results carry " +
-    "column names and types, capped at max_rows.",
+    "Analyses a table load_to_iceberg made, on Athena (aws) or DuckDB (local): basic (rows, value statistics, by year), " +
+    "advanced (also by area, by each other dimension, trend), or custom: one read-only SELECT of yours. Result: each query's SQL, " +
+    "columns with types and rows (at most max_rows, truncated says so).",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -30,9 +30,8 @@ export const applyKeywordSuggestions = Tool.make({
   name: "apply_keyword_suggestions",
   title: "Apply keyword suggestions",
   description:
-    "Rewrites a search query with the keyword replacements the user accepted (everyday words → official statistical terms). " +
-    "Replaces whole terms (separated by half- or full-width spaces) and whole occurrences inside Japanese phrases " +
-    "(「北海道の収入」 with {収入: 所得} → 「北海道の所得」). Pure: no network. Pass the result to search_estat_data.",
+    "Rewrites a search query with the accepted keyword replacements (everyday word → official term), whole terms only, also " +
+    "inside Japanese phrases (「北海道の収入」 with {収入: 所得} → 「北海道の所得」). Pure: no network. Next: search_estat_data with transformed_query.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -51,9 +51,9 @@ export const downloadCsvFromS3 = Tool.make({
   name: "download_csv_from_s3",
   title: "Get a download link for a stored file",
   description:
-    "Returns a download URL for a file in the server's storage — a presigned S3 URL (valid expires_in seconds, served as an " +
-    "attachment) on the aws backend, a file:// URL on the local one — and, when asked, its text inline up to max_bytes " +
-    "(cut at a whole line, with truncated and line_count). Paths outside the configured bucket/prefix or data dir are refused.",
+    "A download URL for a stored file — presigned S3 URL (expires_in) on aws, a file:// path usable only on the server's machine " +
+    "locally — and, with return_content, its text inline up to max_bytes, cut at a whole line (truncated, line_count). " +
+    "Paths outside the bucket/prefix or data dir are refused.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -15,10 +15,10 @@ export const fetchDatasetAuto = Tool.make({
   name: "fetch_dataset_auto",
   title: "Fetch a whole e-Stat table",
   description:
-    "Fetches a whole e-Stat table, however many pages it has, into storage as Parquet (one part per page, plus manifest.json): " +
-    "one row per cell with a code and a Japanese label column per dimension, time_year/time_month/time_quarter, unit, value (number, " +
-    "null for suppressed cells), value_raw and annotation. Reports progress per page. Succeeds only when every row is stored; " +
-    "otherwise the error names the run to resume with fetch_large_dataset_complete.",
+    "Fetches a whole e-Stat table, however many pages, into storage as a run (Parquet parts + manifest.json): one row per cell with " +
+    "code and Japanese label columns per dimension, time parts, unit, value (null when suppressed), value_raw, annotation. Result: " +
+    "run_id, counts, dimensions, 5 sample rows, storage. Next: load_to_iceberg then analyze_with_athena, or save_dataset_as_csv. " +
+    "A failure names the run to resume with fetch_large_dataset_complete.",
   input: Input,
   output: Schema.Struct(runOutputFields),
   ...fetchToolTraits,

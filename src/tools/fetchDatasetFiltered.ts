@@ -46,9 +46,9 @@ export const fetchDatasetFiltered = Tool.make({
   name: "fetch_dataset_filtered",
   title: "Fetch part of an e-Stat table",
   description:
-    "Fetches the rows of an e-Stat table that match filters on its dimensions — every page of the filtered result — into storage as " +
-    "fetch_dataset_auto does. Filters are checked against the table's metadata first: labels must match exactly, and an unknown " +
-    "dimension or value is an error listing close matches (nothing is guessed). Reports the filtered count beside the table's total.",
+    "Fetches the rows of an e-Stat table that match filters on its dimensions (every page) into a run, as fetch_dataset_auto does. " +
+    "Filters are checked against the table's metadata first; an unknown dimension or value is an error listing close matches " +
+    "(nothing is guessed). Result: as fetch_dataset_auto, plus the filters applied (codes and labels) and the filtered count beside the table's total.",
   input: Input,
   output: Output,
   ...fetchToolTraits,

@@ -31,9 +31,9 @@ export const fetchLargeDatasetComplete = Tool.make({
   name: "fetch_large_dataset_complete",
   title: "Fetch a large e-Stat table with explicit control",
   description:
-    "The fetch pipeline of fetch_dataset_auto with explicit control for tables of millions of rows: page size, pages in parallel, " +
-    "a row cap, and resume_run_id to finish a partial run (after a failure, a cancellation or a server crash) by fetching only its missing pages. " +
-    "Memory stays bounded whatever the size; progress is reported per page; cancelling stops the requests and records the run as partial.",
+    "fetch_dataset_auto with explicit control for tables of millions of rows: page size, pages in parallel, a row cap, and " +
+    "resume_run_id to finish a partial run by fetching only its missing pages. Memory stays bounded; cancelling records the run as " +
+    "partial. Result and next steps as fetch_dataset_auto.",
   input: Input,
   output: Output,
   ...fetchToolTraits,

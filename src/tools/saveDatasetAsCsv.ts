@@ -4,16 +4,17 @@ import { type Manifest, manifestKey } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import { RunUnreadable } from "../pipeline/errors.js"
-import { manifestKeyOf, readManifest, requireComplete } from "../pipeline/runs.js"
 import { type CsvRequest, runParts, runToCsv } from "../pipeline/runToCsv.js"
 import { transformToParquet } from "../pipeline/transform.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
 import { DatasetId, fetchWholeTable } from "./datasetRun.js"
+import { resolveRun } from "./runReference.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,
   s3_json_path: Schema.optional(Schema.String.pipe(Schema.minLength(1)).annotations({
-    description: "What to convert, as a storage key or URI: a complete run (its manifest.json or folder datasets/<dataset_id>/<run_id>/) or a saved e-Stat JSON page (as transform_to_parquet takes). Default: fetch the whole dataset now."
+    description: "What to convert, as a storage key or URI: a complete run (its manifest.json or folder datasets/<dataset_id>/<run_id>/; " +
+      "a dataset folder or bare dataset id means its latest complete run) or a saved e-Stat JSON page (as transform_to_parquet takes). Default: fetch the whole dataset now."
   })),
   output_filename: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)).annotations({
     description: "File name for the CSV (path parts are dropped, .csv is added). Default: <dataset_id>_<run_id>.csv."
@@ -25,6 +26,9 @@ const Input = Schema.Struct({
 const Output = Schema.Struct({
   dataset_id: Schema.String,
   run_id: Schema.String,
+  /** The run's manifest (null for a CSV made from a saved page) and how it was chosen. */
+  run_manifest: Schema.NullOr(Schema.String),
+  run_note: Schema.NullOr(Schema.String),
   records_count: Schema.Int,
   columns: Schema.Array(Schema.String),
   location: Schema.String,
@@ -40,15 +44,20 @@ interface CsvSource {
   readonly statsDataId: string
   readonly runId: string
   readonly location: string
+  /** The run's manifest URI, or null for a saved page. */
+  readonly manifest: string | null
+  readonly note: string | null
   /** How the rows are a part of the table (filters, a row cap), or null for the whole table. */
   readonly subset: string | null
   readonly csv: Pick<CsvRequest, "parts" | "columns" | "expectedRows">
 }
 
-const fromRun = (manifest: Manifest, location: string): CsvSource => ({
+const fromRun = (manifest: Manifest, location: string, note: string | null): CsvSource => ({
   statsDataId: manifest.stats_data_id,
   runId: manifest.run_id,
   location,
+  manifest: location,
+  note,
   subset: [
     Object.keys(manifest.query.narrowing).length > 0 ? `filtered by ${new URLSearchParams(manifest.query.narrowing).toString()}` : null,
     manifest.expected_records < manifest.total_records ? `the first ${manifest.expected_records} of ${manifest.total_records} rows (max_records)` : null
@@ -61,15 +70,15 @@ const freshRun = (statsDataId: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const outcome = yield* fetchWholeTable({ statsDataId, withLabels: true, store: true })
-    return fromRun(outcome.manifest!, store.uri(manifestKey(statsDataId, outcome.runId)))
+    return fromRun(outcome.manifest!, store.uri(manifestKey(statsDataId, outcome.runId)), null)
   })
 
-/** A complete run (its manifest or folder), or a saved e-Stat JSON page (converted to Parquet first). */
+/** A saved e-Stat JSON page (converted to Parquet first), or a complete run (see resolveRun). */
 const storedSource = (location: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
-    const key = yield* store.keyOf(location)
-    if (/\.json(\.gz)?$/.test(key) && !key.endsWith("manifest.json")) {
+    const key = /^\d{10}$/.test(location.trim()) ? null : yield* store.keyOf(location)
+    if (key !== null && /\.json(\.gz)?$/.test(key) && !key.endsWith("manifest.json")) {
       const converted = yield* transformToParquet({ location, outputPrefix: null })
       if (converted.totalRecords !== null && converted.totalRecords > converted.records) {
         return yield* new RunUnreadable({
@@ -83,27 +92,29 @@ const storedSource = (location: string) =>
         statsDataId: converted.statsDataId,
         runId: target.split("/").at(-1)!.replace(/\.parquet$/, ""),
         location: converted.source,
+        manifest: null,
+        note: null,
         subset: null,
         csv: { parts: [target], columns: converted.columns, expectedRows: converted.records }
       } satisfies CsvSource
     }
-    const manifestLocation = manifestKeyOf(key)
-    const manifest = yield* Effect.flatMap(readManifest(manifestLocation), (m) => requireComplete(m, store.uri(manifestLocation)))
-    return fromRun(manifest, store.uri(manifestLocation))
+    const run = yield* resolveRun(location)
+    return fromRun(run.manifest, store.uri(run.manifestKey), run.note)
   })
 
 export const saveDatasetAsCsv = Tool.make({
   name: "save_dataset_as_csv",
   title: "Save a dataset as CSV",
   description:
-    "Writes a complete e-Stat dataset as one CSV file in storage (csv/<dataset_id>/<run_id>/…): UTF-8 with BOM so Excel reads " +
-    "Japanese correctly, a header row, code and label columns, values as numbers. Converts an existing complete run, or fetches " +
-    "the whole dataset first. Returns the file's location and a download URL (presigned, 1 hour, on S3).",
+    "Writes a complete dataset as one CSV in storage (UTF-8 with BOM for Excel, header, code and label columns), from an " +
+    "existing complete run or fetched now. Result: the run used, row count, columns, location, download_url. Next: " +
+    "download_csv_from_s3 for a fresh link or the content inline.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
   summarize: (out) =>
+    (out.run_note === null ? "" : `${out.run_note} `) +
     `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id}${out.subset === null ? "" : ` (${out.subset})`} from run ${out.run_id} as CSV. ` +
     (out.download_url.startsWith("file:")
       ? "download_url is a path on the server's machine, usable only there: elsewhere read the file as the MCP resource location, or with download_csv_from_s3 (return_content true)."
@@ -126,6 +137,8 @@ export const saveDatasetAsCsv = Tool.make({
       return {
         dataset_id: source.statsDataId,
         run_id: source.runId,
+        run_manifest: source.manifest,
+        run_note: source.note,
         records_count: csv.rows,
         columns: csv.columns.map((c) => c.name),
         location: store.uri(key),

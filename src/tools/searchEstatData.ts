@@ -115,10 +115,10 @@ export const searchEstatData = Tool.make({
   name: "search_estat_data",
   title: "Search e-Stat tables",
   description:
-    "Searches Japan's official statistics (e-Stat) for tables matching a query and ranks them. Returns each table's " +
-    "dataset_id (statsDataId, use it with the fetch tools), title, statistics name, dates and size; with scoring_method " +
-    "'enhanced' also its dimensions (e.g. 男女, 地域, 時間軸) and whether it needs filtering. Keyword suggestions " +
-    "(everyday word → official term, e.g. 収入 → 所得) come beside the results; apply them with apply_keyword_suggestions.",
+    "Searches Japan's official statistics (e-Stat) for tables and ranks them. Result: each table's dataset_id, title, " +
+    "statistics name, dates, total_records; with scoring_method enhanced also its dimensions with sample labels and requires_filtering; " +
+    "official-term suggestions beside the results. Next: fetch_dataset_auto or fetch_dataset_filtered with a dataset_id; " +
+    "apply_keyword_suggestions to search again with the official terms.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -1,12 +1,14 @@
 import { Effect, Schema } from "effect"
 import * as Tool from "../mcp/tool.js"
 import { transformToParquet as transform } from "../pipeline/transform.js"
+import { datasetToRun } from "./runReference.js"
 
 const Input = Schema.Struct({
   s3_json_path: Schema.String.pipe(Schema.minLength(1)).annotations({
     description:
       "What to convert, as a storage key or URI: a saved e-Stat getStatsData JSON page (also .json.gz; a bare VALUE array must sit " +
-      "under a folder named by its dataset id, e.g. raw/0003445078/page.json), or a complete run (its manifest.json or folder)."
+      "under a folder named by its dataset id, e.g. raw/0003445078/page.json), or a complete run (its manifest.json or folder; " +
+      "a dataset folder or bare dataset id means its latest complete run)."
   }),
   data_type: Schema.optional(Schema.String.pipe(Schema.maxLength(100)).annotations({ description: "A label of your own, echoed in the result." })),
   output_prefix: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(300)).annotations({
@@ -23,30 +25,33 @@ const Output = Schema.Struct({
   /** Rows the source's query matches on e-Stat, when the source says; more than records_processed for one page of several. */
   source_total_records: Schema.NullOr(Schema.Int),
   columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.String })),
-  data_type: Schema.NullOr(Schema.String)
+  data_type: Schema.NullOr(Schema.String),
+  /** How a dataset reference became its latest run; null when a page or run was named. */
+  run_note: Schema.NullOr(Schema.String)
 })
 
 export const transformToParquet = Tool.make({
   name: "transform_to_parquet",
   title: "Convert saved e-Stat JSON or a run to Parquet",
   description:
-    "Converts a saved e-Stat JSON page into one zstd Parquet file in the standard row schema (a code and a Japanese label column " +
-    "per dimension — labels from the page's own CLASS_INF or from e-Stat's metadata — time parts, unit, numeric value with " +
-    "suppressed cells as null, the raw value and annotations), or merges a complete run's parts into one Parquet file. " +
-    "Writes a new file; never overwrites its input.",
+    "Converts a saved e-Stat JSON page into one zstd Parquet file in the standard row schema (code and label columns per " +
+    "dimension, time parts, unit, value, value_raw, annotation), or merges a complete run's parts into one file. Never overwrites " +
+    "its input. Result: target_path, row count, columns.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   links: (out) => out.target_paths.map((uri) => ({ uri, name: uri.split("/").at(-1) ?? uri, mimeType: "application/vnd.apache.parquet" })),
   summarize: (out) =>
+    (out.run_note === null ? "" : `${out.run_note} `) +
     `Wrote ${out.records_processed.toLocaleString("en")} rows of ${out.dataset_id} to one Parquet file (target_path).` +
     (out.source_total_records !== null && out.source_total_records > out.records_processed
       ? ` The source is one page: e-Stat has ${out.source_total_records.toLocaleString("en")} rows for this query (fetch_dataset_auto gets them all).`
       : ""),
   run: (input) =>
-    Effect.map(
-      transform({ location: input.s3_json_path, outputPrefix: input.output_prefix ?? null }),
-      (outcome) => ({
+    Effect.gen(function* () {
+      const source = yield* datasetToRun(input.s3_json_path)
+      const outcome = yield* transform({ location: source.location, outputPrefix: input.output_prefix ?? null })
+      return {
         source_path: outcome.source,
         target_path: outcome.target,
         target_paths: [outcome.target],
@@ -54,7 +59,8 @@ export const transformToParquet = Tool.make({
         records_processed: outcome.records,
         source_total_records: outcome.totalRecords,
         columns: outcome.columns,
-        data_type: input.data_type ?? null
-      })
-    )
+        data_type: input.data_type ?? null,
+        run_note: source.note
+      }
+    })
 })
