@@ -66,6 +66,8 @@ export const suggestKeywords = (query: string): ReadonlyArray<KeywordSuggestion>
   return taken
     .sort((a, b) => a.start - b.start)
     .filter(({ entry }) => !seen.has(entry.term) && seen.add(entry.term) !== undefined)
+    // 収入→所得 for 「収入と所得」 is noise: the query already uses the official term.
+    .filter(({ entry }) => occurrences(text, foldText(entry.suggested)).length === 0)
     .map(({ entry }) => ({ term: entry.term, suggested: entry.suggested, reason: entry.reason, alternatives: entry.alternatives }))
 }
 

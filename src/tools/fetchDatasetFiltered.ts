@@ -13,7 +13,8 @@ const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
     jsonSchema: { minProperties: 1 },
     description:
       "Dimension id (tab, cat01…cat15, area, time — or the dimension's name) → a code or exact label (\"13000\" or \"東京都\"), " +
-      "a list of codes/labels (at most 100), a range {\"from\": code|label, \"to\": code|label}, or a hierarchy level {\"level\": 2} / {\"level\": \"1-2\"}.",
+      "a list of codes/labels (at most 100), a range {\"from\": code|label, \"to\": code|label}, or a hierarchy level {\"level\": 2} / {\"level\": \"1-2\"}. " +
+      "For time, a year or month also works: \"2022\", {\"from\": \"2020-04\"}.",
     examples: [{ area: "東京都" }]
   })
 )
@@ -31,7 +32,9 @@ const AppliedFilter = Schema.Struct({
   codes: Schema.Array(Schema.Struct({ code: Schema.String, label: Schema.String })),
   from: Schema.NullOr(Schema.String),
   to: Schema.NullOr(Schema.String),
-  level: Schema.NullOr(Schema.String)
+  level: Schema.NullOr(Schema.String),
+  /** How a year or month given for time was read, or null. */
+  note: Schema.NullOr(Schema.String)
 })
 
 const Output = Schema.Struct({

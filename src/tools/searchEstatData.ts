@@ -57,7 +57,9 @@ const Result = Schema.Struct({
   score: Schema.Number,
   rank: Schema.Int,
   dimensions: Schema.optional(Schema.Array(DimensionSummary)),
-  requires_filtering: Schema.optional(Schema.Boolean)
+  requires_filtering: Schema.optional(Schema.Boolean.annotations({
+    description: "More rows than one e-Stat page: the fetch tools still get them all, in pages; or narrow with fetch_dataset_filtered."
+  }))
 })
 
 const Suggestion = Schema.Struct({
