@@ -12,7 +12,7 @@
  *   becomes a table after the parent table (one for all parents when they share fields, else
  *   one per parent row, its header typed when the parent lists the fields' names and types);
  *   cells stay on one line (tabs and line breaks become spaces);
- * - constant columns of wide tables once above them; a long value written twice named the second time;
+ * - columns null in every row left out; constant columns of wide tables once above them; a long value written twice named the second time;
  * - text with line breaks outside tables (file content) as a fenced block.
  */
 
@@ -83,15 +83,19 @@ const headerColumn = (rows: ReadonlyArray<JsonObject>, nested: ReadonlyArray<str
 }
 
 /** `header`: each column's name as written (`name:type` when the parent row typed it). */
+const isAbsent = (value: Json | undefined) => value === null || value === undefined || (Array.isArray(value) && value.length === 0)
+
 const table = (key: string, rows: ReadonlyArray<JsonObject>, header?: ReadonlyArray<string>): Array<string> => {
-  const columns = columnsOf(rows)
-  const nested = columns.filter((c) => isNestedTable(rows, c))
-  const typed = headerColumn(rows, nested)
+  // A column null in every row says nothing, as a null scalar does.
+  const columns = columnsOf(rows).filter((c) => !rows.every((row) => isAbsent(row[c])))
+  // A list its row types (a query's rows beside its columns) is a table of its own, even of two fields.
+  const typed = headerColumn(rows, columns.filter((c) => rows.some((row) => isObjectList(row[c]))))
+  const nested = columns.filter((c) => isNestedTable(rows, c) || c === typed?.of)
   const constant = constantColumns(rows, columns.filter((c) => !nested.includes(c)))
   const flat = columns.filter((c) => !nested.includes(c) && !constant.includes(c) && c !== typed?.described)
   const names = flat.map((c) => {
     const sample = rows.map((row) => row[c]).find((v) => Array.isArray(v) && v.length > 0) as ReadonlyArray<Json> | undefined
-    return sample !== undefined && isPairList(sample) ? pairHeader(c, sample as ReadonlyArray<JsonObject>) : header?.[columns.indexOf(c)] ?? c
+    return sample !== undefined && isPairList(sample) ? pairHeader(c, sample as ReadonlyArray<JsonObject>) : header?.[columnsOf(rows).indexOf(c)] ?? c
   })
   const lines = [`${key} (${rows.length}):`]
   if (constant.length > 0) lines.push(`in every row: ${constant.map((c) => `${c}=${cell(rows[0]![c]) || "null"}`).join(", ")}`)

@@ -2,6 +2,7 @@ import { Effect, Either, Schema } from "effect"
 import { AppConfig } from "../config.js"
 import type { TableInfo, TableMeta } from "../domain/estat.js"
 import { suggestKeywords } from "../domain/keywords.js"
+import { splitTerms } from "../domain/text.js"
 import { rankTables } from "../domain/ranking.js"
 import * as Tool from "../mcp/tool.js"
 import { ToolContext, withDefault } from "../mcp/tool.js"
@@ -126,7 +127,8 @@ export const searchEstatData = Tool.make({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   summarize: (out) =>
     (out.results.length === 0
-      ? `No e-Stat table matched 「${out.query}」.`
+      ? `No e-Stat table matched 「${out.query}」.` +
+        (splitTerms(out.query).length > 1 ? " A table must contain every word: search again with fewer words, or join them with OR." : "")
       : `${out.total_found} tables match 「${out.query}」; the best ${out.results.length} below. Fetch one by its dataset_id with ` +
         "fetch_dataset_auto (the whole table) or fetch_dataset_filtered (some dimension items).") +
     (out.results.some((r) => r.requires_filtering === true)

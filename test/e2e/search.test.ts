@@ -79,6 +79,8 @@ describe("search_estat_data against the fake e-Stat", () => {
     expect(result.isError).toBe(false)
     expect(out.total_found).toBe(0)
     expect(out.results).toEqual([])
+    const several = await search({ query: "存在しない 統計表" })
+    expect(firstText(several.result)).toContain("A table must contain every word: search again with fewer words, or join them with OR.")
   })
 
   it("bad arguments and e-Stat failures are isError results with actionable messages", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { renderText } from "../../src/mcp/textContent.js"
 
 describe("renderText", () => {
-  it("writes scalars as lines, lists of objects as one table each, and leaves nulls and empty lists out", () => {
+  it("writes scalars as lines, lists of objects as one table each, and leaves nulls, empty lists and all-null columns out", () => {
     const text = renderText("Did it.", {
       id: "0003445078",
       count: 2,
@@ -11,7 +11,7 @@ describe("renderText", () => {
       none: [],
       storage: { manifest: "file:///data/datasets/0003445078/r1/manifest.json" },
       items: [{ code: "1", label: "男" }, { code: "2", label: "女" }],
-      dims: [{ id: "cat01", name: "男女", labels: ["総数", "男"] }, { id: "area", name: "地域", labels: ["全国"] }]
+      dims: [{ id: "cat01", name: "男女", labels: ["総数", "男"], level: null }, { id: "area", name: "地域", labels: ["全国"], level: null }]
     })
     expect(text).toBe([
       "Did it.",
@@ -37,7 +37,7 @@ describe("renderText", () => {
       "download_url: same as location",
       "paths: one item, same as location",
       "rows (3):",
-      "in every row: a=x, b=y, c=z, d=w, e=null, f=2020",
+      "in every row: a=x, b=y, c=z, d=w, f=2020",
       "g\th",
       "1\tline 1 next",
       "2\tline 2 next",
@@ -49,16 +49,18 @@ describe("renderText", () => {
     const text = renderText("Q", {
       queries: [
         { title: "by year", sql: "SELECT 1", columns: [{ name: "y", type: "INTEGER" }, { name: "n", type: "BIGINT" }], rows: [{ y: 2020, n: 3 }, { y: 2021, n: null }] },
-        { title: "custom", sql: "SELECT\n2", columns: [{ name: "v", type: "DOUBLE" }], rows: [{ v: 1.5 }] }
+        { title: "custom", sql: "SELECT\n2", columns: [{ name: "v", type: "DOUBLE" }], rows: [{ v: 1.5 }] },
+        { title: "two columns", sql: "SELECT 3", columns: [{ name: "k", type: "VARCHAR" }, { name: "v", type: "DOUBLE" }], rows: [{ k: "a", v: 1 }] }
       ],
       content: "a,b\n1,2\n"
     })
     expect(text.split("\n")).toEqual([
       "Q",
-      "queries (2):",
+      "queries (3):",
       "title\tsql",
       "by year\tSELECT 1",
       "custom\tSELECT 2",
+      "two columns\tSELECT 3",
       "queries[by year].rows (2):",
       "y:INTEGER\tn:BIGINT",
       "2020\t3",
@@ -66,6 +68,9 @@ describe("renderText", () => {
       "queries[custom].rows (1):",
       "v:DOUBLE",
       "1.5",
+      "queries[two columns].rows (1):",
+      "k:VARCHAR\tv:DOUBLE",
+      "a\t1",
       "content:",
       "```",
       "a,b\n1,2",
