@@ -18,6 +18,7 @@ const Output = Schema.Struct({
   size_bytes: Schema.Int,
   content_type: Schema.String,
   download_url: Schema.String,
+  download_scope: Schema.String,
   expires_at: Schema.NullOr(Schema.String),
   content: Schema.optional(Schema.String),
   truncated: Schema.optional(Schema.Boolean),
@@ -39,6 +40,12 @@ const contentTypeOf = (key: string) => {
   return mimeType.startsWith("text/") ? `${mimeType}; charset=utf-8` : mimeType
 }
 
+/** Who can use a download URL: a local `file://` path works only on the server's machine; `uriField` names the file's URI. */
+export const downloadScope = (url: string, uriField: string) =>
+  url.startsWith("file:")
+    ? `only on the server's machine; elsewhere read ${uriField} as an MCP resource, or use download_csv_from_s3 with return_content true`
+    : "anyone holding the link, until expires_at"
+
 /** Text cut at `maxBytes`, then back to the last whole line, without the BOM. */
 export const inlineText = (bytes: Uint8Array, truncated: boolean) => {
   const text = new TextDecoder("utf-8", { ignoreBOM: false }).decode(bytes)
@@ -58,9 +65,7 @@ export const downloadCsvFromS3 = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    (out.download_url.startsWith("file:")
-      ? "download_url is a path on the server's machine, usable only there: elsewhere read s3_path as an MCP resource, or call again with return_content true."
-      : "download_url works for anyone holding it until expires_at.") +
+    `A download URL for s3_path (download_scope: who can use it).` +
     (out.content === undefined ? "" : ` content holds ${out.line_count} line(s)${out.truncated ? ", cut at max_bytes: raise it for the rest" : ", the whole file"}.`),
   run: (input) =>
     Effect.gen(function* () {
@@ -78,6 +83,7 @@ export const downloadCsvFromS3 = Tool.make({
         size_bytes: info.size,
         content_type: contentType,
         download_url: download.url,
+        download_scope: downloadScope(download.url, "s3_path"),
         expires_at: download.expiresAt?.toISOString() ?? null
       }
       if (!input.return_content) return base

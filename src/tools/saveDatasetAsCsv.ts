@@ -8,6 +8,7 @@ import { type CsvRequest, runParts, runToCsv } from "../pipeline/runToCsv.js"
 import { transformToParquet } from "../pipeline/transform.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
 import { DatasetId, fetchWholeTable } from "./datasetRun.js"
+import { downloadScope } from "./downloadCsvFromS3.js"
 import { resolveRun } from "./runReference.js"
 
 const Input = Schema.Struct({
@@ -33,6 +34,7 @@ const Output = Schema.Struct({
   columns: Schema.Array(Schema.String),
   location: Schema.String,
   download_url: Schema.String,
+  download_scope: Schema.String,
   expires_at: Schema.NullOr(Schema.String),
   size_bytes: Schema.Int,
   /** null when the CSV holds the whole table; otherwise how it is a part of it (filters, max_records). */
@@ -115,10 +117,8 @@ export const saveDatasetAsCsv = Tool.make({
   links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
   summarize: (out) =>
     (out.run_note === null ? "" : `${out.run_note} `) +
-    `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id}${out.subset === null ? "" : ` (${out.subset})`} from run ${out.run_id} as CSV. ` +
-    (out.download_url.startsWith("file:")
-      ? "download_url is a path on the server's machine, usable only there: elsewhere read the file as the MCP resource location, or with download_csv_from_s3 (return_content true)."
-      : "download_url works for anyone holding it until expires_at."),
+    `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id}${out.subset === null ? "" : ` (${out.subset})`} from run ${out.run_id} as CSV ` +
+    "(download_scope: who can use download_url; download_csv_from_s3 gives a fresh link or the content).",
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore
@@ -143,6 +143,7 @@ export const saveDatasetAsCsv = Tool.make({
         columns: csv.columns.map((c) => c.name),
         location: store.uri(key),
         download_url: download.url,
+        download_scope: downloadScope(download.url, "location"),
         expires_at: download.expiresAt?.toISOString() ?? null,
         size_bytes: csv.size,
         subset: source.subset

@@ -112,6 +112,10 @@ const conversation = async (client: Client, table: string) => {
 
   const saved = await call("save_dataset_as_csv", { dataset_id: CENSUS, s3_json_path: field(whole, "storage.manifest") })
   expect(field(saved, "records_count")).toBe("36")
+  // On the local backend the URL is a path of the server's disk: the text says so and offers the other ways.
+  expect(field(saved, "download_scope")).toBe(
+    "only on the server's machine; elsewhere read location as an MCP resource, or use download_csv_from_s3 with return_content true"
+  )
   const downloaded = await call("download_csv_from_s3", { s3_path: field(saved, "location"), return_content: true })
   expect(field(downloaded, "line_count")).toBe("37")
   expect(downloaded).toMatch(/13000,東京都.*,14047594/)
