@@ -71,6 +71,8 @@ export interface AppSettings {
   /** Request bodies read at once across all clients; one more gets 503 with Retry-After. */
   readonly maxBodiesInFlight: number
   readonly sseKeepAlive: Duration.Duration
+  /** On SIGTERM, how long running tool calls may go on before they are interrupted (ECS stops a task 120 s after SIGTERM). */
+  readonly shutdownGrace: Duration.Duration
   /** Events kept per session for `Last-Event-ID` replay. */
   readonly sseReplayBuffer: number
   /** Largest stored file `resources/read` returns inline. */
@@ -166,6 +168,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   bodyTimeout: Config.duration("MCP_BODY_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
   maxBodiesInFlight: positiveInt("MCP_MAX_BODIES_IN_FLIGHT", 16),
   sseKeepAlive: Config.duration("MCP_SSE_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(15))),
+  shutdownGrace: Config.duration("MCP_SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(90))),
   sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256),
   resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024)
 })
@@ -214,6 +217,7 @@ export const defaultSettings: AppSettings = {
   bodyTimeout: Duration.seconds(10),
   maxBodiesInFlight: 16,
   sseKeepAlive: Duration.seconds(15),
+  shutdownGrace: Duration.seconds(90),
   sseReplayBuffer: 256,
   resourceMaxBytes: 8 * 1024 * 1024
 }

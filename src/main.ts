@@ -5,7 +5,7 @@ import { type AppSettings, appSettingsConfig } from "./config.js"
 import { configLayer, mcpLayer } from "./layers.js"
 import { loggingLayer } from "./logging.js"
 import { serveStdio } from "./mcp/stdio.js"
-import { httpServerLayer } from "./server.js"
+import { httpServerLayer, serveUntilInterrupted } from "./server.js"
 
 /** Composition root: config → services → HTTP server (default) or stdio (`--stdio`). */
 const useStdio = process.argv.slice(2).includes("--stdio")
@@ -19,7 +19,7 @@ const serve = (settings: AppSettings) => {
       dataDir: settings.dataDir,
       estatAppId: Option.isSome(settings.estatAppId) ? "set" : "missing: e-Stat tools will fail until ESTAT_APP_ID is set"
     }),
-    Effect.zipRight(Layer.launch(httpServerLayer(settings).pipe(Layer.provide(app), Layer.provide(NodeContext.layer))))
+    Effect.zipRight(serveUntilInterrupted(httpServerLayer(settings).pipe(Layer.provide(app), Layer.provide(NodeContext.layer)), settings.shutdownGrace))
   )
 }
 

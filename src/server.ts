@@ -1,11 +1,11 @@
-import { createServer } from "node:http"
+import { createServer, type Server } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Layer } from "effect"
-import { type AppSettings } from "./config.js"
+import { Context, Deferred, Duration, Effect, Fiber, Layer } from "effect"
+import type { AppSettings } from "./config.js"
 import { httpApp } from "./http/app.js"
 import { RequestBodies } from "./http/requestBody.js"
-import { SessionStoreLive } from "./mcp/sessions.js"
+import { SessionStore, SessionStoreLive } from "./mcp/sessions.js"
 
 /** Node's HTTP server, with keep-alive longer than a load balancer's idle timeout (300 s). */
 const nodeServer = () => {
@@ -15,10 +15,43 @@ const nodeServer = () => {
   return server
 }
 
-/** The HTTP server on `settings.host:settings.port` (port 0 picks a free one). Needs McpServer and AppConfig. */
-export const httpServerLayer = (settings: Pick<AppSettings, "host" | "port">) =>
-  HttpServer.serve(httpApp).pipe(
+const ANSWER_FLUSH = Duration.seconds(1)
+
+/**
+ * Runs the server until this fiber is interrupted (SIGTERM when ECS stops the task, after the load
+ * balancer has drained it; SIGINT). Then running tool calls get `grace` (MCP_SHUTDOWN_GRACE) to
+ * finish while everything still runs and requests are still served; only then is anything
+ * released: the sessions close — calls still running are interrupted (a run is recorded partial)
+ * and their streams end, so clients resume elsewhere — then the services and the server. The
+ * server lives in a fiber of its own: an interruption of this one reaches none of its fibers.
+ */
+export const serveUntilInterrupted = <E, R>(server: Layer.Layer<SessionStore, E, R>, grace: Duration.Duration) =>
+  Effect.gen(function* () {
+    const stop = yield* Deferred.make<void>()
+    const running = yield* Effect.forkDaemon(Effect.scoped(Effect.gen(function* () {
+      const store = Context.get(yield* Layer.build(server), SessionStore)
+      yield* Deferred.await(stop)
+      yield* Effect.logInfo("shutting down: waiting for running tool calls")
+      const left = yield* store.drain(grace)
+      // A call's answer is written on its stream just after the call ends: let it reach the client.
+      yield* Effect.sleep(ANSWER_FLUSH)
+      yield* left === 0
+        ? Effect.logInfo("shutting down: no tool call running")
+        : Effect.logWarning(`shutting down: ${left} tool call(s) still running after MCP_SHUTDOWN_GRACE are interrupted`)
+    })))
+    return yield* Fiber.join(running).pipe(Effect.onInterrupt(() => Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.await(running))))
+  })
+
+/** The HTTP server on `settings.host:settings.port` (port 0 picks a free one), with its sessions. Needs McpServer and AppConfig. */
+export const httpServerLayer = (settings: Pick<AppSettings, "host" | "port">) => {
+  let server: Server | undefined
+  // Released after the sessions (their streams ended), before the server closes: a client that
+  // reconnects meanwhile reaches no handler any more, and Node would wait for its connection.
+  const cutConnections = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections())))
+  return HttpServer.serve(httpApp).pipe(
     HttpServer.withLogAddress,
-    Layer.provide(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
-    Layer.provideMerge(NodeHttpServer.layer(nodeServer, { host: settings.host, port: settings.port }))
+    Layer.provideMerge(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
+    Layer.provideMerge(cutConnections),
+    Layer.provideMerge(NodeHttpServer.layer(() => (server = nodeServer()), { host: settings.host, port: settings.port }))
   )
+}

@@ -35,6 +35,11 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
   /** Ends the session: running calls interrupted, streams closed. */
   readonly remove: (id: string) => Effect.Effect<boolean>
   readonly size: Effect.Effect<number>
+  /**
+   * Waits, at most `grace`, until no session runs a call (shutdown: calls finish before sessions
+   * are closed); the calls still running then.
+   */
+  readonly drain: (grace: Duration.DurationInput) => Effect.Effect<number>
   /** How many ended signed ids are remembered (bounded: they are pruned by age and count). */
   readonly endedSize: Effect.Effect<number>
 }>() {}
@@ -196,6 +201,17 @@ export const SessionStoreLive = Layer.scoped(
       resume: (id) => Effect.flatMap(get(id), Option.match({ onNone: () => adopt(id), onSome: (s) => Effect.succeedSome(s) })),
       remove,
       size: Effect.sync(() => sessions.size),
+      drain: (grace) => {
+        const running = Effect.map(
+          Effect.forEach(Array.from(sessions.values()), (s) => FiberMap.size(s.inflight)),
+          (counts) => counts.reduce((a, b) => a + b, 0)
+        )
+        const allDone = Effect.forEach(Array.from(sessions.values()), (s) => Effect.ignore(FiberMap.awaitEmpty(s.inflight)), {
+          concurrency: "unbounded",
+          discard: true
+        })
+        return Effect.zipRight(Effect.timeout(allDone, grace).pipe(Effect.ignore), running)
+      },
       endedSize: Effect.sync(() => ended.size())
     }
   })

@@ -16,6 +16,7 @@ export interface BundleProcess {
   readonly child: ChildProcess
   readonly url: string
   readonly port: number
+  readonly dataDir: string
   /** Stops the process and removes its DATA_DIR. */
   readonly stop: () => void
 }
@@ -52,5 +53,5 @@ export const startBundle = async (
     stop()
     throw error
   })
-  return { child, url: `http://127.0.0.1:${port}`, port, stop }
+  return { child, url: `http://127.0.0.1:${port}`, port, dataDir: dir, stop }
 }
