@@ -18,6 +18,8 @@ const Input = Schema.Struct({
 
 const Output = Schema.Struct({
   source_path: Schema.String,
+  /** The run converted (source_path is its manifest), or null for a saved page. */
+  run_id: Schema.NullOr(Schema.String),
   target_path: Schema.String,
   target_paths: Schema.Array(Schema.String),
   dataset_id: Schema.String,
@@ -53,6 +55,7 @@ export const transformToParquet = Tool.make({
       const outcome = yield* transform({ location: source.location, outputPrefix: input.output_prefix ?? null })
       return {
         source_path: outcome.source,
+        run_id: /\/datasets\/\d{10}\/([^/]+)\/manifest\.json$/.exec(outcome.source)?.[1] ?? null,
         target_path: outcome.target,
         target_paths: [outcome.target],
         dataset_id: outcome.statsDataId,

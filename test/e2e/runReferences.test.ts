@@ -48,7 +48,7 @@ describe("run references", () => {
     const fromRun = await call("save_dataset_as_csv", { dataset_id: table.info.id, s3_json_path: latest.storage.parquet_prefix })
     expect(fromRun.out).toMatchObject({ run_id: latest.run_id, run_manifest: latest.storage.manifest, run_note: null })
     const parquet = await call("transform_to_parquet", { s3_json_path: `datasets/${table.info.id}/` })
-    expect(parquet.out).toMatchObject({ source_path: latest.storage.manifest, records_processed: 240, run_note: note(`"datasets/${table.info.id}/"`) })
+    expect(parquet.out).toMatchObject({ source_path: latest.storage.manifest, run_id: latest.run_id, records_processed: 240, run_note: note(`"datasets/${table.info.id}/"`) })
 
     // Without a source the CSV comes from a run fetched now, which the result names.
     const fresh = await call("save_dataset_as_csv", { dataset_id: table.info.id })

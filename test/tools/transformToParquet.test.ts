@@ -38,7 +38,7 @@ describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend
       const fromAnswer = yield* call({ s3_json_path: store.uri("raw/misc/answer.json"), data_type: "census" }).pipe(Effect.provide(context))
       expect(fromAnswer.isError, firstText(fromAnswer)).toBe(false)
       const a = fromAnswer.structuredContent as Out
-      expect(a).toMatchObject({ source_path: store.uri("raw/misc/answer.json"), records_processed: 144, dataset_id: table.info.id, data_type: "census" })
+      expect(a).toMatchObject({ source_path: store.uri("raw/misc/answer.json"), run_id: null, records_processed: 144, dataset_id: table.info.id, data_type: "census" })
       expect(a.target_path).toMatch(new RegExp(`^${store.uri(`transformed/${table.info.id}/`).replace(/[.]/g, "\\.")}\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.parquet$`))
       expect(fake.requests.filter((r) => r.endpoint === "getMetaInfo").length).toBe(metaCallsBefore) // its own CLASS_INF sufficed
       const key = (uri: string) => uri.slice(store.root.length + (store.root.endsWith("/") ? 0 : 1))
