@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DuckDBInstance } from "@duckdb/node-api"
-import { Effect, Exit } from "effect"
+import { Duration, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { make } from "../../src/services/query/DuckDb.js"
+import { make, shareOf } from "../../src/services/query/DuckDb.js"
 import type { QueryEngine } from "../../src/services/query/QueryEngine.js"
 
 /**
@@ -56,12 +56,17 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-const engine = Effect.gen(function* () {
-  return yield* make({ duckdbMemoryLimit: "128MB", duckdbTempDir: join(root, "spill"), duckdbThreads: 1 }, "estat_db", {
+const engineWith = (settings: { readonly memory: string; readonly timeout: Duration.DurationInput }) =>
+  make({
+    duckdbMemoryLimit: settings.memory,
+    duckdbTempDir: join(root, "spill", "not-made-yet"),
+    duckdbThreads: 1,
+    athenaQueryTimeout: Duration.decode(settings.timeout)
+  }, "estat_db", {
     names: Effect.succeed(["prices", "wages"]),
     files: (table) => Effect.succeed([join(lake, `${table}-1.parquet`)])
   })
-})
+const engine = engineWith({ memory: "128MB", timeout: "5 minutes" })
 
 const wagesStillWork = (queries: QueryEngine["Type"]) =>
   Effect.map(queries.run({ sql: "SELECT count(*) AS n, sum(wage) AS total FROM wages", maxRows: 10 }), (r) => r.rows)
@@ -141,6 +146,11 @@ const attackClasses = (): Record<string, ReadonlyArray<string>> => {
       "SELECT 1; SELECT 2", "SELECT * FROM prices; DROP VIEW prices", `SELECT 1;COPY prices TO '${written}';`,
       "SELECT 1; SET enable_external_access = true", `SELECT 1; ATTACH '${join(outside, "y.db")}'`
     ],
+    "CTE names outside their scope": [
+      "SELECT v.sql FROM wages w, (WITH duckdb_views AS (SELECT 1) SELECT 1) x, duckdb_views v",
+      "SELECT * FROM (WITH duckdb_databases AS (SELECT 1) SELECT 1) x, duckdb_databases",
+      `SELECT * FROM (WITH "${csv}" AS (SELECT 1) SELECT 1) x, "${csv}"`
+    ],
     "look-alikes and non-queries": ["ＳＥＬＥＣＴ 1", "SELEC 1", "", "   -- only a comment", "SELECT (1", "SELECT * FROM nowhere"]
   }
 }
@@ -197,6 +207,34 @@ describe("DuckDB query engine: the sandbox", () => {
       expect(yield* reason("SELECT * FROM other_db.prices")).toContain("other_db.prices is not a table of the lake")
       expect(yield* reason("SELEC 1")).toContain("does not parse")
     }))
+
+  it.scopedLive("two sandboxes spilling at once each spill in a folder of their own, made when missing", () =>
+    Effect.gen(function* () {
+      const queries = yield* engineWith({ memory: "64MB", timeout: "5 minutes" })
+      // Different tables, so different sandboxes; each sorts more than its memory share holds.
+      const big = (table: string) =>
+        queries.run({ sql: `SELECT count(DISTINCT md5(x::VARCHAR)) AS n FROM range(3000000) r(x), (SELECT count(*) FROM ${table})`, maxRows: 1 })
+      const [a, b] = yield* Effect.all([big("prices"), big("wages")], { concurrency: 2 })
+      expect([a.rows, b.rows]).toEqual([[{ n: 3_000_000 }], [{ n: 3_000_000 }]])
+    }), 120_000)
+
+  it.scoped("a query past ATHENA_QUERY_TIMEOUT is stopped and says so", () =>
+    Effect.gen(function* () {
+      const queries = yield* engineWith({ memory: "64MB", timeout: "30 seconds" })
+      const running = yield* Effect.fork(queries.run({ sql: "SELECT count(*) FROM range(100000000000) r(x) WHERE x % 7 = 3", maxRows: 1 }))
+      // The deadline starts once the query reaches DuckDB (after native parsing): move the clock until it has passed.
+      for (let tries = 0; tries < 200 && Option.isNone(yield* Fiber.poll(running)); tries++) {
+        yield* TestClock.adjust("31 seconds")
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+      }
+      const error = yield* Effect.flip(Fiber.join(running))
+      expect(error).toMatchObject({ _tag: "QueryFailed", state: "TIMEOUT" })
+      expect(error.message).toContain("no result within 30s (ATHENA_QUERY_TIMEOUT)")
+    }), 60_000)
+
+  it("gives each sandbox its share of DUCKDB_MEMORY_LIMIT", () => {
+    expect([shareOf("256MB", 2), shareOf("1GB", 2), shareOf("1GiB", 4), shareOf("3MB", 2), shareOf("80%", 2)]).toEqual(["128MB", "500MB", "268MB", "1MB", "80%"])
+  })
 
   /** Ordinary analytical SELECTs, with keyword-like names and Japanese labels: [sql, rows expected]. */
   const ordinary: ReadonlyArray<readonly [string, number]> = [

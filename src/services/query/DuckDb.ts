@@ -1,5 +1,7 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { join } from "node:path"
 import { type DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/node-api"
-import { Clock, Duration, Effect, RcMap, type Scope } from "effect"
+import { Cause, Clock, Duration, Effect, RcMap, type Scope } from "effect"
 import type { AppSettings } from "../../config.js"
 import { QueryRejected } from "../../domain/sqlGuard.js"
 import { quoteIdentifier, quoteLiteral, reasonOf, toSqlValue, untilSettled } from "../DataEngine.js"
@@ -20,40 +22,67 @@ export interface LakeTables {
   readonly files: (table: string) => Effect.Effect<ReadonlyArray<string>, QueryFailed>
 }
 
-type Settings = Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTempDir" | "duckdbThreads">
+type Settings = Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTempDir" | "duckdbThreads" | "athenaQueryTimeout">
 
 interface TableFiles {
   readonly name: string
   readonly files: ReadonlyArray<string>
 }
 
-/** How long a sandbox outlives its last query: the next query of the same snapshot reuses it (a new snapshot gets a new one). */
+/**
+ * How long a sandbox outlives its last query: the next query of the same tables' snapshots reuses
+ * it (a new snapshot gets a new one); at most SANDBOXES_KEPT are kept (~3 MB each when idle).
+ */
 const SANDBOX_IDLE = Duration.seconds(30)
+const SANDBOXES_KEPT = 8
 /** Caller queries running at once, each within DuckDB's memory cap. */
 const QUERIES_AT_ONCE = 2
 
 const failed = (reason: string) => new QueryFailed({ engine: "duckdb", state: "FAILED", reason })
 
-const openInstance = (settings: Settings) =>
+/** A spill folder of the instance's own: DuckDB names its spill files alike in every instance. */
+const spillFolder = (settings: Settings) =>
   Effect.acquireRelease(
     Effect.tryPromise({
-      try: () =>
-        DuckDBInstance.create(":memory:", {
-          memory_limit: settings.duckdbMemoryLimit,
-          threads: String(settings.duckdbThreads),
-          temp_directory: `${settings.duckdbTempDir}/sandbox`,
-          autoload_known_extensions: "false",
-          autoinstall_known_extensions: "false",
-          allow_community_extensions: "false",
-          // As the DataEngine's queries: freed buffers go back to the OS, bulk frees only past 64 MB
-          // (flushing those after every statement made analyses ~1.4× slower).
-          allocator_flush_threshold: "1MB",
-          allocator_bulk_deallocation_flush_threshold: "64MB"
-        }),
-      catch: (e) => failed(`DuckDB did not start: ${reasonOf(e)}`)
+      try: async () => {
+        await mkdir(settings.duckdbTempDir, { recursive: true })
+        return mkdtemp(join(settings.duckdbTempDir, "sandbox-"))
+      },
+      catch: (e) => failed(`no spill folder under DUCKDB_TEMP_DIR: ${reasonOf(e)}`)
     }),
-    (instance) => Effect.sync(() => instance.closeSync())
+    (folder) => Effect.promise(() => rm(folder, { recursive: true, force: true }))
   )
+
+const BYTES: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 }
+
+/** Each sandbox's share of DUCKDB_MEMORY_LIMIT ("256MB" → "128MB" for two), so that queries at once stay within it. */
+export const shareOf = (limit: string, parts: number) => {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)\s*$/i.exec(limit)
+  const unit = match === null ? undefined : BYTES[match[2]!.toUpperCase()]
+  return match === null || unit === undefined ? limit : `${Math.max(1, Math.floor((Number(match[1]) * unit) / parts / 1e6))}MB`
+}
+
+const openInstance = (settings: Settings) =>
+  Effect.flatMap(spillFolder(settings), (spill) =>
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () =>
+          DuckDBInstance.create(":memory:", {
+            memory_limit: shareOf(settings.duckdbMemoryLimit, QUERIES_AT_ONCE),
+            threads: String(settings.duckdbThreads),
+            temp_directory: spill,
+            autoload_known_extensions: "false",
+            autoinstall_known_extensions: "false",
+            allow_community_extensions: "false",
+            // As the DataEngine's queries: freed buffers go back to the OS, bulk frees only past 64 MB
+            // (flushing those after every statement made analyses ~1.4× slower).
+            allocator_flush_threshold: "1MB",
+            allocator_bulk_deallocation_flush_threshold: "64MB"
+          }),
+        catch: (e) => failed(`DuckDB did not start: ${reasonOf(e)}`)
+      }),
+      (instance) => Effect.sync(() => instance.closeSync())
+    ))
 
 const withConnection = <A>(instance: DuckDBInstance, use: (connection: DuckDBConnection) => Promise<A>) =>
   Effect.acquireUseRelease(
@@ -116,7 +145,8 @@ export const make = (settings: Settings, database: string, lake: LakeTables): Ef
     const parser = yield* openParser(settings)
     const sandboxes = yield* RcMap.make({
       lookup: (key: string) => openSandbox(settings, database, JSON.parse(key) as ReadonlyArray<TableFiles>),
-      idleTimeToLive: SANDBOX_IDLE
+      idleTimeToLive: SANDBOX_IDLE,
+      capacity: SANDBOXES_KEPT
     })
     const running = yield* Effect.makeSemaphore(QUERIES_AT_ONCE)
 
@@ -149,8 +179,21 @@ export const make = (settings: Settings, database: string, lake: LakeTables): Ef
           const tables = yield* tablesRead(tree.tables)
           const started = yield* Clock.currentTimeMillis
           // One row more than asked tells whether the result was cut.
-          const result = yield* Effect.scoped(Effect.flatMap(RcMap.get(sandboxes, JSON.stringify(tables)), (sandbox) =>
-            running.withPermits(1)(select(sandbox, request.sql, request.maxRows + 1))))
+          const sandbox = Effect.mapError(RcMap.get(sandboxes, JSON.stringify(tables)), (e) =>
+            Cause.isExceededCapacityException(e)
+              ? failed(`more than ${SANDBOXES_KEPT} different sets of tables were queried in the last ${Duration.format(SANDBOX_IDLE)}; retry shortly`)
+              : e)
+          const result = yield* running.withPermits(1)(Effect.scoped(Effect.flatMap(sandbox, (instance) =>
+            select(instance, request.sql, request.maxRows + 1)))).pipe(
+              Effect.timeoutFail({
+                duration: settings.athenaQueryTimeout,
+                onTimeout: () => new QueryFailed({
+                  engine: "duckdb",
+                  state: "TIMEOUT",
+                  reason: `no result within ${Duration.format(settings.athenaQueryTimeout)} (ATHENA_QUERY_TIMEOUT); the query was stopped`
+                })
+              })
+            )
           if ("rejected" in result) return yield* new QueryRejected({ reason: result.rejected })
           return {
             engine: "duckdb",

@@ -28,13 +28,24 @@ type Node = Readonly<Record<string, unknown>>
 const isNode = (value: unknown): value is Node => typeof value === "object" && value !== null && !Array.isArray(value)
 const text = (value: unknown) => (typeof value === "string" ? value : "")
 
-/** Every object in the tree, depth first. */
-function* nodesOf(value: unknown): Generator<Node> {
+interface Found {
+  readonly node: Node
+  /** The CTE names in scope where the node stands: those of the nodes it sits in. */
+  readonly ctes: ReadonlySet<string>
+}
+
+/** Every object in the tree, depth first, with the CTE names in scope there. */
+function* nodesOf(value: unknown, ctes: ReadonlySet<string>): Generator<Found> {
   if (Array.isArray(value)) {
-    for (const item of value) yield* nodesOf(item)
+    for (const item of value) yield* nodesOf(item, ctes)
   } else if (isNode(value)) {
-    yield value
-    for (const child of Object.values(value)) yield* nodesOf(child)
+    const cteMap = value["cte_map"]
+    const declared = isNode(cteMap) && Array.isArray(cteMap["map"])
+      ? cteMap["map"].flatMap((entry) => (isNode(entry) ? [text(entry["key"]).toLowerCase()] : []))
+      : []
+    const inScope = declared.length === 0 ? ctes : new Set([...ctes, ...declared])
+    yield { node: value, ctes: inScope }
+    for (const child of Object.values(value)) yield* nodesOf(child, inScope)
   }
 }
 
@@ -59,31 +70,22 @@ export const inspectSelect = (sql: string, serialized: string, database: string)
       if (parsed.statements.length !== 1) {
         return reject(parsed.statements.length === 0 ? "the query is empty" : "it contains more than one statement")
       }
-      const ctes = new Set<string>()
-      const read: Array<{ name: string; schema: string; catalog: string }> = []
-      for (const node of nodesOf(parsed.statements[0])) {
-        const cteMap = node["cte_map"]
-        if (isNode(cteMap) && Array.isArray(cteMap["map"])) {
-          for (const entry of cteMap["map"]) if (isNode(entry)) ctes.add(text(entry["key"]).toLowerCase())
-        }
+      const tables = new Set<string>()
+      for (const { ctes, node } of nodesOf(parsed.statements[0], new Set())) {
         if (node["type"] === "TABLE_FUNCTION" && isNode(node["function"])) {
           const name = text(node["function"]["function_name"]).toLowerCase()
           if (!ROW_GENERATORS.has(name) || text(node["function"]["schema"]) !== "" || text(node["function"]["catalog"]) !== "") {
             return reject(`${name}() is not a table of the lake; query the tables by name`)
           }
         }
-        if (node["type"] === "BASE_TABLE") {
-          read.push({ name: text(node["table_name"]), schema: text(node["schema_name"]), catalog: text(node["catalog_name"]) })
+        if (node["type"] !== "BASE_TABLE") continue
+        const [name, schema, catalog] = [text(node["table_name"]), text(node["schema_name"]), text(node["catalog_name"])]
+        if (catalog !== "" || (schema !== "" && schema.toLowerCase() !== database.toLowerCase())) {
+          return reject(`${[catalog, schema, name].filter((p) => p !== "").join(".")} is not a table of the lake; name tables as ${database}.<table> or <table>`)
         }
-      }
-      const tables = new Set<string>()
-      for (const table of read) {
-        const qualified = table.catalog !== "" || (table.schema !== "" && table.schema.toLowerCase() !== database.toLowerCase())
-        if (qualified) {
-          return reject(`${[table.catalog, table.schema, table.name].filter((p) => p !== "").join(".")} is not a table of the lake; name tables as ${database}.<table> or <table>`)
-        }
-        const name = table.name.toLowerCase()
-        if (table.schema !== "" || !ctes.has(name)) tables.add(name)
+        // A CTE of an enclosing query, not a table.
+        if (schema === "" && ctes.has(name.toLowerCase())) continue
+        tables.add(name.toLowerCase())
       }
       return Either.right({ tables })
     }
