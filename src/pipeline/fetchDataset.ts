@@ -73,13 +73,24 @@ const CHECKPOINT_PAGES = 10
 
 /** The run in one of the process's run slots (waiting, with a progress note, when all are taken). */
 export const fetchDataset = (request: FetchRequest) =>
-  Effect.flatMap(RunSlots, (slots) =>
-    slots.withSlot(
-      runFetch(request),
-      request.onProgress({ pagesDone: 0, pagesTotal: 0, recordsFetched: 0, expectedRecords: 0, waiting: true })
-    ))
+  Effect.flatMap(RunSlots, (slots) => {
+    const runId = request.resumeRunId ?? newRunId()
+    const busy = () =>
+      new RunNotResumable({
+        runId,
+        reason: "an earlier call on this server is still fetching it; wait for that call's result (a run is resumed once it has stopped)."
+      })
+    return slots.exclusive(
+      runId,
+      slots.withSlot(
+        runFetch(request, runId),
+        request.onProgress({ pagesDone: 0, pagesTotal: 0, recordsFetched: 0, expectedRecords: 0, waiting: true })
+      ),
+      busy
+    )
+  })
 
-const runFetch = (request: FetchRequest) =>
+const runFetch = (request: FetchRequest, runId: string) =>
   Effect.gen(function* () {
     const estat = yield* EStat
     const store = yield* ObjectStore
@@ -92,7 +103,6 @@ const runFetch = (request: FetchRequest) =>
     const expectedRecords = request.maxRecords === null ? totalRecords : Math.min(totalRecords, request.maxRecords)
     const plan = planPages(expectedRecords, request.pageSize)
     const previous = request.resumeRunId === null ? null : yield* loadResumable(request, totalRecords)
-    const runId = previous?.run_id ?? newRunId()
     const createdAt = previous?.created_at ?? new Date().toISOString()
     const rows = rowBuilder({ statsDataId: request.statsDataId, dimensions: meta.dimensions, withLabels: request.withLabels })
 

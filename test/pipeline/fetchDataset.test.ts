@@ -132,6 +132,30 @@ describe.each<Backend>(["local", "aws"])("fetchDataset on the %s backend", (back
     }))
 })
 
+describe("a run being fetched", () => {
+  it.scopedLive("cannot be resumed meanwhile: the resume is refused and the running call's parts stay whole", () =>
+    Effect.gen(function* () {
+      // The second page is never answered: the first call stays in the run.
+      const { context } = yield* pipelineContext("local", { ...fakeOptions, faults: { holdPage: { startPosition: 101 } } })
+      const firstPage = yield* Effect.makeLatch(false)
+      const first = yield* fetchDataset(baseRequest(table.id, { concurrency: 1, onProgress: (p) => (p.pagesDone >= 1 ? firstPage.open : Effect.void) })).pipe(
+        Effect.provide(context),
+        Effect.fork
+      )
+      yield* firstPage.await
+      const store = yield* Effect.provide(ObjectStore, context)
+      const objects = yield* store.list(`datasets/${table.id}/`)
+      const runId = objects[0]!.key.split("/")[2]!
+      const parts = objects.filter((o) => o.key.endsWith(".parquet")).map((o) => o.key)
+      expect(parts.length).toBe(1)
+      const refused = yield* Effect.flip(fetchDataset(baseRequest(table.id, { resumeRunId: runId })).pipe(Effect.provide(context)))
+      expect(refused).toMatchObject({ _tag: "RunNotResumable", runId })
+      expect(refused.message).toContain("still fetching it")
+      expect((yield* store.list(`datasets/${table.id}/`)).filter((o) => o.key.endsWith(".parquet")).map((o) => o.key)).toEqual(parts)
+      yield* Fiber.interrupt(first)
+    }))
+})
+
 describe("fetchDataset options", () => {
   it.scopedLive("max_records caps the run; save_to_s3 false stores nothing; an unknown table fails before any write", () =>
     Effect.gen(function* () {
