@@ -6,32 +6,15 @@
  *
  *   npm run bench:tokens
  */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Duration, Option, Redacted } from "effect"
-import { FAKE_APP_ID, generatedTable, startFakeEStat } from "../test/fakes/estatServer.js"
-import { startTestServer } from "../test/support/testServer.js"
+import { generatedTable } from "../test/fakes/estatServer.js"
+import { startE2E } from "../test/support/e2eStack.js"
 
 const prices = generatedTable({ id: "0009000010", categories: 4, areas: 3, months: 24, specialEvery: 11 })
 
 const bytes = (text: string) => Buffer.byteLength(text, "utf8")
 
 const main = async () => {
-  const fake = await startFakeEStat({ tables: [prices] })
-  const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-tokens-"))
-  const server = await startTestServer({
-    estatBaseUrl: fake.baseUrl,
-    estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-    estatRetryBase: Duration.millis(5),
-    estatPageSize: 100,
-    dataDir,
-    logLevel: "warn"
-  })
-  const client = new Client({ name: "bench-tokens", version: "1.0.0" })
-  await client.connect(new StreamableHTTPClientTransport(server.mcpUrl))
+  const { client, close } = await startE2E("bench-tokens", [prices], { logLevel: "warn" })
   const rows: Array<{ call: string; text: number; summary: number; json: number }> = []
   const call = async (label: string, name: string, args: Record<string, unknown>) => {
     const result = await client.callTool({ name, arguments: args })
@@ -70,10 +53,7 @@ const main = async () => {
     console.log(line({ call: "all calls", text: sum((r) => r.text), summary: sum((r) => r.summary), json: sum((r) => r.json) }))
     console.log(`tools/list: ${list} bytes (${(list / 1024).toFixed(1)} KB)`)
   } finally {
-    await client.close()
-    await server.close()
-    await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
+    await close()
   }
 }
 
