@@ -79,8 +79,8 @@ export const make = Effect.gen(function* () {
 
   const tableKey = (database: string, table: string) => `warehouse/${database}/${table}`
   const tableLists = new Map<string, { readonly at: number; readonly names: ReadonlyArray<string> }>()
-  // Committed versions never change: what a version holds is read once (its files are still checked at each use).
-  const snapshotCache = new Map<string, { readonly version: string; readonly keys: ReadonlyArray<string>; readonly records: number; readonly metadata: TableMetadata }>()
+  // Committed versions never change: what a version holds, and its data files checked by the store, are read once.
+  const snapshotCache = new Map<string, { readonly version: string; readonly paths: ReadonlyArray<string>; readonly records: number; readonly metadata: TableMetadata }>()
   const readText = (key: string) => Effect.map(store.getBytes(key), (bytes) => new TextDecoder().decode(bytes))
 
   /** The table's current metadata and its version, if the table exists. */
@@ -254,13 +254,14 @@ export const make = Effect.gen(function* () {
           const metadata = yield* metadataAt(base, Number(version))
           const files = yield* liveFiles(yield* manifestsOf(metadata))
           const keys = yield* Effect.forEach(files, (f) => store.keyOf(f.file_path))
-          const read = { version, keys, records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
+          // Through the store when a version is first read: a data file that is (or sits behind) a link is refused.
+          // (Checked at every query instead, 14 files cost 13–36 ms a query, and DuckDB opens them by path after any check.)
+          const paths = yield* Effect.forEach(keys, (key) => Effect.scoped(store.localFile(key)), { concurrency: 8 })
+          const read = { version, paths, records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
           snapshotCache.set(base, read)
           return read
         })
-        // Through the store at every query: a data file that is (or sits behind) a link by now is refused.
-        const paths = yield* Effect.forEach(snapshot.keys, (key) => Effect.scoped(store.localFile(key)), { concurrency: 8 })
-        return { files: paths, records: snapshot.records, metadata: snapshot.metadata }
+        return { files: snapshot.paths, records: snapshot.records, metadata: snapshot.metadata }
       })
   }
 })
