@@ -23,7 +23,7 @@ const canonicalPaths: ReadonlySet<string> = new Set(Chunk.toReadonlyArray(routes
 const notFound = httpError(404, TransportCode.BadRequest, "Not Found: the MCP endpoint is /mcp (legacy: /sse)")
 
 /**
- * Routing on exact paths only: any other spelling of a route (case, trailing or doubled slashes,
+ * Routing on exact paths only. Any other spelling of a route (case, trailing or doubled slashes,
  * `;params`, percent-encoding, dot segments, backslashes, look-alike letters) is 404, so what the
  * guard decided about a path is what the router serves.
  */
