@@ -1,4 +1,5 @@
-import { tmpdir } from "node:os"
+import { homedir, tmpdir } from "node:os"
+import { posix, win32 } from "node:path"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 
 export type Backend = "local" | "aws"
@@ -108,6 +109,22 @@ const nonNegativeInt = (name: string, fallback: number) =>
     Config.withDefault(fallback)
   )
 
+/**
+ * The default DATA_DIR: the user's own data folder, never relative to the working directory (a
+ * desktop client starts stdio servers in `/`). The Docker image sets `/data`.
+ */
+export const userDataDir = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir()
+): string => {
+  if (platform === "win32") return win32.join(env["LOCALAPPDATA"] || win32.join(home, "AppData", "Local"), "estat-mcp")
+  if (platform === "darwin") return posix.join(home, "Library", "Application Support", "estat-mcp")
+  // The XDG spec ignores a relative XDG_DATA_HOME.
+  const xdg = env["XDG_DATA_HOME"]
+  return posix.join(xdg !== undefined && posix.isAbsolute(xdg) ? xdg : posix.join(home, ".local", "share"), "estat-mcp")
+}
+
 const inContainer = () => process.env["ECS_CONTAINER_METADATA_URI_V4"] !== undefined
 
 export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
@@ -119,7 +136,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
     Config.map((url) => url.replace(/\/+$/, ""))
   ),
   backend: Config.literal("local", "aws")("ESTAT_MCP_BACKEND").pipe(Config.withDefault("local" as const)),
-  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data")),
+  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(userDataDir())),
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
   authToken: Config.option(Config.redacted("MCP_AUTH_TOKEN")),

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, parse, resolve } from "node:path"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
@@ -5,6 +8,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { userDataDir } from "../../src/config.js"
 import { FAKE_APP_ID, type FakeEStatHandle, startFakeEStat } from "../fakes/estatServer.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
@@ -91,14 +95,21 @@ describe("real SDK clients over each transport", () => {
     expectConversation(await converse(new SSEClientTransport(new URL(`${server.url}/sse`))))
   })
 
-  it("stdio", async () => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ["node_modules/tsx/dist/cli.mjs", "src/main.ts", "--stdio"],
-      // Debug logs on: they must go to stderr, never into the protocol on stdout.
-      env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "debug", ESTAT_API_BASE_URL: fake.baseUrl, ESTAT_APP_ID: FAKE_APP_ID },
-      stderr: "pipe"
-    })
-    expectConversation(await converse(transport))
+  it("stdio, started in / as desktop clients do, with no DATA_DIR: data goes to the user's data folder", async () => {
+    const home = mkdtempSync(join(tmpdir(), "estat-stdio-home-"))
+    try {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [resolve("node_modules/tsx/dist/cli.mjs"), resolve("src/main.ts"), "--stdio"],
+        cwd: parse(process.cwd()).root,
+        // Debug logs on: they must go to stderr, never into the protocol on stdout.
+        env: { PATH: process.env["PATH"] ?? "", HOME: home, USERPROFILE: home, LOG_LEVEL: "debug", ESTAT_API_BASE_URL: fake.baseUrl, ESTAT_APP_ID: FAKE_APP_ID },
+        stderr: "pipe"
+      })
+      expectConversation(await converse(transport))
+      expect(existsSync(userDataDir({}, process.platform, home))).toBe(true)
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
   }, 60_000)
 })
