@@ -1,6 +1,6 @@
 import { tmpdir } from "node:os"
 import { FileSystem, Path } from "@effect/platform"
-import { Duration, Effect, Layer, Option } from "effect"
+import { Clock, Duration, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { isRunId, runPrefix } from "../domain/runs.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
@@ -23,9 +23,10 @@ const PART_FILE = /^part-\d{5}\.parquet$/
  * Only folders named like a run and holding only parts are touched, never other outputs.
  * Answers the keys removed.
  */
-export const sweepOrphanRuns = (statsDataId: string, now: Date = new Date()) =>
+export const sweepOrphanRuns = (statsDataId: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
+    const now = yield* Clock.currentTimeMillis
     const datasetPrefix = `datasets/${statsDataId}/`
     const folders = new Map<string, Array<{ readonly key: string; readonly lastModified: Option.Option<Date> }>>()
     for (const object of yield* store.list(datasetPrefix)) {
@@ -35,7 +36,7 @@ export const sweepOrphanRuns = (statsDataId: string, now: Date = new Date()) =>
       entries.push({ key: rest.join("/"), lastModified: object.lastModified })
       folders.set(runId, entries)
     }
-    const cutoff = now.getTime() - Duration.toMillis(LEFTOVER_AGE)
+    const cutoff = now - Duration.toMillis(LEFTOVER_AGE)
     const orphans = [...folders].filter(([runId, entries]) =>
       isRunId(runId) &&
       entries.every((e) => PART_FILE.test(e.key)) &&
@@ -56,9 +57,10 @@ export const sweepOrphanRuns = (statsDataId: string, now: Date = new Date()) =>
  * system temp folder's `estat-mcp-*` for S3 uploads) older than `LEFTOVER_AGE`. The age keeps
  * another live process's files (a shared DATA_DIR) safe. Answers the files removed.
  */
-export const sweepScratchFiles = (now: Date = new Date()) =>
+export const sweepScratchFiles = () =>
   Effect.gen(function* () {
     const config = yield* AppConfig
+    const now = yield* Clock.currentTimeMillis
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     // Where the storage layers put their scratch files (storage/LocalFs.ts, storage/S3.ts).
@@ -69,7 +71,7 @@ export const sweepScratchFiles = (now: Date = new Date()) =>
       yield* Effect.logWarning("DATA_DIR/.tmp is a link: its files are not swept").pipe(Effect.annotateLogs({ dir }))
       return []
     }
-    const cutoff = now.getTime() - Duration.toMillis(LEFTOVER_AGE)
+    const cutoff = now - Duration.toMillis(LEFTOVER_AGE)
     const names = (yield* fs.readDirectory(dir)).filter((name) => name.startsWith(prefix))
     const stale = yield* Effect.filter(names, (name) =>
       fs.stat(path.join(dir, name)).pipe(

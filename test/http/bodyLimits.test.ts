@@ -1,5 +1,3 @@
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { HttpServerRequest } from "@effect/platform"
 import { Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
@@ -8,6 +6,7 @@ import { bodyProblemResponse, RequestBodies } from "../../src/http/requestBody.j
 import { jsonHeaders } from "../support/rawMcp.js"
 import { rawRequest, trickle, type Trickler } from "../support/rawHttp.js"
 import { startTestServer } from "../support/testServer.js"
+import { collectGarbage } from "../support/gc.js"
 
 /** A request whose body arrives whole, or never ends. */
 const requestWith = (body: "never-ends" | string) =>
@@ -66,10 +65,6 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
 /** V8's collector, to compare live heap rather than garbage not yet collected. */
-const collectGarbage = (): void => {
-  setFlagsFromString("--expose-gc")
-  ;(runInNewContext("gc") as () => void)()
-}
 
 /** Latency of GET /health, n times in a row. */
 const healthLatencies = async (port: number, n: number) => {

@@ -1,12 +1,9 @@
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { Context, Duration, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { appConfigTest } from "../../src/config.js"
 import { SessionStore, SessionStoreLive } from "../../src/mcp/sessions.js"
+import { collectGarbage } from "../support/gc.js"
 
-setFlagsFromString("--expose-gc")
-const collectGarbage = runInNewContext("gc") as () => void
 /** A full collection, once the current job is over (WeakRefs read in it stay alive until then). */
 const fullGc = Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => resolve(collectGarbage()))))
 
