@@ -28,18 +28,18 @@ const ANSWER_FLUSH = Duration.seconds(1)
 export const serveUntilInterrupted = <E, R>(server: Layer.Layer<SessionStore, E, R>, grace: Duration.Duration) =>
   Effect.gen(function* () {
     const stop = yield* Deferred.make<void>()
-    const running = yield* Effect.forkDaemon(Effect.scoped(Effect.gen(function* () {
+    const serving = yield* Effect.forkDaemon(Effect.scoped(Effect.gen(function* () {
       const store = Context.get(yield* Layer.build(server), SessionStore)
       yield* Deferred.await(stop)
       yield* Effect.logInfo("shutting down: waiting for running tool calls")
-      const left = yield* store.drain(grace)
+      const { left, running: awaited } = yield* store.drain(grace)
       // A call's answer is written on its stream just after the call ends: let it reach the client.
-      yield* Effect.sleep(ANSWER_FLUSH)
+      if (awaited > left) yield* Effect.sleep(ANSWER_FLUSH)
       yield* left === 0
         ? Effect.logInfo("shutting down: no tool call running")
         : Effect.logWarning(`shutting down: ${left} tool call(s) still running after MCP_SHUTDOWN_GRACE are interrupted`)
     })))
-    return yield* Fiber.join(running).pipe(Effect.onInterrupt(() => Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.await(running))))
+    return yield* Fiber.join(serving).pipe(Effect.onInterrupt(() => Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.await(serving))))
   })
 
 /** The HTTP server on `settings.host:settings.port` (port 0 picks a free one), with its sessions. Needs McpServer and AppConfig. */

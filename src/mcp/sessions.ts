@@ -37,9 +37,9 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
   readonly size: Effect.Effect<number>
   /**
    * Waits, at most `grace`, until no session runs a call (shutdown: calls finish before sessions
-   * are closed); the calls still running then.
+   * are closed): how many ran when it began, and how many still run.
    */
-  readonly drain: (grace: Duration.DurationInput) => Effect.Effect<number>
+  readonly drain: (grace: Duration.DurationInput) => Effect.Effect<{ readonly running: number; readonly left: number }>
   /** How many ended signed ids are remembered (bounded: they are pruned by age and count). */
   readonly endedSize: Effect.Effect<number>
 }>() {}
@@ -210,7 +210,11 @@ export const SessionStoreLive = Layer.scoped(
           concurrency: "unbounded",
           discard: true
         })
-        return Effect.zipRight(Effect.timeout(allDone, grace).pipe(Effect.ignore), running)
+        return Effect.gen(function* () {
+          const before = yield* running
+          if (before > 0) yield* Effect.ignore(Effect.timeout(allDone, grace))
+          return { running: before, left: before === 0 ? 0 : yield* running }
+        })
       },
       endedSize: Effect.sync(() => ended.size())
     }

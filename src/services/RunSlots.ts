@@ -23,7 +23,11 @@ export class RunSlots extends Context.Tag("estat-mcp/RunSlots")<RunSlots, {
       return RunSlots.of({
         exclusive: <A, E, R, B>(runId: string, effect: Effect.Effect<A, E, R>, busy: () => B) =>
           Effect.acquireUseRelease(
-            Effect.sync(() => !running.has(runId) && running.add(runId) !== undefined),
+            Effect.sync(() => {
+              if (running.has(runId)) return false
+              running.add(runId)
+              return true
+            }),
             (claimed): Effect.Effect<A, E | B, R> => (claimed ? effect : Effect.fail(busy())),
             (claimed) => Effect.sync(() => claimed && running.delete(runId))
           ),

@@ -149,7 +149,10 @@ const attackClasses = (): Record<string, ReadonlyArray<string>> => {
     "CTE names outside their scope": [
       "SELECT v.sql FROM wages w, (WITH duckdb_views AS (SELECT 1) SELECT 1) x, duckdb_views v",
       "SELECT * FROM (WITH duckdb_databases AS (SELECT 1) SELECT 1) x, duckdb_databases",
-      `SELECT * FROM (WITH "${csv}" AS (SELECT 1) SELECT 1) x, "${csv}"`
+      `SELECT * FROM (WITH "${csv}" AS (SELECT 1) SELECT 1) x, "${csv}"`,
+      "WITH duckdb_views AS (SELECT * FROM duckdb_views) SELECT sql FROM duckdb_views",
+      "WITH a AS (SELECT 1), pg_settings AS (SELECT * FROM pg_settings) SELECT name, setting FROM pg_settings",
+      "WITH w AS (SELECT * FROM wages), duckdb_views AS (SELECT * FROM duckdb_views) SELECT sql FROM duckdb_views, w"
     ],
     "look-alikes and non-queries": ["ＳＥＬＥＣＴ 1", "SELEC 1", "", "   -- only a comment", "SELECT (1", "SELECT * FROM nowhere"]
   }
@@ -233,7 +236,7 @@ describe("DuckDB query engine: the sandbox", () => {
     }), 60_000)
 
   it("gives each sandbox its share of DUCKDB_MEMORY_LIMIT", () => {
-    expect([shareOf("256MB", 2), shareOf("1GB", 2), shareOf("1GiB", 4), shareOf("3MB", 2), shareOf("80%", 2)]).toEqual(["128MB", "500MB", "268MB", "1MB", "80%"])
+    expect([shareOf("256MB", 2), shareOf("1GB", 2), shareOf("1GiB", 4), shareOf("3MB", 2), shareOf("1G", 2), shareOf("80%", 2)]).toEqual(["128MB", "500MB", "268MB", "1MB", "500MB", "80%"])
   })
 
   /** Ordinary analytical SELECTs, with keyword-like names and Japanese labels: [sql, rows expected]. */

@@ -255,7 +255,8 @@ export const make = Effect.gen(function* () {
           const files = yield* liveFiles(yield* manifestsOf(metadata))
           const keys = yield* Effect.forEach(files, (f) => store.keyOf(f.file_path))
           // Through the store when a version is first read: a data file that is (or sits behind) a link is refused.
-          // (Checked at every query instead, 14 files cost 13–36 ms a query, and DuckDB opens them by path after any check.)
+          // A link planted after that is not seen: checked at every query instead, 14 files cost 13–36 ms a query,
+          // and DuckDB opens them by path after any check anyway (only a local user able to write in DATA_DIR could).
           const paths = yield* Effect.forEach(keys, (key) => Effect.scoped(store.localFile(key)), { concurrency: 8 })
           const read = { version, paths, records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
           snapshotCache.set(base, read)

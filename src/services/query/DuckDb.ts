@@ -53,11 +53,14 @@ const spillFolder = (settings: Settings) =>
     (folder) => Effect.promise(() => rm(folder, { recursive: true, force: true }))
   )
 
-const BYTES: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 }
+// DuckDB's units: KB…TB are powers of 1000, KiB…TiB of 1024, and K/M/G/T without the B mean the 1000s.
+const BYTES: Record<string, number> = {
+  B: 1, K: 1e3, KB: 1e3, M: 1e6, MB: 1e6, G: 1e9, GB: 1e9, T: 1e12, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40
+}
 
 /** Each sandbox's share of DUCKDB_MEMORY_LIMIT ("256MB" → "128MB" for two), so that queries at once stay within it. */
 export const shareOf = (limit: string, parts: number) => {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)\s*$/i.exec(limit)
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B|[KMGT])\s*$/i.exec(limit)
   const unit = match === null ? undefined : BYTES[match[2]!.toUpperCase()]
   return match === null || unit === undefined ? limit : `${Math.max(1, Math.floor((Number(match[1]) * unit) / parts / 1e6))}MB`
 }

@@ -34,19 +34,28 @@ interface Found {
   readonly ctes: ReadonlySet<string>
 }
 
-/** Every object in the tree, depth first, with the CTE names in scope there. */
+/**
+ * Every object in the tree, depth first, with the CTE names in scope there: a query's CTEs cover
+ * its body and the CTEs declared after them, never their own body (`WITH t AS (SELECT * FROM t)`
+ * reads a real `t`) unless the CTE is recursive (its node then names it).
+ */
 function* nodesOf(value: unknown, ctes: ReadonlySet<string>): Generator<Found> {
   if (Array.isArray(value)) {
     for (const item of value) yield* nodesOf(item, ctes)
-  } else if (isNode(value)) {
-    const cteMap = value["cte_map"]
-    const declared = isNode(cteMap) && Array.isArray(cteMap["map"])
-      ? cteMap["map"].flatMap((entry) => (isNode(entry) ? [text(entry["key"]).toLowerCase()] : []))
-      : []
-    const inScope = declared.length === 0 ? ctes : new Set([...ctes, ...declared])
-    yield { node: value, ctes: inScope }
-    for (const child of Object.values(value)) yield* nodesOf(child, inScope)
+    return
   }
+  if (!isNode(value)) return
+  const recursive = value["type"] === "RECURSIVE_CTE_NODE" ? [text(value["cte_name"]).toLowerCase()] : []
+  const here = recursive.length === 0 ? ctes : new Set([...ctes, ...recursive])
+  yield { node: value, ctes: here }
+  const cteMap = value["cte_map"]
+  const entries = isNode(cteMap) && Array.isArray(cteMap["map"]) ? cteMap["map"].filter(isNode) : []
+  const declared = new Set(here)
+  for (const entry of entries) {
+    yield* nodesOf(entry["value"], declared)
+    declared.add(text(entry["key"]).toLowerCase())
+  }
+  for (const [key, child] of Object.entries(value)) if (key !== "cte_map") yield* nodesOf(child, declared)
 }
 
 /** "a DROP statement": the statement's first word, for messages only (the parser decided). */
