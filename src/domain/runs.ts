@@ -20,7 +20,10 @@ export const RunId = Schema.String.pipe(
 
 export const isRunId = (name: string) => RUN_ID.test(name)
 
-export const runPrefix = (statsDataId: string, runId: string) => `datasets/${statsDataId}/${runId}/`
+/** e-Stat's statsDataId: 10 digits. */
+export const STATS_DATA_ID = /^\d{10}$/
+export const datasetPrefix = (statsDataId: string) => `datasets/${statsDataId}/`
+export const runPrefix = (statsDataId: string, runId: string) => `${datasetPrefix(statsDataId)}${runId}/`
 export const partKey = (statsDataId: string, runId: string, page: number) =>
   `${runPrefix(statsDataId, runId)}part-${String(page).padStart(5, "0")}.parquet`
 export const manifestKey = (statsDataId: string, runId: string) => `${runPrefix(statsDataId, runId)}manifest.json`

@@ -24,6 +24,8 @@ export interface TransformRequest {
 
 export interface TransformOutcome {
   readonly source: string
+  /** The run the source is, or null for a saved page. */
+  readonly runId: string | null
   readonly target: string
   readonly records: number
   readonly columns: ReadonlyArray<ColumnSpec>
@@ -87,6 +89,7 @@ const pageToParquet = (key: string, request: TransformRequest) =>
     const answered = saved.statsDataId !== null || saved.meta !== null
     return {
       source,
+      runId: null,
       target: store.uri(target),
       records: saved.page.cells.count,
       columns: rows.columns,
@@ -110,6 +113,7 @@ const runToParquet = (manifestKey: string, request: TransformRequest) =>
     yield* store.putFile(target, out, "application/vnd.apache.parquet")
     return {
       source: store.uri(manifestKey),
+      runId: manifest.run_id,
       target: store.uri(target),
       records: Number(counted?.["n"] ?? 0),
       columns: manifest.columns,

@@ -1,12 +1,13 @@
 import { Effect, Schema } from "effect"
 import { ToolContext, withDefault } from "../mcp/tool.js"
 import { AppConfig } from "../config.js"
+import { STATS_DATA_ID } from "../domain/runs.js"
 import { fetchDataset, type FetchOutcome, type FetchProgress } from "../pipeline/fetchDataset.js"
 
 /** Arguments and output shared by the three fetch tools (TOOLS.md §3–5). */
 
 export const DatasetId = Schema.String.pipe(
-  Schema.pattern(/^\d{10}$/, { message: () => "dataset_id must be e-Stat's 10-digit statsDataId (search_estat_data finds one)" })
+  Schema.pattern(STATS_DATA_ID, { message: () => "dataset_id must be e-Stat's 10-digit statsDataId (search_estat_data finds one)" })
 ).annotations({ description: "e-Stat statsDataId (10 digits), as returned by search_estat_data.", examples: ["0003410379"] })
 
 export const SaveToS3 = withDefault(

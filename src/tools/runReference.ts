@@ -1,5 +1,5 @@
 import { Effect, Either, Schema } from "effect"
-import { isRunId, type Manifest } from "../domain/runs.js"
+import { datasetPrefix, isRunId, type Manifest, manifestKey as manifestKeyFor, STATS_DATA_ID } from "../domain/runs.js"
 import { RunUnreadable } from "../pipeline/errors.js"
 import { manifestKeyOf, readManifest, requireComplete } from "../pipeline/runs.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
@@ -23,8 +23,6 @@ export const runReferenceFields = {
   run_note: Schema.NullOr(Schema.String)
 }
 
-const STATS_DATA_ID = /^\d{10}$/
-
 /** The dataset a location names as a whole (`0003445078`, `datasets/0003445078/`), if it does. */
 const datasetNamed = (location: string) =>
   Effect.gen(function* () {
@@ -40,10 +38,13 @@ const datasetNamed = (location: string) =>
 const latestCompleteRun = (statsDataId: string, named: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
-    const prefix = `datasets/${statsDataId}/`
+    const prefix = datasetPrefix(statsDataId)
     const manifests = (yield* store.list(prefix))
       .map((o) => o.key)
-      .filter((key) => key.endsWith("/manifest.json") && isRunId(key.slice(prefix.length, -"/manifest.json".length)))
+      .filter((key) => {
+        const runId = key.slice(prefix.length).split("/")[0] ?? ""
+        return isRunId(runId) && key === manifestKeyFor(statsDataId, runId)
+      })
       .sort()
       .reverse()
     for (const key of manifests) {

@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import { sanitizeFileName } from "../domain/fileNames.js"
-import { type Manifest, manifestKey } from "../domain/runs.js"
+import { type Manifest, manifestKey, STATS_DATA_ID } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import { RunUnreadable } from "../pipeline/errors.js"
@@ -79,7 +79,7 @@ const freshRun = (statsDataId: string) =>
 const storedSource = (location: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
-    const key = /^\d{10}$/.test(location.trim()) ? null : yield* store.keyOf(location)
+    const key = STATS_DATA_ID.test(location.trim()) ? null : yield* store.keyOf(location)
     if (key !== null && /\.json(\.gz)?$/.test(key) && !key.endsWith("manifest.json")) {
       const converted = yield* transformToParquet({ location, outputPrefix: null })
       if (converted.totalRecords !== null && converted.totalRecords > converted.records) {

@@ -55,7 +55,7 @@ export const transformToParquet = Tool.make({
       const outcome = yield* transform({ location: source.location, outputPrefix: input.output_prefix ?? null })
       return {
         source_path: outcome.source,
-        run_id: /\/datasets\/\d{10}\/([^/]+)\/manifest\.json$/.exec(outcome.source)?.[1] ?? null,
+        run_id: outcome.runId,
         target_path: outcome.target,
         target_paths: [outcome.target],
         dataset_id: outcome.statsDataId,
