@@ -38,6 +38,18 @@ describe("Athena query engine against a fake Athena (JSON 1.1, DuckDB behind)", 
       expect(all).toMatchObject({ rows: [{ n: 2500 }], truncated: false, engine: "athena" })
     }))
 
+  it.scopedLive("bigint values past 2^53 (Iceberg snapshot ids) come back exact, as decimal strings; smaller ones as numbers", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeAthena()
+      const engine = make(settings, yield* clientFor(fake.endpoint), { pollBase: "10 millis" }).engine
+      const result = yield* engine.run({
+        sql: "SELECT 7565767416590411866::BIGINT AS snapshot_id, (-9007199254740993)::BIGINT AS low, 9007199254740991::BIGINT AS safe, 42::INTEGER AS n",
+        maxRows: 1
+      })
+      expect(result.columns.map((c) => c.type)).toEqual(["bigint", "bigint", "bigint", "integer"])
+      expect(result.rows).toEqual([{ snapshot_id: "7565767416590411866", low: "-9007199254740993", safe: 9007199254740991, n: 42 }])
+    }))
+
   it.scopedLive("refuses what the guard refuses before anything reaches Athena; FAILED comes back with Athena's reason", () =>
     Effect.gen(function* () {
       const fake = yield* fakeAthena()

@@ -40,7 +40,7 @@ const mocks = (options: { readonly tableExists: boolean; readonly alreadyLoaded?
   let loaded = options.alreadyLoaded === true
   athenaMock.on(GetQueryResultsCommand).callsFake((input: { QueryExecutionId: string }) => {
     const sql = statements[Number(input.QueryExecutionId)]!
-    const value = sql.startsWith("SELECT snapshot_id") ? "4242" : sql.includes("WHERE run_id") ? (loaded ? "14" : "0") : "115"
+    const value = sql.startsWith("SELECT snapshot_id") ? "7565767416590411866" : sql.includes("WHERE run_id") ? (loaded ? "14" : "0") : "115"
     if (sql.startsWith("INSERT")) loaded = true
     return Promise.resolve({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: "c", Type: "bigint" }] }, Rows: [{ Data: [{ VarCharValue: "c" }] }, { Data: [{ VarCharValue: value }] }] } })
   })
@@ -67,7 +67,7 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
       const lakehouse = yield* make(settings, athena, glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
       expect(glueMock.commandCalls(CreateDatabaseCommand)[0]!.args[0].input).toMatchObject({ DatabaseInput: { Name: "estat_db" } })
-      expect(result).toEqual({ recordsLoaded: 14, tableTotalRecords: 115, snapshotId: "4242", location: "s3://estat-test/lake/warehouse/estat_db/census/", alreadyLoaded: false })
+      expect(result).toEqual({ recordsLoaded: 14, tableTotalRecords: 115, snapshotId: "7565767416590411866", location: "s3://estat-test/lake/warehouse/estat_db/census/", alreadyLoaded: false })
       expect(statements).toEqual([
         "CREATE EXTERNAL TABLE `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3` (`area_code` string, `value` double) " +
           "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' " +

@@ -129,13 +129,22 @@ export const make = (settings: Settings, client: AthenaClient, options: { readon
   }
 }
 
-/** Athena answers every value as text; numbers and booleans are given back their type. */
-const typed = (value: string | undefined, type: string): SqlValue => {
+/**
+ * Athena answers every value as text; numbers and booleans are given back their type. Integers
+ * beyond 2^53 (Iceberg snapshot ids, large counts) stay exact decimal strings, as the local engine
+ * gives them (DataEngine.toSqlValue): a JS number would round them.
+ */
+export const typed = (value: string | undefined, type: string): SqlValue => {
   if (value === undefined) return null
-  if (["integer", "bigint", "smallint", "tinyint", "double", "float", "real", "decimal"].includes(type.toLowerCase())) {
+  const kind = type.toLowerCase()
+  if (["integer", "bigint", "smallint", "tinyint"].includes(kind)) {
+    const n = Number(value)
+    return /^-?\d+$/.test(value) && Number.isSafeInteger(n) ? n : value
+  }
+  if (["double", "float", "real", "decimal"].includes(kind)) {
     const n = Number(value)
     return Number.isFinite(n) ? n : value
   }
-  if (type.toLowerCase() === "boolean") return value === "true"
+  if (kind === "boolean") return value === "true"
   return value
 }
