@@ -267,7 +267,7 @@ export class EStatMcpStack extends Stack {
 /** The lake's ARNs the roles are granted: the workgroup, and the Glue catalog, database and its tables. */
 interface LakeArns {
   readonly workgroup: string
-  readonly glue: { readonly catalog: string; readonly database: string; readonly tables: string }
+  readonly glue: { readonly catalog: string; readonly database: string; readonly defaultDatabase: string; readonly tables: string }
 }
 
 const lakeArnsOf = (stack: Stack, workgroup: string, databaseName: string): LakeArns => ({
@@ -275,9 +275,18 @@ const lakeArnsOf = (stack: Stack, workgroup: string, databaseName: string): Lake
   glue: {
     catalog: stack.formatArn({ service: "glue", resource: "catalog" }),
     database: stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
+    defaultDatabase: stack.formatArn({ service: "glue", resource: "database", resourceName: "default" }),
     tables: stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
   }
 })
+
+/**
+ * Athena checks that whoever starts a query may get and create the `default` database, on the
+ * catalog and on `database/default`, in each Region (Athena guide, "Configure access to databases
+ * and tables in the Glue Data Catalog"): without it every query fails with AccessDeniedException.
+ */
+const athenaDefaultDatabaseAccess = (arns: LakeArns) =>
+  new iam.PolicyStatement({ actions: ["glue:GetDatabase", "glue:CreateDatabase"], resources: [arns.glue.catalog, arns.glue.defaultDatabase] })
 
 /** Only this bucket, this workgroup and this database (and its tables). */
 const grantDataAccess = (role: iam.IRole, { arns, bucket }: { readonly bucket: s3.Bucket; readonly arns: LakeArns }) => {
@@ -300,6 +309,9 @@ const grantDataAccess = (role: iam.IRole, { arns, bucket }: { readonly bucket: s
     ],
     resources: [arns.glue.catalog, arns.glue.database, arns.glue.tables]
   }))
+  role.addToPrincipalPolicy(athenaDefaultDatabaseAccess(arns))
+  // The server creates its database when missing (a bare account); here the stack made it, and the grant names only it.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["glue:CreateDatabase"], resources: [arns.glue.catalog, arns.glue.database] }))
 }
 
 /**
@@ -323,6 +335,7 @@ const analysisRoleFor = (scope: Construct, taskRole: iam.IRole, { arns, bucket }
     actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables"],
     resources: [arns.glue.catalog, arns.glue.database, arns.glue.tables]
   }))
+  role.addToPrincipalPolicy(athenaDefaultDatabaseAccess(arns))
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects("warehouse/*")] }))
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],

@@ -186,6 +186,21 @@ describe("the deploy stack", () => {
     }
   })
 
+  it("lets both roles get and create the default database on the catalog and database/default, as Athena demands of whoever starts a query", () => {
+    const roleIds = Object.keys(template.findResources("AWS::IAM::Role")).filter((id) => id.startsWith("AnalysisRole") || id.startsWith("TaskTaskRole"))
+    expect(roleIds).toHaveLength(2)
+    for (const roleId of roleIds) {
+      const statements = resources("AWS::IAM::Policy")
+        .filter((p) => JSON.stringify(p.Properties["Roles"]).includes(roleId))
+        .flatMap((p) => (p.Properties["PolicyDocument"] as { Statement: Array<{ Action: string | Array<string>; Resource: unknown }> }).Statement)
+      for (const action of ["glue:GetDatabase", "glue:CreateDatabase"]) {
+        const resourcesOf = statements.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)))
+        expect(resourcesOf.some((r) => r.endsWith(':catalog"]]}')), `${roleId} ${action} on the catalog`).toBe(true)
+        expect(resourcesOf.some((r) => r.endsWith(':database/default"]]}')), `${roleId} ${action} on database/default`).toBe(true)
+      }
+    }
+  })
+
   it("runs caller SQL as an analysis role that reads the tables and writes query results, nothing else", () => {
     type Statement = { Action: string | Array<string>; Resource: unknown; Condition?: unknown }
     const roles = template.findResources("AWS::IAM::Role")
@@ -205,7 +220,7 @@ describe("the deploy stack", () => {
     const actions = statements.flatMap((s) => [s.Action].flat()).sort()
     expect(actions).toEqual([
       "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution", "athena:StopQueryExecution",
-      "glue:GetDatabase", "glue:GetTable", "glue:GetTables",
+      "glue:CreateDatabase", "glue:GetDatabase", "glue:GetDatabase", "glue:GetTable", "glue:GetTables",
       "s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObject", "s3:ListBucket", "s3:ListMultipartUploadParts", "s3:PutObject"
     ])
     for (const statement of statements) {
