@@ -125,6 +125,12 @@ export const userDataDir = (
   return posix.join(xdg !== undefined && posix.isAbsolute(xdg) ? xdg : posix.join(home, ".local", "share"), "estat-mcp")
 }
 
+/** `s3://<bucket>/<prefix>/athena-results/`, the prefix trimmed of slashes as the S3 store trims it. */
+export const athenaResultsIn = (bucket: string, prefix: string) => {
+  const folder = prefix.replace(/^\/+|\/+$/g, "")
+  return `s3://${bucket}/${folder === "" ? "" : folder + "/"}athena-results/`
+}
+
 const inContainer = () => process.env["ECS_CONTAINER_METADATA_URI_V4"] !== undefined
 
 export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
@@ -151,7 +157,11 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   s3Endpoint: Config.option(Config.string("AWS_ENDPOINT_URL_S3").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   glueDatabase: Config.string("GLUE_DATABASE").pipe(Config.withDefault("estat_db")),
   athenaWorkgroup: Config.string("ATHENA_WORKGROUP").pipe(Config.withDefault("primary")),
-  athenaOutputLocation: Config.option(Config.string("ATHENA_OUTPUT_LOCATION")),
+  athenaOutputLocation: Config.option(Config.string("ATHENA_OUTPUT_LOCATION")).pipe(
+    // Unset: the bucket's results folder (a workgroup without a result configuration refuses queries that name none).
+    Config.zipWith(Config.all([Config.option(Config.string("S3_BUCKET")), Config.string("S3_PREFIX").pipe(Config.withDefault(""))]),
+      (given, [bucket, prefix]) => Option.orElse(given, () => Option.map(bucket, (name) => athenaResultsIn(name, prefix))))
+  ),
   athenaQueryRoleArn: Config.option(Config.string("ATHENA_QUERY_ROLE_ARN")),
   athenaEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_ATHENA").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   glueEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_GLUE").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
