@@ -29,23 +29,22 @@ export const lakehouseLayer = Layer.unwrapEffect(
       : Effect.succeed(LocalLakehouse.layer))
 )
 
-const baseServices = Layer.mergeAll(
-  EStat.layer.pipe(Layer.provide(FetchHttpClient.layer)),
-  objectStoreLayer,
-  DataEngine.layer,
-  RunSlots.layer,
-  scratchSweptLayer
-)
+/** e-Stat over the network. */
+const liveEStat = EStat.layer.pipe(Layer.provide(FetchHttpClient.layer))
+
+/** The services tools run on, for one set of settings, with `estat` as e-Stat (`estat-mcp/testing` has one in memory). */
+export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =>
+  lakehouseLayer.pipe(
+    Layer.provideMerge(Layer.mergeAll(estat, objectStoreLayer, DataEngine.layer, RunSlots.layer, scratchSweptLayer)),
+    Layer.provideMerge(NodeContext.layer)
+  )
 
 /** The services tools run on, for one set of settings. */
-export const servicesLayer = lakehouseLayer.pipe(
-  Layer.provideMerge(baseServices),
-  Layer.provideMerge(NodeContext.layer)
-)
+export const servicesLayer = servicesLayerWith(liveEStat)
 
 /** The MCP protocol core serving `toolset` and the stored files as resources, with the services they need. */
-export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>) =>
-  McpServer.layer(toolset, storedFiles).pipe(Layer.provideMerge(servicesLayer))
+export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>, estat: Layer.Layer<EStat, never, AppConfig> = liveEStat) =>
+  McpServer.layer(toolset, storedFiles).pipe(Layer.provideMerge(servicesLayerWith(estat)))
 
 /** The MCP protocol core with every registered tool. */
 export const mcpLayer = mcpLayerFor(tools)
