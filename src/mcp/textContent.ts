@@ -5,13 +5,14 @@
  * the structured output may be missing from it.
  *
  * Layout, derived from the value itself (no per-tool code):
- * - scalars as `key: value` lines (nested objects as `parent.key: value`; nulls and empty lists left out);
+ * - scalars as `key: value` lines (nested objects as `parent.key: value`); nulls and empty lists
+ *   left out (an absent field is null or empty: the tool's outputSchema lists every field);
  * - lists of scalars on one line, or one `- item` line each when the items are sentences;
  * - lists of objects as a tab-separated table under one header row; inside a row, a list of
- *   two-field objects becomes `a:b` pairs (named in the header) and a longer list of objects
- *   becomes a table after the parent table (one for all parents when they share fields, else
- *   one per parent row, its header typed when the parent lists the fields' names and types);
- *   cells stay on one line (tabs and line breaks become spaces);
+ *   two-field objects becomes `a:b` pairs (named in the header), and a longer list of objects
+ *   becomes a table indented under its row (its header said once under the parent's when it is
+ *   the same under every row, else under each row, typed when the row lists the fields' names
+ *   and types; its size left out when a field of the row says it); cells stay on one line;
  * - columns null in every row left out; constant columns of wide tables once above them; a long value written twice named the second time;
  * - text with line breaks outside tables (file content) as a fenced block.
  */
@@ -50,10 +51,6 @@ const isNestedTable = (rows: ReadonlyArray<JsonObject>, key: string) =>
 
 const columnsOf = (rows: ReadonlyArray<JsonObject>) => [...new Set(rows.flatMap((row) => Object.keys(row)))]
 
-/** The first text column whose values tell the rows apart names them in their nested tables (else `#1`, `#2`, …). */
-const labelColumn = (rows: ReadonlyArray<JsonObject>) =>
-  columnsOf(rows).find((c) => rows.every((row) => typeof row[c] === "string") && new Set(rows.map((row) => row[c])).size === rows.length)
-
 /**
  * Columns with one value in every row of a wide table (sample rows: the dataset id, the one
  * year, …): said once above it, not in each row. Narrow tables (query results) stay whole.
@@ -66,7 +63,7 @@ const firstValues = (value: Json | undefined) =>
 
 /**
  * A column of `a:b` pairs that, in every row, names the fields of a nested table in order (a
- * query's columns with their types beside its rows): written into that table's header instead.
+ * query's columns with their types beside its rows, which may be none): written as that table's header instead.
  */
 const headerColumn = (rows: ReadonlyArray<JsonObject>, nested: ReadonlyArray<string>) => {
   for (const of of nested) {
@@ -74,57 +71,98 @@ const headerColumn = (rows: ReadonlyArray<JsonObject>, nested: ReadonlyArray<str
       const fits = rows.every((row) => {
         const names = firstValues(row[described])
         const inner = row[of]
-        return names !== undefined && isObjectList(inner) && names.join("\t") === columnsOf(inner).join("\t")
+        return names !== undefined && Array.isArray(inner) &&
+          (inner.length === 0 || (isObjectList(inner) && names.join("\t") === columnsOf(inner).join("\t")))
       })
-      if (fits) return { described, of }
+      if (fits && rows.some((row) => isObjectList(row[of]))) return { described, of }
     }
   }
   return undefined
 }
 
-/** `header`: each column's name as written (`name:type` when the parent row typed it). */
 const isAbsent = (value: Json | undefined) => value === null || value === undefined || (Array.isArray(value) && value.length === 0)
 
-const table = (key: string, rows: ReadonlyArray<JsonObject>, header?: ReadonlyArray<string>): Array<string> => {
-  // A column null in every row says nothing, as a null scalar does.
-  const columns = columnsOf(rows).filter((c) => !rows.every((row) => isAbsent(row[c])))
+/** How rows are written: the columns of each row's line and their header, what all share, the tables under each row. */
+interface Layout {
+  readonly flat: ReadonlyArray<string>
+  readonly names: ReadonlyArray<string>
+  readonly constant: ReadonlyArray<string>
+  readonly nested: ReadonlyArray<string>
+  readonly typed: { readonly described: string; readonly of: string } | undefined
+  /** Nested columns whose tables have the same fields under every row: their header is said once, under the parent's. */
+  readonly shared: ReadonlyMap<string, Layout>
+}
+
+/** `header`: each column's name as written (`name:type` when the parent row typed it). */
+const layoutOf = (rows: ReadonlyArray<JsonObject>, header?: ReadonlyArray<string>, sayConstants = true): Layout => {
+  const all = columnsOf(rows)
+  // A column null in every row says nothing, as a null scalar does — unless the parent typed it (a query's column).
+  const columns = header === undefined ? all.filter((c) => !rows.every((row) => isAbsent(row[c]))) : all
   // A list its row types (a query's rows beside its columns) is a table of its own, even of two fields.
   const typed = headerColumn(rows, columns.filter((c) => rows.some((row) => isObjectList(row[c]))))
   const nested = columns.filter((c) => isNestedTable(rows, c) || c === typed?.of)
-  const constant = constantColumns(rows, columns.filter((c) => !nested.includes(c)))
+  const constant = sayConstants ? constantColumns(rows, columns.filter((c) => !nested.includes(c))) : []
   const flat = columns.filter((c) => !nested.includes(c) && !constant.includes(c) && c !== typed?.described)
   const names = flat.map((c) => {
     const sample = rows.map((row) => row[c]).find((v) => Array.isArray(v) && v.length > 0) as ReadonlyArray<Json> | undefined
-    return sample !== undefined && isPairList(sample) ? pairHeader(c, sample as ReadonlyArray<JsonObject>) : header?.[columnsOf(rows).indexOf(c)] ?? c
+    return sample !== undefined && isPairList(sample) ? pairHeader(c, sample as ReadonlyArray<JsonObject>) : header?.[all.indexOf(c)] ?? c
   })
-  const lines = [`${key} (${rows.length}):`]
-  if (constant.length > 0) lines.push(`in every row: ${constant.map((c) => `${c}=${cell(rows[0]![c]) || "null"}`).join(", ")}`)
-  lines.push(names.join("\t"), ...rows.map((row) => flat.map((c) => cell(row[c])).join("\t")))
-  for (const c of nested) lines.push(...nestedTables(key, c, rows, c === typed?.of ? typed.described : undefined))
+  const shared = new Map<string, Layout>()
+  for (const c of nested.filter((c) => c !== typed?.of)) {
+    const lists = rows.map((row) => row[c]).filter(isObjectList)
+    if (lists.length > 1 && new Set(lists.map((list) => columnsOf(list).join("\t"))).size === 1) shared.set(c, layoutOf(lists.flatMap((list): ReadonlyArray<JsonObject> => list), undefined, false))
+  }
+  return { flat, names, constant, nested, typed, shared }
+}
+
+const everyRow = (rows: ReadonlyArray<JsonObject>, layout: Layout) =>
+  `in every row: ${layout.constant.map((c) => `${c}=${cell(rows[0]![c]) || "null"}`).join(", ")}`
+
+/** The headers of the nested tables said once (`  dimensions: id	name…`), indented as their rows will be. */
+const sharedHeaders = (layout: Layout, indent: string): Array<string> =>
+  [...layout.shared].flatMap(([c, inner]) => [`${indent}  ${c}: ${inner.names.join("\t")}`, ...sharedHeaders(inner, `${indent}  `)])
+
+/** A row's line, then the tables of its nested columns, indented under it. */
+const rowLines = (row: JsonObject, layout: Layout, indent: string): Array<string> => {
+  const lines = [indent + layout.flat.map((c) => cell(row[c])).join("\t")]
+  for (const c of layout.nested) {
+    const value = row[c]
+    const shared = layout.shared.get(c)
+    if (shared !== undefined) {
+      if (isObjectList(value)) lines.push(...value.flatMap((child) => rowLines(child, shared, `${indent}  `)))
+    } else if (isObjectList(value) || (c === layout.typed?.of && Array.isArray(value))) {
+      const header = c === layout.typed?.of ? pairsOf(row[layout.typed.described]) : undefined
+      lines.push(...nestedTable(c, value as ReadonlyArray<JsonObject>, `${indent}  `, Object.values(row), header))
+    } else if (Array.isArray(value)) lines.push(`${indent}  ${c}: none`)
+  }
   return lines
 }
 
+/** A row's own table: `key (n): header` (n left out when a field of the row already says it), then its rows. */
+const nestedTable = (key: string, rows: ReadonlyArray<JsonObject>, indent: string, parent: ReadonlyArray<Json>, header?: ReadonlyArray<string>) => {
+  const layout = layoutOf(rows, header)
+  const title = `${indent}${key}${parent.includes(rows.length) ? "" : ` (${rows.length})`}:`
+  const names = (rows.length === 0 ? header ?? [] : layout.names).join("\t")
+  return [
+    ...(layout.constant.length === 0 ? [`${title} ${names}`] : [title, indent + everyRow(rows, layout), indent + names]),
+    ...sharedHeaders(layout, indent),
+    ...rows.flatMap((row) => rowLines(row, layout, indent))
+  ]
+}
+
 /**
- * The lists of objects in column `c` of `rows`: one table with the parent's label as its first
- * column when they all have the same fields (dimensions of each search result), else one table
- * per parent row (the rows of each analysis query).
+ * A list of objects: `key (n):`, what every row shares, the header, the shared headers of nested
+ * tables (indented), then each row with its nested rows indented under it.
  */
-const nestedTables = (key: string, c: string, rows: ReadonlyArray<JsonObject>, described?: string): Array<string> => {
-  const labelledBy = labelColumn(rows)
-  const children = rows.map((row, index) => ({
-    label: labelledBy === undefined ? `#${index + 1}` : String(row[labelledBy]),
-    value: row[c],
-    header: described === undefined ? undefined : pairsOf(row[described])
-  }))
-  const lists = children.filter((child) => isObjectList(child.value)) as ReadonlyArray<{ label: string; value: ReadonlyArray<JsonObject> }>
-  const shapes = new Set(lists.map((child) => columnsOf(child.value).join(",")))
-  if (described === undefined && lists.length > 1 && lists.length === children.length && shapes.size === 1) {
-    return table(`${key}.${c}`, lists.flatMap((child) => child.value.map((item) => ({ [labelledBy ?? "#"]: child.label, ...item }))))
-  }
-  return children.flatMap((child) =>
-    isObjectList(child.value) ? table(`${key}[${child.label}].${c}`, child.value, child.header)
-      : Array.isArray(child.value) && child.value.length === 0 ? [`${key}[${child.label}].${c}: none`]
-      : [])
+const table = (key: string, rows: ReadonlyArray<JsonObject>): Array<string> => {
+  const layout = layoutOf(rows)
+  return [
+    `${key} (${rows.length}):`,
+    ...(layout.constant.length === 0 ? [] : [everyRow(rows, layout)]),
+    layout.names.join("\t"),
+    ...sharedHeaders(layout, ""),
+    ...rows.flatMap((row) => rowLines(row, layout, ""))
+  ]
 }
 
 const block = (key: string, text: string) => [`${key}:`, "```", text.replace(/\n$/, ""), "```"]

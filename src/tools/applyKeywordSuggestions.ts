@@ -31,12 +31,11 @@ export const applyKeywordSuggestions = Tool.make({
   title: "Apply keyword suggestions",
   description:
     "Rewrites a search query with the accepted keyword replacements (everyday word → official term), whole terms only, also " +
-    "inside Japanese phrases (「北海道の収入」 with {収入: 所得} → 「北海道の所得」). Pure: no network. Next: search_estat_data with transformed_query.",
+    "inside Japanese phrases (「北海道の収入」 with {収入: 所得} → 「北海道の所得」), no network. Result: transformed_query, the replacements made. Next: search_estat_data with it.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    (out.applied.length === 0 ? "No replacement applied." : `Rewrote the query: 「${out.transformed_query}」.`) +
-    " Search with transformed_query in search_estat_data.",
+    (out.applied.length === 0 ? "No replacement applied." : "Rewrote the query.") + " Next: search_estat_data with transformed_query.",
   run: (input) => Effect.sync(() => apply(input.original_query, input.accepted_keywords))
 })

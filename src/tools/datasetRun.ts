@@ -123,8 +123,8 @@ export const summarizeRun = (output: {
   readonly sample_rows: ReadonlyArray<unknown>
   readonly storage: { readonly manifest: string } | null
 }) =>
-  `Fetched ${output.records_fetched === 1 ? "the only row" : `all ${output.records_fetched.toLocaleString("en")} rows`} of ${output.dataset_id} ` +
-  `in ${output.pages} page(s) as run ${output.run_id}; ` +
+  `Fetched ${output.records_fetched === 1 ? "the only row" : `all ${output.records_fetched.toLocaleString("en")} rows`} ` +
+  `in ${output.pages} page(s) as a run; ` +
   `sample_rows shows ${output.sample_rows.length} of them. ` +
   (output.storage === null
     ? "Nothing was stored (save_to_s3: false): fetch again with save_to_s3 true to analyse or export the rows."

@@ -51,7 +51,7 @@ export const fetchDatasetFiltered = Tool.make({
   description:
     "Fetches the rows of an e-Stat table that match filters on its dimensions (every page) into a run, as fetch_dataset_auto does. " +
     "Filters are checked against the table's metadata first; an unknown dimension or value is an error listing close matches " +
-    "(nothing is guessed). Result: as fetch_dataset_auto, plus the filters applied (codes and labels) and the filtered count beside the table's total.",
+    "(nothing is guessed). Result and next steps as fetch_dataset_auto, plus the filters applied (codes and labels) and the filtered count beside the table's total.",
   input: Input,
   output: Output,
   ...fetchToolTraits,

@@ -42,9 +42,9 @@ export const loadToIceberg = Tool.make({
   summarize: (out) =>
     (out.run_note === null ? "" : `${out.run_note} `) +
     (out.already_loaded
-      ? `Run ${out.run_id} was already in ${out.database}.${out.table_name}: nothing added.`
-      : `Loaded ${out.records_loaded.toLocaleString("en")} rows of run ${out.run_id} into ${out.database}.${out.table_name}.`) +
-    ` Query it with analyze_with_athena (table_name ${out.table_name}).`,
+      ? `The run was already in ${out.database}.${out.table_name}: nothing added.`
+      : `Loaded ${out.records_loaded.toLocaleString("en")} rows of the run into ${out.database}.${out.table_name}.`) +
+    ` Next: analyze_with_athena (table_name ${out.table_name}).`,
   run: (input) =>
     Effect.gen(function* () {
       const lakehouse = yield* Lakehouse

@@ -117,8 +117,8 @@ export const saveDatasetAsCsv = Tool.make({
   links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
   summarize: (out) =>
     (out.run_note === null ? "" : `${out.run_note} `) +
-    `Saved ${out.records_count.toLocaleString("en")} rows of ${out.dataset_id}${out.subset === null ? "" : ` (${out.subset})`} from run ${out.run_id} as CSV ` +
-    "(download_scope: who can use download_url; download_csv_from_s3 gives a fresh link or the content).",
+    `Saved ${out.records_count.toLocaleString("en")} rows${out.subset === null ? "" : ` (${out.subset})`} as CSV. ` +
+    "Next: download_csv_from_s3 for a fresh link or the content.",
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore

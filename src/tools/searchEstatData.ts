@@ -129,8 +129,8 @@ export const searchEstatData = Tool.make({
     (out.results.length === 0
       ? `No e-Stat table matched 「${out.query}」.` +
         (splitTerms(out.query).length > 1 ? " A table must contain every word: search again with fewer words, or join them with OR." : "")
-      : `${out.total_found} tables match 「${out.query}」; the best ${out.results.length} below. Fetch one by its dataset_id with ` +
-        "fetch_dataset_auto (the whole table) or fetch_dataset_filtered (some dimension items).") +
+      : `${out.total_found === 1 ? "1 table matches" : `${out.total_found} tables match`}; the best ${out.results.length} below. ` +
+        "Next: fetch_dataset_auto (the whole table) or fetch_dataset_filtered (some dimension items) with a dataset_id.") +
     (out.results.some((r) => r.requires_filtering === true)
       ? " requires_filtering true: the table is larger than one e-Stat page; the fetch tools still get every row (in several pages), " +
         "or narrow it with fetch_dataset_filtered."

@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { describe, expect, it } from "@effect/vitest"
+import { generatedTable } from "../fakes/estatServer.js"
 import { useE2E } from "../support/e2eServer.js"
 
 /**
@@ -39,6 +40,8 @@ const speaking = (version: string, inner: Transport) => {
 }
 
 const CENSUS = "0003445078"
+// 288 rows: more than one page of the e2e server's (100 rows).
+const PRICES = generatedTable({ id: "0009000010", categories: 4, areas: 3, months: 24, specialEvery: 11 })
 
 /** `key: value` from a text block: what a model reads off the line. */
 const field = (text: string, key: string) => {
@@ -55,52 +58,95 @@ const leaves = (value: unknown): Array<string> =>
     : [folded(String(value))]
 const folded = (text: string) => text.replace(/\s+/g, " ").trim()
 
+/** A tool call through a client that hands its model only the text: the text, and whether it is an error. */
+const caller = (client: Client) => async (name: string, args: Record<string, unknown>) => {
+  const result = await client.callTool({ name, arguments: args })
+  const content = result.content as ReadonlyArray<{ type: string; text?: string }>
+  const text = content.filter((c) => c.type === "text").map((c) => c.text).join("\n")
+  // Nothing of structuredContent (when the session has it) is missing from the text.
+  for (const leaf of leaves(result.structuredContent)) expect(folded(text), `${name}: ${leaf}`).toContain(leaf)
+  return { text, isError: result.isError === true }
+}
+
 const conversation = async (client: Client, table: string) => {
   const texts: Array<{ readonly tool: string; readonly text: string }> = []
+  const send = caller(client)
   const call = async (name: string, args: Record<string, unknown>) => {
-    const result = await client.callTool({ name, arguments: args })
-    const content = result.content as ReadonlyArray<{ type: string; text?: string }>
-    const text = content.filter((c) => c.type === "text").map((c) => c.text).join("\n")
-    if (result.isError === true) throw new Error(`${name}: ${text}`)
-    // Nothing of structuredContent (when the session has it) is missing from the text.
-    for (const leaf of leaves(result.structuredContent)) expect(folded(text), `${name}: ${leaf}`).toContain(leaf)
+    const { text, isError } = await send(name, args)
+    if (isError) throw new Error(`${name}: ${text}`)
     texts.push({ tool: name, text })
+    return text
+  }
+  const refused = async (name: string, args: Record<string, unknown>) => {
+    const { text, isError } = await send(name, args)
+    expect(isError, text).toBe(true)
     return text
   }
 
   const search = await call("search_estat_data", { query: "人口 男女", max_results: 3 })
   expect(search).toContain(CENSUS)
   expect(search).toContain("男女別人口－全国，都道府県，市区町村")
-  // The census table's row: its total_records (36 cells) and its dimensions with their labels.
-  const censusRow = search.split("\n").find((l) => l.startsWith(`${CENSUS}\t`))!
-  expect(censusRow.split("\t")).toContain("36")
-  expect(search).toMatch(/cat01\t男女\t3\t総数, 男, 女/)
-  expect(search).toMatch(/area\t全国，都道府県，市区町村（2000年市区町村含む）\t12\t全国, 北海道, 札幌市, 東京都, 特別区部/)
+  // The census table's row: its total_records (36 cells), then its dimensions with their labels, indented under it.
+  const lines = search.split("\n")
+  const censusAt = lines.findIndex((l) => l.startsWith(`${CENSUS}\t`))
+  expect(lines[censusAt]!.split("\t")).toContain("36")
+  expect(lines.slice(censusAt + 1, censusAt + 5)).toEqual([
+    "  tab\t表章事項\t1\t人口",
+    "  cat01\t男女\t3\t総数, 男, 女",
+    "  area\t全国，都道府県，市区町村（2000年市区町村含む）\t12\t全国, 北海道, 札幌市, 東京都, 特別区部",
+    "  time\t時間軸（調査年）\t1\t2020年"
+  ])
+  expect(search).toContain("  dimensions: id\tname\titem_count\tsample_labels")
 
-  const filtered = await call("fetch_dataset_filtered", { dataset_id: CENSUS, filters: { area: "東京都" } })
+  // Official terms: applied on request; none offered for a word whose official term the query already uses.
+  const rewritten = await call("apply_keyword_suggestions", { original_query: "北海道の収入と年収", accepted_keywords: { 収入: "所得", 年収: "年間収入" } })
+  expect(field(rewritten, "transformed_query")).toBe("北海道の所得と年間収入")
+  expect(await call("search_estat_data", { query: "北海道の収入と所得", scoring_method: "basic" })).not.toContain("suggestions")
+
+  // A year for time, read as the table's codes (and said so); every unusable filter named at once.
+  const filtered = await call("fetch_dataset_filtered", { dataset_id: CENSUS, filters: { area: "東京都", time: { from: "2020" } } })
   expect(field(filtered, "dataset_total_records")).toBe("36")
   expect(field(filtered, "filtered_records")).toBe("3")
   expect(filtered).toContain("13000:東京都")
-  // Sample rows: what all rows share is said once, then one line per row.
+  expect(filtered).toMatch(/^time\t.*\t2020000000\t.*from "2020" read as 2020000000 \(2020年\)\./m)
+  // Sample rows: how many of how many, and where the rest are; what all rows share is said once, then one line per row.
+  expect(filtered).toContain("Fetched all 3 rows in 1 page(s) as a run; sample_rows shows 3 of them. For every row: load_to_iceberg")
   expect(filtered).toContain("area_name=東京都")
   expect(filtered).toContain("0\t総数\t14047594")
+  const unusable = await refused("fetch_dataset_filtered", { dataset_id: CENSUS, filters: { areas: "東京都", cat01: "子供" } })
+  expect(unusable).toMatch(/^2 filters cannot be used: Invalid filter areas=東京都: .*Invalid filter cat01=子供: /)
 
   const whole = await call("fetch_dataset_auto", { dataset_id: CENSUS })
   expect(field(whole, "title")).toContain("男女別人口")
   expect(field(whole, "records_fetched")).toBe("36")
   expect(whole).toMatch(/cat01\t男女\t3/)
+  expect(whole).toContain("Fetched all 36 rows in 1 page(s) as a run; sample_rows shows 5 of them. " +
+    "For every row: load_to_iceberg (s3_parquet_path = storage.parquet_prefix) then analyze_with_athena, or save_dataset_as_csv (s3_json_path = storage.manifest).")
+  const runId = field(whole, "run_id")
+  const manifest = field(whole, "storage.manifest")
   const runFolder = field(whole, "storage.parquet_prefix")
+
+  const paged = await call("fetch_large_dataset_complete", { dataset_id: CENSUS, chunk_size: 10 })
+  expect(field(paged, "pages")).toBe("4")
+  expect(field(paged, "chunks_retrieved")).toBe("4")
+
+  // Every result that rests on a run names it: run_id and the run's manifest.
+  const merged = await call("transform_to_parquet", { s3_json_path: manifest })
+  expect(field(merged, "run_id")).toBe(runId)
+  expect(field(merged, "source_path")).toBe(manifest)
+  expect(field(merged, "records_processed")).toBe("36")
 
   const loaded = await call("load_to_iceberg", { table_name: table, s3_parquet_path: runFolder })
   expect(field(loaded, "records_loaded")).toBe("36")
-  expect(field(loaded, "run_id")).toBe(field(whole, "run_id"))
+  expect(field(loaded, "run_id")).toBe(runId)
+  expect(field(loaded, "run_manifest")).toBe(manifest)
 
   const basic = await call("analyze_with_athena", { table_name: table })
-  expect(basic).toMatch(/row_count\t/)
-  expect(basic).toMatch(/^36\t/m)
+  expect(basic).toMatch(/^  rows: row_count:BIGINT\t/m)
+  expect(basic).toMatch(/^ {2}36\t/m)
   const advanced = await call("analyze_with_athena", { table_name: table, analysis_type: "advanced" })
-  expect(advanced).toMatch(/queries\[by area\]\.rows \(12\):/)
-  expect(advanced).toMatch(/13000\t東京都\t3\t28095188\t/)
+  expect(advanced).toMatch(/^by area\tSELECT .*\t12\tfalse\n {2}rows: area_code:VARCHAR\tarea_name:VARCHAR\t/m)
+  expect(advanced).toMatch(/^ {2}13000\t東京都\t3\t28095188\t/m)
   const custom = await call("analyze_with_athena", {
     table_name: table,
     analysis_type: "custom",
@@ -109,9 +155,14 @@ const conversation = async (client: Client, table: string) => {
   expect(custom).toContain("area_name:VARCHAR\tcat01_name:VARCHAR\tvalue:DOUBLE")
   expect(custom).toContain("東京都\t総数\t14047594")
   expect(custom).toContain("東京都\t男\t6827131")
+  // A table the lake lacks, inside custom SQL, is answered with the tables it has.
+  const missing = await refused("analyze_with_athena", { table_name: table, analysis_type: "custom", custom_query: "SELECT * FROM households" })
+  expect(missing).toMatch(new RegExp(`households is not a table of estat_db; the tables are .*\\b${table}\\b`))
 
-  const saved = await call("save_dataset_as_csv", { dataset_id: CENSUS, s3_json_path: field(whole, "storage.manifest") })
+  const saved = await call("save_dataset_as_csv", { dataset_id: CENSUS, s3_json_path: manifest })
   expect(field(saved, "records_count")).toBe("36")
+  expect(field(saved, "run_id")).toBe(runId)
+  expect(field(saved, "run_manifest")).toBe(manifest)
   // On the local backend the URL is a path of the server's disk: the text says so and offers the other ways.
   expect(field(saved, "download_scope")).toBe(
     "only on the server's machine; elsewhere read location as an MCP resource, or use download_csv_from_s3 with return_content true"
@@ -123,19 +174,48 @@ const conversation = async (client: Client, table: string) => {
 }
 
 describe("a client that reads only the text content", () => {
-  const e2e = useE2E("e2e-text", [])
+  const e2e = useE2E("e2e-text", [PRICES])
 
   it("tools/list, which every session reads first, stays within 28 KB", async () => {
     const listed = await e2e().client.listTools()
     expect(Buffer.byteLength(JSON.stringify(listed))).toBeLessThanOrEqual(28_000)
   })
 
+  it("each tool's description says what its result holds, and the pipeline's steps what to call next", async () => {
+    const { tools } = await e2e().client.listTools()
+    const next: Readonly<Record<string, ReadonlyArray<string>>> = {
+      search_estat_data: ["fetch_dataset_auto", "fetch_dataset_filtered", "apply_keyword_suggestions"],
+      apply_keyword_suggestions: ["search_estat_data"],
+      fetch_dataset_auto: ["load_to_iceberg", "analyze_with_athena", "save_dataset_as_csv"],
+      fetch_dataset_filtered: ["next steps as fetch_dataset_auto"],
+      fetch_large_dataset_complete: ["next steps as fetch_dataset_auto"],
+      load_to_iceberg: ["analyze_with_athena"],
+      save_dataset_as_csv: ["download_csv_from_s3"]
+    }
+    for (const tool of tools) {
+      const description = tool.description ?? ""
+      expect(description, tool.name).toContain("Result")
+      const then = description.slice(description.search(/Next:|next steps/))
+      for (const step of next[tool.name] ?? []) expect(then, tool.name).toContain(step)
+    }
+  })
+
+  it("says what requires_filtering true means and that nothing needs doing", async () => {
+    const { text } = await caller(e2e().client)("search_estat_data", { query: "消費者物価指数（生成）" })
+    const lines = text.split("\n")
+    const header = lines[lines.indexOf("results (1):") + 1]!.split("\t")
+    const row = lines.find((l) => l.startsWith(`${PRICES.info.id}\t`))!.split("\t")
+    expect(row[header.indexOf("requires_filtering")]).toBe("true")
+    expect(text.split("\n")[0]).toContain(
+      "requires_filtering true: the table is larger than one e-Stat page; the fetch tools still get every row (in several pages), " +
+        "or narrow it with fetch_dataset_filtered."
+    )
+  })
+
   it("answers search → fetch (filtered, whole) → load → analyze → CSV → download from the text alone (2025-11-25)", async () => {
     const texts = await conversation(e2e().client, "population")
-    expect(texts.map((t) => t.tool)).toEqual([
-      "search_estat_data", "fetch_dataset_filtered", "fetch_dataset_auto", "load_to_iceberg",
-      "analyze_with_athena", "analyze_with_athena", "analyze_with_athena", "save_dataset_as_csv", "download_csv_from_s3"
-    ])
+    // Every tool, each call's text checked for every value of its structuredContent.
+    expect(new Set(texts.map((t) => t.tool))).toEqual(new Set((await e2e().client.listTools()).tools.map((t) => t.name)))
   })
 
   for (const version of ["2025-03-26", "2024-11-05"]) {

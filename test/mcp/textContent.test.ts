@@ -45,41 +45,62 @@ describe("renderText", () => {
     ])
   })
 
-  it("types a nested table's header from its parent's pair column, and fences text with line breaks outside tables", () => {
+  it("writes a nested table under its row, its header once when every row's has the same fields", () => {
+    const text = renderText("R", {
+      results: [
+        { id: "0003445078", title: "人口", dimensions: [{ id: "cat01", name: "男女", item_count: 3 }, { id: "area", name: "地域", item_count: 12 }] },
+        { id: "0003448233", title: "推計", dimensions: [{ id: "time", name: "時間軸", item_count: 1 }] },
+        { id: "0003445080", title: "年齢" }
+      ]
+    })
+    expect(text.split("\n")).toEqual([
+      "R",
+      "results (3):",
+      "id\ttitle",
+      "  dimensions: id\tname\titem_count",
+      "0003445078\t人口",
+      "  cat01\t男女\t3",
+      "  area\t地域\t12",
+      "0003448233\t推計",
+      "  time\t時間軸\t1",
+      "0003445080\t年齢"
+    ])
+  })
+
+  it("types a nested table's header from its row's pair column, leaves out a size the row states, and fences text with line breaks outside tables", () => {
     const text = renderText("Q", {
       queries: [
-        { title: "by year", sql: "SELECT 1", columns: [{ name: "y", type: "INTEGER" }, { name: "n", type: "BIGINT" }], rows: [{ y: 2020, n: 3 }, { y: 2021, n: null }] },
-        { title: "custom", sql: "SELECT\n2", columns: [{ name: "v", type: "DOUBLE" }], rows: [{ v: 1.5 }] },
-        { title: "two columns", sql: "SELECT 3", columns: [{ name: "k", type: "VARCHAR" }, { name: "v", type: "DOUBLE" }], rows: [{ k: "a", v: 1 }] }
+        { title: "by year", sql: "SELECT 1", columns: [{ name: "y", type: "INTEGER" }, { name: "n", type: "BIGINT" }], rows: [{ y: 2020, n: 3 }, { y: 2021, n: null }], row_count: 2 },
+        { title: "custom", sql: "SELECT\n2", columns: [{ name: "v", type: "DOUBLE" }, { name: "w", type: "DOUBLE" }], rows: [{ v: 1.5, w: null }], row_count: 1 },
+        { title: "none", sql: "SELECT 3", columns: [{ name: "k", type: "VARCHAR" }, { name: "v", type: "DOUBLE" }], rows: [], row_count: 0 }
       ],
       content: "a,b\n1,2\n"
     })
     expect(text.split("\n")).toEqual([
       "Q",
       "queries (3):",
-      "title\tsql",
-      "by year\tSELECT 1",
-      "custom\tSELECT 2",
-      "two columns\tSELECT 3",
-      "queries[by year].rows (2):",
-      "y:INTEGER\tn:BIGINT",
-      "2020\t3",
-      "2021\t",
-      "queries[custom].rows (1):",
-      "v:DOUBLE",
-      "1.5",
-      "queries[two columns].rows (1):",
-      "k:VARCHAR\tv:DOUBLE",
-      "a\t1",
+      "title\tsql\trow_count",
+      "by year\tSELECT 1\t2",
+      "  rows: y:INTEGER\tn:BIGINT",
+      "  2020\t3",
+      "  2021\t",
+      "custom\tSELECT 2\t1",
+      // A query's column null in every row is still one of its columns.
+      "  rows: v:DOUBLE\tw:DOUBLE",
+      "  1.5\t",
+      "none\tSELECT 3\t0",
+      // No rows, but their columns and types all the same.
+      "  rows: k:VARCHAR\tv:DOUBLE",
       "content:",
       "```",
-      "a,b\n1,2",
+      "a,b",
+      "1,2",
       "```"
-    ].join("\n").split("\n"))
+    ])
   })
 
-  it("names nested tables by row number when no text column tells the rows apart, and says when one is empty", () => {
-    const text = renderText("N", { queries: [{ title: "same", rows: [{ a: 1, b: 2, c: 3 }] }, { title: "same", rows: [] }] })
-    expect(text.split("\n")).toEqual(["N", "queries (2):", "title", "same", "same", "queries[#1].rows (1):", "a\tb\tc", "1\t2\t3", "queries[#2].rows: none"])
+  it("says the size of a nested table its row does not state, and when one is empty", () => {
+    const text = renderText("N", { queries: [{ title: "a", rows: [{ a: 1, b: 2, c: 3 }] }, { title: "b", rows: [] }] })
+    expect(text.split("\n")).toEqual(["N", "queries (2):", "title", "a", "  rows (1): a\tb\tc", "  1\t2\t3", "b", "  rows: none"])
   })
 })

@@ -103,7 +103,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       const capped = yield* fetchDataset(baseRequest("0009000005", { maxRecords: 5 })).pipe(Effect.provide(context))
       const fromCapped = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: `datasets/0009000005/${capped.runId}` }).pipe(Effect.provide(context))
       expect(fromCapped.structuredContent).toMatchObject({ records_count: 5, subset: "the first 5 of 10 rows (max_records)" })
-      expect(firstText(fromCapped)).toContain("rows of 0009000005 (the first 5 of 10 rows (max_records)) from run")
+      expect(firstText(fromCapped)).toContain("Saved 5 rows (the first 5 of 10 rows (max_records)) as CSV.")
       // A saved e-Stat page converts too (through transform_to_parquet's path).
       yield* store.putBytes("raw/0009000005/page.json", new TextEncoder().encode(JSON.stringify({
         VALUE: [{ "@tab": "01", "@cat01": "2", "@area": "00000", "@time": "2020000000", "@unit": "人", "$": "2000.5" }]
