@@ -37,7 +37,7 @@ const main = async () => {
   }
   try {
     const list = bytes(JSON.stringify(await client.listTools()))
-    await call("search_estat_data (enhanced, 5)", "search_estat_data", { query: "人口 男女" })
+    await call("search_estat_data (enhanced, 3 hits)", "search_estat_data", { query: "人口 男女" })
     await call("apply_keyword_suggestions", "apply_keyword_suggestions", { original_query: "北海道の収入と年収", accepted_keywords: { 収入: "所得", 年収: "年間収入" } })
     const whole = await call("fetch_dataset_auto (288 rows)", "fetch_dataset_auto", { dataset_id: prices.info.id }) as { storage: { manifest: string; parquet_prefix: string } }
     await call("fetch_dataset_filtered (2 areas)", "fetch_dataset_filtered", { dataset_id: "0003445078", filters: { area: ["東京都", "大阪府"] } })
