@@ -69,6 +69,9 @@ const caller = (client: Client) => async (name: string, args: Record<string, unk
 }
 
 const conversation = async (client: Client, table: string) => {
+  // Once it has listed the tools, the SDK client checks each structuredContent against the tool's outputSchema.
+  const { tools } = await client.listTools()
+  const validated = tools.filter((t) => t.outputSchema !== undefined).length
   const texts: Array<{ readonly tool: string; readonly text: string }> = []
   const send = caller(client)
   const call = async (name: string, args: Record<string, unknown>) => {
@@ -170,7 +173,7 @@ const conversation = async (client: Client, table: string) => {
   const downloaded = await call("download_csv_from_s3", { s3_path: field(saved, "location"), return_content: true })
   expect(field(downloaded, "line_count")).toBe("37")
   expect(downloaded).toMatch(/13000,東京都.*,14047594/)
-  return texts
+  return { texts, validated }
 }
 
 describe("a client that reads only the text content", () => {
@@ -212,8 +215,9 @@ describe("a client that reads only the text content", () => {
     )
   })
 
-  it("answers search → fetch (filtered, whole) → load → analyze → CSV → download from the text alone (2025-11-25)", async () => {
-    const texts = await conversation(e2e().client, "population")
+  it("answers search → fetch (filtered, whole, paged) → transform → load → analyze → CSV → download from the text alone (2025-11-25)", async () => {
+    const { texts, validated } = await conversation(e2e().client, "population")
+    expect(validated).toBe(10)
     // Every tool, each call's text checked for every value of its structuredContent.
     expect(new Set(texts.map((t) => t.tool))).toEqual(new Set((await e2e().client.listTools()).tools.map((t) => t.name)))
   })
@@ -228,7 +232,9 @@ describe("a client that reads only the text content", () => {
       await client.connect(older.transport)
       try {
         expect(older.negotiated()).toBe(version)
-        await conversation(client, `population_${version.replaceAll("-", "_")}`)
+        // The server sends structuredContent here too (a client of these revisions ignores it): still valid, still all in the text.
+        const { validated } = await conversation(client, `population_${version.replaceAll("-", "_")}`)
+        expect(validated).toBe(10)
       } finally {
         await client.close()
       }
