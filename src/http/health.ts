@@ -2,6 +2,7 @@ import { HttpServerResponse } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
+import { MockedLayers } from "../testing/mocked.js"
 
 /** Liveness: constant work, never waits on tools or backends. */
 export const health = Effect.sync(() =>
@@ -29,14 +30,24 @@ const storageCheck = Effect.gen(function* () {
 /** Readiness: the configured backend can store data; e-Stat access is reported, not required. */
 export const ready = Effect.gen(function* () {
   const config = yield* AppConfig
+  const mocked = yield* Effect.serviceOption(MockedLayers)
   const storage = yield* storageCheck
-  const estat: Check = Option.isSome(config.estatAppId)
+  const estat: Check = Option.isSome(mocked)
+    ? { name: "estat", ok: true, detail: `mocked: ${mocked.value.estat}` }
+    : Option.isSome(config.estatAppId)
     ? { name: "estat", ok: true, detail: "ESTAT_APP_ID is set" }
     : { name: "estat", ok: true, detail: "ESTAT_APP_ID is not set: e-Stat tools will fail until it is" }
   const checks = [storage, estat]
   const ok = checks.every((c) => c.ok)
   return HttpServerResponse.unsafeJson(
-    { status: ok ? "ready" : "not_ready", backend: config.backend, checks, timestamp: new Date().toISOString() },
+    {
+      status: ok ? "ready" : "not_ready",
+      backend: config.backend,
+      // Only in mock mode: a client or a person can tell the answers are samples.
+      ...Option.match(mocked, { onNone: () => ({}), onSome: (layers) => ({ mocked: true, layers }) }),
+      checks,
+      timestamp: new Date().toISOString()
+    },
     { status: ok ? 200 : 503 }
   )
 })

@@ -9,6 +9,12 @@ const run = (name: string, args: Record<string, unknown>) =>
     result.isError ? Effect.dieMessage(`${name} failed: ${JSON.stringify(result.content)}`) : Effect.succeed(result.structuredContent as Record<string, unknown>))
 
 layer(servicesLayer())("an embedder's test on estat-mcp's mocked layers", (it) => {
+  it.effect("the README's example: fetches a sample table", () =>
+    Effect.gen(function* () {
+      const fetched = yield* callTool("fetch_dataset_auto", { dataset_id: sampleTableIds.populationByPrefectureAndYear })
+      expect(fetched.structuredContent).toMatchObject({ records_fetched: 3600, complete: true })
+    }))
+
   it.effect("search → fetch → save CSV → load → analyze, with no appId and no network", () =>
     Effect.gen(function* () {
       const found = yield* run("search_estat_data", { query: "都道府県 人口" })
