@@ -45,7 +45,9 @@ describe("caller SQL on Athena runs as ATHENA_QUERY_ROLE_ARN", () => {
 
   it.scopedLive("without the setting, caller SQL runs with the server's own credentials", () =>
     Effect.gen(function* () {
-      const fake = yield* Effect.acquireRelease(Effect.promise(() => startFakeAthena()), (f) => Effect.promise(() => f.close()))
+      // A workgroup with its own (enforced) result location: the request need not name one.
+      const workgroups = { primary: { outputLocation: "s3://bucket/athena-results/", enforce: true } }
+      const fake = yield* Effect.acquireRelease(Effect.promise(() => startFakeAthena({ workgroups })), (f) => Effect.promise(() => f.close()))
       const { context } = yield* pipelineContext("local")
       const settings = { ...defaultSettings, backend: "aws" as const, athenaEndpoint: Option.some(fake.endpoint) }
       const lakehouse = yield* Effect.provide(Lakehouse, layer.pipe(

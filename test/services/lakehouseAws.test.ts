@@ -10,6 +10,7 @@ import { mockClient } from "aws-sdk-client-mock"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { make } from "../../src/services/lakehouse/aws.js"
+import type { TableLock } from "../../src/services/lakehouse/tableLock.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { pipelineContext } from "../support/pipeline.js"
 
@@ -19,6 +20,13 @@ const run = {
   runId: "20261126T031500123Z-a1b2c3",
   columns: [{ name: "area_code", type: "VARCHAR" as const }, { name: "value", type: "DOUBLE" as const }],
   parts: [{ key: "datasets/0003445078/20261126T031500123Z-a1b2c3/part-00001.parquet", rows: 10 }, { key: "datasets/0003445078/20261126T031500123Z-a1b2c3/part-00002.parquet", rows: 5 }]
+}
+
+/** A lock that records the tables locked (the S3 lock has its own tests, against conditional writes). */
+const recordingLock = () => {
+  const locked: Array<string> = []
+  const lock: TableLock = { withLock: (table, use) => Effect.suspend(() => (locked.push(table), use)) }
+  return { lock, locked }
 }
 
 /** Athena and Glue mocked: every statement is recorded, counts answered from a script. */
@@ -64,27 +72,32 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
       const { context, settings } = yield* pipelineContext("aws")
       const store = yield* Effect.provide(ObjectStore, context)
       const { athena, glue, glueMock, statements } = mocks({ tableExists: false })
-      const lakehouse = yield* make(settings, athena, glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const { lock, locked } = recordingLock()
+      const lakehouse = yield* make(settings, athena, glue, lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
+      expect(locked).toEqual(["census"])
+      // The temporary table and the symlink folder are this load's own: the run's name and a load id.
+      const temporary = /estat_tmp_20261126t031500123z_a1b2c3_([0-9a-f]{8})/.exec(statements[0]!)!
+      const loadId = temporary[1]!
       expect(glueMock.commandCalls(CreateDatabaseCommand)[0]!.args[0].input).toMatchObject({ DatabaseInput: { Name: "estat_db" } })
       expect(result).toEqual({ recordsLoaded: 14, tableTotalRecords: 115, snapshotId: "7565767416590411866", location: "s3://estat-test/lake/warehouse/estat_db/census/", alreadyLoaded: false })
       expect(statements).toEqual([
-        "CREATE EXTERNAL TABLE `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3` (`area_code` string, `value` double) " +
+        `CREATE EXTERNAL TABLE \`estat_db\`.\`${temporary[0]}\` (\`area_code\` string, \`value\` double) ` +
           "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' " +
           "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat' " +
           "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat' " +
-          "LOCATION 's3://estat-test/lake/datasets/0003445078/20261126T031500123Z-a1b2c3/_symlink/'",
+          `LOCATION 's3://estat-test/lake/datasets/0003445078/20261126T031500123Z-a1b2c3/_symlink/${loadId}/'`,
         "CREATE TABLE `estat_db`.`census` (`area_code` string, `value` double, `run_id` string) LOCATION 's3://estat-test/lake/warehouse/estat_db/census/' " +
           "TBLPROPERTIES ('table_type'='ICEBERG', 'format'='parquet', 'write_compression'='zstd')",
         `SELECT count(*) FROM "estat_db"."census" WHERE run_id = '${run.runId}'`,
-        `INSERT INTO "estat_db"."census" ("area_code", "value", "run_id") SELECT "area_code", "value", '${run.runId}' FROM "estat_db"."estat_tmp_20261126t031500123z_a1b2c3"`,
+        `INSERT INTO "estat_db"."census" ("area_code", "value", "run_id") SELECT "area_code", "value", '${run.runId}' FROM "estat_db"."${temporary[0]}"`,
         `SELECT count(*) FROM "estat_db"."census" WHERE run_id = '${run.runId}'`,
-        "DROP TABLE IF EXISTS `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3`",
+        `DROP TABLE IF EXISTS \`estat_db\`.\`${temporary[0]}\``,
         `SELECT count(*) FROM "estat_db"."census"`,
         `SELECT snapshot_id FROM "estat_db"."census$snapshots" ORDER BY committed_at DESC LIMIT 1`
       ])
       // The symlink manifest lists exactly this run's parts (the folder also holds manifest.json).
-      const symlink = new TextDecoder().decode(yield* store.getBytes(`datasets/${run.statsDataId}/${run.runId}/_symlink/symlink.txt`))
+      const symlink = new TextDecoder().decode(yield* store.getBytes(`datasets/${run.statsDataId}/${run.runId}/_symlink/${loadId}/symlink.txt`))
       expect(symlink).toBe(run.parts.map((p) => `s3://estat-test/lake/${p.key}`).join("\n") + "\n")
     }))
 
@@ -92,22 +105,22 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
     Effect.gen(function* () {
       const { context, settings } = yield* pipelineContext("aws")
       const again = mocks({ tableExists: true, alreadyLoaded: true })
-      const lakehouse = yield* make(settings, again.athena, again.glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const lakehouse = yield* make(settings, again.athena, again.glue, recordingLock().lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
       expect(result).toMatchObject({ recordsLoaded: 0, alreadyLoaded: true })
       expect(again.statements.some((s) => s.startsWith("INSERT") || s.startsWith("CREATE TABLE"))).toBe(false)
       expect(again.statements.filter((s) => s.startsWith("DROP TABLE IF EXISTS"))).toHaveLength(1)
 
       const failing = mocks({ tableExists: true, failInsert: true })
-      const broken = yield* make(settings, failing.athena, failing.glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const broken = yield* make(settings, failing.athena, failing.glue, recordingLock().lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       const error = yield* Effect.flip(broken.load("census", run, { create: true, mode: "append" }))
       expect(error.message).toBe("The athena query ended FAILED: HIVE_BAD_DATA: bad parquet")
-      expect(failing.statements.at(-1)).toBe("DROP TABLE IF EXISTS `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3`")
+      expect(failing.statements.at(-1)).toMatch(/^DROP TABLE IF EXISTS `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3_[0-9a-f]{8}`$/)
 
       const mismatch = yield* Effect.flip(lakehouse.load("census", { ...run, columns: [{ name: "area_code", type: "VARCHAR" }] }, { create: true, mode: "append" }))
       expect(mismatch.message).toContain("the run's columns differ from the table's: table (area_code string, value double, run_id string), run (area_code string, run_id string)")
       const missing = mocks({ tableExists: false })
-      const noCreate = yield* make(settings, missing.athena, missing.glue, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const noCreate = yield* make(settings, missing.athena, missing.glue, recordingLock().lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       expect((yield* Effect.flip(noCreate.load("census", run, { create: false, mode: "append" }))).message).toContain("does not exist; pass create_if_not_exists: true")
       expect(missing.statements).toEqual([])
       expect(yield* noCreate.tables).toEqual(["census", "cpi"]) // paged, temporary tables hidden

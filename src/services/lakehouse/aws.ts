@@ -1,7 +1,8 @@
+import { randomBytes } from "node:crypto"
 import { AthenaClient } from "@aws-sdk/client-athena"
 import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GlueClient, type GlueClientConfig, paginateGetTables } from "@aws-sdk/client-glue"
 import { STSClient } from "@aws-sdk/client-sts"
-import { Context, type Duration, Effect, Layer, Option } from "effect"
+import { Context, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import { icebergTypes } from "../../domain/iceberg.js"
 import type { ColumnSpec } from "../../domain/rows.js"
@@ -12,12 +13,17 @@ import { quoteLiteral } from "../DataEngine.js"
 import { AthenaClientOverrides, make as makeAthena } from "../query/Athena.js"
 import { assumedRoleCredentials } from "../query/assumedRole.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
+import { keyPrefixOf, s3Client } from "../storage/S3.js"
+import { type QueryFailed } from "../query/QueryEngine.js"
 import { Lakehouse, type RunToLoad, tableNotFound } from "./Lakehouse.js"
+import { makeS3TableLock, type TableLock } from "./tableLock.js"
 
 /**
  * Iceberg tables in the Glue database, loaded and queried through Athena. A load reads exactly
  * one run: a temporary external table over a symlink manifest listing the run's Parquet parts →
  * `INSERT INTO` the Iceberg table with the run id → the temporary table dropped, also on failure.
+ * Loads of one table take turns across tasks (TableLock), so "is this run loaded?" and the insert
+ * cannot interleave with another load; each load's temporary names are its own.
  */
 
 /** Extra Glue client settings (tests). */
@@ -30,11 +36,16 @@ const ddlColumns = (columns: ReadonlyArray<ColumnSpec>) => columns.map((c) => `\
 
 export interface AwsOptions {
   readonly pollBase?: Duration.DurationInput
+  /** First wait before a commit that lost to a concurrent one is tried again (default 1 s). */
+  readonly commitRetryBase?: Duration.DurationInput
   /** The client caller SQL runs on (the analysis role's); the server's own statements use `athena`. */
   readonly analysisAthena?: AthenaClient
 }
 
-export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, options: AwsOptions = {}) =>
+/** Athena's answer when another writer committed to the Iceberg table first: nothing was committed, so trying again is safe. */
+const commitConflict = (error: QueryFailed) => error.reason.startsWith("ICEBERG_COMMIT_ERROR")
+
+export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, lock: TableLock, options: AwsOptions = {}) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const polling = options.pollBase === undefined ? {} : { pollBase: options.pollBase }
@@ -43,6 +54,12 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
     const database = settings.glueDatabase
     const name = (table: string) => `${quoteName(database)}.${quoteName(table)}`
     const count = (sql: string) => Effect.map(runner.execute(sql, 1), (r) => Number(Object.values(r.rows[0] ?? {})[0] ?? 0))
+    /** A statement that commits to an Iceberg table, tried again (with backoff) when a concurrent commit won. */
+    const commit = (sql: string) =>
+      runner.execute(sql, 0).pipe(Effect.retry({
+        schedule: Schedule.exponential(options.commitRetryBase ?? "1 second").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(4))),
+        while: commitConflict
+      }))
 
     type GlueFailure = { readonly name?: string; readonly message?: string }
     const glueError = (table: string, e: GlueFailure) =>
@@ -62,19 +79,28 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
     const glueCall = <A>(table: string, call: (signal: AbortSignal) => Promise<A>) =>
       Effect.tryPromise({ try: call, catch: (e) => glueError(table, e as GlueFailure) })
 
-    /** The Glue database, created when missing (the deploy stack creates it; a bare account may not have it). */
+    /**
+     * The Glue database, created when missing (the deploy stack creates it; a bare account may not
+     * have it). A load of another table may create it at the same moment: AlreadyExists is success.
+     */
     const ensureDatabase = (table: string) =>
       glueFind(table, (abortSignal) => glue.send(new GetDatabaseCommand({ Name: database }), { abortSignal })).pipe(
         Effect.flatMap(Option.match({
           onSome: () => Effect.void,
           onNone: () =>
-            glueCall(table, (abortSignal) =>
-              glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database, Description: "e-Stat datasets loaded by estat-mcp" } }), { abortSignal }))
+            Effect.tryPromise({
+              try: (abortSignal) =>
+                glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database, Description: "e-Stat datasets loaded by estat-mcp" } }), { abortSignal }),
+              catch: (e) => e as GlueFailure
+            }).pipe(Effect.catchAll((e) => (e.name === "AlreadyExistsException" ? Effect.void : Effect.fail(glueError(table, e)))))
         })),
         Effect.asVoid
       )
 
     const load = (table: string, run: RunToLoad, loadOptions: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
+      lock.withLock(table, loadLocked(table, run, loadOptions))
+
+    const loadLocked = (table: string, run: RunToLoad, loadOptions: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
       Effect.gen(function* () {
         const columns = withRunId(run.columns)
         yield* ensureDatabase(table)
@@ -88,9 +114,11 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
           if (have !== want) return yield* new CatalogError({ table: `${database}.${table}`, reason: `the run's columns differ from the table's: table (${have}), run (${want})` })
         }
         // Exactly this run's parts: a symlink manifest, since the run folder also holds manifest.json.
-        const symlinks = `${runPrefix(run.statsDataId, run.runId)}_symlink/`
+        // Names of this load's own: a load of the same run into another table runs meanwhile.
+        const loadId = randomBytes(4).toString("hex")
+        const symlinks = `${runPrefix(run.statsDataId, run.runId)}_symlink/${loadId}/`
         yield* store.putBytes(`${symlinks}symlink.txt`, new TextEncoder().encode(run.parts.map((p) => store.uri(p.key)).join("\n") + "\n"), "text/plain")
-        const temporary = `estat_tmp_${run.runId.toLowerCase().replace(/[^a-z0-9]/g, "_")}`
+        const temporary = `estat_tmp_${run.runId.toLowerCase().replace(/[^a-z0-9]/g, "_")}_${loadId}`
         const location = store.uri(`warehouse/${database}/${table}/`)
         const loadRun = Effect.gen(function* () {
           yield* runner.execute(
@@ -110,11 +138,10 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
           }
           const before = yield* count(`SELECT count(*) FROM ${name(table)} WHERE run_id = ${quoteLiteral(run.runId)}`)
           if (before > 0 && loadOptions.mode === "append") return { inserted: 0, alreadyLoaded: true }
-          if (loadOptions.mode === "replace") yield* runner.execute(`DELETE FROM ${name(table)}`, 0)
-          yield* runner.execute(
+          if (loadOptions.mode === "replace") yield* commit(`DELETE FROM ${name(table)}`)
+          yield* commit(
             `INSERT INTO ${name(table)} (${columns.map((c) => quoteName(c.name)).join(", ")}) ` +
-              `SELECT ${run.columns.map((c) => quoteName(c.name)).join(", ")}, ${quoteLiteral(run.runId)} FROM ${name(temporary)}`,
-            0
+              `SELECT ${run.columns.map((c) => quoteName(c.name)).join(", ")}, ${quoteLiteral(run.runId)} FROM ${name(temporary)}`
           )
           return { inserted: yield* count(`SELECT count(*) FROM ${name(table)} WHERE run_id = ${quoteLiteral(run.runId)}`), alreadyLoaded: false }
         }).pipe(Effect.ensuring(Effect.ignore(runner.execute(`DROP TABLE IF EXISTS \`${database}\`.\`${temporary}\``, 0))))
@@ -156,6 +183,24 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
 const managed = <C extends { readonly destroy: () => void }>(create: Effect.Effect<C>) =>
   Effect.acquireRelease(create, (client) => Effect.sync(() => client.destroy()))
 
+/**
+ * Loads wait for another load of the same table up to ATHENA_QUERY_TIMEOUT; a lock lives 2 minutes
+ * unless renewed, so a task that died holding one blocks its table that long at most.
+ */
+const tableLockFor = (settings: AppSettings) =>
+  Option.match(settings.s3Bucket, {
+    onNone: () =>
+      Effect.succeed<TableLock>({
+        withLock: (table) => Effect.fail(new CatalogError({ table: `${settings.glueDatabase}.${table}`, reason: "S3_BUCKET is not set: loads need the bucket" }))
+      }),
+    onSome: (bucket) =>
+      Effect.map(s3Client(settings), (client) =>
+        makeS3TableLock(client, { bucket, prefix: keyPrefixOf(settings.s3Prefix), database: settings.glueDatabase }, {
+          ttl: Duration.minutes(2),
+          maxWait: settings.athenaQueryTimeout
+        }))
+  })
+
 export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore> = Layer.scoped(
   Lakehouse,
   Effect.gen(function* () {
@@ -180,7 +225,8 @@ export const layer: Layer.Layer<Lakehouse, never, AppConfig | ObjectStore> = Lay
             })))
         })
     })
-    return yield* make(settings, athena, glue, analysisAthena === undefined ? {} : { analysisAthena })
+    const lock = yield* tableLockFor(settings)
+    return yield* make(settings, athena, glue, lock, analysisAthena === undefined ? {} : { analysisAthena })
   })
 )
 

@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
@@ -16,7 +17,7 @@ import {
 } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Duration, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import {
   InvalidStorageKey,
@@ -28,7 +29,8 @@ import {
   StorageAccessDenied,
   type StorageError,
   StorageFailure,
-  StorageNotFound
+  StorageNotFound,
+  StorageUnusable
 } from "./ObjectStore.js"
 
 /**
@@ -44,19 +46,13 @@ export class S3ClientOverrides extends Context.Reference<S3ClientOverrides>()("e
 
 const PART_SIZE = 8 * 1024 * 1024
 
-export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsRegion" | "s3Endpoint">) =>
-  Effect.gen(function* () {
-    if (Option.isNone(settings.s3Bucket)) {
-      return yield* new StorageFailure({
-        operation: "start on",
-        location: "S3",
-        reason: "S3_BUCKET is not set; the aws backend (ESTAT_MCP_BACKEND=aws) needs a bucket"
-      })
-    }
-    const bucket = settings.s3Bucket.value
-    const prefix = settings.s3Prefix === "" ? "" : settings.s3Prefix.replace(/^\/+|\/+$/g, "") + "/"
-    const overrides = yield* S3ClientOverrides
-    const client = yield* Effect.acquireRelease(
+/** `S3_PREFIX` as the start of keys: no leading slash, one trailing slash (or nothing). */
+export const keyPrefixOf = (s3Prefix: string) => (s3Prefix === "" ? "" : s3Prefix.replace(/^\/+|\/+$/g, "") + "/")
+
+/** The aws backend's S3 client (the store's, the load lock's), destroyed with the scope. */
+export const s3Client = (settings: Pick<AppSettings, "awsRegion" | "s3Endpoint">) =>
+  Effect.flatMap(S3ClientOverrides, (overrides) =>
+    Effect.acquireRelease(
       Effect.sync(() => new S3Client({
         region: settings.awsRegion,
         ...Option.match(settings.s3Endpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint, forcePathStyle: true }) }),
@@ -66,12 +62,24 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
         ...overrides
       })),
       (s3) => Effect.sync(() => s3.destroy())
-    )
+    ))
+
+export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsRegion" | "s3Endpoint">) =>
+  Effect.gen(function* () {
+    if (Option.isNone(settings.s3Bucket)) {
+      return yield* new StorageUnusable({ setting: "S3_BUCKET", value: "", reason: "the aws backend (ESTAT_MCP_BACKEND=aws) stores everything in a bucket. Set S3_BUCKET." })
+    }
+    const bucket = settings.s3Bucket.value
+    const prefix = keyPrefixOf(settings.s3Prefix)
+    const client = yield* s3Client(settings)
     const uri = (key: string) => `s3://${bucket}/${prefix}${key}`
     const objectKey = (key: string) => (isValidKey(key) ? Effect.succeed(prefix + key) : Effect.fail(new InvalidStorageKey({ key })))
 
     const send = <A>(operation: string, key: string, run: (signal: AbortSignal) => Promise<A>) =>
       Effect.tryPromise({ try: run, catch: (error) => storageError(operation, uri(key), error) })
+
+    yield* usableBucket(bucket, prefix, settings.awsRegion, (abortSignal) =>
+      client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }), { abortSignal }))
 
     const head = (key: string): Effect.Effect<Option.Option<ObjectInfo>, StorageError> =>
       Effect.flatMap(objectKey(key), (Key) =>
@@ -199,7 +207,28 @@ const storageError = (operation: string, location: string, error: unknown) => {
   return new StorageFailure({ operation, location, reason })
 }
 
-export const layer: Layer.Layer<ObjectStore, StorageFailure, AppConfig> = Layer.scoped(
+/**
+ * A bucket that does not exist, or that this role may not list, stops the start with a line naming
+ * S3_BUCKET; anything else (the network, a slow endpoint) is only a warning: the first use retries.
+ */
+const usableBucket = (bucket: string, prefix: string, region: string, list: (signal: AbortSignal) => Promise<unknown>) =>
+  Effect.tryPromise({ try: list, catch: (error) => storageError("list", `s3://${bucket}/${prefix}`, error) }).pipe(
+    Effect.timeoutFail({ duration: BUCKET_CHECK_TIMEOUT, onTimeout: () => new StorageFailure({ operation: "list", location: `s3://${bucket}/${prefix}`, reason: "no answer within 10 seconds" }) }),
+    Effect.catchAll((error) => {
+      switch (error._tag) {
+        case "StorageNotFound":
+          return new StorageUnusable({ setting: "S3_BUCKET", value: bucket, reason: `no such bucket in ${region} (AWS_REGION). Create it or set S3_BUCKET to an existing one.` })
+        case "StorageAccessDenied":
+          return new StorageUnusable({ setting: "S3_BUCKET", value: bucket, reason: `this server's credentials may not list it (${error.reason}). Grant s3:ListBucket on it.` })
+        default:
+          return Effect.logWarning(`S3_BUCKET ${bucket} could not be checked at start: ${error.message}`)
+      }
+    })
+  )
+
+const BUCKET_CHECK_TIMEOUT = Duration.seconds(10)
+
+export const layer: Layer.Layer<ObjectStore, StorageFailure | StorageUnusable, AppConfig> = Layer.scoped(
   ObjectStore,
   Effect.flatMap(AppConfig, (settings) => make(settings))
 )
