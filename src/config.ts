@@ -131,6 +131,11 @@ export const athenaResultsIn = (bucket: string, prefix: string) => {
   return `s3://${bucket}/${folder === "" ? "" : folder + "/"}athena-results/`
 }
 
+/** A size as DuckDB takes it (`256MB`, `1GiB`, `2G`): the memory settings are checked against it at start. */
+export const MEMORY_SIZE = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B|[KMGT])\s*$/i
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "warning", "error", "fatal", "none"]
+
 const inContainer = () => process.env["ECS_CONTAINER_METADATA_URI_V4"] !== undefined
 
 export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
@@ -143,7 +148,10 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   ),
   backend: Config.literal("local", "aws")("ESTAT_MCP_BACKEND").pipe(Config.withDefault("local" as const)),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(userDataDir())),
-  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
+  host: Config.string("HOST").pipe(
+    Config.validate({ message: "HOST must not be empty", validation: (host) => host.trim() !== "" }),
+    Config.withDefault("127.0.0.1")
+  ),
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
   authToken: Config.option(Config.redacted("MCP_AUTH_TOKEN")),
   sessionMaxAge: Config.duration("MCP_SESSION_MAX_AGE").pipe(Config.withDefault(Duration.hours(24))),
@@ -178,12 +186,18 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   estatTimeout: Config.duration("ESTAT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
   estatMaxInFlight: positiveInt("ESTAT_MAX_IN_FLIGHT", 8),
   estatRequestsPerSecond: positiveInt("ESTAT_RATE_LIMIT", 20),
-  estatRetries: Config.integer("ESTAT_RETRIES").pipe(Config.withDefault(4)),
+  estatRetries: nonNegativeInt("ESTAT_RETRIES", 4),
   estatRetryBase: Config.duration("ESTAT_RETRY_BASE").pipe(Config.withDefault(Duration.millis(500))),
-  duckdbMemoryLimit: Config.string("DUCKDB_MEMORY_LIMIT").pipe(Config.withDefault("256MB")),
+  duckdbMemoryLimit: Config.string("DUCKDB_MEMORY_LIMIT").pipe(
+    Config.validate({ message: "DUCKDB_MEMORY_LIMIT must be a size such as 256MB or 1GiB", validation: (size) => MEMORY_SIZE.test(size) }),
+    Config.withDefault("256MB")
+  ),
   duckdbTempDir: Config.string("DUCKDB_TEMP_DIR").pipe(Config.withDefault(tmpdir() + "/estat-mcp-duckdb")),
   duckdbThreads: positiveInt("DUCKDB_THREADS", 2),
-  logLevel: Config.string("LOG_LEVEL").pipe(Config.withDefault("info")),
+  logLevel: Config.string("LOG_LEVEL").pipe(
+    Config.validate({ message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`, validation: (level) => LOG_LEVELS.includes(level.toLowerCase()) }),
+    Config.withDefault("info")
+  ),
   logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(
     Config.withDefault(inContainer() ? ("json" as const) : ("pretty" as const))
   ),

@@ -1,20 +1,47 @@
 #!/usr/bin/env node
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer, Option } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Option } from "effect"
 import { type AppSettings, appSettingsConfig } from "./config.js"
 import { configLayer, mcpLayer } from "./layers.js"
 import { loggingLayer } from "./logging.js"
 import { serveStdio } from "./mcp/stdio.js"
 import { httpServerLayer, serveUntilInterrupted } from "./server.js"
+import { startupFailureLine } from "./startupFailure.js"
 import * as MockMode from "./testing/mockMode.js"
 
-/** Composition root: config → services → HTTP server (default) or stdio (`--stdio`). */
-const useStdio = process.argv.slice(2).includes("--stdio")
-const useMock = process.argv.slice(2).includes("--mock")
+/** Composition root: the command line → config → services → HTTP server (default) or stdio. */
 
-const serve = (settings: AppSettings) => {
+const HELP = `estat-mcp — MCP server for Japan's official statistics (e-Stat API 3.0)
+
+Usage: estat-mcp [--stdio] [--mock]
+
+  (no option)  serve MCP Streamable HTTP on http://HOST:PORT/mcp (default 127.0.0.1:8080), with /health and /ready
+  --stdio      serve MCP over stdin/stdout (what desktop clients start); logs go to stderr
+  --mock       run on mocked layers: sample tables in memory, no appId, no network (npm run demo)
+  --help, -h   print this help
+
+Settings come from the environment, e.g.:
+  ESTAT_APP_ID         your e-Stat application id (https://www.e-stat.go.jp/api/)
+  DATA_DIR             where the local backend keeps its files (default: your user data folder)
+  HOST, PORT           the HTTP listen address
+  ESTAT_MCP_BACKEND    local (default) or aws (S3_BUCKET, GLUE_DATABASE, ATHENA_WORKGROUP …)
+  MCP_AUTH_TOKEN       require "Authorization: Bearer <token>" over HTTP
+  LOG_LEVEL            trace, debug, info (default), warn, error
+The README lists every setting.`
+
+type Mode = "http" | "stdio" | "help"
+
+/** The mode the arguments ask for, or the arguments it cannot take. */
+const modeOf = (args: ReadonlyArray<string>): { readonly mode: Mode; readonly unknown: ReadonlyArray<string> } => {
+  const known: Record<string, Mode> = { "--stdio": "stdio", "--help": "help", "-h": "help", "--mock": "http" }
+  const modes = args.flatMap((arg) => (known[arg] === undefined ? [] : [known[arg]]))
+  const mode = modes.includes("help") ? "help" : modes.includes("stdio") ? "stdio" : "http"
+  return { mode, unknown: args.filter((arg) => known[arg] === undefined) }
+}
+
+const serve = (settings: AppSettings, mode: "http" | "stdio") => {
   const app = (useMock ? MockMode.layer(settings) : mcpLayer).pipe(Layer.provideMerge(configLayer(settings)))
-  if (useStdio) return serveStdio().pipe(Effect.provide(app))
+  if (mode === "stdio") return serveStdio().pipe(Effect.provide(app))
   return Effect.logInfo("starting estat-mcp").pipe(
     Effect.annotateLogs({
       backend: settings.backend,
@@ -25,9 +52,42 @@ const serve = (settings: AppSettings) => {
   )
 }
 
-const program = Effect.flatMap(useMock ? MockMode.settings : appSettingsConfig, (settings) =>
-  serve(settings).pipe(Effect.provide(loggingLayer({ level: settings.logLevel, format: settings.logFormat })))
-)
+/**
+ * A failure an operator can fix is one line naming the setting; anything else is logged whole.
+ * Either way the process exits with 1 (runMain's own report is turned off: it would repeat it).
+ */
+const stopOn = (cause: Cause.Cause<unknown>, settings?: AppSettings) =>
+  Option.match(startupFailureLine(cause, settings), {
+    onNone: () => Effect.logFatal("estat-mcp stopped", cause),
+    onSome: (line) => Effect.logFatal(`estat-mcp cannot start: ${line}`)
+  }).pipe(Effect.zipRight(Effect.failCause(cause)))
+
+const main = (mode: "http" | "stdio") =>
+  (useMock ? MockMode.settings : appSettingsConfig).pipe(Effect.matchCauseEffect({
+    // The settings could not be read, so neither could LOG_FORMAT: the line goes out as plain stderr.
+    onFailure: (cause) => stopOn(cause).pipe(Effect.provide(loggingLayer({ level: "info", format: "pretty" }))),
+    onSuccess: (settings) =>
+      serve(settings, mode).pipe(
+        Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : stopOn(cause, settings))),
+        Effect.provide(loggingLayer({ level: settings.logLevel, format: settings.logFormat }))
+      )
+  }))
+
+const { mode, unknown } = modeOf(process.argv.slice(2))
+const useMock = process.argv.slice(2).includes("--mock")
+const program = unknown.length > 0
+  ? Console.error(`estat-mcp: unknown option ${unknown.join(" ")}; see estat-mcp --help`).pipe(Effect.zipRight(Effect.fail("usage")))
+  : mode === "help"
+  ? Console.log(HELP)
+  : main(mode)
 
 // Our logging layer replaces the runtime's pretty logger, which would write to stdout.
-NodeRuntime.runMain(program, { disablePrettyLogger: true })
+NodeRuntime.runMain(program, {
+  disablePrettyLogger: true,
+  disableErrorReporting: true,
+  // process.exit would cut what is still queued on a piped stderr: the line saying why it stopped.
+  teardown: (exit, onExit) => {
+    const code = Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : 0
+    process.stderr.write("", () => onExit(code))
+  }
+})

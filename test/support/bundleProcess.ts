@@ -12,6 +12,13 @@ export const freePort = () =>
     })
   })
 
+/** Builds the one-file bundle of src/main.ts under `name`, inside the repo so that it finds DuckDB in node_modules. */
+export const buildBundle = (name: string) => {
+  const bundle = join(process.cwd(), "node_modules", ".cache", name, "server.mjs")
+  execFileSync(process.execPath, ["scripts/bundle.mjs", "src/main.ts", bundle])
+  return bundle
+}
+
 export interface BundleProcess {
   readonly child: ChildProcess
   readonly url: string
@@ -29,9 +36,7 @@ export const startBundle = async (
   name: string,
   options: { readonly nodeFlags: ReadonlyArray<string>; readonly env?: Readonly<Record<string, string>> }
 ): Promise<BundleProcess> => {
-  // Inside the repo, so that the bundle finds DuckDB in node_modules.
-  const bundle = join(process.cwd(), "node_modules", ".cache", name, "server.mjs")
-  execFileSync(process.execPath, ["scripts/bundle.mjs", "src/main.ts", bundle])
+  const bundle = buildBundle(name)
   const dir = mkdtempSync(join(tmpdir(), `${name}-`))
   const port = await freePort()
   const child = spawn(process.execPath, [...options.nodeFlags, bundle], {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { join } from "node:path"
 import { type DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/node-api"
 import { Cause, Clock, Duration, Effect, RcMap, type Scope } from "effect"
-import type { AppSettings } from "../../config.js"
+import { type AppSettings, MEMORY_SIZE } from "../../config.js"
 import { QueryRejected } from "../../domain/sqlGuard.js"
 import { quoteIdentifier, quoteLiteral, reasonOf, toSqlValue, untilSettled } from "../DataEngine.js"
 import { QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
@@ -60,7 +60,7 @@ const BYTES: Record<string, number> = {
 
 /** Each sandbox's share of DUCKDB_MEMORY_LIMIT ("256MB" → "128MB" for two), so that queries at once stay within it. */
 export const shareOf = (limit: string, parts: number) => {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B|[KMGT])\s*$/i.exec(limit)
+  const match = MEMORY_SIZE.exec(limit)
   const unit = match === null ? undefined : BYTES[match[2]!.toUpperCase()]
   return match === null || unit === undefined ? limit : `${Math.max(1, Math.floor((Number(match[1]) * unit) / parts / 1e6))}MB`
 }

@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url"
 import { Effect, Either, Layer, Option } from "effect"
 import { AppConfig } from "../../config.js"
 import * as LocalPaths from "./LocalPaths.js"
-import { InvalidStorageKey, isValidKey, isValidPrefix, keyUnder, type ObjectInfo, ObjectStore, StorageFailure } from "./ObjectStore.js"
+import { InvalidStorageKey, isValidKey, isValidPrefix, keyUnder, type ObjectInfo, ObjectStore, StorageFailure, type StorageUnusable } from "./ObjectStore.js"
 
 /**
  * ObjectStore on the local file system under `DATA_DIR`. Writes go to `DATA_DIR/.tmp` first
@@ -14,9 +14,7 @@ export const make = (dataDir: string, options: { readonly fdPaths?: boolean } = 
   Effect.gen(function* () {
     const root = nodePath.resolve(dataDir)
     const uri = (key: string) => pathToFileURL(nodePath.join(root, key)).href
-    const paths = yield* LocalPaths.make(root, uri, options).pipe(
-      Effect.mapError((e) => new StorageFailure({ operation: "open", location: pathToFileURL(root).href, reason: e.message }))
-    )
+    const paths = yield* LocalPaths.make(root, uri, options)
 
     const validKey = (key: string) => (isValidKey(key) ? Effect.succeed(key) : Effect.fail(new InvalidStorageKey({ key })))
     const withKey = <A, E, R>(key: string, use: (key: string) => Effect.Effect<A, E, R>) => Effect.flatMap(validKey(key), use)
@@ -61,7 +59,7 @@ export const make = (dataDir: string, options: { readonly fdPaths?: boolean } = 
 
 const decodeOr = (text: string) => Either.getOrNull(Either.try(() => decodeURIComponent(text)))
 
-export const layer: Layer.Layer<ObjectStore, StorageFailure, AppConfig> = Layer.effect(
+export const layer: Layer.Layer<ObjectStore, StorageUnusable, AppConfig> = Layer.effect(
   ObjectStore,
   Effect.flatMap(AppConfig, (settings) => make(settings.dataDir))
 )

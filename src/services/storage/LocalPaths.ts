@@ -3,7 +3,7 @@ import { constants, type Dirent, type Stats } from "node:fs"
 import * as nodeFs from "node:fs/promises"
 import * as nodePath from "node:path"
 import { Effect, Either, Option, type Scope } from "effect"
-import { StorageAccessDenied, StorageFailure, StorageLinkRefused, StorageNotFound } from "./ObjectStore.js"
+import { StorageAccessDenied, StorageFailure, StorageLinkRefused, StorageNotFound, StorageUnusable } from "./ObjectStore.js"
 
 /**
  * Files under the real DATA_DIR that no link leads out of: the local ObjectStore's one boundary.
@@ -38,6 +38,31 @@ const attempt = <A>(run: () => Promise<A>) => Effect.either(Effect.tryPromise({ 
 const closing = (open: () => Promise<nodeFs.FileHandle>) =>
   Effect.acquireRelease(Effect.tryPromise({ try: open, catch: (error) => error }), (handle) => Effect.promise(() => handle.close().catch(() => undefined)))
 
+const rootProblems: Record<string, string> = {
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EACCES: "this user may not write there",
+  EPERM: "this user may not write there",
+  EROFS: "the file system is read-only",
+  ENOSPC: "the disk is full"
+}
+
+/** DATA_DIR, made if missing, resolved to its real path (it may be a link the operator made), writable: or the server does not start. */
+const usableRoot = (dataDir: string) => {
+  const step = <A>(run: () => Promise<A>) =>
+    Effect.tryPromise({
+      try: run,
+      catch: (error) => {
+        const code = codeOf(error)
+        const problem = code === undefined ? String(error) : `${rootProblems[code] ?? "the system refused"} (${code})`
+        return new StorageUnusable({ setting: "DATA_DIR", value: dataDir, reason: `${problem}. Set DATA_DIR to a folder this user can write.` })
+      }
+    })
+  return step(() => nodeFs.mkdir(dataDir, { recursive: true })).pipe(
+    Effect.zipRight(step(() => nodeFs.realpath(dataDir))),
+    Effect.tap((real) => step(() => nodeFs.access(real, constants.W_OK)))
+  )
+}
+
 /**
  * `locate` names a key in messages (its URI under the configured DATA_DIR). `fdPaths`: reach files
  * through folder descriptors (default: when `/proc/self/fd` exists) or check them by path.
@@ -56,7 +81,7 @@ export const make = (dataDir: string, locate: (key: string) => string, options: 
     const io = <A>(operation: string, key: string, run: () => Promise<A>) =>
       Effect.tryPromise({ try: run, catch: (error) => failure(operation, key, error) })
 
-    const root = yield* io("open", "", () => nodeFs.mkdir(dataDir, { recursive: true }).then(() => nodeFs.realpath(dataDir)))
+    const root = yield* usableRoot(dataDir)
     const fdPaths = options.fdPaths ?? (yield* Effect.promise(() => nodeFs.access("/proc/self/fd").then(() => true, () => false)))
     const realPathOf = (key: string) => (key === "" ? root : nodePath.join(root, ...key.split("/")))
     const refused = (key: string, link: string) => new StorageLinkRefused({ location: locate(key), link })
@@ -218,7 +243,9 @@ export const make = (dataDir: string, locate: (key: string) => string, options: 
         yield* io("delete", key, () => nodeFs.rm(target, { force: true }))
       })).pipe(Effect.catchTag("StorageNotFound", () => Effect.void))
 
-    yield* Effect.scoped(folder(".tmp", ".tmp", true))
+    yield* Effect.scoped(folder(".tmp", ".tmp", true)).pipe(
+      Effect.mapError((e) => new StorageUnusable({ setting: "DATA_DIR", value: dataDir, reason: `its scratch folder .tmp cannot be used: ${e.message}` }))
+    )
     return {
       inspect,
       readBytes,

@@ -33,6 +33,17 @@ export class StorageFailure extends Schema.TaggedError<StorageFailure>()("Storag
   }
 }
 
+/** The storage root the configuration names cannot be used at all (DATA_DIR, S3_BUCKET): the server does not start. */
+export class StorageUnusable extends Schema.TaggedError<StorageUnusable>()("StorageUnusable", {
+  setting: Schema.String,
+  value: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return this.value === "" ? `${this.setting} is not set: ${this.reason}` : `${this.setting} ${this.value} cannot be used: ${this.reason}`
+  }
+}
+
 /** A key that would leave the storage root (`..`, absolute, backslashes, another bucket) or is empty. */
 export class InvalidStorageKey extends Schema.TaggedError<InvalidStorageKey>()("InvalidStorageKey", {
   key: Schema.String,
