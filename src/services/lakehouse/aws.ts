@@ -34,6 +34,28 @@ export class GlueClientOverrides extends Context.Reference<GlueClientOverrides>(
 /** Hive DDL quotes names with backticks. */
 const ddlColumns = (columns: ReadonlyArray<ColumnSpec>) => columns.map((c) => `\`${c.name}\` ${icebergTypes[c.type]}`).join(", ")
 
+/** Trino DML quotes names with double quotes. */
+const nameList = (columns: ReadonlyArray<ColumnSpec>, qualifier = "") => columns.map((c) => qualifier + quoteName(c.name)).join(", ")
+
+/** The run's rows from the temporary table into the Iceberg table, tagged with the run id: one commit. */
+const appendRun = (target: string, temporary: string, columns: ReadonlyArray<ColumnSpec>, runId: string) =>
+  `INSERT INTO ${target} (${nameList(columns)}, "run_id") SELECT ${nameList(columns)}, ${quoteLiteral(runId)} FROM ${temporary}`
+
+/**
+ * The table's rows replaced by the run's in one commit, so it is never seen empty nor half
+ * replaced, and a failure leaves it as it was. Athena's MERGE has no "not matched by source": the
+ * source adds one marker row per run the table holds (a row of it, picked by min()), each target
+ * row matches exactly its run's marker and is deleted, and the run's own rows, never matched, are
+ * inserted.
+ */
+const replaceWithRun = (target: string, temporary: string, columns: ReadonlyArray<ColumnSpec>, runId: string) =>
+  `MERGE INTO ${target} AS t USING (` +
+  `SELECT ${nameList(columns)}, ${quoteLiteral(runId)} AS "run_id", false AS "estat_mcp_old_run" FROM ${temporary} ` +
+  `UNION ALL SELECT ${columns.map((c) => `min(${quoteName(c.name)})`).join(", ")}, "run_id", true FROM ${target} GROUP BY "run_id"` +
+  `) AS s ON s."estat_mcp_old_run" AND t."run_id" = s."run_id" ` +
+  "WHEN MATCHED THEN DELETE " +
+  `WHEN NOT MATCHED AND NOT s."estat_mcp_old_run" THEN INSERT (${nameList(columns)}, "run_id") VALUES (${nameList(columns, "s.")}, s."run_id")`
+
 export interface AwsOptions {
   readonly pollBase?: Duration.DurationInput
   /** First wait before a commit that lost to a concurrent one is tried again (default 1 s). */
@@ -136,14 +158,11 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
               0
             )
           }
-          const before = yield* count(`SELECT count(*) FROM ${name(table)} WHERE run_id = ${quoteLiteral(run.runId)}`)
-          if (before > 0 && loadOptions.mode === "append") return { inserted: 0, alreadyLoaded: true }
-          if (loadOptions.mode === "replace") yield* commit(`DELETE FROM ${name(table)}`)
-          yield* commit(
-            `INSERT INTO ${name(table)} (${columns.map((c) => quoteName(c.name)).join(", ")}) ` +
-              `SELECT ${run.columns.map((c) => quoteName(c.name)).join(", ")}, ${quoteLiteral(run.runId)} FROM ${name(temporary)}`
-          )
-          return { inserted: yield* count(`SELECT count(*) FROM ${name(table)} WHERE run_id = ${quoteLiteral(run.runId)}`), alreadyLoaded: false }
+          const runRows = `SELECT count(*) FROM ${name(table)} WHERE run_id = ${quoteLiteral(run.runId)}`
+          if (loadOptions.mode === "append" && (yield* count(runRows)) > 0) return { inserted: 0, alreadyLoaded: true }
+          const statement = loadOptions.mode === "append" ? appendRun : replaceWithRun
+          yield* commit(statement(name(table), name(temporary), run.columns, run.runId))
+          return { inserted: yield* count(runRows), alreadyLoaded: false }
         }).pipe(Effect.ensuring(Effect.ignore(runner.execute(`DROP TABLE IF EXISTS \`${database}\`.\`${temporary}\``, 0))))
         const loaded = yield* loadRun
         const total = yield* count(`SELECT count(*) FROM ${name(table)}`)

@@ -57,6 +57,8 @@ export interface FakeAthenaOptions {
   readonly readObject?: (uri: string) => Promise<Uint8Array>
   /** This many writes to Iceberg tables fail with ICEBERG_COMMIT_ERROR first (concurrent commits). */
   readonly failCommits?: number
+  /** A write to an Iceberg table fails with this reason, when it gives one (bad data and the like). */
+  readonly failWrite?: (sql: string) => string | undefined
 }
 
 /** A call the fake answered: the service, the action, and whose credentials signed it. */
@@ -167,6 +169,8 @@ export const startFakeAthena = async (options: FakeAthenaOptions = {}): Promise<
       commitFailures--
       throw new Error("ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update to table: another commit changed the table")
     }
+    const writeFailure = target === undefined ? undefined : options.failWrite?.(statement.sql)
+    if (writeFailure !== undefined) throw new Error(writeFailure)
     const known = await schemas()
     await connection.run(`SET search_path = '${[execution.database, "main"].filter((s) => s !== undefined && known.has(s)).join(",")}'`)
     const reader = await connection.runAndReadAll(statement.sql)
