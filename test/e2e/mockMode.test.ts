@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -10,8 +10,8 @@ import { freePort } from "../support/bundleProcess.js"
 import { firstText } from "../support/toolResult.js"
 
 /**
- * `npm run demo` as a newcomer runs it: `src/main.ts --mock` through tsx, with no ESTAT_APP_ID and
- * nothing but PATH, HOST, PORT and DATA_DIR in its environment; the real MCP SDK client drives it.
+ * `npm run demo` as a newcomer runs it: the bundle of src/main.ts started with `--mock`, with no
+ * ESTAT_APP_ID and nothing but PATH, HOST, PORT and DATA_DIR in its environment; the real MCP SDK client drives it.
  */
 describe("estat-mcp --mock (npm run demo)", () => {
   let child: ChildProcess
@@ -23,7 +23,10 @@ describe("estat-mcp --mock (npm run demo)", () => {
   beforeAll(async () => {
     const port = await freePort()
     base = `http://127.0.0.1:${port}`
-    child = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "src/main.ts", "--mock"], {
+    // Inside the repo, so that the bundle finds DuckDB in node_modules.
+    const bundle = join(process.cwd(), "node_modules", ".cache", "e2e-mock", "server.mjs")
+    execFileSync(process.execPath, ["scripts/bundle.mjs", "src/main.ts", bundle])
+    child = spawn(process.execPath, [bundle, "--mock"], {
       env: { PATH: process.env["PATH"] ?? "", HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, LOG_FORMAT: "json" },
       stdio: ["ignore", "ignore", "pipe"]
     })
