@@ -1,9 +1,18 @@
+const RESERVED = /[\\/\u0000-\u001f\u007f<>:"|?*%]/
+
+/** A character as it stands, or the one it folds to when that is a separator or reserved (／ → /, ＜ → <); （ and ２ stay. */
+const reservedLookalike = (c: string) => {
+  const folded = c.normalize("NFKC")
+  return RESERVED.test(folded) ? folded : c
+}
+
 /**
  * A user's file name made safe for storage keys and downloads: the last path segment only, no
- * control or reserved characters, at most 120 characters, ending in `extension`.
+ * control or reserved characters (nor their full-width look-alikes), at most 120 characters,
+ * ending in `extension`. Other characters are kept as written: 人口（２０２０年） stays full-width.
  */
 export const sanitizeFileName = (name: string, extension: string): string | null => {
-  const base = name.normalize("NFKC").split(/[\\/]/).at(-1) ?? ""
+  const base = Array.from(name, reservedLookalike).join("").split(/[\\/]/).at(-1) ?? ""
   const cleaned = base
     .replace(/[\u0000-\u001f\u007f<>:"|?*%]/g, "_")
     .replace(/^[.\s]+|[.\s]+$/g, "")

@@ -194,9 +194,13 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
     })
   })
 
-/** `attachment` with the name in both forms browsers read (RFC 6266: ASCII fallback + UTF-8). */
-const attachment = (fileName: string) =>
-  `attachment; filename="${fileName.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
+/**
+ * `attachment` with the name in both forms browsers read (RFC 6266): an ASCII fallback and the
+ * UTF-8 name in RFC 8187's `filename*`, whose attr-chars leave out `'()*` that encodeURIComponent keeps.
+ */
+export const attachment = (fileName: string) =>
+  `attachment; filename="${fileName.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; ` +
+  `filename*=UTF-8''${encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`
 
 const storageError = (operation: string, location: string, error: unknown) => {
   const details = error as { readonly name?: string; readonly message?: string; readonly $metadata?: { readonly httpStatusCode?: number } }
