@@ -1,0 +1,115 @@
+import { execFileSync, spawn } from "node:child_process"
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+
+/**
+ * The package as users get it: `npm pack` of a clean tree (the repo's files, no dist/) must build
+ * first and ship what runs; installed into a project with only the production dependencies, its
+ * bin serves stdio with nothing but JSON-RPC on stdout, prints --help, and its import gives the layers.
+ * Offline: the project gets the tarball's contents and links to this repo's production dependencies.
+ */
+describe("the npm package", () => {
+  const root = resolve(".")
+  let work: string
+  let files: ReadonlyArray<string>
+  let installed: string
+  let bin: string
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "estat-pack-"))
+    // A clean tree: the files git knows (tracked, or new and not ignored), node_modules linked.
+    const tree = join(work, "tree")
+    const listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" })
+    for (const file of listed.split("\0").filter((f) => f !== "")) {
+      mkdirSync(dirname(join(tree, file)), { recursive: true })
+      cpSync(join(root, file), join(tree, file))
+    }
+    symlinkSync(join(root, "node_modules"), join(tree, "node_modules"), "junction")
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm"
+    const [packed] = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: tree, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], shell: process.platform === "win32" })) as ReadonlyArray<{
+      readonly filename: string
+      readonly files: ReadonlyArray<{ readonly path: string }>
+    }>
+    files = packed!.files.map((f) => f.path)
+
+    // The project: the tarball's package and the production dependencies the lockfile names.
+    const project = join(work, "project")
+    mkdirSync(join(project, "node_modules"), { recursive: true })
+    execFileSync("tar", ["-xzf", join(work, packed!.filename), "-C", work])
+    installed = join(project, "node_modules", "estat-mcp")
+    renameSync(join(work, "package"), installed)
+    const lock = JSON.parse(readFileSync("package-lock.json", "utf8")) as { readonly packages: Record<string, { readonly dev?: boolean }> }
+    for (const [path, entry] of Object.entries(lock.packages)) {
+      if (!/^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) || entry.dev === true) continue
+      mkdirSync(dirname(join(project, path)), { recursive: true })
+      symlinkSync(join(root, path), join(project, path), "junction")
+    }
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as { readonly bin: Record<string, string> }
+    bin = join(installed, manifest.bin["estat-mcp"]!)
+    writeFileSync(join(project, "embed.mjs"), 'const m = await import("estat-mcp"); const t = await import("estat-mcp/testing"); console.log(JSON.stringify({ main: Object.keys(m), testing: Object.keys(t) }))\n')
+  }, 240_000)
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+  it("ships the build, the README and the licence, and nothing of the repo's sources, tests or deploy", () => {
+    for (const file of ["package.json", "README.md", "LICENSE", "dist/server.mjs", "dist/index.js", "dist/index.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts"]) {
+      expect(files, file).toContain(file)
+    }
+    expect(files.some((f) => f.startsWith("dist/chunks/"))).toBe(true)
+    expect(files.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([])
+    expect(files.filter((f) => /\.map$|\.test\./.test(f))).toEqual([])
+  })
+
+  it("has a bin that runs on node, prints its options with --help", () => {
+    expect(readFileSync(bin, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node")
+    const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8" })
+    expect(help).toMatch(/--stdio/)
+    expect(help).toMatch(/--mock/)
+  })
+
+  it("serves stdio with nothing but JSON-RPC on stdout", async () => {
+    const dataDir = join(work, "data")
+    const child = spawn(process.execPath, [bin, "--stdio"], {
+      cwd: work,
+      env: { PATH: process.env["PATH"] ?? "", DATA_DIR: dataDir, LOG_LEVEL: "info" },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    const answered = (id: number) =>
+      new Promise<void>((resolveAnswer) => {
+        const check = () => stdout.split("\n").some((line) => line.includes(`"id":${id}`)) && resolveAnswer()
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString()
+          check()
+        })
+      })
+    const send = (message: object) => child.stdin.write(JSON.stringify(message) + "\n")
+    send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "pack-test", version: "1.0.0" } } })
+    await answered(1)
+    send({ jsonrpc: "2.0", method: "notifications/initialized" })
+    send({ jsonrpc: "2.0", id: 2, method: "tools/list" })
+    await answered(2)
+    child.stdin.end()
+    await new Promise((resolveExit) => child.once("close", resolveExit))
+
+    const lines = stdout.split("\n").filter((line) => line !== "")
+    for (const line of lines) expect(JSON.parse(line), line).toMatchObject({ jsonrpc: "2.0" })
+    const [init, list] = lines.map((line) => JSON.parse(line) as { readonly id: number; readonly result: Record<string, unknown> })
+    expect(init).toMatchObject({ id: 1, result: { serverInfo: { name: "estat-mcp" } } })
+    expect((list!.result["tools"] as ReadonlyArray<unknown>).length).toBe(10)
+    expect(stderr).not.toMatch(/\bat file:/)
+  }, 60_000)
+
+  it("gives an embedder the layers, and the test layers under estat-mcp/testing", () => {
+    const out = JSON.parse(execFileSync(process.execPath, ["embed.mjs"], { cwd: join(work, "project"), encoding: "utf8" })) as {
+      readonly main: ReadonlyArray<string>
+      readonly testing: ReadonlyArray<string>
+    }
+    expect(out.main).toEqual(expect.arrayContaining(["mcpLayer", "servicesLayer", "configLayer", "httpApp", "router", "tools"]))
+    expect(out.testing.length).toBeGreaterThan(0)
+  })
+})
