@@ -1,12 +1,12 @@
 import { HttpServerResponse } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
 import { MockedLayers } from "../testing/mocked.js"
 
 /** Liveness: constant work, never waits on tools or backends. */
-export const health = Effect.sync(() =>
-  HttpServerResponse.unsafeJson({ status: "healthy", timestamp: new Date().toISOString() })
+export const health = Effect.map(Clock.currentTimeMillis, (now) =>
+  HttpServerResponse.unsafeJson({ status: "healthy", timestamp: new Date(now).toISOString() })
 )
 
 interface Check {
@@ -18,7 +18,7 @@ interface Check {
 /** A write and a delete through the configured storage: DATA_DIR writable, or the S3 bucket reachable and writable. */
 const storageCheck = Effect.gen(function* () {
   const store = yield* ObjectStore
-  const probe = `.ready/${process.pid}-${Date.now()}`
+  const probe = `.ready/${process.pid}-${yield* Clock.currentTimeMillis}`
   return yield* store.putBytes(probe, new TextEncoder().encode("ok"), "text/plain").pipe(
     Effect.zipRight(store.remove(probe)),
     Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("no answer within 5 s") }),
@@ -32,6 +32,7 @@ export const ready = Effect.gen(function* () {
   const config = yield* AppConfig
   const mocked = yield* Effect.serviceOption(MockedLayers)
   const storage = yield* storageCheck
+  const now = yield* Clock.currentTimeMillis
   const estat: Check = Option.isSome(mocked)
     ? { name: "estat", ok: true, detail: `mocked: ${mocked.value.estat}` }
     : Option.isSome(config.estatAppId)
@@ -46,7 +47,7 @@ export const ready = Effect.gen(function* () {
       // Only in mock mode: a client or a person can tell the answers are samples.
       ...Option.match(mocked, { onNone: () => ({}), onSome: (layers) => ({ mocked: true, layers }) }),
       checks,
-      timestamp: new Date().toISOString()
+      timestamp: new Date(now).toISOString()
     },
     { status: ok ? 200 : 503 }
   )

@@ -7,7 +7,7 @@ export const one = <A>(items: ReadonlyArray<A>): A | ReadonlyArray<A> => (items.
 /** Element text that looks like an integer without leading zeros is emitted as a number. */
 export const scalar = (text: string): string | number => (/^(0|[1-9]\d{0,14})$/.test(text) ? Number(text) : text)
 
-/** Compact JSON with non-ASCII and < > & = ' escaped as upper-case \uXXXX, as e-Stat sends it. */
+/** Compact JSON with non-ASCII and < > & = ' escaped as \u and four upper-case hex digits, as e-Stat sends it. */
 export const encodeJson = (value: unknown): string =>
   JSON.stringify(value).replace(/[\u0080-\uffff<>&=']/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`)
 
