@@ -296,17 +296,12 @@ const grantDataAccess = (role: iam.IRole, { arns, bucket }: { readonly bucket: s
     resources: [bucket.bucketArn, bucket.arnForObjects("*")]
   }))
   role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: [
-      "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution",
-      "athena:GetWorkGroup"
-    ],
+    actions: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
     resources: [arns.workgroup]
   }))
   role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: [
-      "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
-      "glue:DeleteTable", "glue:GetPartitions", "glue:BatchCreatePartition"
-    ],
+    // Athena makes, commits to (UpdateTable: the Iceberg metadata location) and drops tables in the caller's name.
+    actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"],
     resources: [arns.glue.catalog, arns.glue.database, arns.glue.tables]
   }))
   role.addToPrincipalPolicy(athenaDefaultDatabaseAccess(arns))

@@ -171,6 +171,12 @@ describe("the deploy stack", () => {
     })
   })
 
+  it("grants no action the server never needs (workgroup lookups, database listings, Hive partitions)", () => {
+    const granted = resources("AWS::IAM::Policy").flatMap((p) =>
+      (p.Properties["PolicyDocument"] as { Statement: Array<{ Action: string | Array<string> }> }).Statement.flatMap((s) => [s.Action].flat()))
+    for (const unused of ["athena:GetWorkGroup", "glue:GetDatabases", "glue:GetPartitions", "glue:BatchCreatePartition"]) expect(granted).not.toContain(unused)
+  })
+
   it("gives the task role only its bucket, workgroup and database", () => {
     const taskRoleStatements = resources("AWS::IAM::Policy")
       .filter((p) => JSON.stringify(p.Properties["Roles"]).includes("TaskTaskRole"))

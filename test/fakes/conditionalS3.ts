@@ -12,12 +12,23 @@ import { Effect, type Scope } from "effect"
 
 const unquote = (etag: string | undefined) => (etag ?? "").replace(/^W\//, "").replaceAll('"', "")
 
-export const conditionalS3 = (upstream: string): Effect.Effect<{ readonly endpoint: string; readonly refused: ReadonlyArray<string> }, never, Scope.Scope> =>
+/** A request the fake passed on: its method, path and the headers a test may check. */
+export interface SeenRequest {
+  readonly method: string
+  readonly path: string
+  readonly headers: Readonly<Record<string, string | Array<string> | undefined>>
+}
+
+export const conditionalS3 = (
+  upstream: string
+): Effect.Effect<{ readonly endpoint: string; readonly refused: ReadonlyArray<string>; readonly seen: ReadonlyArray<SeenRequest> }, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(async () => {
       const target = new URL(upstream)
       const refused: Array<string> = []
+      const seen: Array<SeenRequest> = []
       const forward = (req: IncomingMessage, res: ServerResponse) => {
+        seen.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers })
         const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers)
           answer.pipe(res)
@@ -68,7 +79,7 @@ export const conditionalS3 = (upstream: string): Effect.Effect<{ readonly endpoi
         })
       })
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-      return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refused }
+      return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refused, seen }
     }),
     ({ server }) =>
       Effect.promise(() =>

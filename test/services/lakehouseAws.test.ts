@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-athena"
 import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GlueClient } from "@aws-sdk/client-glue"
 import { mockClient } from "aws-sdk-client-mock"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { make } from "../../src/services/lakehouse/aws.js"
 import type { TableLock } from "../../src/services/lakehouse/tableLock.js"
@@ -30,15 +30,22 @@ const recordingLock = () => {
 }
 
 /** Athena and Glue mocked: every statement is recorded, counts answered from a script. */
-const mocks = (options: { readonly tableExists: boolean; readonly alreadyLoaded?: boolean; readonly failInsert?: boolean }) => {
+const mocks = (options: {
+  readonly tableExists: boolean
+  readonly alreadyLoaded?: boolean
+  readonly failInsert?: boolean
+  /** Called as each statement starts (what the store holds then). */
+  readonly onStart?: (sql: string) => Promise<void>
+}) => {
   const athena = new AthenaClient({ region: "ap-northeast-1", credentials })
   const glue = new GlueClient({ region: "ap-northeast-1", credentials })
   const athenaMock = mockClient(athena)
   const glueMock = mockClient(glue)
   const statements: Array<string> = []
-  athenaMock.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
+  athenaMock.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string }) => {
     statements.push(input.QueryString)
-    return Promise.resolve({ QueryExecutionId: String(statements.length - 1) })
+    await options.onStart?.(input.QueryString)
+    return { QueryExecutionId: String(statements.length - 1) }
   })
   athenaMock.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => {
     const sql = statements[Number(input.QueryExecutionId)]!
@@ -71,7 +78,15 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
     Effect.gen(function* () {
       const { context, settings } = yield* pipelineContext("aws")
       const store = yield* Effect.provide(ObjectStore, context)
-      const { athena, glue, glueMock, statements } = mocks({ tableExists: false })
+      // What the symlink manifest says while Athena reads it (the load removes it afterwards).
+      let manifest = ""
+      const manifestKey = (sql: string) => `${/LOCATION 's3:\/\/estat-test\/lake\/(.*)'$/.exec(sql)![1]}symlink.txt`
+      const { athena, glue, glueMock, statements } = mocks({
+        tableExists: false,
+        onStart: async (sql) => {
+          if (sql.startsWith("CREATE EXTERNAL TABLE")) manifest = new TextDecoder().decode(await Effect.runPromise(store.getBytes(manifestKey(sql))))
+        }
+      })
       const { lock, locked } = recordingLock()
       const lakehouse = yield* make(settings, athena, glue, lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
       const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
@@ -96,9 +111,10 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
         `SELECT count(*) FROM "estat_db"."census"`,
         `SELECT snapshot_id FROM "estat_db"."census$snapshots" ORDER BY committed_at DESC LIMIT 1`
       ])
-      // The symlink manifest lists exactly this run's parts (the folder also holds manifest.json).
-      const symlink = new TextDecoder().decode(yield* store.getBytes(`datasets/${run.statsDataId}/${run.runId}/_symlink/${loadId}/symlink.txt`))
-      expect(symlink).toBe(run.parts.map((p) => `s3://estat-test/lake/${p.key}`).join("\n") + "\n")
+      // The symlink manifest lists exactly this run's parts (the folder also holds manifest.json), and is gone after the load.
+      expect(manifest).toBe(run.parts.map((p) => `s3://estat-test/lake/${p.key}`).join("\n") + "\n")
+      expect(yield* store.head(`datasets/${run.statsDataId}/${run.runId}/_symlink/${loadId}/symlink.txt`)).toEqual(Option.none())
+      expect(yield* store.list(`datasets/${run.statsDataId}/${run.runId}/`)).toEqual([])
     }))
 
   it.scopedLive("the same run again adds nothing; a failed insert still drops the temporary table; other columns are refused", () =>

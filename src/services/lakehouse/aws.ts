@@ -14,8 +14,8 @@ import { AthenaClientOverrides, make as makeAthena } from "../query/Athena.js"
 import { assumedRoleCredentials } from "../query/assumedRole.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
 import { keyPrefixOf, s3Client } from "../storage/S3.js"
-import { type QueryFailed } from "../query/QueryEngine.js"
-import { Lakehouse, type RunToLoad, tableNotFound } from "./Lakehouse.js"
+import { QueryFailed } from "../query/QueryEngine.js"
+import { Lakehouse, type RunToLoad, tableNotFound, theTables } from "./Lakehouse.js"
 import { makeS3TableLock, type TableLock } from "./tableLock.js"
 
 /**
@@ -66,6 +66,9 @@ export interface AwsOptions {
 
 /** Athena's answer when another writer committed to the Iceberg table first: nothing was committed, so trying again is safe. */
 const commitConflict = (error: QueryFailed) => error.reason.startsWith("ICEBERG_COMMIT_ERROR")
+
+/** Athena's answer to caller SQL naming a table the database lacks (the local engine refuses it before running). */
+const missingTable = (error: unknown): error is QueryFailed => error instanceof QueryFailed && error.reason.startsWith("TABLE_NOT_FOUND")
 
 export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, lock: TableLock, options: AwsOptions = {}) =>
   Effect.gen(function* () {
@@ -163,7 +166,11 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
           const statement = loadOptions.mode === "append" ? appendRun : replaceWithRun
           yield* commit(statement(name(table), name(temporary), run.columns, run.runId))
           return { inserted: yield* count(runRows), alreadyLoaded: false }
-        }).pipe(Effect.ensuring(Effect.ignore(runner.execute(`DROP TABLE IF EXISTS \`${database}\`.\`${temporary}\``, 0))))
+        }).pipe(Effect.ensuring(Effect.zipRight(
+          // The temporary table and this load's symlink manifest go, also on failure (a leftover is logged, not fatal).
+          Effect.ignoreLogged(runner.execute(`DROP TABLE IF EXISTS \`${database}\`.\`${temporary}\``, 0)),
+          Effect.ignoreLogged(store.remove(`${symlinks}symlink.txt`))
+        )))
         const loaded = yield* loadRun
         const total = yield* count(`SELECT count(*) FROM ${name(table)}`)
         const snapshot = yield* runner.execute(`SELECT snapshot_id FROM ${quoteName(database)}.${quoteName(`${table}$snapshots`)} ORDER BY committed_at DESC LIMIT 1`, 1)
@@ -194,7 +201,11 @@ export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClie
           onNone: () => tableNotFound(`${database}.${table}`, tables),
           onSome: Effect.succeed
         })),
-      query: analysis.engine.run
+      // A wrong table inside caller SQL is answered with the tables there are, as a wrong table_name is.
+      query: (request) =>
+        Effect.catchIf(analysis.engine.run(request), missingTable, (error) =>
+          Effect.flatMap(Effect.option(tables), (names) =>
+            Effect.fail(Option.isNone(names) ? error : new QueryFailed({ engine: error.engine, state: error.state, reason: `${error.reason}; ${theTables(names.value)}` }))))
     })
   })
 

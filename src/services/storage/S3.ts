@@ -45,6 +45,8 @@ export class S3ClientOverrides extends Context.Reference<S3ClientOverrides>()("e
 }) {}
 
 const PART_SIZE = 8 * 1024 * 1024
+/** S3 checks every upload (each part of a multipart one) against this checksum, computed by the SDK. */
+const UPLOAD_CHECKSUM = "CRC32"
 
 /** `S3_PREFIX` as the start of keys: no leading slash, one trailing slash (or nothing). */
 export const keyPrefixOf = (s3Prefix: string) => (s3Prefix === "" ? "" : s3Prefix.replace(/^\/+|\/+$/g, "") + "/")
@@ -101,7 +103,7 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
         const { size } = yield* send("upload", key, () => stat(path))
         const upload = new Upload({
           client,
-          params: { Bucket: bucket, Key, Body: createReadStream(path), ContentType: contentType },
+          params: { Bucket: bucket, Key, Body: createReadStream(path), ContentType: contentType, ChecksumAlgorithm: UPLOAD_CHECKSUM },
           partSize: PART_SIZE,
           queueSize: 2,
           leavePartsOnError: false
@@ -134,7 +136,7 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
       putBytes: (key, bytes, contentType) =>
         Effect.flatMap(objectKey(key), (Key) =>
           send("store", key, (abortSignal) =>
-            client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: bytes, ContentType: contentType }), { abortSignal }))).pipe(
+            client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: bytes, ContentType: contentType, ChecksumAlgorithm: UPLOAD_CHECKSUM }), { abortSignal }))).pipe(
           Effect.as({ key, size: bytes.byteLength, lastModified: Option.some(new Date()) })
         ),
       getBytes: (key) =>
