@@ -22,15 +22,14 @@ export const settings: Effect.Effect<AppSettings, ConfigError.ConfigError> = Eff
   return { ...read, backend: "local", dataDir: Option.getOrElse(dataDir, () => demoDataDir) } satisfies AppSettings
 })
 
-const mocked = (settings: AppSettings) => ({
-  estat: `in memory: ${EStatMemory.mockTables().length} sample tables, no appId, no network`,
-  storage: `local files under ${settings.dataDir}`
-})
-
 /** The MCP core with every tool, e-Stat in memory, and a log line saying so when it starts. */
 export const layer = (settings: AppSettings) => {
-  const what = mocked(settings)
-  return mcpLayerFor(tools, EStatMemory.layer()).pipe(
+  const tables = EStatMemory.mockTables()
+  const what = {
+    estat: `in memory: ${tables.length} sample tables, no appId, no network`,
+    storage: `local files under ${settings.dataDir}`
+  }
+  return mcpLayerFor(tools, EStatMemory.layer({ tables })).pipe(
     Layer.merge(Layer.succeed(MockedLayers, what)),
     Layer.tap(() => Effect.logInfo("mock mode: the layers are mocked").pipe(Effect.annotateLogs({ estat: what.estat, storage: what.storage })))
   )

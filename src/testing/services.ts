@@ -16,7 +16,7 @@ export const servicesLayer = (options: { readonly settings?: Partial<AppSettings
   Layer.unwrapScoped(Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const dataDir = yield* fs.makeTempDirectoryScoped({ prefix: "estat-mcp-test-" })
-    const settings: AppSettings = { ...defaultSettings, backend: "local", dataDir, duckdbTempDir: `${dataDir}/.duckdb-spill`, ...options.settings }
+    const settings: AppSettings = { ...defaultSettings, backend: "local", dataDir, ...options.settings }
     return servicesLayerWith(EStatMemory.layer(options.estat)).pipe(Layer.provideMerge(configLayer(settings)))
   })).pipe(Layer.provide(NodeFileSystem.layer))
 
