@@ -35,13 +35,13 @@ export interface LoadResult {
 
 export type LakehouseError = CatalogError | TableNotFound | QueryFailed | StorageError | AvroError | DataEngineError
 
+/** What a caller who named a missing table is told. */
+export const theTables = (names: ReadonlyArray<string>) =>
+  `the tables are ${names.length === 0 ? "none yet (load_to_iceberg makes them)" : names.join(", ")}`
+
 /** A table the database lacks, named with the tables it has. */
 export const tableNotFound = <E>(table: string, tables: Effect.Effect<ReadonlyArray<string>, E>) =>
-  Effect.flatMap(tables, (names) =>
-    Effect.fail(new TableNotFound({
-      table,
-      hint: `the tables are ${names.length === 0 ? "none yet (load_to_iceberg makes them)" : names.join(", ")}`
-    })))
+  Effect.flatMap(tables, (names) => Effect.fail(new TableNotFound({ table, hint: theTables(names) })))
 
 export class Lakehouse extends Context.Tag("estat-mcp/Lakehouse")<Lakehouse, {
   readonly engine: "athena" | "duckdb"

@@ -4,6 +4,7 @@ import { type DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/no
 import { Cause, Clock, Duration, Effect, RcMap, type Scope } from "effect"
 import { type AppSettings, MEMORY_SIZE } from "../../config.js"
 import { QueryRejected } from "../../domain/sqlGuard.js"
+import { theTables } from "../lakehouse/Lakehouse.js"
 import { quoteIdentifier, quoteLiteral, reasonOf, toSqlValue, untilSettled } from "../DataEngine.js"
 import { QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
 import { inspectSelect } from "./selectTree.js"
@@ -169,7 +170,7 @@ export const make = (settings: Settings, database: string, lake: LakeTables): Ef
         if (unknown.length > 0) {
           return yield* new QueryRejected({
             reason: `${unknown.join(", ")} ${unknown.length === 1 ? "is not a table" : "are not tables"} of ${database}; ` +
-              `the tables are ${names.length === 0 ? "none yet (load_to_iceberg makes them)" : names.join(", ")}`
+              theTables(names)
           })
         }
         return yield* Effect.forEach([...named].sort(), (name) => Effect.map(lake.files(name), (files) => ({ name, files })))
