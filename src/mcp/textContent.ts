@@ -85,8 +85,10 @@ const isAbsent = (value: Json | undefined) => value === null || value === undefi
 /** How rows are written: the columns of each row's line and their header, what all share, the tables under each row. */
 interface Layout {
   readonly flat: ReadonlyArray<string>
+  /** How each column is named: in the header, and before its value when all rows share it. */
   readonly names: ReadonlyArray<string>
   readonly constant: ReadonlyArray<string>
+  readonly constantNames: ReadonlyArray<string>
   readonly nested: ReadonlyArray<string>
   readonly typed: { readonly described: string; readonly of: string } | undefined
   /** Nested columns whose tables have the same fields under every row: their header is said once, under the parent's. */
@@ -103,20 +105,20 @@ const layoutOf = (rows: ReadonlyArray<JsonObject>, header?: ReadonlyArray<string
   const nested = columns.filter((c) => isNestedTable(rows, c) || c === typed?.of)
   const constant = sayConstants ? constantColumns(rows, columns.filter((c) => !nested.includes(c))) : []
   const flat = columns.filter((c) => !nested.includes(c) && !constant.includes(c) && c !== typed?.described)
-  const names = flat.map((c) => {
+  const nameOf = (c: string) => {
     const sample = rows.map((row) => row[c]).find((v) => Array.isArray(v) && v.length > 0) as ReadonlyArray<Json> | undefined
     return sample !== undefined && isPairList(sample) ? pairHeader(c, sample as ReadonlyArray<JsonObject>) : header?.[all.indexOf(c)] ?? c
-  })
+  }
   const shared = new Map<string, Layout>()
   for (const c of nested.filter((c) => c !== typed?.of)) {
     const lists = rows.map((row) => row[c]).filter(isObjectList)
     if (lists.length > 1 && new Set(lists.map((list) => columnsOf(list).join("\t"))).size === 1) shared.set(c, layoutOf(lists.flatMap((list): ReadonlyArray<JsonObject> => list), undefined, false))
   }
-  return { flat, names, constant, nested, typed, shared }
+  return { flat, names: flat.map(nameOf), constant, constantNames: constant.map(nameOf), nested, typed, shared }
 }
 
 const everyRow = (rows: ReadonlyArray<JsonObject>, layout: Layout) =>
-  `in every row: ${layout.constant.map((c) => `${c}=${cell(rows[0]![c]) || "null"}`).join(", ")}`
+  `in every row: ${layout.constant.map((c, i) => `${layout.constantNames[i]}=${cell(rows[0]![c]) || "null"}`).join(", ")}`
 
 /** The headers of the nested tables said once (`  dimensions: id	name…`), indented as their rows will be. */
 const sharedHeaders = (layout: Layout, indent: string): Array<string> =>

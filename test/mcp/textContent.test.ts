@@ -99,6 +99,18 @@ describe("renderText", () => {
     ])
   })
 
+  it("keeps the type of a query's column every row shares", () => {
+    const names = ["a", "b", "c", "d", "e", "f", "g"]
+    const rows = [1, 2, 3].map((n) => Object.fromEntries(names.map((name) => [name, name === "g" ? n : name])))
+    const text = renderText("W", { queries: [{ title: "wide", columns: names.map((name) => ({ name, type: name === "g" ? "BIGINT" : "VARCHAR" })), rows }] })
+    expect(text.split("\n")).toEqual([
+      "W", "queries (1):", "title", "wide",
+      "  rows (3):",
+      "  in every row: a:VARCHAR=a, b:VARCHAR=b, c:VARCHAR=c, d:VARCHAR=d, e:VARCHAR=e, f:VARCHAR=f",
+      "  g:BIGINT", "  1", "  2", "  3"
+    ])
+  })
+
   it("says the size of a nested table its row does not state, and when one is empty", () => {
     const text = renderText("N", { queries: [{ title: "a", rows: [{ a: 1, b: 2, c: 3 }] }, { title: "b", rows: [] }] })
     expect(text.split("\n")).toEqual(["N", "queries (2):", "title", "a", "  rows (1): a\tb\tc", "  1\t2\t3", "b", "  rows: none"])
