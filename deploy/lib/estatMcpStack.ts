@@ -25,6 +25,7 @@ import {
 } from "aws-cdk-lib"
 import * as cxapi from "aws-cdk-lib/cx-api"
 import type { Construct } from "constructs"
+import { analysisRoleGrants, type AwsGrant, type AwsResource, taskRoleGrants } from "../../src/services/lakehouse/awsActions.js"
 import { acknowledgeNagFindings } from "./nagAcknowledgements.js"
 
 /** The access-log bucket keeps ALB, S3 and VPC flow logs this long. */
@@ -87,6 +88,9 @@ const containerHealthCheck: ecs.HealthCheck = {
  * database and Athena workgroup, secrets in Secrets Manager, a least-privilege task role, and alarms.
  */
 export class EStatMcpStack extends Stack {
+  /** What the roles' grants name (deploy/test reads the synthesised policies back through it). */
+  readonly resourceArns: ResourceArns
+
   constructor(scope: Construct, id: string, props: EStatMcpStackProps = {}) {
     super(scope, id, props)
     // Log delivery (S3 server access logs, VPC flow logs) allowed by the access-log bucket's policy,
@@ -193,9 +197,11 @@ export class EStatMcpStack extends Stack {
         MCP_SESSION_SECRET: ecs.Secret.fromSecretsManager(sessionSecret)
       }
     })
-    const lakeArns = lakeArnsOf(this, workgroup.name, databaseName)
-    grantDataAccess(taskDefinition.taskRole, { bucket, arns: lakeArns })
-    const analysisRole = analysisRoleFor(this, taskDefinition.taskRole, { bucket, arns: lakeArns })
+    const analysisRole = analysisRoleFor(this, taskDefinition.taskRole)
+    const arns = resourceArnsOf(this, { bucket, workgroup: workgroup.name, databaseName, analysisRole })
+    this.resourceArns = arns
+    grantAll(taskDefinition.taskRole, taskRoleGrants, arns)
+    grantAll(analysisRole, analysisRoleGrants, arns)
     taskDefinition.defaultContainer?.addEnvironment("ATHENA_QUERY_ROLE_ARN", analysisRole.roleArn)
 
     const zone = props.hostedZoneName === undefined ? undefined : route53.HostedZone.fromLookup(this, "Zone", { domainName: props.hostedZoneName })
@@ -249,12 +255,7 @@ export class EStatMcpStack extends Stack {
       executionRole: taskDefinition.obtainExecutionRole(),
       analysisRole,
       loadBalancer,
-      arns: {
-        bucketObjects: bucket.arnForObjects("*"),
-        warehouseObjects: bucket.arnForObjects("warehouse/*"),
-        resultObjects: bucket.arnForObjects("athena-results/*"),
-        glueTables: lakeArns.glue.tables
-      }
+      arns: { bucketObjects: arns.objects, warehouseObjects: arns.warehouseObjects, resultObjects: arns.resultObjects, glueTables: arns.glueTables }
     })
 
     new CfnOutput(this, "Endpoint", { value: `https://${props.domainName ?? loadBalancer.loadBalancerDnsName}/mcp` })
@@ -264,86 +265,49 @@ export class EStatMcpStack extends Stack {
   }
 }
 
-/** The lake's ARNs the roles are granted: the workgroup, and the Glue catalog, database and its tables. */
-interface LakeArns {
-  readonly workgroup: string
-  readonly glue: { readonly catalog: string; readonly database: string; readonly defaultDatabase: string; readonly tables: string }
-}
+/** The ARN of each resource a grant names (src/services/lakehouse/awsActions.ts). */
+export type ResourceArns = Readonly<Record<AwsResource, string>>
 
-const lakeArnsOf = (stack: Stack, workgroup: string, databaseName: string): LakeArns => ({
+const resourceArnsOf = (
+  stack: Stack,
+  { bucket, workgroup, databaseName, analysisRole }: { readonly bucket: s3.Bucket; readonly workgroup: string; readonly databaseName: string; readonly analysisRole: iam.IRole }
+): ResourceArns => ({
   workgroup: stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workgroup }),
-  glue: {
-    catalog: stack.formatArn({ service: "glue", resource: "catalog" }),
-    database: stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
-    defaultDatabase: stack.formatArn({ service: "glue", resource: "database", resourceName: "default" }),
-    tables: stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` })
-  }
+  glueCatalog: stack.formatArn({ service: "glue", resource: "catalog" }),
+  glueDatabase: stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
+  glueDefaultDatabase: stack.formatArn({ service: "glue", resource: "database", resourceName: "default" }),
+  glueTables: stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/*` }),
+  bucket: bucket.bucketArn,
+  objects: bucket.arnForObjects("*"),
+  warehouseObjects: bucket.arnForObjects("warehouse/*"),
+  resultObjects: bucket.arnForObjects("athena-results/*"),
+  analysisRole: analysisRole.roleArn
 })
 
-/**
- * Athena checks that whoever starts a query may get and create the `default` database, on the
- * catalog and on `database/default`, in each Region (Athena guide, "Configure access to databases
- * and tables in the Glue Data Catalog"): without it every query fails with AccessDeniedException.
- */
-const athenaDefaultDatabaseAccess = (arns: LakeArns) =>
-  new iam.PolicyStatement({ actions: ["glue:GetDatabase", "glue:CreateDatabase"], resources: [arns.glue.catalog, arns.glue.defaultDatabase] })
-
-/** Only this bucket, this workgroup and this database (and its tables). */
-const grantDataAccess = (role: iam.IRole, { arns, bucket }: { readonly bucket: s3.Bucket; readonly arns: LakeArns }) => {
-  bucket.grantReadWrite(role)
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-    resources: [bucket.bucketArn, bucket.arnForObjects("*")]
-  }))
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
-    resources: [arns.workgroup]
-  }))
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    // Athena makes, commits to (UpdateTable: the Iceberg metadata location) and drops tables in the caller's name.
-    actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"],
-    resources: [arns.glue.catalog, arns.glue.database, arns.glue.tables]
-  }))
-  role.addToPrincipalPolicy(athenaDefaultDatabaseAccess(arns))
-  // The server creates its database when missing (a bare account); here the stack made it, and the grant names only it.
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["glue:CreateDatabase"], resources: [arns.glue.catalog, arns.glue.database] }))
+/** A role's policy, statement by statement, from the list of what the code needs: nothing more. */
+const grantAll = (role: iam.IRole, grants: ReadonlyArray<AwsGrant>, arns: ResourceArns) => {
+  for (const grant of grants) {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: [...grant.actions],
+      resources: grant.resources.map((resource) => arns[resource]),
+      ...(grant.conditions === undefined ? {} : { conditions: grant.conditions })
+    }))
+  }
 }
 
 /**
  * The role caller SQL runs as on Athena (ATHENA_QUERY_ROLE_ARN): Athena reads Glue and S3 with the
  * caller's identity, so this is the boundary of custom queries on AWS — read the Iceberg tables
  * (Glue metadata, `warehouse/`), write query results (`athena-results/`), nothing else: no Glue
- * writes, no other prefix, no other workgroup. Only the task role may assume it.
+ * writes (but the default database Athena demands), no other prefix, no other workgroup. Only the
+ * task role may assume it (its trust policy; the task role's own grant is in taskRoleGrants).
  */
-const analysisRoleFor = (scope: Construct, taskRole: iam.IRole, { arns, bucket }: { readonly bucket: s3.Bucket; readonly arns: LakeArns }) => {
-  const role = new iam.Role(scope, "AnalysisRole", {
+const analysisRoleFor = (scope: Construct, taskRole: iam.IRole) =>
+  new iam.Role(scope, "AnalysisRole", {
     assumedBy: new iam.ArnPrincipal(taskRole.roleArn),
     description: "estat-mcp: caller SQL on Athena (read the lake's tables, write query results)",
     maxSessionDuration: Duration.hours(1)
   })
-  role.grantAssumeRole(taskRole)
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
-    resources: [arns.workgroup]
-  }))
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables"],
-    resources: [arns.glue.catalog, arns.glue.database, arns.glue.tables]
-  }))
-  role.addToPrincipalPolicy(athenaDefaultDatabaseAccess(arns))
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: [bucket.arnForObjects("warehouse/*")] }))
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-    resources: [bucket.arnForObjects("athena-results/*")]
-  }))
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ["s3:ListBucket"],
-    resources: [bucket.bucketArn],
-    conditions: { StringLike: { "s3:prefix": ["warehouse/*", "athena-results/*"] } }
-  }))
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["s3:GetBucketLocation"], resources: [bucket.bucketArn] }))
-  return role
-}
 
 /** Unhealthy hosts, 5xx rate, CPU and memory over 80 %: each to an SNS topic. */
 const addAlarms = (stack: Stack, service: ecsPatterns.ApplicationLoadBalancedFargateService, email: string | undefined) => {

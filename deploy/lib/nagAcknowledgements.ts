@@ -46,12 +46,8 @@ export const acknowledgeNagFindings = (stack: Stack, parts: NagAcknowledged) => 
   })
 
   const bucketGrant =
-    "CDK's read/write grant on the server's own data bucket, which is its whole storage (runs, warehouse tables, exports under keys made at run time); no other bucket."
+    "Object reads and writes on the server's own data bucket, which is its whole storage (runs, warehouse tables, exports, load locks under keys made at run time); no other bucket."
   Validations.of(parts.taskRole).acknowledge(
-    ...["s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"].map((action) => ({
-      id: `AwsSolutions-IAM5[Action::${action}]`,
-      reason: bucketGrant
-    })),
     { id: wildcard(parts.arns.bucketObjects), reason: bucketGrant },
     { id: wildcard(parts.arns.glueTables), reason: tablesReason }
   )

@@ -10,6 +10,7 @@ import { AwsSolutionsChecks } from "cdk-nag"
 import { describe, expect, it } from "vitest"
 import { draining, EStatMcpStack, imagePlatform } from "../lib/estatMcpStack.js"
 import { defaultRegion, deployRegion } from "../lib/region.js"
+import { analysisRoleGrants, type AwsGrant, taskRoleGrants } from "../../src/services/lakehouse/awsActions.js"
 
 const certificateArn = "arn:aws:acm:ap-northeast-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 const env = { account: "123456789012", region: "ap-northeast-1" }
@@ -171,6 +172,28 @@ describe("the deploy stack", () => {
     })
   })
 
+  it("allows each role exactly what src/services/lakehouse/awsActions.ts lists the code needs, on those resources: nothing more, nothing less", () => {
+    type Statement = { Effect: string; Action: string | Array<string>; Resource: unknown; Condition?: unknown }
+    const kindOf = new Map(Object.entries(stack.resourceArns).map(([kind, arn]) => [JSON.stringify(stack.resolve(arn)), kind]))
+    const granted = (roleId: string) =>
+      resources("AWS::IAM::Policy")
+        .filter((p) => JSON.stringify(p.Properties["Roles"]).includes(roleId))
+        .flatMap((p) => (p.Properties["PolicyDocument"] as { Statement: Array<Statement> }).Statement)
+        .flatMap((s) => {
+          expect(s.Effect).toBe("Allow")
+          return [s.Action].flat().flatMap((action) =>
+            [s.Resource].flat().map((r) => `${action} on ${kindOf.get(JSON.stringify(r)) ?? `unlisted ${JSON.stringify(r)}`}${s.Condition === undefined ? "" : ` if ${JSON.stringify(s.Condition)}`}`))
+        })
+        .sort()
+    const listed = (grants: ReadonlyArray<AwsGrant>) =>
+      grants.flatMap((g) => g.actions.flatMap((action) => g.resources.map((r) => `${action} on ${r}${g.conditions === undefined ? "" : ` if ${JSON.stringify(g.conditions)}`}`))).sort()
+    const roleIds = Object.keys(template.findResources("AWS::IAM::Role"))
+    expect(granted(roleIds.find((id) => id.startsWith("TaskTaskRole"))!)).toEqual(listed(taskRoleGrants))
+    expect(granted(roleIds.find((id) => id.startsWith("AnalysisRole"))!)).toEqual(listed(analysisRoleGrants))
+    // No action wildcards anywhere in the two roles.
+    expect(listed([...taskRoleGrants, ...analysisRoleGrants]).filter((g) => g.split(" ")[0]!.includes("*"))).toEqual([])
+  })
+
   it("grants no action the server never needs (workgroup lookups, database listings, Hive partitions)", () => {
     const granted = resources("AWS::IAM::Policy").flatMap((p) =>
       (p.Properties["PolicyDocument"] as { Statement: Array<{ Action: string | Array<string> }> }).Statement.flatMap((s) => [s.Action].flat()))
@@ -285,11 +308,6 @@ describe("the deploy stack", () => {
       "McpSessionSecret AwsSolutions-SMG4",
       "Task AwsSolutions-ECS2",
       "Task/ExecutionRole AwsSolutions-IAM5[Resource::*]",
-      "Task/TaskRole AwsSolutions-IAM5[Action::s3:Abort*]",
-      "Task/TaskRole AwsSolutions-IAM5[Action::s3:DeleteObject*]",
-      "Task/TaskRole AwsSolutions-IAM5[Action::s3:GetBucket*]",
-      "Task/TaskRole AwsSolutions-IAM5[Action::s3:GetObject*]",
-      "Task/TaskRole AwsSolutions-IAM5[Action::s3:List*]",
       "Task/TaskRole AwsSolutions-IAM5[Resource::<DataBucketE3889A50.Arn>/*]",
       "Task/TaskRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:ap-northeast-1:123456789012:table/estat_db/*]"
     ])

@@ -23,6 +23,7 @@ import { conditionalS3 } from "./conditionalS3.js"
  */
 
 const region = "ap-northeast-1"
+/** The server's own statements sign as the task role. */
 const credentials = { accessKeyId: "TASKROLE", secretAccessKey: "test" }
 
 const managed = <C extends { readonly destroy: () => void }>(create: () => C) => Effect.acquireRelease(Effect.sync(create), (c) => Effect.sync(() => c.destroy()))
@@ -42,11 +43,13 @@ export const fakeAwsLake = (options: Omit<FakeAthenaOptions, "readObject" | "wor
     const { context, settings } = yield* pipelineContext("aws", {}, { s3Endpoint: Option.some(conditional.endpoint), athenaWorkgroup: "estat-wg" })
     const athena = yield* managed(() => new AthenaClient({ region, endpoint: fake.endpoint, credentials }))
     const glue = yield* managed(() => new GlueClient({ region, endpoint: fake.endpoint, credentials }))
+    // Caller SQL signs as the analysis role, as ATHENA_QUERY_ROLE_ARN makes it.
+    const analysisAthena = yield* managed(() => new AthenaClient({ region, endpoint: fake.endpoint, credentials: { accessKeyId: "ANALYSISROLE", secretAccessKey: "test" } }))
     const lockClient = yield* managed(() => new S3Client({ region, endpoint: conditional.endpoint, forcePathStyle: true, credentials: s3rverCredentials }))
     const lock = makeS3TableLock(lockClient, { bucket: TEST_BUCKET, prefix: "lake/", database: settings.glueDatabase }, {
       ttl: "1 minute", maxWait: "30 seconds", retryBase: "20 millis"
     })
-    const lakehouse = yield* make(settings, athena, glue, lock, { pollBase: "5 millis", commitRetryBase: "10 millis" }).pipe(Effect.provide(context))
+    const lakehouse = yield* make(settings, athena, glue, lock, { pollBase: "5 millis", commitRetryBase: "10 millis", analysisAthena }).pipe(Effect.provide(context))
     const store = yield* Effect.provide(ObjectStore, context)
     return { lakehouse, fake, store, conditional, settings }
   })
