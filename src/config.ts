@@ -51,6 +51,8 @@ export interface AppSettings {
   readonly estatRetries: number
   /** First backoff delay of those retries (doubling, jittered). */
   readonly estatRetryBase: Duration.Duration
+  /** How long e-Stat's metadata of a table is used from the cache before it is asked again. */
+  readonly estatMetadataTtl: Duration.Duration
   /** DuckDB's memory cap (`256MB`); beyond it, DuckDB spills to `duckdbTempDir`. */
   readonly duckdbMemoryLimit: string
   readonly duckdbTempDir: string
@@ -188,6 +190,7 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   estatRequestsPerSecond: positiveInt("ESTAT_RATE_LIMIT", 20),
   estatRetries: nonNegativeInt("ESTAT_RETRIES", 4),
   estatRetryBase: Config.duration("ESTAT_RETRY_BASE").pipe(Config.withDefault(Duration.millis(500))),
+  estatMetadataTtl: Config.duration("ESTAT_METADATA_TTL").pipe(Config.withDefault(Duration.days(1))),
   duckdbMemoryLimit: Config.string("DUCKDB_MEMORY_LIMIT").pipe(
     Config.validate({ message: "DUCKDB_MEMORY_LIMIT must be a size such as 256MB or 1GiB", validation: (size) => MEMORY_SIZE.test(size) }),
     Config.withDefault("256MB")
@@ -245,6 +248,7 @@ export const defaultSettings: AppSettings = {
   estatRequestsPerSecond: 20,
   estatRetries: 4,
   estatRetryBase: Duration.millis(500),
+  estatMetadataTtl: Duration.days(1),
   duckdbMemoryLimit: "256MB",
   duckdbTempDir: tmpdir() + "/estat-mcp-duckdb",
   duckdbThreads: 2,

@@ -7,6 +7,7 @@ import { scratchSweptLayer } from "./pipeline/leftovers.js"
 import type { Tool } from "./mcp/tool.js"
 import { DataEngine } from "./services/DataEngine.js"
 import { EStat } from "./services/EStat.js"
+import { cachedMetadata } from "./services/metadataCache.js"
 import * as LocalLakehouse from "./services/lakehouse/local.js"
 import { RunSlots } from "./services/RunSlots.js"
 import * as LocalFs from "./services/storage/LocalFs.js"
@@ -35,7 +36,13 @@ const liveEStat = EStat.layer.pipe(Layer.provide(FetchHttpClient.layer))
 /** The services tools run on, for one set of settings, with `estat` as e-Stat (`estat-mcp/testing` has one in memory). */
 export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =>
   lakehouseLayer.pipe(
-    Layer.provideMerge(Layer.mergeAll(estat, objectStoreLayer, DataEngine.layer, RunSlots.layer, scratchSweptLayer)),
+    Layer.provideMerge(Layer.mergeAll(
+      cachedMetadata.pipe(Layer.provide(Layer.merge(estat, objectStoreLayer))),
+      objectStoreLayer,
+      DataEngine.layer,
+      RunSlots.layer,
+      scratchSweptLayer
+    )),
     Layer.provideMerge(NodeContext.layer)
   )
 

@@ -32,7 +32,11 @@ import { type BodyReader, bySchema, readPage } from "./EStatBodies.js"
 /** The e-Stat API 3.0, normalised: every method answers in domain shapes or a typed EStatError. */
 export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
   readonly searchTables: (query: SearchTablesQuery) => Effect.Effect<SearchTablesPage, EStatError>
-  readonly getMetaInfo: (statsDataId: string) => Effect.Effect<TableMeta, EStatError>
+  /**
+   * A table's metadata. `listedUpdate`: the table's UPDATED_DATE as a getStatsList answer listed
+   * it — a remembered copy older than that is not used (see metadataCache.ts).
+   */
+  readonly getMetaInfo: (statsDataId: string, options?: { readonly listedUpdate?: string }) => Effect.Effect<TableMeta, EStatError>
   /** Rows matching the query (`cntGetFlg=Y`). */
   readonly countRecords: (query: DataQuery) => Effect.Effect<number, EStatError>
   /** One page of values (`metaGetFlg=N`, annotations on, special characters kept). */

@@ -97,7 +97,8 @@ const fetchMetas = (tables: ReadonlyArray<TableInfo>) =>
     const context = yield* ToolContext
     let done = 0
     const outcomes = yield* Effect.forEach(tables, (table) =>
-      estat.getMetaInfo(table.statsDataId).pipe(
+      // The list's update date: a cached copy older than it is asked again.
+      estat.getMetaInfo(table.statsDataId, { listedUpdate: table.updatedDate }).pipe(
         Effect.either,
         Effect.tap(() => {
           done += 1

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { HttpServer } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
@@ -15,6 +18,11 @@ export interface RunningServer {
   readonly close: () => Promise<void>
 }
 
+const ownDataDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "estat-server-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
 /** The real server (HTTP, sessions, tools, live EStat layer) on 127.0.0.1 and a free port. */
 export const startTestServer = (
   overrides: Partial<AppSettings> = {},
@@ -22,8 +30,10 @@ export const startTestServer = (
 ): Promise<RunningServer> =>
   Effect.runPromise(
     Effect.gen(function* () {
-      const settings: AppSettings = { ...defaultSettings, host: "127.0.0.1", port: 0, ...overrides }
       const scope = yield* Scope.make()
+      // A DATA_DIR of its own unless given: what one test stores (runs, cached metadata) never reaches another.
+      const dataDir = overrides.dataDir ?? (yield* Scope.extend(ownDataDir, scope))
+      const settings: AppSettings = { ...defaultSettings, host: "127.0.0.1", port: 0, dataDir, ...overrides }
       const layer = httpServerLayer(settings).pipe(
         Layer.provideMerge(mcpLayerFor(toolset)),
         Layer.provide(Layer.succeed(S3ClientOverrides, { credentials: s3rverCredentials })),
