@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
-import { Context, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import {
   InvalidStorageKey,
@@ -92,7 +92,7 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
 
     const scratchFile = (suffix: string) =>
       Effect.acquireRelease(
-        Effect.sync(() => join(tmpdir(), `estat-mcp-${Date.now()}-${randomBytes(6).toString("hex")}${suffix}`)),
+        Effect.map(Clock.currentTimeMillis, (now) => join(tmpdir(), `estat-mcp-${now}-${randomBytes(6).toString("hex")}${suffix}`)),
         (file) => Effect.promise(() => rm(file, { force: true }))
       )
 
@@ -110,7 +110,7 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
         })
         yield* send("upload", key, () => upload.done()).pipe(Effect.onInterrupt(() => Effect.promise(() => upload.abort())))
         yield* Effect.promise(() => rm(path, { force: true }))
-        return { key, size, lastModified: Option.some(new Date()) } satisfies ObjectInfo
+        return { key, size, lastModified: Option.some(new Date(yield* Clock.currentTimeMillis)) } satisfies ObjectInfo
       })
 
     const list = (listPrefix: string) =>
@@ -137,7 +137,8 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
         Effect.flatMap(objectKey(key), (Key) =>
           send("store", key, (abortSignal) =>
             client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: bytes, ContentType: contentType, ChecksumAlgorithm: UPLOAD_CHECKSUM }), { abortSignal }))).pipe(
-          Effect.as({ key, size: bytes.byteLength, lastModified: Option.some(new Date()) })
+          Effect.zipRight(Clock.currentTimeMillis),
+          Effect.map((now) => ({ key, size: bytes.byteLength, lastModified: Option.some(new Date(now)) }))
         ),
       getBytes: (key) =>
         Effect.flatMap(objectKey(key), (Key) =>
@@ -183,11 +184,12 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
           const Key = yield* objectKey(key)
           // A URL signed with temporary credentials (an ECS task role) dies with them: say so honestly.
           const credentials = yield* send("sign a URL for", key, () => client.config.credentials())
-          const credentialsLeft = credentials.expiration === undefined ? Infinity : Math.floor((credentials.expiration.getTime() - Date.now()) / 1000)
+          const now = yield* Clock.currentTimeMillis
+          const credentialsLeft = credentials.expiration === undefined ? Infinity : Math.floor((credentials.expiration.getTime() - now) / 1000)
           const expiresIn = Math.max(1, Math.min(options.expiresInSeconds, credentialsLeft))
           const command = new GetObjectCommand({ Bucket: bucket, Key, ResponseContentDisposition: attachment(options.fileName) })
           const url = yield* send("sign a URL for", key, () => getSignedUrl(client, command, { expiresIn }))
-          return { url, expiresAt: new Date(Date.now() + expiresIn * 1000) }
+          return { url, expiresAt: new Date(now + expiresIn * 1000) }
         }),
       keyOf: (location) => {
         const key = keyUnder(location, `s3://${bucket}/${prefix}`)
