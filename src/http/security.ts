@@ -55,7 +55,7 @@ export const corsHeaders = (origin: string): Record<string, string> => ({
   "access-control-allow-origin": origin,
   vary: "Origin",
   "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
-  "access-control-allow-headers": "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID",
+  "access-control-allow-headers": "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, traceparent, tracestate",
   "access-control-expose-headers": "Mcp-Session-Id, MCP-Protocol-Version",
   "access-control-max-age": "600"
 })

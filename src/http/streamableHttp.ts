@@ -17,6 +17,7 @@ import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
+import * as StatelessHttp from "./statelessHttp.js"
 import { httpError, jsonRpc, TransportCode } from "./rpcResponses.js"
 import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
 
@@ -193,6 +194,8 @@ export const post = Effect.gen(function* () {
   if (Either.isLeft(body)) return body.left
   const parsed = parseJson(body.right)
   if (Either.isLeft(parsed)) return jsonRpc(parsed.left, 400)
+  // The version a request speaks decides the path: 2026-07-28 is stateless, older revisions keep sessions.
+  if (StatelessHttp.isStateless(parsed.right, http.headers)) return yield* StatelessHttp.answer(parsed.right)
 
   if (Array.isArray(parsed.right)) {
     const session = yield* requireSession
@@ -232,6 +235,8 @@ export const get = Effect.gen(function* () {
   if (!accepts(http.headers["accept"], "text/event-stream")) {
     return httpError(406, TransportCode.BadRequest, "Not Acceptable: the client must accept text/event-stream")
   }
+  const stateless = StatelessHttp.refuseSessionMethod(http.headers)
+  if (Option.isSome(stateless)) return stateless.value
   const found = yield* requireSession
   if (Either.isLeft(found)) return found.left
   const session = found.right
@@ -269,6 +274,9 @@ export const get = Effect.gen(function* () {
 
 export const del = Effect.gen(function* () {
   const store = yield* SessionStore
+  const http = yield* HttpServerRequest.HttpServerRequest
+  const stateless = StatelessHttp.refuseSessionMethod(http.headers)
+  if (Option.isSome(stateless)) return stateless.value
   const found = yield* requireSession
   if (Either.isLeft(found)) return found.left
   yield* store.remove(found.right.id)

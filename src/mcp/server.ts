@@ -7,11 +7,19 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   notification,
+  type RequestId,
   resultResponse
 } from "./jsonrpc.js"
 import { instructions, negotiateVersion, serverInfo } from "./protocol.js"
 import { type LogLevel, logLevels, type Session } from "./session.js"
-import { invalidCursor, type ResourceFailure, type ResourceProvider, resourceLinksSince } from "./resources.js"
+import {
+  invalidCursor,
+  RESOURCE_NOT_FOUND,
+  type ResourceFailure,
+  type ResourceProvider,
+  resourceLinksSince
+} from "./resources.js"
+import { allVersions, type Envelope, MetaKey, parentSpanOf, statelessVersion } from "./stateless.js"
 import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
@@ -32,8 +40,50 @@ export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, {
   /** Answers one request; None when it was cancelled (then no response is sent). */
   readonly handleRequest: (session: Session, request: JsonRpcRequest, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
   readonly handleNotification: (session: Session, message: JsonRpcNotification) => Effect.Effect<void>
+  /** Answers one 2026-07-28 request from what it carries alone (its envelope already validated); None when interrupted. */
+  readonly handleStateless: (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
+  /** The methods `handleStateless` serves; any other is -32601 (404 on HTTP). */
+  readonly statelessMethods: ReadonlySet<string>
   readonly toolNames: ReadonlyArray<string>
 }>() {}
+
+/**
+ * Who a request comes from, as far as a handler needs to know: a 2025 session (its negotiated
+ * version, its log level, cancellation by notifications/cancelled) or a 2026-07-28 request's own
+ * envelope (log messages only when it names a level; cancelled when its stream closes).
+ */
+interface Caller {
+  readonly version: string
+  /** The level from which log messages are sent; None sends none. */
+  readonly logLevel: Effect.Effect<Option.Option<LogLevel>>
+  /** Runs a call where it can be cancelled; the exit is interrupted when it was. */
+  readonly run: <A>(id: RequestId, call: Effect.Effect<A>) => Effect.Effect<Exit.Exit<A>>
+}
+
+const sessionCaller = (session: Session): Effect.Effect<Caller> =>
+  Effect.map(Ref.get(session.protocolVersion), (version) => ({
+    version,
+    logLevel: Effect.map(Ref.get(session.logLevel), Option.some),
+    run: <A>(id: RequestId, call: Effect.Effect<A>) =>
+      FiberMap.run(session.inflight, id, call).pipe(
+        Effect.flatMap(Fiber.await),
+        Effect.tap(() => FiberMap.remove(session.inflight, id))
+      )
+  }))
+
+const statelessCaller = (envelope: Envelope): Caller => ({
+  version: statelessVersion,
+  logLevel: Effect.succeed(Option.fromNullable(envelope[MetaKey.logLevel])),
+  run: (_id, call) => Effect.exit(call)
+})
+
+/** List results a client or a shared cache may keep (2026-07-28 `CacheableResult`). */
+const cacheHints = {
+  /** The tool list and templates change only with a deployment. */
+  static: { ttlMs: 300_000, cacheScope: "public" },
+  /** Stored files come and go as calls write them, for whoever holds the token. */
+  files: { ttlMs: 0, cacheScope: "private" }
+} as const
 
 const levelRank = (level: LogLevel) => logLevels.indexOf(level)
 const isLogLevel = (value: unknown): value is LogLevel => logLevels.some((l) => l === value)
@@ -45,7 +95,7 @@ const progressTokenOf = (request: JsonRpcRequest): Option.Option<string | number
   return typeof token === "string" || typeof token === "number" ? Option.some(token) : Option.none()
 }
 
-const makeToolContext = (session: Session, request: JsonRpcRequest, { closeStream, send }: Channel) =>
+const makeToolContext = (caller: Caller, request: JsonRpcRequest, { closeStream, send }: Channel) =>
   Effect.gen(function* () {
     const token = progressTokenOf(request)
     const last = yield* Ref.make(Number.NEGATIVE_INFINITY)
@@ -68,9 +118,9 @@ const makeToolContext = (session: Session, request: JsonRpcRequest, { closeStrea
           )
       })
     const log = (level: LogLevel, data: unknown) =>
-      Ref.get(session.logLevel).pipe(
+      caller.logLevel.pipe(
         Effect.flatMap((threshold) =>
-          levelRank(level) >= levelRank(threshold)
+          Option.isSome(threshold) && levelRank(level) >= levelRank(threshold.value)
             ? send(notification("notifications/message", { level, logger: serverInfo.name, data }))
             : Effect.void
         )
@@ -103,21 +153,19 @@ export const make = <R>(
         })
       })
 
-    const callTool = (session: Session, request: JsonRpcRequest, channel: Channel) =>
+    const callTool = (caller: Caller, request: JsonRpcRequest, channel: Channel) =>
       Effect.gen(function* () {
         const name = request.params?.["name"]
         const tool = typeof name === "string" ? byName.get(name) : undefined
         if (tool === undefined) {
           return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, `Unknown tool: ${String(name)}. Call tools/list for the available tools.`))
         }
-        const toolContext = yield* makeToolContext(session, request, channel)
+        const toolContext = yield* makeToolContext(caller, request, channel)
         const program = tool.call(request.params?.["arguments"]).pipe(
           Effect.provide(Context.merge(context, toolContext))
         )
-        const fiber = yield* FiberMap.run(session.inflight, request.id, program)
-        const exit = yield* Fiber.await(fiber)
-        yield* FiberMap.remove(session.inflight, request.id)
-        if (Exit.isSuccess(exit)) return Option.some(resultResponse(request.id, forVersion(exit.value, yield* Ref.get(session.protocolVersion))))
+        const exit = yield* caller.run(request.id, program)
+        if (Exit.isSuccess(exit)) return Option.some(resultResponse(request.id, forVersion(exit.value, caller.version)))
         if (Cause.isInterruptedOnly(exit.cause)) return Option.none()
         return Option.some(yield* internalError(request, exit.cause))
       })
@@ -145,13 +193,16 @@ export const make = <R>(
         : errorResponse(request.id, invalidCursor.code, invalidCursor.message)
 
     /** resources/list, resources/read and resources/templates/list, when the server has resources. */
-    const resourceRequest = (request: JsonRpcRequest): Effect.Effect<JsonRpcResponse> => {
+    const resourceRequest = (request: JsonRpcRequest, version: string): Effect.Effect<JsonRpcResponse> => {
       if (resources === undefined) return Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`))
+      // 2026-07-28 retired -32002 (resource not found) for -32602.
+      const codeOf = (failure: ResourceFailure) =>
+        failure.code === RESOURCE_NOT_FOUND && version >= statelessVersion ? ErrorCode.InvalidParams : failure.code
       const answer = <A>(effect: Effect.Effect<A, ResourceFailure, R>) =>
         effect.pipe(
           Effect.provide(context),
           Effect.match({
-            onFailure: (failure) => errorResponse(request.id, failure.code, failure.message),
+            onFailure: (failure) => errorResponse(request.id, codeOf(failure), failure.message),
             onSuccess: (result) => resultResponse(request.id, result)
           })
         )
@@ -174,34 +225,102 @@ export const make = <R>(
       }
     }
 
+    /** The methods every revision shares; None for one it does not know. */
+    const dispatchShared = (caller: Caller, request: JsonRpcRequest, channel: Channel): Option.Option<Effect.Effect<Option.Option<JsonRpcResponse>>> => {
+      switch (request.method) {
+        case "tools/list":
+          return Option.some(Effect.succeed(Option.some(listTools(request))))
+        case "tools/call":
+          return Option.some(callTool(caller, request, channel))
+        case "resources/list":
+        case "resources/read":
+        case "resources/templates/list":
+          return Option.some(Effect.map(resourceRequest(request, caller.version), Option.some))
+        default:
+          return Option.none()
+      }
+    }
+
+    const methodNotFound = (request: JsonRpcRequest) =>
+      Effect.succeed(Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`)))
+
     const dispatch = (session: Session, request: JsonRpcRequest, channel: Channel): Effect.Effect<Option.Option<JsonRpcResponse>> => {
       switch (request.method) {
         case "initialize":
           return Effect.map(initialize(session, request), Option.some)
         case "ping":
           return Effect.succeed(Option.some(resultResponse(request.id, {})))
-        case "tools/list":
-          return Effect.succeed(Option.some(listTools(request)))
-        case "tools/call":
-          return callTool(session, request, channel)
         case "logging/setLevel":
           return Effect.map(setLevel(session, request), Option.some)
-        case "resources/list":
-        case "resources/read":
-        case "resources/templates/list":
-          return Effect.map(resourceRequest(request), Option.some)
         default:
-          return Effect.succeed(Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`)))
+          return sessionCaller(session).pipe(
+            Effect.flatMap((caller) => Option.getOrElse(dispatchShared(caller, request, channel), () => methodNotFound(request)))
+          )
       }
     }
 
-    const handleRequest = (session: Session, request: JsonRpcRequest, channel: Channel) =>
-      dispatch(session, request, channel).pipe(
+    /** Defects become -32603 with a trace id; an interrupted request gets no answer. */
+    const answered = (request: JsonRpcRequest) => (effect: Effect.Effect<Option.Option<JsonRpcResponse>>) =>
+      effect.pipe(
         Effect.catchAllCause((cause) =>
           Cause.isInterruptedOnly(cause) ? Effect.succeed(Option.none()) : Effect.map(internalError(request, cause), Option.some)
-        ),
-        Effect.withSpan(`mcp.${request.method}`)
+        )
       )
+
+    const handleRequest = (session: Session, request: JsonRpcRequest, channel: Channel) =>
+      dispatch(session, request, channel).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`))
+
+    const statelessCapabilities = { ...capabilities, extensions: {} }
+    const discover = (request: JsonRpcRequest) =>
+      resultResponse(request.id, { supportedVersions: allVersions, capabilities: statelessCapabilities, instructions, ...cacheHints.static })
+
+    const cacheHintsOf = (method: string) => {
+      switch (method) {
+        case "tools/list":
+        case "resources/templates/list":
+          return cacheHints.static
+        case "resources/list":
+        case "resources/read":
+          return cacheHints.files
+        default:
+          return {}
+      }
+    }
+
+    /** Every 2026-07-28 result says it is complete and names the server (no session remembers it). */
+    const statelessResult = (method: string) => (response: JsonRpcResponse): JsonRpcResponse =>
+      "result" in response && typeof response.result === "object" && response.result !== null
+        ? resultResponse(response.id, {
+          ...response.result,
+          ...cacheHintsOf(method),
+          resultType: "complete",
+          _meta: { [MetaKey.serverInfo]: serverInfo }
+        })
+        : response
+
+    const statelessMethods: ReadonlySet<string> = new Set([
+      "server/discover",
+      "tools/list",
+      "tools/call",
+      ...(resources === undefined ? [] : ["resources/list", "resources/read", "resources/templates/list"])
+    ])
+
+    const handleStateless = (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => {
+      const caller = statelessCaller(envelope)
+      const dispatched = request.method === "server/discover"
+        ? Effect.succeed(Option.some(discover(request)))
+        : Option.getOrElse(dispatchShared(caller, request, channel), () => methodNotFound(request))
+      const parent = parentSpanOf(envelope.traceparent)
+      return dispatched.pipe(
+        answered(request),
+        Effect.map(Option.map(statelessResult(request.method))),
+        // The client's trace context (`_meta.traceparent`) makes this request's span part of its trace.
+        Effect.withSpan(`mcp.${request.method}`, {
+          ...(Option.isSome(parent) ? { parent: parent.value } : {}),
+          attributes: { "mcp.protocol.version": statelessVersion, "mcp.method.name": request.method }
+        })
+      )
+    }
 
     const handleNotification = (session: Session, message: JsonRpcNotification) => {
       switch (message.method) {
@@ -216,7 +335,7 @@ export const make = <R>(
       }
     }
 
-    return { handleRequest, handleNotification, toolNames: tools.map((t) => t.definition.name) }
+    return { handleRequest, handleNotification, handleStateless, statelessMethods, toolNames: tools.map((t) => t.definition.name) }
   })
 
 /** `resource_link` content is dropped for clients of revisions that do not know it. */

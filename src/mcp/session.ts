@@ -1,9 +1,10 @@
-import { Clock, Effect, Exit, FiberMap, Ref, Scope } from "effect"
+import { Clock, Effect, Exit, FiberMap, Ref, Schema, Scope } from "effect"
 import { type EventLog, makeEventLog } from "./eventLog.js"
 import type { RequestId } from "./jsonrpc.js"
 
-export type LogLevel = "debug" | "info" | "notice" | "warning" | "error" | "critical" | "alert" | "emergency"
-export const logLevels: ReadonlyArray<LogLevel> = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+export const LogLevel = Schema.Literal("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+export type LogLevel = typeof LogLevel.Type
+export const logLevels: ReadonlyArray<LogLevel> = LogLevel.literals
 
 /** Where a session's client reaches us; shapes what a session may do (e.g. batches). */
 export type SessionKind = "streamable-http" | "legacy-sse" | "stdio"

@@ -1,0 +1,186 @@
+import { Headers, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either, Mailbox, Option, Stream } from "effect"
+import { AppConfig } from "../config.js"
+import { classify, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, type RequestId } from "../mcp/jsonrpc.js"
+import { channel, McpServer } from "../mcp/server.js"
+import {
+  claimedVersion,
+  claimsStateless,
+  type Envelope,
+  HeaderMismatch,
+  InvalidEnvelope,
+  InvalidStatelessRequest,
+  MetaKey,
+  MethodNotFound,
+  readEnvelope,
+  refusalResponse,
+  type StatelessRefusal,
+  statelessVersion,
+  statelessVersions
+} from "../mcp/stateless.js"
+import { encodeFrame, sseHeaders, withKeepAlive } from "./sse.js"
+
+/**
+ * MCP 2026-07-28 on `/mcp`: every POST is answered from what it carries, with no session id
+ * issued or read, so any server process answers any request. The version a request speaks
+ * decides: a body whose `_meta` claims a stateless revision (or, without one, an
+ * `MCP-Protocol-Version` header naming it) comes here; everything else keeps its session.
+ */
+
+const VERSION_HEADER = "mcp-protocol-version"
+
+/** A header's value without the optional whitespace around it (RFC 9110 §5.5). */
+const headerOf = (headers: Headers.Headers, name: string): Option.Option<string> =>
+  Option.map(Headers.get(headers, name), (value) => value.replace(/^[ \t]+|[ \t]+$/g, ""))
+
+const namesStatelessVersion = (headers: Headers.Headers) =>
+  Option.exists(headerOf(headers, VERSION_HEADER), (version) => statelessVersions.includes(version))
+
+const paramsOf = (value: unknown) => {
+  if (typeof value !== "object" || value === null) return undefined
+  const params = (value as { readonly params?: unknown }).params
+  return typeof params === "object" && params !== null && !Array.isArray(params) ? params as Record<string, unknown> : undefined
+}
+
+const isMessage = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value) && "method" in value
+
+/** Whether a POST body is 2026-07-28 traffic (body first; the header decides only for a body without a claim). */
+export const isStateless = (body: unknown, headers: Headers.Headers): boolean =>
+  Array.isArray(body)
+    ? body.some((element) => claimsStateless(paramsOf(element)))
+    : isMessage(body) && (claimsStateless(paramsOf(body)) || namesStatelessVersion(headers))
+
+/** `Mcp-Name` mirrors this body field on these methods (streamable-http, "Standard Request Headers"). */
+const nameSources: Readonly<Record<string, "name" | "uri">> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
+
+const BASE64_VALUE = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+/** A header value as sent, or decoded from the `=?base64?…?=` form; None when that form is broken. */
+export const decodeHeaderValue = (value: string): Option.Option<string> => {
+  if (!value.startsWith("=?base64?") || !value.endsWith("?=")) return Option.some(value)
+  const encoded = BASE64_VALUE.exec(value)?.[1]
+  if (encoded === undefined || encoded.length % 4 !== 0) return Option.none()
+  return Either.getRight(Either.try(() => utf8.decode(Buffer.from(encoded, "base64"))))
+}
+
+const checkName = (request: JsonRpcRequest, headers: Headers.Headers): Either.Either<void, HeaderMismatch> => {
+  const field = Object.hasOwn(nameSources, request.method) ? nameSources[request.method] : undefined
+  if (field === undefined) return Either.void
+  const value = request.params?.[field]
+  const bodyValue = typeof value === "string" ? Option.some(value) : Option.none()
+  const header = headerOf(headers, "mcp-name")
+  if (Option.isNone(header)) {
+    return Option.isSome(bodyValue)
+      ? Either.left(new HeaderMismatch({ header: "Mcp-Name", problem: `is required on ${request.method} (params.${field} is "${bodyValue.value}")` }))
+      : Either.void
+  }
+  const decoded = decodeHeaderValue(header.value)
+  if (Option.isNone(decoded)) return Either.left(new HeaderMismatch({ header: "Mcp-Name", problem: "carries a malformed =?base64?…?= value" }))
+  return Option.isSome(bodyValue) && decoded.value !== bodyValue.value
+    ? Either.left(new HeaderMismatch({ header: "Mcp-Name", problem: `names "${decoded.value}" but params.${field} is "${bodyValue.value}"` }))
+    : Either.void
+}
+
+type Validated =
+  | { readonly _tag: "Notification"; readonly message: JsonRpcNotification }
+  | { readonly _tag: "Request"; readonly request: JsonRpcRequest; readonly envelope: Envelope }
+
+/**
+ * The checks the revision asks for, in the order SDK v2's ladder applies them: one JSON-RPC
+ * message; headers that agree with the body; a revision we speak; a complete envelope; the
+ * required headers present; a method we serve.
+ */
+const validate = (body: unknown, headers: Headers.Headers, methods: ReadonlySet<string>): Either.Either<Validated, StatelessRefusal> =>
+  Either.gen(function* () {
+    if (Array.isArray(body)) return yield* Either.left(new InvalidStatelessRequest({ problem: `JSON-RPC batches cannot carry MCP ${statelessVersion} messages` }))
+    const message = yield* classify(body).pipe(Either.mapLeft(() => new InvalidStatelessRequest({ problem: "not a JSON-RPC request or notification" })))
+    if (message._tag === "Notification") return { _tag: "Notification", message: message.message } as const
+    if (message._tag === "Response") return yield* Either.left(new InvalidStatelessRequest({ problem: `MCP ${statelessVersion} clients post no responses` }))
+    const request = message.message
+    const versionHeader = headerOf(headers, VERSION_HEADER)
+    const methodHeader = headerOf(headers, "mcp-method")
+    const claim = claimedVersion(request.params)
+    if (Option.isNone(claim)) {
+      return yield* Either.left(
+        request.method === "initialize"
+          ? new HeaderMismatch({ header: "MCP-Protocol-Version", problem: `names ${statelessVersion} on an initialize request; ${statelessVersion} has no handshake (call server/discover)` })
+          : new InvalidEnvelope({ key: MetaKey.protocolVersion, problem: `is required: the MCP-Protocol-Version header names ${statelessVersion}` })
+      )
+    }
+    if (typeof claim.value === "string" && Option.isSome(versionHeader) && versionHeader.value !== claim.value) {
+      return yield* Either.left(new HeaderMismatch({ header: "MCP-Protocol-Version", problem: `is ${versionHeader.value} but _meta names ${claim.value}` }))
+    }
+    if (Option.isSome(methodHeader) && methodHeader.value !== request.method) {
+      return yield* Either.left(new HeaderMismatch({ header: "Mcp-Method", problem: `is ${methodHeader.value} but the body's method is ${request.method}` }))
+    }
+    const envelope = yield* readEnvelope(request.params)
+    if (Option.isNone(versionHeader)) return yield* Either.left(new HeaderMismatch({ header: "MCP-Protocol-Version", problem: "is required on every request" }))
+    if (Option.isNone(methodHeader)) return yield* Either.left(new HeaderMismatch({ header: "Mcp-Method", problem: "is required on every request" }))
+    yield* checkName(request, headers)
+    if (!methods.has(request.method)) return yield* Either.left(new MethodNotFound({ method: request.method }))
+    return { _tag: "Request", request, envelope } as const
+  })
+
+const idOf = (body: unknown): RequestId | null => {
+  const id = typeof body === "object" && body !== null ? (body as { readonly id?: unknown }).id : undefined
+  return typeof id === "string" || typeof id === "number" ? id : null
+}
+
+/** Only a call that asked for progress or log messages can have anything to say before its result. */
+const streams = (request: JsonRpcRequest, envelope: Envelope) =>
+  request.method === "tools/call" && (envelope.progressToken !== undefined || envelope[MetaKey.logLevel] !== undefined)
+
+/**
+ * The answer on an SSE stream of its own: notifications, then the response. The call belongs to
+ * the stream: a client that closes it cancels the call (the revision's cancellation on HTTP).
+ * No event ids: 2026-07-28 streams are not resumable.
+ */
+const answerOnStream = (request: JsonRpcRequest, envelope: Envelope) =>
+  Effect.gen(function* () {
+    const server = yield* McpServer
+    const config = yield* AppConfig
+    const frames = yield* Mailbox.make<Uint8Array>()
+    const send = (message: JsonRpcNotification | JsonRpcResponse) =>
+      Effect.asVoid(frames.offer(encodeFrame({ event: "message", data: JSON.stringify(message) })))
+    const call = server.handleStateless(request, envelope, channel(send)).pipe(
+      Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
+      Effect.ensuring(frames.end)
+    )
+    const events = Stream.unwrapScoped(Effect.as(Effect.forkScoped(call), Mailbox.toStream(frames)))
+    return HttpServerResponse.stream(withKeepAlive(events, config.sseKeepAlive), { contentType: "text/event-stream", headers: sseHeaders })
+  })
+
+const answerAsJson = (request: JsonRpcRequest, envelope: Envelope) =>
+  Effect.gen(function* () {
+    const server = yield* McpServer
+    const response = yield* server.handleStateless(request, envelope, channel(() => Effect.void))
+    return Option.match(response, {
+      onNone: () => HttpServerResponse.empty({ status: 202 }),
+      onSome: (body) => HttpServerResponse.unsafeJson(body)
+    })
+  })
+
+/** Answers one 2026-07-28 POST (its body parsed); refusals go out with the status the revision gives them. */
+export const answer = (body: unknown) =>
+  Effect.gen(function* () {
+    const http = yield* HttpServerRequest.HttpServerRequest
+    const server = yield* McpServer
+    const validated = validate(body, http.headers, server.statelessMethods)
+    if (Either.isLeft(validated)) {
+      return HttpServerResponse.unsafeJson(refusalResponse(idOf(body), validated.left), { status: validated.left.status })
+    }
+    const valid = validated.right
+    // The revision defines no client notifications on HTTP: accepted, and there is nothing to do.
+    if (valid._tag === "Notification") return HttpServerResponse.empty({ status: 202 })
+    return yield* (streams(valid.request, valid.envelope) ? answerOnStream(valid.request, valid.envelope) : answerAsJson(valid.request, valid.envelope))
+  })
+
+/** GET and DELETE are session operations: a 2026-07-28 client without a session gets 405 (POST only). */
+export const refuseSessionMethod = (headers: Headers.Headers): Option.Option<HttpServerResponse.HttpServerResponse> =>
+  namesStatelessVersion(headers) && Option.isNone(Headers.get(headers, "mcp-session-id"))
+    ? Option.some(HttpServerResponse.unsafeJson(
+      refusalResponse(null, new InvalidStatelessRequest({ problem: `MCP ${statelessVersion} has no GET stream or DELETE: send each request as a POST` })),
+      { status: 405, headers: { allow: "POST" } }
+    ))
+    : Option.none()

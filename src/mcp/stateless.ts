@@ -1,0 +1,161 @@
+import { Either, Option, ParseResult, Schema, Tracer } from "effect"
+import { ErrorCode, errorResponse, type JsonRpcResponse, type Params, type RequestId } from "./jsonrpc.js"
+import { supportedVersions } from "./protocol.js"
+import { LogLevel } from "./session.js"
+
+/**
+ * MCP 2026-07-28: the stateless revision. No handshake and no session: every request carries
+ * its protocol version, client capabilities (and optionally client info, log level, trace
+ * context) in `params._meta`, so any server process can answer it.
+ */
+
+export const statelessVersion = "2026-07-28"
+/** Revisions served statelessly; the older ones (`supportedVersions`) keep their sessions. */
+export const statelessVersions: ReadonlyArray<string> = [statelessVersion]
+/** Every revision we speak, newest first: what `server/discover` and version errors list. */
+export const allVersions: ReadonlyArray<string> = [...statelessVersions, ...supportedVersions]
+
+export const MetaKey = {
+  protocolVersion: "io.modelcontextprotocol/protocolVersion",
+  clientInfo: "io.modelcontextprotocol/clientInfo",
+  clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
+  logLevel: "io.modelcontextprotocol/logLevel",
+  serverInfo: "io.modelcontextprotocol/serverInfo"
+} as const
+
+const Implementation = Schema.Struct({ name: Schema.String, version: Schema.String }, { key: Schema.String, value: Schema.Unknown })
+const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/** The per-request envelope (`_meta`) of a 2026-07-28 request, as the server reads it. */
+export const Envelope = Schema.Struct({
+  [MetaKey.protocolVersion]: Schema.String,
+  [MetaKey.clientCapabilities]: JsonObject,
+  [MetaKey.clientInfo]: Schema.optional(Implementation),
+  [MetaKey.logLevel]: Schema.optional(LogLevel),
+  progressToken: Schema.optional(Schema.Union(Schema.String, Schema.Number)),
+  traceparent: Schema.optional(Schema.String)
+})
+export type Envelope = typeof Envelope.Type
+
+const decodeEnvelope = Schema.decodeUnknownEither(Envelope)
+
+/** The revision's error codes (basic/index, "Error Codes"): -32020 … -32099 belong to the specification. */
+export const StatelessCode = {
+  HeaderMismatch: -32020,
+  MissingRequiredClientCapability: -32021,
+  UnsupportedProtocolVersion: -32022
+} as const
+
+/** An HTTP header disagrees with the body, or a required header is missing or malformed (400, -32020). */
+export class HeaderMismatch extends Schema.TaggedError<HeaderMismatch>()("HeaderMismatch", {
+  header: Schema.String,
+  problem: Schema.String
+}) {
+  readonly code = StatelessCode.HeaderMismatch
+  readonly status = 400
+  override get message() {
+    return `Header mismatch: ${this.header} ${this.problem}`
+  }
+}
+
+/** A revision we do not speak (400, -32022); `data.supported` lets the client retry with one we do. */
+export class UnsupportedProtocolVersion extends Schema.TaggedError<UnsupportedProtocolVersion>()("UnsupportedProtocolVersion", {
+  requested: Schema.String
+}) {
+  readonly code = StatelessCode.UnsupportedProtocolVersion
+  readonly status = 400
+  override get message() {
+    return `Unsupported protocol version: ${this.requested}; this server speaks ${allVersions.join(", ")}`
+  }
+  get data() {
+    return { supported: allVersions, requested: this.requested }
+  }
+}
+
+/** A required `_meta` key is missing or malformed (400, -32602). */
+export class InvalidEnvelope extends Schema.TaggedError<InvalidEnvelope>()("InvalidEnvelope", {
+  key: Schema.String,
+  problem: Schema.String
+}) {
+  readonly code = ErrorCode.InvalidParams
+  readonly status = 400
+  override get message() {
+    return `Invalid params: _meta["${this.key}"] ${this.problem}`
+  }
+}
+
+/** A method this revision does not have, or we do not serve (404, -32601: the body tells it from a legacy server's 404). */
+export class MethodNotFound extends Schema.TaggedError<MethodNotFound>()("MethodNotFound", {
+  method: Schema.String
+}) {
+  readonly code = ErrorCode.MethodNotFound
+  readonly status = 404
+  override get message() {
+    return `Method not found: ${this.method} is not part of MCP ${statelessVersion} on this server (call server/discover)`
+  }
+}
+
+/** The request is not one JSON-RPC request (400, -32600). */
+export class InvalidStatelessRequest extends Schema.TaggedError<InvalidStatelessRequest>()("InvalidStatelessRequest", {
+  problem: Schema.String
+}) {
+  readonly code = ErrorCode.InvalidRequest
+  readonly status = 400
+  override get message() {
+    return `Invalid Request: ${this.problem}`
+  }
+}
+
+export type StatelessRefusal = HeaderMismatch | UnsupportedProtocolVersion | InvalidEnvelope | MethodNotFound | InvalidStatelessRequest
+
+/** The JSON-RPC error a refusal is answered with. */
+export const refusalResponse = (id: RequestId | null, refusal: StatelessRefusal): JsonRpcResponse =>
+  errorResponse(id, refusal.code, refusal.message, refusal._tag === "UnsupportedProtocolVersion" ? refusal.data : undefined)
+
+const metaOf = (params: Params | undefined): Option.Option<Record<string, unknown>> => {
+  const meta = params?.["_meta"]
+  return typeof meta === "object" && meta !== null && !Array.isArray(meta)
+    ? Option.some(meta as Record<string, unknown>)
+    : Option.none()
+}
+
+/** The protocol version a body's `_meta` claims, when it carries the key at all. */
+export const claimedVersion = (params: Params | undefined): Option.Option<unknown> =>
+  Option.flatMap(metaOf(params), (meta) =>
+    Object.prototype.hasOwnProperty.call(meta, MetaKey.protocolVersion) ? Option.some(meta[MetaKey.protocolVersion]) : Option.none()
+  )
+
+/**
+ * Whether a body claims the per-request envelope of a revision we serve statelessly, or of one we
+ * do not know (answered -32022). A claim naming a session revision stays session traffic.
+ */
+export const claimsStateless = (params: Params | undefined): boolean =>
+  Option.match(claimedVersion(params), {
+    onNone: () => false,
+    onSome: (version) => typeof version !== "string" || !supportedVersions.includes(version)
+  })
+
+/** Reads the envelope of a request that claims it; the first missing or malformed key is the refusal. */
+export const readEnvelope = (params: Params | undefined): Either.Either<Envelope, InvalidEnvelope | UnsupportedProtocolVersion> => {
+  const meta = Option.getOrElse(metaOf(params), (): Record<string, unknown> => ({}))
+  const version = meta[MetaKey.protocolVersion]
+  if (typeof version === "string" && !statelessVersions.includes(version)) {
+    return Either.left(new UnsupportedProtocolVersion({ requested: version }))
+  }
+  return decodeEnvelope(meta).pipe(Either.mapLeft((error) => {
+    const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+    const key = String(issue?.path[0] ?? MetaKey.protocolVersion)
+    return new InvalidEnvelope({ key, problem: issue?.message === "is missing" ? "is required" : `is invalid: ${issue?.message ?? "malformed"}` })
+  }))
+}
+
+const W3C_TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
+
+/** The caller's span from a W3C `traceparent` (version 00 layout; all-zero ids and version ff are invalid). */
+export const parentSpanOf = (traceparent: string | undefined): Option.Option<Tracer.ExternalSpan> => {
+  const match = W3C_TRACEPARENT.exec(traceparent?.trim() ?? "")
+  if (match === null) return Option.none()
+  const [, version = "", traceId = "", spanId = "", flags = "00"] = match
+  if (version === "ff" || /^0+$/.test(traceId) || /^0+$/.test(spanId)) return Option.none()
+  return Option.some(Tracer.externalSpan({ traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 }))
+}
