@@ -29,7 +29,7 @@ const actionsOf = (grants: ReadonlyArray<AwsGrant>) => new Set(grants.flatMap((g
 describe("the AWS actions the code calls", () => {
   it.scopedLive("are all in the lists the deploy stack grants, per role", () =>
     Effect.gen(function* () {
-      const { lakehouse, fake, store, conditional } = yield* fakeAwsLake()
+      const { lakehouse, fake, store, conditional, settings } = yield* fakeAwsLake()
       const run = yield* storedRun("0003445078", "20261126T031500123Z-a1b2c3", 100).pipe(Effect.provideService(ObjectStore, store))
       yield* lakehouse.load("census", run, { create: true, mode: "append" })
       yield* lakehouse.load("census", run, { create: true, mode: "replace" })
@@ -52,5 +52,11 @@ describe("the AWS actions the code calls", () => {
         "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"
       ]))
       expect([...analysis].sort()).toEqual(["athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution"])
+      // On the resources the grants name: the workgroup, the database (GetTable's Name is the table's), the bucket.
+      const named = (service: string) => new Set(fake.calls.filter((c) => c.service === service && c.action !== "GetTable").map((c) => c.resource))
+      expect(named("athena")).toEqual(new Set([settings.athenaWorkgroup, undefined]))
+      expect(named("glue")).toEqual(new Set([settings.glueDatabase]))
+      const underPrefix = (path: string) => path.startsWith("/estat-test/lake/") || new URL(path, "http://s3").searchParams.get("prefix")?.startsWith("lake/") === true
+      expect(conditional.seen.map((r) => r.path).filter((path) => !underPrefix(path))).toEqual([])
     }))
 })

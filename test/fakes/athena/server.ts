@@ -61,11 +61,19 @@ export interface FakeAthenaOptions {
   readonly failWrite?: (sql: string) => string | undefined
 }
 
-/** A call the fake answered: the service, the action, and whose credentials signed it. */
+/** A call the fake answered: the service, the action, what it named, and whose credentials signed it. */
 export interface FakeAwsCall {
   readonly service: "athena" | "glue"
   readonly action: string
+  /** The workgroup (StartQueryExecution) or Glue database the call named, if any. */
+  readonly resource: string | undefined
   readonly accessKeyId: string | undefined
+}
+
+/** The workgroup or database a request names (the resource IAM checks it on). */
+const resourceOf = (body: Record<string, unknown>): string | undefined => {
+  const named = body["WorkGroup"] ?? body["DatabaseName"] ?? (body["DatabaseInput"] as { Name?: unknown } | undefined)?.Name ?? body["Name"]
+  return named === undefined ? undefined : String(named)
 }
 
 export interface FakeAthenaHandle {
@@ -308,9 +316,10 @@ export const startFakeAthena = async (options: FakeAthenaOptions = {}): Promise<
     }
     if (action === undefined || service === undefined) return reply(400, { __type: "UnknownOperationException", message: target })
     const signer = /Credential=([^/]+)\//.exec(String(req.headers["authorization"] ?? ""))?.[1]
-    calls.push({ service, action: name!, accessKeyId: signer })
     try {
-      reply(200, await action(JSON.parse(raw || "{}") as Record<string, unknown>, signer))
+      const body = JSON.parse(raw || "{}") as Record<string, unknown>
+      calls.push({ service, action: name!, resource: service === "glue" || name === "StartQueryExecution" ? resourceOf(body) : undefined, accessKeyId: signer })
+      reply(200, await action(body, signer))
     } catch (error) {
       const type = error instanceof AwsFault ? error.type : "InternalServerException"
       reply(400, { __type: type, Message: error instanceof Error ? error.message : String(error) })
