@@ -184,6 +184,15 @@ describe("MCP 2026-07-28, stateless", () => {
     expect(events[3]?.result).toMatchObject({ resultType: "complete", structuredContent: { counted: 2, traceId: TRACE_ID } })
   })
 
+  it("without _meta.traceparent, the HTTP traceparent header is the parent (the platform's server span)", async () => {
+    const response = await post(tested.mcpUrl, request("tools/call", { name: "count", arguments: { n: 1 } }), {
+      ...headersFor("tools/call", "count"),
+      traceparent: TRACEPARENT
+    })
+    const { result } = await response.json() as { result: { structuredContent: { traceId: string } } }
+    expect(result.structuredContent.traceId).toBe(TRACE_ID)
+  })
+
   it("closing the response stream cancels the call", async () => {
     armWait()
     const controller = new AbortController()
