@@ -195,14 +195,18 @@ export const make = <R>(
     /** resources/list, resources/read and resources/templates/list, when the server has resources. */
     const resourceRequest = (request: JsonRpcRequest, version: string): Effect.Effect<JsonRpcResponse> => {
       if (resources === undefined) return Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`))
-      // 2026-07-28 retired -32002 (resource not found) for -32602.
-      const codeOf = (failure: ResourceFailure) =>
-        failure.code === RESOURCE_NOT_FOUND && version >= statelessVersion ? ErrorCode.InvalidParams : failure.code
+      // 2026-07-28 retired -32002 (resource not found) for -32602, naming the URI in data.uri.
+      const failed = (failure: ResourceFailure) => {
+        const uri = request.params?.["uri"]
+        return failure.code === RESOURCE_NOT_FOUND && version >= statelessVersion
+          ? errorResponse(request.id, ErrorCode.InvalidParams, failure.message, typeof uri === "string" ? { uri } : undefined)
+          : errorResponse(request.id, failure.code, failure.message)
+      }
       const answer = <A>(effect: Effect.Effect<A, ResourceFailure, R>) =>
         effect.pipe(
           Effect.provide(context),
           Effect.match({
-            onFailure: (failure) => errorResponse(request.id, codeOf(failure), failure.message),
+            onFailure: failed,
             onSuccess: (result) => resultResponse(request.id, result)
           })
         )

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
 import { Effect, Option, Redacted, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -89,16 +93,18 @@ describe("MCP 2026-07-28, stateless", () => {
   let first: RunningServer
   let second: RunningServer
   let tested: RunningServer
+  const dataDir = mkdtempSync(join(tmpdir(), "estat-stateless-"))
   beforeAll(async () => {
     fake = await startFakeEStat()
     const settings = { estatBaseUrl: fake.baseUrl, estatAppId: Option.some(Redacted.make(FAKE_APP_ID)) }
     first = await startTestServer(settings)
     second = await startTestServer(settings)
-    tested = await startTestServer(settings, [...tools, ...testTools])
+    tested = await startTestServer({ ...settings, dataDir }, [...tools, ...testTools])
   })
   afterAll(async () => {
     await Promise.all([first.close(), second.close(), tested.close()])
     await fake.close()
+    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it("SDK v2's client, alternating between two server processes on every request, with no shared state", async () => {
@@ -214,10 +220,10 @@ describe("MCP 2026-07-28, stateless", () => {
   })
 
   it("resources/read of a missing file is -32602 in 2026-07-28 (not -32002), in-band", async () => {
-    const uri = "estat-mcp://files/nowhere.csv"
+    const uri = pathToFileURL(join(dataDir, "runs", "nowhere.csv")).href
     const response = await post(tested.mcpUrl, request("resources/read", { uri }), headersFor("resources/read", uri))
     expect(response.status).toBe(200)
-    expect((await errorOf(response)).code).toBe(-32602)
+    expect(await errorOf(response)).toMatchObject({ code: -32602, message: `Resource not found: ${uri}`, data: { uri } })
   })
 
   it("an unknown tool is an in-band -32602", async () => {
