@@ -195,12 +195,12 @@ export const make = <R>(
     /** resources/list, resources/read and resources/templates/list, when the server has resources. */
     const resourceRequest = (request: JsonRpcRequest, version: string): Effect.Effect<JsonRpcResponse> => {
       if (resources === undefined) return Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`))
-      // 2026-07-28 retired -32002 (resource not found) for -32602, naming the URI in data.uri.
+      // 2026-07-28 retired -32002 (resource not found) for -32602, which names the URI it refused in data.uri.
       const failed = (failure: ResourceFailure) => {
+        if (version < statelessVersion) return errorResponse(request.id, failure.code, failure.message)
+        const code = failure.code === RESOURCE_NOT_FOUND ? ErrorCode.InvalidParams : failure.code
         const uri = request.params?.["uri"]
-        return failure.code === RESOURCE_NOT_FOUND && version >= statelessVersion
-          ? errorResponse(request.id, ErrorCode.InvalidParams, failure.message, typeof uri === "string" ? { uri } : undefined)
-          : errorResponse(request.id, failure.code, failure.message)
+        return errorResponse(request.id, code, failure.message, code === ErrorCode.InvalidParams && typeof uri === "string" ? { uri } : undefined)
       }
       const answer = <A>(effect: Effect.Effect<A, ResourceFailure, R>) =>
         effect.pipe(

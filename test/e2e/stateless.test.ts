@@ -226,6 +226,12 @@ describe("MCP 2026-07-28, stateless", () => {
     expect(await errorOf(response)).toMatchObject({ code: -32602, message: `Resource not found: ${uri}`, data: { uri } })
   })
 
+  it("resources/read of a URI outside storage is -32602 naming it in data.uri", async () => {
+    const uri = "test://nonexistent"
+    const response = await post(tested.mcpUrl, request("resources/read", { uri }), headersFor("resources/read", uri))
+    expect(await errorOf(response)).toMatchObject({ code: -32602, data: { uri } })
+  })
+
   it("an unknown tool is an in-band -32602", async () => {
     const response = await post(tested.mcpUrl, request("tools/call", { name: "nope", arguments: {} }), headersFor("tools/call", "nope"))
     expect(response.status).toBe(200)
