@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
-import { Deferred, Effect, Fiber, TestClock } from "effect"
+import { Chunk, Deferred, Effect, Fiber, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { type LockTiming, makeS3TableLock } from "../../src/services/lakehouse/tableLock.js"
 import { conditionalS3 } from "../fakes/conditionalS3.js"
@@ -26,6 +26,14 @@ const setup = (timing: Omit<LockTiming, "retryBase">) =>
       ))
     return { lock, write, read, conditional }
   })
+
+/**
+ * Waits until the holder's renewal sleeps until `at`: moving the TestClock before its sleep is
+ * registered (the holder is still busy with S3) would leave that sleep in the past, never woken.
+ * Each look reads the lock, so the holder's own S3 calls get their turn in between.
+ */
+const renewalDueAt = (at: number, read: Effect.Effect<unknown>) =>
+  Effect.repeat(Effect.zipRight(read, TestClock.sleeps()), { until: (sleeps) => Chunk.some(sleeps, (wake) => wake === at) })
 
 describe("the S3 load lock", () => {
   it.scoped("a lock whose holder died (expired) is taken over; the load runs and removes its lock", () =>
@@ -56,10 +64,12 @@ describe("the S3 load lock", () => {
       yield* Deferred.await(held)
       const first = yield* read
       expect(first!.expiresAt).toBe(30_000)
+      yield* renewalDueAt(10_000, read)
       yield* TestClock.adjust("10 seconds")
       yield* Effect.repeat(read, { until: (body) => body!.expiresAt === 40_000 }) // renewed: another 30 s from now
       // Another task takes it over (as after an expiry): the next renewal finds it gone and stops the load.
       yield* write({ owner: "thief", expiresAt: 99_000 })
+      yield* renewalDueAt(20_000, read)
       yield* TestClock.adjust("10 seconds")
       const error = yield* Fiber.join(load).pipe(Effect.flip)
       expect(error.message).toBe("Table estat_db.census: the load lock expired and another load took it over; this load stopped")
