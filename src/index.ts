@@ -3,8 +3,8 @@
  * layers, the tool registry, the protocol core and the HTTP app (mount `router` or serve `httpApp`).
  */
 export { AppConfig, type AppSettings, appSettingsConfig, defaultSettings } from "./config.js"
-export * as EStatErrors from "./services/EStatErrors.js"
-export { EStat } from "./services/EStat.js"
+export * as EStatErrors from "./services/estat/errors.js"
+export { EStat } from "./services/estat/EStat.js"
 export * as Tool from "./mcp/tool.js"
 export { McpServer, layer as mcpServerLayer, make as makeMcpServer } from "./mcp/server.js"
 export { SessionStore, SessionStoreLive } from "./mcp/sessions.js"

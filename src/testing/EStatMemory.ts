@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Clock, Effect, Layer, Option, Redacted } from "effect"
 import { defaultSettings } from "../config.js"
-import { EStat, make } from "../services/EStat.js"
+import { EStat, make } from "../services/estat/EStat.js"
 import { type EStatApi, isEndpoint, makeEStatApi } from "./estat/api.js"
 import { makeCatalog } from "./estat/catalog.js"
 import type { FakeTable } from "./estat/model.js"

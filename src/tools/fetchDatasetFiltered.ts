@@ -3,7 +3,7 @@ import { AppConfig } from "../config.js"
 import { FilterValue, resolveFilters } from "../domain/filters.js"
 import * as Tool from "../mcp/tool.js"
 import { fetchDataset } from "../pipeline/fetchDataset.js"
-import { EStat } from "../services/EStat.js"
+import { EStat } from "../services/estat/EStat.js"
 import {
   ConvertToJapanese, DatasetId, fetchToolTraits, progressReporter, runOutputFields, SaveToS3, summarizeRun, withRunOutput
 } from "./datasetRun.js"

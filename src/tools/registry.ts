@@ -1,7 +1,7 @@
 import type { AppConfig } from "../config.js"
 import type { Tool } from "../mcp/tool.js"
 import type { DataEngine } from "../services/DataEngine.js"
-import type { EStat } from "../services/EStat.js"
+import type { EStat } from "../services/estat/EStat.js"
 import type { Lakehouse } from "../services/lakehouse/Lakehouse.js"
 import type { RunSlots } from "../services/RunSlots.js"
 import type { ObjectStore } from "../services/storage/ObjectStore.js"

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import type { SearchTablesPage, TableInfo } from "../domain/estat.js"
-import { EStat } from "../services/EStat.js"
+import { EStat } from "../services/estat/EStat.js"
 
 /** e-Stat's page size for the candidate pool; ranking reads a few pages at most. */
 const PAGE = 100

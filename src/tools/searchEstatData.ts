@@ -6,7 +6,7 @@ import { splitTerms } from "../domain/text.js"
 import { rankTables } from "../domain/ranking.js"
 import * as Tool from "../mcp/tool.js"
 import { ToolContext, withDefault } from "../mcp/tool.js"
-import { EStat } from "../services/EStat.js"
+import { EStat } from "../services/estat/EStat.js"
 import { collectCandidates } from "./searchCandidates.js"
 
 const period = (what: string) =>

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { EStat } from "../../src/services/EStat.js"
+import { EStat } from "../../src/services/estat/EStat.js"
 import { EStatMemory, generatedTable, largeSampleShape, sampleTables } from "../../src/testing/index.js"
 
 describe("EStat in memory", () => {

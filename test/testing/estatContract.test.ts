@@ -4,7 +4,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import { defaultSettings } from "../../src/config.js"
 import { cellAt, type DataPage, type DataQuery, planPages } from "../../src/domain/estat.js"
 import { timeParts } from "../../src/domain/timeCode.js"
-import { EStat, make } from "../../src/services/EStat.js"
+import { EStat, make } from "../../src/services/estat/EStat.js"
 import { EStatMemory, sampleTableIds, sampleTables } from "../../src/testing/index.js"
 import { FAKE_APP_ID, fakeEStat } from "../fakes/estatServer.js"
 

@@ -1,8 +1,8 @@
 import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
-import { AppConfig } from "../config.js"
-import type { TableMeta } from "../domain/estat.js"
+import { AppConfig } from "../../config.js"
+import type { TableMeta } from "../../domain/estat.js"
 import { EStat } from "./EStat.js"
-import { ObjectStore } from "./storage/ObjectStore.js"
+import { ObjectStore } from "../storage/ObjectStore.js"
 
 /**
  * What e-Stat said about a table's shape (getMetaInfo), remembered: in the ObjectStore under

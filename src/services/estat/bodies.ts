@@ -1,6 +1,6 @@
 import { Either, Schema } from "effect"
-import type { DataPage } from "../domain/estat.js"
-import { GetStatsData, toDataPage, toDataPageOfPieces } from "./EStatSchema.js"
+import type { DataPage } from "../../domain/estat.js"
+import { GetStatsData, toDataPage, toDataPageOfPieces } from "./schema.js"
 import { splitValues } from "./valuePieces.js"
 
 /** Why a body could not be read: cut short (not complete JSON), or not the answer expected. */

@@ -1,5 +1,5 @@
 import { Either, Schema } from "effect"
-import type { ClassItem, DataCells, DataPage, Dimension, TableInfo } from "../domain/estat.js"
+import type { ClassItem, DataCells, DataPage, Dimension, TableInfo } from "../../domain/estat.js"
 
 /**
  * e-Stat's JSON as it really arrives (ESTAT-API.md §6–§9): repeated elements that occur once

@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Context, Duration, Effect, Either, Layer, Option, RateLimiter, Redacted, Schedule, Schema, Stream } from "effect"
-import { AppConfig, type AppSettings } from "../config.js"
-import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../domain/estat.js"
+import { AppConfig, type AppSettings } from "../../config.js"
+import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../../domain/estat.js"
 import {
   EStatApiError,
   EStatDecodeError,
@@ -15,7 +15,7 @@ import {
   EStatUnavailable,
   EStatUnknownDataset,
   isTransient
-} from "./EStatErrors.js"
+} from "./errors.js"
 import {
   Envelope,
   GetMetaInfo,
@@ -26,8 +26,8 @@ import {
   toNumber,
   toTableInfo,
   totalOf
-} from "./EStatSchema.js"
-import { type BodyReader, bySchema, readPage } from "./EStatBodies.js"
+} from "./schema.js"
+import { type BodyReader, bySchema, readPage } from "./bodies.js"
 
 /** The e-Stat API 3.0, normalised: every method answers in domain shapes or a typed EStatError. */
 export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {

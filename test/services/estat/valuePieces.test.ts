@@ -1,9 +1,9 @@
 import { Either, Schema } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { readPage } from "../../src/services/EStatBodies.js"
-import { GetStatsData, toDataPage, toDataPageOfPieces } from "../../src/services/EStatSchema.js"
-import { splitValues } from "../../src/services/valuePieces.js"
-import { encodeJson } from "../fakes/estat/encode.js"
+import { readPage } from "../../../src/services/estat/bodies.js"
+import { GetStatsData, toDataPage, toDataPageOfPieces } from "../../../src/services/estat/schema.js"
+import { splitValues } from "../../../src/services/estat/valuePieces.js"
+import { encodeJson } from "../../fakes/estat/encode.js"
 
 const answer = (values: ReadonlyArray<Record<string, string>>, resultInf = { TOTAL_NUMBER: 5000, FROM_NUMBER: 1, TO_NUMBER: values.length }) =>
   encodeJson({

@@ -4,10 +4,10 @@ import type { AddressInfo } from "node:net"
 import { FetchHttpClient } from "@effect/platform"
 import { Deferred, Duration, Effect, Fiber, Option, Queue, Redacted, Stream } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { type AppSettings, defaultSettings } from "../../src/config.js"
-import { cellAt, type DataPage, planPages } from "../../src/domain/estat.js"
-import { make, type ReceivedPage } from "../../src/services/EStat.js"
-import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../fakes/estatServer.js"
+import { type AppSettings, defaultSettings } from "../../../src/config.js"
+import { cellAt, type DataPage, planPages } from "../../../src/domain/estat.js"
+import { make, type ReceivedPage } from "../../../src/services/estat/EStat.js"
+import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../../fakes/estatServer.js"
 
 const cells = (page: DataPage) => Array.from({ length: page.cells.count }, (_, i) => cellAt(page.cells, i))
 

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Duration, Effect, Layer, Ref, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { appConfigTest } from "../../src/config.js"
-import type { TableMeta } from "../../src/domain/estat.js"
-import { EStat } from "../../src/services/EStat.js"
-import { EStatNoData } from "../../src/services/EStatErrors.js"
-import { cachedMetadata, metadataKey } from "../../src/services/metadataCache.js"
-import * as LocalFs from "../../src/services/storage/LocalFs.js"
+import { appConfigTest } from "../../../src/config.js"
+import type { TableMeta } from "../../../src/domain/estat.js"
+import { EStat } from "../../../src/services/estat/EStat.js"
+import { EStatNoData } from "../../../src/services/estat/errors.js"
+import { cachedMetadata, metadataKey } from "../../../src/services/estat/metadataCache.js"
+import * as LocalFs from "../../../src/services/storage/LocalFs.js"
 
 const metaOf = (statsDataId: string, updatedDate: string): TableMeta => ({
   table: {
