@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto"
-import { Effect, Either, Option, Schema } from "effect"
+import { Effect, Either, Option } from "effect"
 import {
   currentSnapshot,
   type ManifestEntry,
@@ -11,8 +11,8 @@ import {
   schemaOf,
   type TableMetadata
 } from "../../domain/iceberg.js"
-import type { ColumnSpec } from "../../domain/rows.js"
 import { DataEngine, quoteIdentifier, quoteLiteral } from "../DataEngine.js"
+import { CatalogError, CREATE_HINT, type RunToLoad, TableNotFound, withRunId } from "../lakehouse/Lakehouse.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
 import { decodeAvro, encodeAvro } from "./avro.js"
 
@@ -22,34 +22,6 @@ import { decodeAvro, encodeAvro } from "./avro.js"
  * written whole before `version-hint.text` moves to it (both by rename), one snapshot per load.
  * A load records its run id in the snapshot summary: loading a run twice adds nothing.
  */
-
-export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogError", {
-  table: Schema.String,
-  reason: Schema.String
-}) {
-  override get message() {
-    return `Table ${this.table}: ${this.reason}`
-  }
-}
-
-/** A table the database does not have; `hint` says what to do about it. */
-export class TableNotFound extends Schema.TaggedError<TableNotFound>()("TableNotFound", {
-  table: Schema.String,
-  hint: Schema.optionalWith(Schema.String, { default: () => "" })
-}) {
-  override get message() {
-    return `Table ${this.table}: it does not exist${this.hint === "" ? "" : `; ${this.hint}`}`
-  }
-}
-
-export const CREATE_HINT = "pass create_if_not_exists: true to create it from the run's columns"
-
-export interface RunToLoad {
-  readonly runId: string
-  readonly columns: ReadonlyArray<ColumnSpec>
-  /** The run's Parquet parts (storage keys) and their row counts. */
-  readonly parts: ReadonlyArray<{ readonly key: string; readonly rows: number }>
-}
 
 export interface LoadOutcome {
   readonly recordsLoaded: number
@@ -61,8 +33,6 @@ export interface LoadOutcome {
 
 const RUN_ID = "estat.run-id"
 
-/** Lakehouse tables carry the run each row came from (the same on Athena, where it makes loads idempotent). */
-export const withRunId = (columns: ReadonlyArray<ColumnSpec>): ReadonlyArray<ColumnSpec> => [...columns, { name: "run_id", type: "VARCHAR" }]
 /** Snapshot ids are longs; these stay exact as JS numbers. */
 const newSnapshotId = () => Number(BigInt(`0x${randomBytes(7).toString("hex")}`) & 0x1f_ffff_ffff_ffffn)
 

@@ -1,9 +1,9 @@
-import { Context, Effect } from "effect"
-import type { QueryRejected } from "../../domain/sqlGuard.js"
+import { Context, Effect, Schema } from "effect"
+import type { ColumnSpec } from "../../domain/rows.js"
 import type { Manifest } from "../../domain/runs.js"
+import type { QueryRejected } from "../../domain/sqlGuard.js"
 import type { DataEngineError } from "../DataEngine.js"
 import type { AvroError } from "../catalog/avro.js"
-import { type CatalogError, type RunToLoad as CatalogRun, TableNotFound } from "../catalog/LocalIceberg.js"
 import type { QueryFailed, QueryRequest, QueryResult } from "../query/QueryEngine.js"
 import type { StorageError } from "../storage/ObjectStore.js"
 
@@ -13,9 +13,38 @@ import type { StorageError } from "../storage/ObjectStore.js"
  * loaded at most once per table.
  */
 
-export interface RunToLoad extends CatalogRun {
-  readonly statsDataId: string
+/** A table's catalog (the local Iceberg metadata, or Glue) failed or refused what was asked of it. */
+export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogError", {
+  table: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Table ${this.table}: ${this.reason}`
+  }
 }
+
+/** A table the database does not have; `hint` says what to do about it. */
+export class TableNotFound extends Schema.TaggedError<TableNotFound>()("TableNotFound", {
+  table: Schema.String,
+  hint: Schema.optionalWith(Schema.String, { default: () => "" })
+}) {
+  override get message() {
+    return `Table ${this.table}: it does not exist${this.hint === "" ? "" : `; ${this.hint}`}`
+  }
+}
+
+export const CREATE_HINT = "pass create_if_not_exists: true to create it from the run's columns"
+
+export interface RunToLoad {
+  readonly statsDataId: string
+  readonly runId: string
+  readonly columns: ReadonlyArray<ColumnSpec>
+  /** The run's Parquet parts (storage keys) and their row counts. */
+  readonly parts: ReadonlyArray<{ readonly key: string; readonly rows: number }>
+}
+
+/** Lakehouse tables carry the run each row came from (the same on Athena, where it makes loads idempotent). */
+export const withRunId = (columns: ReadonlyArray<ColumnSpec>): ReadonlyArray<ColumnSpec> => [...columns, { name: "run_id", type: "VARCHAR" }]
 
 /** A complete run, as its manifest describes it, to load. */
 export const runToLoad = (manifest: Manifest): RunToLoad => ({

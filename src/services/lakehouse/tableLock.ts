@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto"
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3"
 import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
-import { CatalogError } from "../catalog/LocalIceberg.js"
+import { CatalogError } from "./Lakehouse.js"
 
 /**
  * At most one load per table at a time, across every task sharing the bucket: a lock object
