@@ -68,7 +68,7 @@ const engineWith = (settings: { readonly memory: string; readonly timeout: Durat
   })
 const engine = engineWith({ memory: "128MB", timeout: "5 minutes" })
 
-const wagesStillWork = (queries: QueryEngine["Type"]) =>
+const wagesStillWork = (queries: QueryEngine) =>
   Effect.map(queries.run({ sql: "SELECT count(*) AS n, sum(wage) AS total FROM wages", maxRows: 10 }), (r) => r.rows)
 
 /** Attack classes: each a list of SQL texts (paths point outside the lake). */

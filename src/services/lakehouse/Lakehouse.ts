@@ -1,10 +1,9 @@
 import { Context, Effect, Schema } from "effect"
 import type { ColumnSpec } from "../../domain/rows.js"
 import type { Manifest } from "../../domain/runs.js"
-import type { QueryRejected } from "../../domain/sqlGuard.js"
 import type { DataEngineError } from "../DataEngine.js"
 import type { AvroError } from "../catalog/avro.js"
-import type { QueryFailed, QueryRequest, QueryResult } from "../query/QueryEngine.js"
+import type { QueryEngine, QueryFailed } from "../query/QueryEngine.js"
 import type { StorageError } from "../storage/ObjectStore.js"
 
 /**
@@ -84,5 +83,5 @@ export class Lakehouse extends Context.Tag("estat-mcp/Lakehouse")<Lakehouse, {
   readonly tables: Effect.Effect<ReadonlyArray<string>, LakehouseError>
   /** The table's columns, or TableNotFound naming the tables there are. */
   readonly columns: (table: string) => Effect.Effect<ReadonlyArray<{ readonly name: string; readonly type: string }>, LakehouseError>
-  readonly query: (request: QueryRequest) => Effect.Effect<QueryResult, QueryRejected | QueryFailed>
+  readonly query: QueryEngine["run"]
 }>() {}

@@ -12,7 +12,7 @@ import { Context, Duration, Effect, Option, Schedule } from "effect"
 import type { AppSettings } from "../../config.js"
 import { guardQuery } from "../../domain/sqlGuard.js"
 import type { SqlValue } from "../DataEngine.js"
-import { QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
+import { type QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
 
 /**
  * QueryEngine on Amazon Athena: StartQueryExecution in the configured workgroup and database,
@@ -123,9 +123,9 @@ export const make = (settings: Settings, client: AthenaClient, options: { readon
 
   return {
     execute,
-    engine: QueryEngine.of({
+    engine: {
       run: (request) => Effect.flatMap(guardQuery(request.sql), (sql) => execute(sql, request.maxRows))
-    })
+    } satisfies QueryEngine
   }
 }
 

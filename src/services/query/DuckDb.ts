@@ -6,7 +6,7 @@ import { type AppSettings, MEMORY_SIZE } from "../../config.js"
 import { QueryRejected } from "../../domain/sqlGuard.js"
 import { theTables } from "../lakehouse/Lakehouse.js"
 import { quoteIdentifier, quoteLiteral, reasonOf, toSqlValue, untilSettled } from "../DataEngine.js"
-import { QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
+import { type QueryEngine, QueryFailed, type QueryResult } from "./QueryEngine.js"
 import { inspectSelect } from "./selectTree.js"
 
 /**
@@ -144,7 +144,7 @@ const select = (sandbox: DuckDBInstance, sql: string, rowsWanted: number) =>
     return { columns: names.map((name, i) => ({ name, type: types[i] ?? "" })), rows }
   })
 
-export const make = (settings: Settings, database: string, lake: LakeTables): Effect.Effect<QueryEngine["Type"], QueryFailed, Scope.Scope> =>
+export const make = (settings: Settings, database: string, lake: LakeTables): Effect.Effect<QueryEngine, QueryFailed, Scope.Scope> =>
   Effect.gen(function* () {
     const parser = yield* openParser(settings)
     const sandboxes = yield* RcMap.make({
@@ -176,7 +176,7 @@ export const make = (settings: Settings, database: string, lake: LakeTables): Ef
         return yield* Effect.forEach([...named].sort(), (name) => Effect.map(lake.files(name), (files) => ({ name, files })))
       })
 
-    return QueryEngine.of({
+    return {
       run: (request) =>
         Effect.gen(function* () {
           const tree = yield* Effect.flatMap(parse(request.sql), (serialized) => inspectSelect(request.sql, serialized, database))
@@ -208,5 +208,5 @@ export const make = (settings: Settings, database: string, lake: LakeTables): Ef
             executionMs: (yield* Clock.currentTimeMillis) - started
           } satisfies QueryResult
         }).pipe(Effect.withSpan("QueryEngine.duckdb"))
-    })
+    } satisfies QueryEngine
   })

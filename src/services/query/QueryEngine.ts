@@ -1,10 +1,11 @@
-import { Context, type Effect, Schema } from "effect"
+import { type Effect, Schema } from "effect"
 import type { QueryRejected } from "../../domain/sqlGuard.js"
 import type { SqlValue } from "../DataEngine.js"
 
 /**
  * Read-only SQL over the lakehouse: Athena on the aws backend, DuckDB on the local one. Every
  * statement passes the SQL guard first; results are capped at `maxRows` (with `truncated`).
+ * Not a service of its own: each Lakehouse backend makes its engine and answers `query` with it.
  */
 
 export class QueryFailed extends Schema.TaggedError<QueryFailed>()("QueryFailed", {
@@ -32,6 +33,6 @@ export interface QueryResult {
   readonly executionMs: number | null
 }
 
-export class QueryEngine extends Context.Tag("estat-mcp/QueryEngine")<QueryEngine, {
+export interface QueryEngine {
   readonly run: (request: QueryRequest) => Effect.Effect<QueryResult, QueryRejected | QueryFailed>
-}>() {}
+}
