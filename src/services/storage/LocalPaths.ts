@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto"
 import { constants, type Dirent, type Stats } from "node:fs"
 import * as nodeFs from "node:fs/promises"
 import * as nodePath from "node:path"
-import { Effect, Either, Option, type Scope } from "effect"
+import { Clock, Effect, Either, Option, type Scope } from "effect"
 import { StorageAccessDenied, StorageFailure, StorageLinkRefused, StorageNotFound, StorageUnusable } from "./ObjectStore.js"
 
 /**
@@ -181,20 +181,22 @@ export const make = (dataDir: string, locate: (key: string) => string, options: 
           const target = nodePath.join((yield* folder(key, parent, true)).at, name)
           const existing = yield* lstat(key, target)
           if (Option.isSome(existing) && existing.value.isSymbolicLink()) return yield* refused(key, key)
-          yield* io("store", key, () => nodeFs.rename(from, target))
+          // Missing here is the local file (or a folder removed meanwhile), not the key: a failure to store.
+          yield* io("store", key, () => nodeFs.rename(from, target)).pipe(Effect.catchTag("StorageNotFound", ({ location }) =>
+            new StorageFailure({ operation: "store", location, reason: "ENOENT (rename): the local file to store, or the folder it goes to, is not there" })))
         }))
         return yield* inspect(key)
       })
 
     /** A fresh path in the scratch folder (checked to be a real folder each time). */
     const scratchPath = (suffix: string) =>
-      Effect.as(Effect.scoped(folder(".tmp", ".tmp", true)), nodePath.join(root, ".tmp", `${Date.now()}-${randomBytes(6).toString("hex")}${suffix}`))
+      Effect.zipRight(Effect.scoped(folder(".tmp", ".tmp", true)), Effect.map(Clock.currentTimeMillis, (now) => nodePath.join(root, ".tmp", `${now}-${randomBytes(6).toString("hex")}${suffix}`)))
 
     /** Small content to a new scratch file, created there (never over an existing file or link). */
     const writeScratch = (key: string, bytes: Uint8Array) =>
       Effect.scoped(Effect.gen(function* () {
         const dir = yield* folder(key, ".tmp", true)
-        const name = `${Date.now()}-${randomBytes(6).toString("hex")}.part`
+        const name = `${yield* Clock.currentTimeMillis}-${randomBytes(6).toString("hex")}.part`
         yield* io("store", key, () => nodeFs.writeFile(nodePath.join(dir.at, name), bytes, { flag: "wx" }))
         return nodePath.join(root, ".tmp", name)
       }))
@@ -233,13 +235,14 @@ export const make = (dataDir: string, locate: (key: string) => string, options: 
         return [...yield* filesUnder(dir.value, base, prefix)].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       }))
 
-    /** Deletes `key` if it is there, unless it is or passes through a link. */
+    /** Deletes `key` if it is there, unless it is or passes through a link; a folder is no object, so nothing goes (as on S3). */
     const remove = (key: string) =>
       Effect.scoped(Effect.gen(function* () {
         const { name, parent } = split(key)
         const target = nodePath.join((yield* folder(key, parent, false)).at, name)
         const existing = yield* lstat(key, target)
         if (Option.isSome(existing) && existing.value.isSymbolicLink()) return yield* refused(key, key)
+        if (Option.isSome(existing) && existing.value.isDirectory()) return
         yield* io("delete", key, () => nodeFs.rm(target, { force: true }))
       })).pipe(Effect.catchTag("StorageNotFound", () => Effect.void))
 

@@ -166,7 +166,13 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
       getRange: (key, maxBytes) =>
         Effect.gen(function* () {
           const Key = yield* objectKey(key)
-          if (maxBytes <= 0) return new Uint8Array(0)
+          // No byte asked for: no ranged GET (it would be unsatisfiable), but a missing object is still missing.
+          if (maxBytes <= 0) {
+            return yield* Effect.flatMap(head(key), Option.match({
+              onNone: () => Effect.fail(new StorageNotFound({ location: uri(key) })),
+              onSome: () => Effect.succeed(new Uint8Array(0))
+            }))
+          }
           return yield* send("read", key, async (abortSignal) => {
             const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range: `bytes=0-${maxBytes - 1}` }), { abortSignal })
               .catch((error: { readonly $metadata?: { readonly httpStatusCode?: number } }) => {
