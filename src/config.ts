@@ -1,6 +1,6 @@
 import { homedir, tmpdir } from "node:os"
 import { posix, win32 } from "node:path"
-import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 
 export type Backend = "local" | "aws"
 
@@ -217,57 +217,19 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024)
 })
 
-/** The settings every test starts from: nothing read from the environment. */
+/** The AppConfig layer of `settings`: those read by `appSettingsConfig`, `defaultSettings`, or an embedder's own. */
+export const configLayer = (settings: AppSettings) => Layer.succeed(AppConfig, settings)
+
+/** The AppConfig layer of the environment's settings. */
+export const configFromEnv = Layer.effect(AppConfig, appSettingsConfig)
+
+/**
+ * The settings every test starts from: `appSettingsConfig`'s defaults, read with no environment at all,
+ * except that runs go to `./data` rather than the user's data folder, and logs are always `pretty`
+ * (the default is `json` inside a container).
+ */
 export const defaultSettings: AppSettings = {
-  estatAppId: Option.none(),
-  estatBaseUrl: "https://api.e-stat.go.jp/rest/3.0/app",
-  backend: "local",
+  ...Effect.runSync(Effect.withConfigProvider(appSettingsConfig, ConfigProvider.fromMap(new Map()))),
   dataDir: "./data",
-  host: "127.0.0.1",
-  port: 8080,
-  authToken: Option.none(),
-  sessionSecret: Option.none(),
-  sessionMaxAge: Duration.hours(24),
-  allowedOrigins: defaultOrigins,
-  s3Bucket: Option.none(),
-  s3Prefix: "",
-  awsRegion: "ap-northeast-1",
-  s3Endpoint: Option.none(),
-  glueDatabase: "estat_db",
-  athenaWorkgroup: "primary",
-  athenaOutputLocation: Option.none(),
-  athenaQueryRoleArn: Option.none(),
-  athenaEndpoint: Option.none(),
-  athenaQueryTimeout: Duration.minutes(5),
-  glueEndpoint: Option.none(),
-  estatPageSize: 100_000,
-  estatConcurrency: 4,
-  maxConcurrentRuns: 2,
-  estatTimeout: Duration.seconds(60),
-  estatMaxInFlight: 8,
-  estatRequestsPerSecond: 20,
-  estatRetries: 4,
-  estatRetryBase: Duration.millis(500),
-  estatMetadataTtl: Duration.days(1),
-  duckdbMemoryLimit: "256MB",
-  duckdbTempDir: tmpdir() + "/estat-mcp-duckdb",
-  duckdbThreads: 2,
-  logLevel: "info",
-  logFormat: "pretty",
-  sessionIdleTimeout: Duration.minutes(30),
-  maxSessions: 1000,
-  sessionRateLimit: 60,
-  trustedProxies: 0,
-  maxBodyBytes: 4 * 1024 * 1024,
-  bodyTimeout: Duration.seconds(10),
-  maxBodiesInFlight: 16,
-  sseKeepAlive: Duration.seconds(15),
-  shutdownGrace: Duration.seconds(90),
-  sseReplayBuffer: 256,
-  resourceMaxBytes: 8 * 1024 * 1024
+  logFormat: "pretty"
 }
-
-export const AppConfigLive = Layer.effect(AppConfig, Effect.flatMap(Effect.void, () => appSettingsConfig))
-
-export const appConfigTest = (overrides: Partial<AppSettings> = {}) =>
-  Layer.succeed(AppConfig, { ...defaultSettings, ...overrides })

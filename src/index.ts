@@ -2,7 +2,7 @@
  * Public surface for embedding estat-mcp in another Effect service: the config, the services'
  * layers, the tool registry, the protocol core and the HTTP app (mount `router` or serve `httpApp`).
  */
-export { AppConfig, type AppSettings, appSettingsConfig, defaultSettings } from "./config.js"
+export { AppConfig, type AppSettings, appSettingsConfig, configFromEnv, configLayer, defaultSettings } from "./config.js"
 export * as EStatErrors from "./services/estat/errors.js"
 export { EStat } from "./services/estat/EStat.js"
 export * as Tool from "./mcp/tool.js"
@@ -13,5 +13,5 @@ export { tools, type ToolRequirements } from "./tools/registry.js"
 export { httpApp, router } from "./http/app.js"
 export { RequestBodies } from "./http/requestBody.js"
 export { httpServerLayer } from "./server.js"
-export { configFromEnv, configLayer, mcpLayer, mcpLayerFor, servicesLayer } from "./layers.js"
+export { mcpLayer, mcpLayerFor, servicesLayer } from "./layers.js"
 export { loggingLayer } from "./logging.js"

@@ -1,7 +1,7 @@
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { AppConfig, type AppSettings, appSettingsConfig } from "./config.js"
+import { AppConfig } from "./config.js"
 import * as McpServer from "./mcp/server.js"
 import { scratchSweptLayer } from "./pipeline/leftovers.js"
 import type { Tool } from "./mcp/tool.js"
@@ -55,7 +55,3 @@ export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>, esta
 
 /** The MCP protocol core with every registered tool. */
 export const mcpLayer = mcpLayerFor(tools)
-
-export const configLayer = (settings: AppSettings) => Layer.succeed(AppConfig, settings)
-
-export const configFromEnv = Layer.effect(AppConfig, appSettingsConfig)

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit, Layer, Option } from "effect"
-import { type AppSettings, appSettingsConfig } from "./config.js"
-import { configLayer, mcpLayer } from "./layers.js"
+import { type AppSettings, appSettingsConfig, configLayer } from "./config.js"
+import { mcpLayer } from "./layers.js"
 import { loggingLayer } from "./logging.js"
 import { serveStdio } from "./mcp/stdio.js"
 import { httpServerLayer, serveUntilInterrupted } from "./server.js"

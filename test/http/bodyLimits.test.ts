@@ -1,7 +1,7 @@
 import { HttpServerRequest } from "@effect/platform"
 import { Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { appConfigTest } from "../../src/config.js"
+import { configLayer, defaultSettings } from "../../src/config.js"
 import { bodyProblemResponse, RequestBodies } from "../../src/http/requestBody.js"
 import { jsonHeaders } from "../support/rawMcp.js"
 import { rawRequest, trickle, type Trickler } from "../support/rawHttp.js"
@@ -18,7 +18,7 @@ const requestWith = (body: "never-ends" | string) =>
   } as RequestInit))
 
 const bodies = (maxBodiesInFlight: number) =>
-  RequestBodies.layer.pipe(Layer.provide(appConfigTest({ bodyTimeout: Duration.seconds(10), maxBodiesInFlight })))
+  RequestBodies.layer.pipe(Layer.provide(configLayer({ ...defaultSettings, bodyTimeout: Duration.seconds(10), maxBodiesInFlight })))
 
 const readOf = (request: HttpServerRequest.HttpServerRequest) =>
   Effect.flatMap(RequestBodies, (b) => b.read).pipe(Effect.provideService(HttpServerRequest.HttpServerRequest, request))

@@ -1,6 +1,6 @@
 import { Context, Duration, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { appConfigTest } from "../../src/config.js"
+import { type AppSettings, configLayer, defaultSettings } from "../../src/config.js"
 import { SessionStore, SessionStoreLive } from "../../src/mcp/sessions.js"
 import { collectGarbage } from "../support/gc.js"
 
@@ -10,8 +10,8 @@ const fullGc = Effect.promise(() => new Promise<void>((resolve) => setImmediate(
 /** Stands for what an HTTP request carries in its context (request, response, span). */
 class RequestMarker extends Context.Tag("test/RequestMarker")<RequestMarker, { readonly body: Uint8Array }>() {}
 
-const store = (overrides: Parameters<typeof appConfigTest>[0]) =>
-  SessionStoreLive.pipe(Layer.provide(appConfigTest(overrides)))
+const store = (overrides: Partial<AppSettings>) =>
+  SessionStoreLive.pipe(Layer.provide(configLayer({ ...defaultSettings, ...overrides })))
 
 describe("an ended session retains nothing", () => {
   it.scoped("an evicted session keeps nothing of the request that created it, nor of earlier ones", () =>

@@ -1,10 +1,10 @@
 import { Duration, Effect, FiberMap, Layer, Option, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { appConfigTest } from "../../src/config.js"
+import { type AppSettings, configLayer, defaultSettings } from "../../src/config.js"
 import { SessionStore, SessionStoreLive } from "../../src/mcp/sessions.js"
 
-const store = (overrides: Parameters<typeof appConfigTest>[0]) =>
-  SessionStoreLive.pipe(Layer.provide(appConfigTest(overrides)))
+const store = (overrides: Partial<AppSettings>) =>
+  SessionStoreLive.pipe(Layer.provide(configLayer({ ...defaultSettings, ...overrides })))
 
 describe("SessionStore", () => {
   it.scoped("expires sessions idle longer than the timeout", () =>

@@ -6,7 +6,7 @@ import { createInterface } from "node:readline"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import { beforeAll, describe, expect, it } from "@effect/vitest"
-import { appConfigTest } from "../../src/config.js"
+import { configLayer, defaultSettings } from "../../src/config.js"
 import { manifestKey, partKey } from "../../src/domain/runs.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { sweepScratchFiles } from "../../src/pipeline/leftovers.js"
@@ -223,7 +223,7 @@ describe("leftovers of killed processes", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => [dataDir, elsewhere].forEach((dir) => rmSync(dir, { recursive: true, force: true }))))
       plant(elsewhere, [{ path: "precious.txt", modified: hoursAgo(48) }])
       symlinkSync(elsewhere, join(dataDir, ".tmp"))
-      const swept = yield* sweepScratchFiles().pipe(Effect.provide(Layer.merge(appConfigTest({ dataDir }), NodeContext.layer)))
+      const swept = yield* sweepScratchFiles().pipe(Effect.provide(Layer.merge(configLayer({ ...defaultSettings, dataDir }), NodeContext.layer)))
       expect(swept).toEqual([])
       expect(readdirSync(elsewhere)).toEqual(["precious.txt"])
     }))

@@ -1,6 +1,6 @@
 import { Deferred, Effect, Fiber, Layer, Ref } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { appConfigTest } from "../../src/config.js"
+import { configLayer, defaultSettings } from "../../src/config.js"
 import { RunSlots } from "../../src/services/RunSlots.js"
 
 describe("RunSlots", () => {
@@ -24,5 +24,5 @@ describe("RunSlots", () => {
       yield* Deferred.succeed(release, undefined)
       yield* Effect.forEach(fibers, Fiber.join)
       expect(yield* Ref.get(running)).toBe(3)
-    }).pipe(Effect.provide(RunSlots.layer.pipe(Layer.provide(appConfigTest({ maxConcurrentRuns: 2 }))))))
+    }).pipe(Effect.provide(RunSlots.layer.pipe(Layer.provide(configLayer({ ...defaultSettings, maxConcurrentRuns: 2 }))))))
 })

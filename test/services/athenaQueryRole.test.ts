@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts"
 import { mockClient } from "aws-sdk-client-mock"
 import { Effect, Layer, Option } from "effect"
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { AppConfig, defaultSettings } from "../../src/config.js"
+import { configLayer, defaultSettings } from "../../src/config.js"
 import { Lakehouse } from "../../src/services/lakehouse/Lakehouse.js"
 import { layer } from "../../src/services/lakehouse/aws.js"
 import { AthenaClientOverrides } from "../../src/services/query/Athena.js"
@@ -31,7 +31,7 @@ describe("caller SQL on Athena runs as ATHENA_QUERY_ROLE_ARN", () => {
         athenaQueryRoleArn: Option.some(ROLE)
       }
       const lakehouse = yield* Effect.provide(Lakehouse, layer.pipe(
-        Layer.provide(Layer.succeed(AppConfig, settings)),
+        Layer.provide(configLayer(settings)),
         Layer.provide(Layer.succeed(AthenaClientOverrides, { credentials: { accessKeyId: "TASKROLE", secretAccessKey: "x" } })),
         Layer.provide(Layer.succeedContext(context))
       ))
@@ -51,7 +51,7 @@ describe("caller SQL on Athena runs as ATHENA_QUERY_ROLE_ARN", () => {
       const { context } = yield* pipelineContext("local")
       const settings = { ...defaultSettings, backend: "aws" as const, athenaEndpoint: Option.some(fake.endpoint) }
       const lakehouse = yield* Effect.provide(Lakehouse, layer.pipe(
-        Layer.provide(Layer.succeed(AppConfig, settings)),
+        Layer.provide(configLayer(settings)),
         Layer.provide(Layer.succeed(AthenaClientOverrides, { credentials: { accessKeyId: "TASKROLE", secretAccessKey: "x" } })),
         Layer.provide(Layer.succeedContext(context))
       ))

@@ -7,8 +7,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import { defaultSettings } from "../../src/config.js"
-import { configLayer, servicesLayer } from "../../src/layers.js"
+import { configLayer, defaultSettings } from "../../src/config.js"
+import { servicesLayer } from "../../src/layers.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { S3ClientOverrides } from "../../src/services/storage/S3.js"

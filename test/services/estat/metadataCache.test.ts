@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Duration, Effect, Layer, Ref, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { appConfigTest } from "../../../src/config.js"
+import { configLayer, defaultSettings } from "../../../src/config.js"
 import type { TableMeta } from "../../../src/domain/estat.js"
 import { EStat } from "../../../src/services/estat/EStat.js"
 import { EStatNoData } from "../../../src/services/estat/errors.js"
@@ -37,7 +37,7 @@ const countingEStat = (asked: Ref.Ref<ReadonlyArray<string>>, updated: Ref.Ref<s
 
 /** A cache over `dataDir` — each call builds another one, as another task behind the load balancer would. */
 const cacheIn = (dataDir: string, asked: Ref.Ref<ReadonlyArray<string>>, updated: Ref.Ref<string>) => {
-  const config = appConfigTest({ dataDir, estatMetadataTtl: Duration.days(1) })
+  const config = configLayer({ ...defaultSettings, dataDir, estatMetadataTtl: Duration.days(1) })
   return cachedMetadata.pipe(Layer.provide(Layer.mergeAll(countingEStat(asked, updated), LocalFs.layer)), Layer.provide(config))
 }
 
