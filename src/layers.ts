@@ -12,7 +12,7 @@ import * as LocalLakehouse from "./services/lakehouse/local.js"
 import { RunSlots } from "./services/RunSlots.js"
 import * as LocalFs from "./services/storage/LocalFs.js"
 import { tools, type ToolRequirements } from "./tools/registry.js"
-import { storedFiles } from "./tools/storedFiles.js"
+import { storedFiles } from "./resources/storedFiles.js"
 
 // The AWS SDK is loaded only for the aws backend: on the local one it would be ~20 MB of idle code.
 

@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import * as Tool from "../mcp/tool.js"
 import {
   ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
-} from "./datasetRun.js"
+} from "../pipeline/datasetRun.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,

@@ -6,7 +6,7 @@ import { fetchDataset } from "../pipeline/fetchDataset.js"
 import { EStat } from "../services/estat/EStat.js"
 import {
   ConvertToJapanese, DatasetId, fetchToolTraits, progressReporter, runOutputFields, SaveToS3, summarizeRun, withRunOutput
-} from "./datasetRun.js"
+} from "../pipeline/datasetRun.js"
 
 const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
   Schema.filter((filters) => Object.keys(filters).length > 0 || "filters must be at least one dimension id → value", {

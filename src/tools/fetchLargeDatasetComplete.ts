@@ -4,7 +4,7 @@ import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import {
   ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
-} from "./datasetRun.js"
+} from "../pipeline/datasetRun.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,

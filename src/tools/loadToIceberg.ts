@@ -3,7 +3,7 @@ import { Identifier } from "../domain/sqlGuard.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import { Lakehouse, runToLoad } from "../services/lakehouse/Lakehouse.js"
-import { resolveRun, runReference, runReferenceFields } from "./runReference.js"
+import { resolveRun, runReference, runReferenceFields } from "../pipeline/runReference.js"
 
 const Input = Schema.Struct({
   table_name: Identifier.annotations({ description: "The Iceberg table: lower-case letters, digits and _.", examples: ["cpi_monthly"] }),

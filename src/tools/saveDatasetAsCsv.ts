@@ -7,9 +7,9 @@ import { RunUnreadable } from "../pipeline/errors.js"
 import { type CsvRequest, runParts, runToCsv } from "../pipeline/runToCsv.js"
 import { transformToParquet } from "../pipeline/transform.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
-import { DatasetId, fetchWholeTable } from "./datasetRun.js"
+import { DatasetId, fetchWholeTable } from "../pipeline/datasetRun.js"
 import { downloadScope } from "./downloadCsvFromS3.js"
-import { resolveRun } from "./runReference.js"
+import { resolveRun } from "../pipeline/runReference.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,

@@ -1,13 +1,12 @@
 import { Effect, Either, Schema } from "effect"
 import { AppConfig } from "../config.js"
-import type { TableInfo, TableMeta } from "../domain/estat.js"
+import type { SearchTablesPage, TableInfo, TableMeta } from "../domain/estat.js"
 import { suggestKeywords } from "../domain/keywords.js"
 import { splitTerms } from "../domain/text.js"
 import { rankTables } from "../domain/ranking.js"
 import * as Tool from "../mcp/tool.js"
 import { ToolContext, withDefault } from "../mcp/tool.js"
 import { EStat } from "../services/estat/EStat.js"
-import { collectCandidates } from "./searchCandidates.js"
 
 const period = (what: string) =>
   Schema.String.pipe(Schema.pattern(/^\d{4}(\d{2})?(-\d{4}(\d{2})?)?$/, {
@@ -79,6 +78,48 @@ const Output = Schema.Struct({
   warnings: Schema.Array(Schema.String)
 })
 type Output = typeof Output.Type
+
+/** e-Stat's page size for the candidate pool; ranking reads a few pages at most. */
+const PAGE = 100
+
+/** How many candidates ranking looks at for `maxResults` results. */
+const poolSize = (maxResults: number) => Math.min(Math.max(maxResults * 3, 30), 300)
+
+const toEStatDate = (date: string) => date.replaceAll("-", "")
+
+/** Candidates for ranking: e-Stat's hits, page after page, until the pool is full or the hits end. */
+const collectCandidates = (input: {
+  readonly query: string
+  readonly max_results: number
+  readonly stats_field?: string | undefined
+  readonly stats_code?: string | undefined
+  readonly survey_years?: string | undefined
+  readonly open_years?: string | undefined
+  readonly updated_since?: string | undefined
+}) =>
+  Effect.gen(function* () {
+    const estat = yield* EStat
+    const wanted = poolSize(input.max_results)
+    const tables: Array<TableInfo> = []
+    let total = 0
+    let next: number | null = 1
+    while (next !== null && tables.length < wanted) {
+      const page: SearchTablesPage = yield* estat.searchTables({
+        searchWord: input.query,
+        statsField: input.stats_field,
+        statsCode: input.stats_code,
+        surveyYears: input.survey_years,
+        openYears: input.open_years,
+        updatedDate: input.updated_since === undefined ? undefined : `${toEStatDate(input.updated_since)}-`,
+        startPosition: next,
+        limit: Math.min(PAGE, wanted - tables.length)
+      })
+      total = page.total
+      tables.push(...page.tables)
+      next = page.nextKey
+    }
+    return { tables, total }
+  })
 
 /** Tables whose metadata "enhanced" scoring reads: a few more than asked, to re-rank among. */
 const enhancedPoolSize = (maxResults: number) => Math.min(Math.max(maxResults * 2, 10), 20)

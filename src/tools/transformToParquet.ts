@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
 import * as Tool from "../mcp/tool.js"
 import { transformToParquet as transform } from "../pipeline/transform.js"
-import { datasetToRun } from "./runReference.js"
+import { datasetToRun } from "../pipeline/runReference.js"
 
 const Input = Schema.Struct({
   s3_json_path: Schema.String.pipe(Schema.minLength(1)).annotations({

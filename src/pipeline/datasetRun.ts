@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import { ToolContext, withDefault } from "../mcp/tool.js"
 import { AppConfig } from "../config.js"
 import { STATS_DATA_ID } from "../domain/runs.js"
-import { fetchDataset, type FetchOutcome, type FetchProgress } from "../pipeline/fetchDataset.js"
+import { fetchDataset, type FetchOutcome, type FetchProgress } from "./fetchDataset.js"
 
 /** Arguments and output shared by the three fetch tools (TOOLS.md §3–5). */
 

@@ -1,8 +1,8 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
+import { storedFiles } from "../../src/resources/storedFiles.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import type { ToolRequirements } from "../../src/tools/registry.js"
-import { storedFiles } from "../../src/tools/storedFiles.js"
 import { pipelineContext } from "../support/pipeline.js"
 
 describe("stored files as MCP resources", () => {

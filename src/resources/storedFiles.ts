@@ -4,7 +4,7 @@ import { isText, mimeTypeOf } from "../domain/fileNames.js"
 import { pageOf, RESOURCE_NOT_FOUND, type ResourceContents, type ResourceFailure, type ResourceProvider } from "../mcp/resources.js"
 import { ErrorCode } from "../mcp/jsonrpc.js"
 import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
-import type { ToolRequirements } from "./registry.js"
+import type { ToolRequirements } from "../tools/registry.js"
 
 /**
  * The files the tools write (CSV under `csv/`, Parquet under `transformed/`, run manifests) as MCP

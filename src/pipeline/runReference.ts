@@ -1,8 +1,8 @@
 import { Effect, Either, Schema } from "effect"
 import { datasetPrefix, isRunId, type Manifest, manifestKey as manifestKeyFor, STATS_DATA_ID } from "../domain/runs.js"
-import { RunUnreadable } from "../pipeline/errors.js"
-import { manifestKeyOf, readManifest, requireComplete } from "../pipeline/runs.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
+import { RunUnreadable } from "./errors.js"
+import { manifestKeyOf, readManifest, requireComplete } from "./runs.js"
 
 /**
  * A run named the ways a model names one: its folder or its manifest.json, as a storage key or
