@@ -1,4 +1,4 @@
-import type { CellValue, ColumnSpec, RowBatch } from "./rows.js"
+import type { CellValue, ColumnSpec, RowBatch } from "./rowBatch.js"
 
 /** RFC 4180 CSV of row batches, in two dialects: one DuckDB reads back, one Excel opens. */
 export interface CsvDialect {

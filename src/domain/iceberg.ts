@@ -1,4 +1,4 @@
-import type { ColumnSpec } from "./rows.js"
+import type { ColumnSpec } from "./rowBatch.js"
 
 /**
  * Apache Iceberg v2 table metadata and the Avro schemas of manifest lists and manifests, as the

@@ -1,4 +1,5 @@
 import { csvField, type CsvRows } from "./csv.js"
+import type { CellValue, ColumnSpec, RowBatch } from "./rowBatch.js"
 import type { DataAnnotation, DataCells, Dimension } from "./estat.js"
 import { timeParts } from "./timeCode.js"
 
@@ -7,22 +8,6 @@ import { timeParts } from "./timeCode.js"
  * `<dim>_code` (+ `<dim>_name` when labels are asked for) for each dimension in metadata order,
  * calendar parts of the time code, the unit, the value as a number and as sent, and the annotation.
  */
-
-export type ColumnType = "VARCHAR" | "INTEGER" | "DOUBLE"
-
-export interface ColumnSpec {
-  readonly name: string
-  readonly type: ColumnType
-}
-
-export type CellValue = string | number | null
-
-/** Rows column by column, in the order of `columns`. */
-export interface RowBatch {
-  readonly columns: ReadonlyArray<ColumnSpec>
-  readonly values: ReadonlyArray<ReadonlyArray<CellValue>>
-  readonly count: number
-}
 
 export interface RowShape {
   readonly statsDataId: string

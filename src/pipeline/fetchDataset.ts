@@ -1,6 +1,7 @@
 import { Cause, Effect, Either, Exit, Option, Ref, Stream } from "effect"
 import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
-import { type CellValue, type ColumnSpec, missingDimensions, rowBuilder } from "../domain/rows.js"
+import type { CellValue, ColumnSpec } from "../domain/rowBatch.js"
+import { missingDimensions, rowBuilder } from "../domain/rows.js"
 import { Manifest, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
 import { DataEngine } from "../services/DataEngine.js"
 import { EStat } from "../services/estat/EStat.js"

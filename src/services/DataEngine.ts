@@ -3,7 +3,7 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../config.js"
 import { type CsvRows, duckDbDialect } from "../domain/csv.js"
-import type { CellValue, ColumnType, RowBatch } from "../domain/rows.js"
+import type { CellValue, ColumnType, RowBatch } from "../domain/rowBatch.js"
 
 export class DataEngineError extends Schema.TaggedError<DataEngineError>()("DataEngineError", {
   operation: Schema.String,

@@ -5,7 +5,8 @@ import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { csvRowsOfBatch } from "../../src/domain/csv.js"
 import type { Dimension } from "../../src/domain/estat.js"
-import { type RowBatch, rowBuilder, sampleRows } from "../../src/domain/rows.js"
+import type { RowBatch } from "../../src/domain/rowBatch.js"
+import { rowBuilder, sampleRows } from "../../src/domain/rows.js"
 import { make, quoteLiteral } from "../../src/services/DataEngine.js"
 
 /** A Parquet path in a temp folder removed with the test's scope. */

@@ -1,5 +1,5 @@
 import { Context, Effect, Schema } from "effect"
-import type { ColumnSpec } from "../../domain/rows.js"
+import type { ColumnSpec } from "../../domain/rowBatch.js"
 import type { Manifest } from "../../domain/runs.js"
 import type { DataEngineError } from "../DataEngine.js"
 import type { AvroError } from "../catalog/avro.js"
