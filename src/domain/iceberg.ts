@@ -1,3 +1,4 @@
+import { Schema } from "effect"
 import type { ColumnSpec } from "./rowBatch.js"
 
 /**
@@ -5,50 +6,57 @@ import type { ColumnSpec } from "./rowBatch.js"
  * spec writes them (field ids included), for unpartitioned append-only tables of the row schema.
  */
 
-export interface IcebergField {
-  readonly id: number
-  readonly name: string
-  readonly required: boolean
-  readonly type: string
-}
+export const IcebergField = Schema.Struct({
+  id: Schema.Number,
+  name: Schema.String,
+  required: Schema.Boolean,
+  type: Schema.String
+})
+export interface IcebergField extends Schema.Schema.Type<typeof IcebergField> {}
 
-export interface IcebergSchema {
-  readonly type: "struct"
-  readonly "schema-id": number
-  readonly fields: ReadonlyArray<IcebergField>
-}
+export const IcebergSchema = Schema.Struct({
+  type: Schema.Literal("struct"),
+  "schema-id": Schema.Number,
+  fields: Schema.Array(IcebergField)
+})
+export interface IcebergSchema extends Schema.Schema.Type<typeof IcebergSchema> {}
 
-export interface Snapshot {
-  readonly "snapshot-id": number
-  readonly "parent-snapshot-id"?: number
-  readonly "sequence-number": number
-  readonly "timestamp-ms": number
-  readonly "manifest-list": string
-  readonly summary: Readonly<Record<string, string>>
-  readonly "schema-id": number
-}
+const Strings = Schema.Record({ key: Schema.String, value: Schema.String })
 
-export interface TableMetadata {
-  readonly "format-version": 2
-  readonly "table-uuid": string
-  readonly location: string
-  readonly "last-sequence-number": number
-  readonly "last-updated-ms": number
-  readonly "last-column-id": number
-  readonly "current-schema-id": number
-  readonly schemas: ReadonlyArray<IcebergSchema>
-  readonly "default-spec-id": 0
-  readonly "partition-specs": ReadonlyArray<{ readonly "spec-id": number; readonly fields: ReadonlyArray<never> }>
-  readonly "last-partition-id": number
-  readonly "default-sort-order-id": 0
-  readonly "sort-orders": ReadonlyArray<{ readonly "order-id": number; readonly fields: ReadonlyArray<never> }>
-  readonly properties: Readonly<Record<string, string>>
-  readonly "current-snapshot-id"?: number
-  readonly refs: Readonly<Record<string, { readonly "snapshot-id": number; readonly type: "branch" }>>
-  readonly snapshots: ReadonlyArray<Snapshot>
-  readonly "snapshot-log": ReadonlyArray<{ readonly "timestamp-ms": number; readonly "snapshot-id": number }>
-  readonly "metadata-log": ReadonlyArray<{ readonly "timestamp-ms": number; readonly "metadata-file": string }>
-}
+export const Snapshot = Schema.Struct({
+  "snapshot-id": Schema.Number,
+  "parent-snapshot-id": Schema.optionalWith(Schema.Number, { exact: true }),
+  "sequence-number": Schema.Number,
+  "timestamp-ms": Schema.Number,
+  "manifest-list": Schema.String,
+  summary: Strings,
+  "schema-id": Schema.Number
+})
+export interface Snapshot extends Schema.Schema.Type<typeof Snapshot> {}
+
+/** `vN.metadata.json` as this catalog writes it: unpartitioned, unsorted, one schema; read back through this schema. */
+export const TableMetadata = Schema.Struct({
+  "format-version": Schema.Literal(2),
+  "table-uuid": Schema.String,
+  location: Schema.String,
+  "last-sequence-number": Schema.Number,
+  "last-updated-ms": Schema.Number,
+  "last-column-id": Schema.Number,
+  "current-schema-id": Schema.Number,
+  schemas: Schema.Array(IcebergSchema),
+  "default-spec-id": Schema.Literal(0),
+  "partition-specs": Schema.Array(Schema.Struct({ "spec-id": Schema.Number, fields: Schema.Tuple() })),
+  "last-partition-id": Schema.Number,
+  "default-sort-order-id": Schema.Literal(0),
+  "sort-orders": Schema.Array(Schema.Struct({ "order-id": Schema.Number, fields: Schema.Tuple() })),
+  properties: Strings,
+  "current-snapshot-id": Schema.optionalWith(Schema.Number, { exact: true }),
+  refs: Schema.Record({ key: Schema.String, value: Schema.Struct({ "snapshot-id": Schema.Number, type: Schema.Literal("branch") }) }),
+  snapshots: Schema.Array(Snapshot),
+  "snapshot-log": Schema.Array(Schema.Struct({ "timestamp-ms": Schema.Number, "snapshot-id": Schema.Number })),
+  "metadata-log": Schema.Array(Schema.Struct({ "timestamp-ms": Schema.Number, "metadata-file": Schema.String }))
+})
+export interface TableMetadata extends Schema.Schema.Type<typeof TableMetadata> {}
 
 /** The row schema's types in Iceberg (the same names in Athena's DDL). */
 export const icebergTypes: Readonly<Record<ColumnSpec["type"], string>> = { VARCHAR: "string", INTEGER: "int", DOUBLE: "double" }

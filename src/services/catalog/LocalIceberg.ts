@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto"
-import { Effect, Either, Option } from "effect"
+import { Cache, Clock, Data, Duration, Effect, Option, ParseResult, Schema } from "effect"
 import {
   currentSnapshot,
   type ManifestEntry,
@@ -9,7 +9,7 @@ import {
   newTableMetadata,
   schemaDifferences,
   schemaOf,
-  type TableMetadata
+  TableMetadata
 } from "../../domain/iceberg.js"
 import { DataEngine, quoteIdentifier, quoteLiteral } from "../DataEngine.js"
 import { CatalogError, CREATE_HINT, type RunToLoad, TableNotFound, withRunId } from "../lakehouse/Lakehouse.js"
@@ -36,21 +36,33 @@ const RUN_ID = "estat.run-id"
 /** Snapshot ids are longs; these stay exact as JS numbers. */
 const newSnapshotId = () => Number(BigInt(`0x${randomBytes(7).toString("hex")}`) & 0x1f_ffff_ffff_ffffn)
 
+/** How long a database's table list is used before the store is listed again; a commit here lists it again at once. */
+const TABLE_LIST_TTL = Duration.seconds(10)
+/** Table versions whose data files are remembered (a few paths and the metadata each). */
+const VERSIONS_KEPT = 256
+
+const decodeMetadata = Schema.decodeUnknown(Schema.parseJson(TableMetadata))
+
+/** The first thing wrong with the file, and where (the whole ParseError tree would spell out every field's type). */
+const firstIssue = (error: ParseResult.ParseError) => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  return issue === undefined ? error.message : `${issue.path.length === 0 ? "" : `${issue.path.join(".")}: `}${issue.message}`
+}
+
+/** The cached value of `key`; a lookup that failed is forgotten, so the next call tries again. */
+const cached = <K, A, E>(cache: Cache.Cache<K, A, E>, key: K) => Effect.tapErrorCause(cache.get(key), () => cache.invalidate(key))
+
 export const make = Effect.gen(function* () {
   const store = yield* ObjectStore
   const engine = yield* DataEngine
-  const locks = new Map<string, Effect.Semaphore>()
-  const lockOf = (table: string) =>
-    Effect.sync(() => {
-      let lock = locks.get(table)
-      if (lock === undefined) locks.set(table, lock = Effect.unsafeMakeSemaphore(1))
-      return lock
-    })
+  // One load at a time per table in this process: a lock made on first use and kept.
+  const locks = yield* Cache.make({
+    capacity: Number.MAX_SAFE_INTEGER,
+    timeToLive: Duration.infinity,
+    lookup: (_table: string) => Effect.makeSemaphore(1)
+  })
 
   const tableKey = (database: string, table: string) => `warehouse/${database}/${table}`
-  const tableLists = new Map<string, { readonly at: number; readonly names: ReadonlyArray<string> }>()
-  // Committed versions never change: what a version holds, and its data files checked by the store, are read once.
-  const snapshotCache = new Map<string, { readonly version: string; readonly paths: ReadonlyArray<string>; readonly records: number; readonly metadata: TableMetadata }>()
   const readText = (key: string) => Effect.map(store.getBytes(key), (bytes) => new TextDecoder().decode(bytes))
 
   /** The table's current metadata and its version, if the table exists. */
@@ -67,10 +79,8 @@ export const make = Effect.gen(function* () {
 
   const metadataAt = (base: string, version: number) =>
     Effect.flatMap(readText(`${base}/metadata/v${version}.metadata.json`), (text) =>
-      Either.try({
-        try: () => JSON.parse(text) as TableMetadata,
-        catch: () => new CatalogError({ table: base, reason: `metadata/v${version}.metadata.json is not JSON` })
-      }))
+      Effect.mapError(decodeMetadata(text), (error) =>
+        new CatalogError({ table: base, reason: `metadata/v${version}.metadata.json is not Iceberg v2 metadata as this catalog writes it (${firstIssue(error)})` })))
 
   const manifestsOf = (metadata: TableMetadata) =>
     Effect.gen(function* () {
@@ -87,6 +97,35 @@ export const make = Effect.gen(function* () {
       return entries.flat().filter((e) => e.status !== 2).map((e) => e.data_file)
     })
 
+  /** The tables of a database: those with a committed metadata version. */
+  const tableLists = yield* Cache.make({
+    capacity: 64,
+    timeToLive: TABLE_LIST_TTL,
+    lookup: (database: string) =>
+      Effect.map(store.list(`warehouse/${database}/`), (objects) =>
+        objects.flatMap((o) => {
+          const match = new RegExp(`^warehouse/${database}/([a-z_][a-z0-9_]*)/metadata/version-hint\\.text$`).exec(o.key)
+          return match === null ? [] : [match[1]!]
+        }))
+  })
+
+  // Committed versions never change: what a version holds, and its data files checked by the store, are read once.
+  const versions = yield* Cache.make({
+    capacity: VERSIONS_KEPT,
+    timeToLive: Duration.infinity,
+    lookup: (key: { readonly base: string; readonly version: number }) =>
+      Effect.gen(function* () {
+        const metadata = yield* metadataAt(key.base, key.version)
+        const files = yield* liveFiles(yield* manifestsOf(metadata))
+        const keys = yield* Effect.forEach(files, (f) => store.keyOf(f.file_path))
+        // Through the store when a version is first read: a data file that is (or sits behind) a link is refused.
+        // A link planted after that is not seen: checked at every query instead, 14 files cost 13–36 ms a query,
+        // and DuckDB opens them by path after any check anyway (only a local user able to write in DATA_DIR could).
+        const paths = yield* Effect.forEach(keys, (key) => Effect.scoped(store.localFile(key)), { concurrency: 8 })
+        return { paths, records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
+      })
+  })
+
   const append = (database: string, table: string, run: RunToLoad, options: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
     Effect.gen(function* () {
       const base = tableKey(database, table)
@@ -95,7 +134,7 @@ export const make = Effect.gen(function* () {
       if (Option.isNone(existing) && !options.create) {
         return yield* new TableNotFound({ table: name, hint: CREATE_HINT })
       }
-      const now = Date.now()
+      const now = yield* Clock.currentTimeMillis
       const columns = withRunId(run.columns)
       const metadata = Option.match(existing, {
         onNone: () => newTableMetadata({ uuid: randomUUID(), location: store.uri(base), schema: schemaOf(columns), now }),
@@ -195,22 +234,11 @@ export const make = Effect.gen(function* () {
 
   return {
     append: (database: string, table: string, run: RunToLoad, options: { readonly create: boolean; readonly mode: "append" | "replace" }) =>
-      Effect.flatMap(lockOf(`${database}.${table}`), (lock) => lock.withPermits(1)(append(database, table, run, options))).pipe(
-        Effect.ensuring(Effect.sync(() => tableLists.delete(database)))
+      Effect.flatMap(locks.get(`${database}.${table}`), (lock) => lock.withPermits(1)(append(database, table, run, options))).pipe(
+        Effect.ensuring(tableLists.invalidate(database))
       ),
-    /** The tables of a database (those with a committed metadata version); listed again after a commit or 10 s. */
-    tables: (database: string) =>
-      Effect.gen(function* () {
-        const cached = tableLists.get(database)
-        if (cached !== undefined && Date.now() - cached.at < 10_000) return cached.names
-        const objects = yield* store.list(`warehouse/${database}/`)
-        const names = objects.flatMap((o) => {
-          const match = new RegExp(`^warehouse/${database}/([a-z_][a-z0-9_]*)/metadata/version-hint\\.text$`).exec(o.key)
-          return match === null ? [] : [match[1]!]
-        })
-        tableLists.set(database, { at: Date.now(), names })
-        return names
-      }),
+    /** The tables of a database; listed again after a commit here, or TABLE_LIST_TTL. */
+    tables: (database: string) => cached(tableLists, database),
     /** Local paths of the current snapshot's data files (each checked by the store), and their total rows. */
     currentFiles: (database: string, table: string) =>
       Effect.gen(function* () {
@@ -218,20 +246,7 @@ export const make = Effect.gen(function* () {
         const hint = yield* readText(`${base}/metadata/version-hint.text`).pipe(
           Effect.catchTag("StorageNotFound", () => new TableNotFound({ table: `${database}.${table}` }))
         )
-        const version = hint.trim()
-        const cached = snapshotCache.get(base)
-        const snapshot = cached !== undefined && cached.version === version ? cached : yield* Effect.gen(function* () {
-          const metadata = yield* metadataAt(base, Number(version))
-          const files = yield* liveFiles(yield* manifestsOf(metadata))
-          const keys = yield* Effect.forEach(files, (f) => store.keyOf(f.file_path))
-          // Through the store when a version is first read: a data file that is (or sits behind) a link is refused.
-          // A link planted after that is not seen: checked at every query instead, 14 files cost 13–36 ms a query,
-          // and DuckDB opens them by path after any check anyway (only a local user able to write in DATA_DIR could).
-          const paths = yield* Effect.forEach(keys, (key) => Effect.scoped(store.localFile(key)), { concurrency: 8 })
-          const read = { version, paths, records: files.reduce((sum, f) => sum + f.record_count, 0), metadata }
-          snapshotCache.set(base, read)
-          return read
-        })
+        const snapshot = yield* cached(versions, Data.struct({ base, version: Number(hint.trim()) }))
         return { files: snapshot.paths, records: snapshot.records, metadata: snapshot.metadata }
       })
   }
