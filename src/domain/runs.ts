@@ -8,9 +8,9 @@ import { Schema } from "effect"
  * pages and last, saying what the run holds.
  */
 
-/** Sortable and unique: UTC timestamp to the millisecond + 6 random hex digits (`20261126T031500123Z-a1b2c3`). */
-export const newRunId = (now: Date = new Date()) =>
-  `${now.toISOString().replace(/[-:]/g, "").replace(".", "")}-${randomBytes(3).toString("hex")}`
+/** Sortable and unique: UTC timestamp to the millisecond (`now`, from Clock) + 6 random hex digits (`20261126T031500123Z-a1b2c3`). */
+export const newRunId = (now: number) =>
+  `${new Date(now).toISOString().replace(/[-:]/g, "").replace(".", "")}-${randomBytes(3).toString("hex")}`
 
 const RUN_ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/
 

@@ -1,4 +1,4 @@
-import { Effect, Schema } from "effect"
+import { Clock, Effect, Schema } from "effect"
 import { ToolContext, withDefault } from "../mcp/tool.js"
 import { AppConfig } from "../config.js"
 import { STATS_DATA_ID } from "../domain/runs.js"
@@ -44,7 +44,7 @@ export const runOutputFields = {
   elapsed_seconds: Schema.Number
 }
 
-const runOutput = (outcome: FetchOutcome, startedAt: number) => ({
+const runOutput = (outcome: FetchOutcome, elapsedMs: number) => ({
   dataset_id: outcome.meta.table.statsDataId,
   title: outcome.meta.table.title,
   run_id: outcome.runId,
@@ -56,14 +56,15 @@ const runOutput = (outcome: FetchOutcome, startedAt: number) => ({
   columns: outcome.columns,
   sample_rows: outcome.sampleRows,
   storage: outcome.storage === null ? null : { manifest: outcome.storage.manifest, parquet_prefix: outcome.storage.parquetPrefix },
-  elapsed_seconds: Math.round((Date.now() - startedAt) / 100) / 10
+  elapsed_seconds: Math.round(elapsedMs / 100) / 10
 })
 
 /** A run with the tool output every fetch tool shares, timed from `startedAt` (default: when the run starts). */
 export const withRunOutput = <E, R>(run: Effect.Effect<FetchOutcome, E, R>, startedAt?: number) =>
-  Effect.suspend(() => {
-    const from = startedAt ?? Date.now()
-    return Effect.map(run, (outcome) => ({ outcome, output: runOutput(outcome, from) }))
+  Effect.gen(function* () {
+    const from = startedAt ?? (yield* Clock.currentTimeMillis)
+    const outcome = yield* run
+    return { outcome, output: runOutput(outcome, (yield* Clock.currentTimeMillis) - from) }
   })
 
 /** Page progress as MCP progress notifications (a no-op when the call has no progressToken). */

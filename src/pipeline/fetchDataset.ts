@@ -1,4 +1,4 @@
-import { Cause, Effect, Either, Exit, Option, Ref, Stream } from "effect"
+import { Cause, Clock, Effect, Either, Exit, Option, Ref, Stream } from "effect"
 import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
 import type { CellValue, ColumnSpec } from "../domain/rowBatch.js"
 import { missingDimensions, rowBuilder } from "../domain/rows.js"
@@ -74,8 +74,8 @@ const CHECKPOINT_PAGES = 10
 
 /** The run in one of the process's run slots (waiting, with a progress note, when all are taken). */
 export const fetchDataset = (request: FetchRequest) =>
-  Effect.flatMap(RunSlots, (slots) => {
-    const runId = request.resumeRunId ?? newRunId()
+  Effect.flatMap(Effect.all([RunSlots, Clock.currentTimeMillis]), ([slots, now]) => {
+    const runId = request.resumeRunId ?? newRunId(now)
     const busy = () =>
       new RunNotResumable({
         runId,
@@ -104,7 +104,7 @@ const runFetch = (request: FetchRequest, runId: string) =>
     const expectedRecords = request.maxRecords === null ? totalRecords : Math.min(totalRecords, request.maxRecords)
     const plan = planPages(expectedRecords, request.pageSize)
     const previous = request.resumeRunId === null ? null : yield* loadResumable(request, totalRecords)
-    const createdAt = previous?.created_at ?? new Date().toISOString()
+    const createdAt = previous?.created_at ?? new Date(yield* Clock.currentTimeMillis).toISOString()
     const rows = rowBuilder({ statsDataId: request.statsDataId, dimensions: meta.dimensions, withLabels: request.withLabels })
 
     const stored = yield* Ref.make<ReadonlyArray<StoredPage>>(previous?.pages ?? [])
@@ -137,7 +137,7 @@ const runFetch = (request: FetchRequest, runId: string) =>
           notes,
           annotations,
           created_at: createdAt,
-          finished_at: new Date().toISOString(),
+          finished_at: new Date(yield* Clock.currentTimeMillis).toISOString(),
           error: complete ? null : failure ?? `${recordsFetched} of ${expectedRecords} rows were stored.`
         })
       })

@@ -1,6 +1,6 @@
 import { promisify } from "node:util"
 import { gunzip } from "node:zlib"
-import { Effect, Either, Option } from "effect"
+import { Clock, Effect, Either, Option } from "effect"
 import type { ColumnSpec } from "../domain/rowBatch.js"
 import { missingDimensions, rowBuilder } from "../domain/rows.js"
 import { newRunId } from "../domain/runs.js"
@@ -51,8 +51,9 @@ export const transformToParquet = (request: TransformRequest) =>
     return yield* (isRun ? runToParquet(manifestKey, resolved) : pageToParquet(key, resolved))
   })
 
+/** A new file under the output prefix, named like a run (sortable, unique). */
 const targetKey = (request: TransformRequest, statsDataId: string) =>
-  `${(request.outputPrefix ?? `transformed/${statsDataId}/`).replace(/\/?$/, "/")}${newRunId()}.parquet`
+  Effect.map(Clock.currentTimeMillis, (now) => `${(request.outputPrefix ?? `transformed/${statsDataId}/`).replace(/\/?$/, "/")}${newRunId(now)}.parquet`)
 
 const pageToParquet = (key: string, request: TransformRequest) =>
   Effect.gen(function* () {
@@ -81,7 +82,7 @@ const pageToParquet = (key: string, request: TransformRequest) =>
     const missing = missingDimensions(dimensions, saved.page.cells)
     if (missing.length > 0) return yield* unreadable(`its cells lack ${missing.join(", ")}, which dataset ${statsDataId} has: it is not a page of that table`)
     const rows = rowBuilder({ statsDataId, dimensions, withLabels: true })
-    const target = targetKey(request, statsDataId)
+    const target = yield* targetKey(request, statsDataId)
     yield* Effect.scoped(Effect.gen(function* () {
       const scratch = yield* store.scratchFile(".parquet")
       yield* (yield* DataEngine).writeParquet(rows.csv(saved.page.cells, saved.page.annotations), scratch)
@@ -110,7 +111,7 @@ const runToParquet = (manifestKey: string, request: TransformRequest) =>
     const source = parts.length === 0 ? "(SELECT 1 WHERE false)" : `read_parquet([${parts.map(quoteLiteral).join(", ")}])`
     yield* engine.query(`COPY (SELECT * FROM ${source}) TO ${quoteLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`)
     const [counted] = (yield* engine.query(`SELECT count(*) AS n FROM read_parquet(${quoteLiteral(out)})`)).rows
-    const target = targetKey(request, manifest.stats_data_id)
+    const target = yield* targetKey(request, manifest.stats_data_id)
     yield* store.putFile(target, out, "application/vnd.apache.parquet")
     return {
       source: store.uri(manifestKey),

@@ -1,4 +1,4 @@
-import { Effect, Schema } from "effect"
+import { Clock, Effect, Schema } from "effect"
 import { AppConfig } from "../config.js"
 import { FilterValue, resolveFilters } from "../domain/filters.js"
 import * as Tool from "../mcp/tool.js"
@@ -61,7 +61,7 @@ export const fetchDatasetFiltered = Tool.make({
     Effect.gen(function* () {
       const config = yield* AppConfig
       const estat = yield* EStat
-      const startedAt = Date.now()
+      const startedAt = yield* Clock.currentTimeMillis
       const meta = yield* estat.getMetaInfo(input.dataset_id)
       const filters = yield* resolveFilters(meta.dimensions, input.filters)
       const datasetTotal = yield* estat.countRecords({ statsDataId: input.dataset_id })

@@ -1,4 +1,4 @@
-import { Effect, Either, Schema } from "effect"
+import { Clock, Effect, Either, Schema } from "effect"
 import { AppConfig } from "../config.js"
 import type { SearchTablesPage, TableInfo, TableMeta } from "../domain/estat.js"
 import { suggestKeywords } from "../domain/keywords.js"
@@ -184,7 +184,7 @@ export const searchEstatData = Tool.make({
       const context = yield* ToolContext
       const { tables, total } = yield* collectCandidates(input)
       yield* context.progress({ progress: 1, message: `${tables.length} candidates of ${total}` })
-      const now = new Date()
+      const now = new Date(yield* Clock.currentTimeMillis)
       const basic = rankTables({ query: input.query, tables, method: "basic", now })
       let ranked = basic
       const warnings: Array<string> = []

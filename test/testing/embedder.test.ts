@@ -1,5 +1,5 @@
 // The README's embedding example, as an embedder writes it (they import from "estat-mcp/testing").
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import { expect, layer } from "@effect/vitest"
 import { callTool, sampleTableIds, servicesLayer } from "../../src/testing/index.js"
 
@@ -17,6 +17,8 @@ layer(servicesLayer())("an embedder's test on estat-mcp's mocked layers", (it) =
 
   it.effect("search → fetch → save CSV → load → analyze, with no appId and no network", () =>
     Effect.gen(function* () {
+      // Ranking weighs how recently each table was updated: the TestClock says when "now" is.
+      yield* TestClock.setTime(Date.parse("2026-11-29T00:00:00Z"))
       const found = yield* run("search_estat_data", { query: "都道府県 人口" })
       const first = (found["results"] as Array<{ dataset_id: string; total_records: number }>)[0]!
       expect(first).toMatchObject({ dataset_id: sampleTableIds.populationByPrefectureAndYear, total_records: 3600 })

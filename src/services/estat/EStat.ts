@@ -1,5 +1,5 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Context, Duration, Effect, Either, Layer, Option, RateLimiter, Redacted, Schedule, Schema, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option, RateLimiter, Redacted, Schedule, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../../domain/estat.js"
 import {
@@ -154,7 +154,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
       Effect.gen(function* () {
         if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
         const appId = secret.value
-        const started = Date.now()
+        const started = yield* Clock.currentTimeMillis
         const result = yield* attempt(endpoint, appId, params, read, held).pipe(
           Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
           Effect.retry({ schedule: retry, while: isTransient }),
@@ -167,7 +167,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
           )
         )
         yield* Effect.logDebug("e-Stat call").pipe(
-          Effect.annotateLogs({ endpoint, params: definedOnly(params), durationMs: Date.now() - started })
+          Effect.annotateLogs({ endpoint, params: definedOnly(params), durationMs: (yield* Clock.currentTimeMillis) - started })
         )
         return result
       }).pipe(Effect.withSpan(`EStat.${endpoint}`, { attributes: { endpoint } }))
