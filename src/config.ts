@@ -1,8 +1,18 @@
 import { homedir, tmpdir } from "node:os"
 import { posix, win32 } from "node:path"
-import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, ConfigProvider, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 
 export type Backend = "local" | "aws"
+
+/** MCP_AUTH_MODE=oauth: the server is an OAuth 2.1 resource server of `issuer`. */
+export interface OAuthSettings {
+  /** The authorization server; its metadata names the JWKS the tokens are signed with. */
+  readonly issuer: string
+  /** The resource identifier a token's `aud` must name (MCP_OAUTH_AUDIENCE, default MCP_PUBLIC_URL + `/mcp`). */
+  readonly audience: string
+  /** How clients reach the server (MCP_PUBLIC_URL), without a trailing slash: the metadata's address. */
+  readonly publicUrl: string
+}
 
 /** Typed configuration of the whole server, read once from the environment (ARCHITECTURE §7). */
 export interface AppSettings {
@@ -12,7 +22,10 @@ export interface AppSettings {
   readonly dataDir: string
   readonly host: string
   readonly port: number
+  /** MCP_AUTH_MODE=token: the shared bearer token. Never set together with `oauth`. */
   readonly authToken: Option.Option<Redacted.Redacted<string>>
+  /** MCP_AUTH_MODE=oauth: access tokens from an authorization server instead of a shared token. */
+  readonly oauth: Option.Option<OAuthSettings>
   /**
    * Shared by every task behind a load balancer: session ids are signed with it, and a task
    * adopts a session another task created instead of answering 404.
@@ -138,9 +151,53 @@ export const MEMORY_SIZE = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B|[KMGT])\s*$/i
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "warning", "error", "fatal", "none"]
 
+const httpUrl = (text: string) => URL.canParse(text) && ["http:", "https:"].includes(new URL(text).protocol)
+
+/** https, or http on a loopback host (a local issuer in tests and development). */
+export const secureOrLoopback = (text: string) => {
+  if (!httpUrl(text)) return false
+  const url = new URL(text)
+  return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)
+}
+
+const invalid = (name: string, message: string) => Either.left(ConfigError.InvalidData([name], message))
+
+/**
+ * MCP_AUTH_MODE and the settings it needs, checked together: a combination that would leave the
+ * server less protected than asked (a token ignored, oauth without its issuer) is a config error.
+ */
+const authConfig = Config.all({
+  mode: Config.option(Config.literal("none", "token", "oauth")("MCP_AUTH_MODE")),
+  token: Config.option(Config.redacted("MCP_AUTH_TOKEN")),
+  issuer: Config.option(Config.string("MCP_OAUTH_ISSUER")),
+  audience: Config.option(Config.string("MCP_OAUTH_AUDIENCE")),
+  publicUrl: Config.option(Config.string("MCP_PUBLIC_URL"))
+}).pipe(Config.mapOrFail(({ audience, issuer, mode, publicUrl, token }) => {
+  const chosen = Option.getOrElse(mode, () => (Option.isSome(token) ? "token" : "none"))
+  if (chosen !== "oauth") {
+    if (chosen === "token" && Option.isNone(token)) return invalid("MCP_AUTH_TOKEN", "MCP_AUTH_MODE=token needs MCP_AUTH_TOKEN")
+    if (chosen === "none" && Option.isSome(token)) return invalid("MCP_AUTH_MODE", "MCP_AUTH_MODE=none but MCP_AUTH_TOKEN is set; unset one")
+    const stray = Option.isSome(issuer) ? "MCP_OAUTH_ISSUER" : Option.isSome(audience) ? "MCP_OAUTH_AUDIENCE" : undefined
+    if (stray !== undefined) return invalid(stray, `${stray} is set but MCP_AUTH_MODE is ${chosen}; set MCP_AUTH_MODE=oauth`)
+    return Either.right({ authToken: token, oauth: Option.none<OAuthSettings>() })
+  }
+  if (Option.isSome(token)) return invalid("MCP_AUTH_TOKEN", "MCP_AUTH_MODE=oauth does not take MCP_AUTH_TOKEN; unset it")
+  if (Option.isNone(issuer)) return invalid("MCP_OAUTH_ISSUER", "MCP_AUTH_MODE=oauth needs MCP_OAUTH_ISSUER (the authorization server's issuer URL)")
+  if (!secureOrLoopback(issuer.value)) return invalid("MCP_OAUTH_ISSUER", "MCP_OAUTH_ISSUER must be an https URL (http only on loopback)")
+  if (Option.isNone(publicUrl)) return invalid("MCP_PUBLIC_URL", "MCP_AUTH_MODE=oauth needs MCP_PUBLIC_URL (how clients reach this server)")
+  if (!httpUrl(publicUrl.value)) return invalid("MCP_PUBLIC_URL", "MCP_PUBLIC_URL must be an http(s) URL")
+  const base = publicUrl.value.replace(/\/+$/, "")
+  const resource = Option.getOrElse(audience, () => `${base}/mcp`)
+  if (resource.trim() === "") return invalid("MCP_OAUTH_AUDIENCE", "MCP_OAUTH_AUDIENCE is empty")
+  return Either.right({
+    authToken: Option.none<Redacted.Redacted<string>>(),
+    oauth: Option.some({ issuer: issuer.value, audience: resource, publicUrl: base })
+  })
+}))
+
 const inContainer = () => process.env["ECS_CONTAINER_METADATA_URI_V4"] !== undefined
 
-export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
+const settingsConfig = Config.all({
   estatAppId: Config.option(Config.redacted("ESTAT_APP_ID").pipe(
     Config.validate({ message: "ESTAT_APP_ID is empty", validation: (r) => Redacted.value(r).trim() !== "" })
   )),
@@ -155,7 +212,6 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
     Config.withDefault("127.0.0.1")
   ),
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
-  authToken: Config.option(Config.redacted("MCP_AUTH_TOKEN")),
   sessionMaxAge: Config.duration("MCP_SESSION_MAX_AGE").pipe(Config.withDefault(Duration.hours(24))),
   sessionSecret: Config.option(Config.redacted("MCP_SESSION_SECRET").pipe(
     Config.validate({ message: "MCP_SESSION_SECRET must be at least 32 characters", validation: (r) => Redacted.value(r).length >= 32 })
@@ -216,6 +272,8 @@ export const appSettingsConfig: Config.Config<AppSettings> = Config.all({
   sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256),
   resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024)
 })
+
+export const appSettingsConfig: Config.Config<AppSettings> = Config.zipWith(settingsConfig, authConfig, (settings, auth) => ({ ...settings, ...auth }))
 
 /** The AppConfig layer of `settings`: those read by `appSettingsConfig`, `defaultSettings`, or an embedder's own. */
 export const configLayer = (settings: AppSettings) => Layer.succeed(AppConfig, settings)

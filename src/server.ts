@@ -4,6 +4,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Deferred, Duration, Effect, Fiber, Layer } from "effect"
 import type { AppSettings } from "./config.js"
 import { httpApp } from "./http/app.js"
+import { AccessTokens } from "./http/oauthTokens.js"
 import { RequestBodies } from "./http/requestBody.js"
 import { SessionStore, SessionStoreLive } from "./mcp/sessions.js"
 
@@ -50,7 +51,7 @@ export const httpServerLayer = (settings: Pick<AppSettings, "host" | "port">) =>
   const cutConnections = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections())))
   return HttpServer.serve(httpApp).pipe(
     HttpServer.withLogAddress,
-    Layer.provideMerge(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
+    Layer.provideMerge(Layer.mergeAll(SessionStoreLive, RequestBodies.layer, AccessTokens.layer)),
     Layer.provideMerge(cutConnections),
     Layer.provideMerge(NodeHttpServer.layer(() => (server = nodeServer()), { host: settings.host, port: settings.port }))
   )

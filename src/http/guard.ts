@@ -1,6 +1,8 @@
 import { HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Either, Option } from "effect"
 import { AppConfig } from "../config.js"
+import { currentSubject } from "../mcp/session.js"
+import { authorize, metadataPaths, metadataResponse } from "./oauthResource.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
 import { authRequired, corsHeaders, hostAllowed, originAllowed } from "./security.js"
 
@@ -20,7 +22,9 @@ const publicPaths: ReadonlySet<string> = new Set(["/health", "/ready"])
 /**
  * Runs once per request, before routing, whatever the path: DNS-rebinding and Origin checks
  * (403), CORS for allow-listed browser origins, preflights (204, they never carry credentials),
- * and the bearer token on everything but the public paths (401 with WWW-Authenticate).
+ * and the bearer token on everything but the public paths (401 with WWW-Authenticate): the shared
+ * MCP_AUTH_TOKEN, or in OAuth mode an access token, whose subject the request then runs as (its
+ * sessions are bound to it, its logs name it) and whose metadata documents are public.
  */
 export const guard = HttpMiddleware.make((app) =>
   Effect.gen(function* () {
@@ -35,7 +39,20 @@ export const guard = HttpMiddleware.make((app) =>
     }
     const cors = origin === undefined ? {} : corsHeaders(origin)
     if (request.method === "OPTIONS") return HttpServerResponse.empty({ status: 204, headers: cors })
-    if (!publicPaths.has(pathOf(request.url)) && authRequired(config.authToken, request.headers["authorization"])) {
+    const path = pathOf(request.url)
+    if (Option.isSome(config.oauth)) {
+      const oauth = config.oauth.value
+      if (request.method === "GET" && metadataPaths.has(path)) return metadataResponse(oauth, cors)
+      if (publicPaths.has(path)) return HttpServerResponse.setHeaders(yield* app, cors)
+      const grant = yield* authorize(request, oauth, cors)
+      if (Either.isLeft(grant)) return grant.left
+      const response = yield* app.pipe(
+        Effect.locally(currentSubject, Option.some(grant.right.subject)),
+        Effect.annotateLogs("subject", grant.right.subject)
+      )
+      return HttpServerResponse.setHeaders(response, cors)
+    }
+    if (!publicPaths.has(path) && authRequired(config.authToken, request.headers["authorization"])) {
       return httpError(401, TransportCode.BadRequest, "Unauthorized: send Authorization: Bearer <MCP_AUTH_TOKEN>", {
         ...cors,
         "www-authenticate": 'Bearer realm="estat-mcp"'

@@ -1,4 +1,4 @@
-import { Clock, Effect, Exit, FiberMap, Ref, Schema, Scope } from "effect"
+import { Clock, Effect, Exit, FiberMap, FiberRef, Option, Ref, Schema, Scope } from "effect"
 import { type EventLog, makeEventLog } from "./eventLog.js"
 import type { RequestId } from "./jsonrpc.js"
 
@@ -9,10 +9,18 @@ export const logLevels: ReadonlyArray<LogLevel> = LogLevel.literals
 /** Where a session's client reaches us; shapes what a session may do (e.g. batches). */
 export type SessionKind = "streamable-http" | "legacy-sse" | "stdio"
 
+/**
+ * Whom the current request acts for: its OAuth access token's `sub` (set by the HTTP guard in
+ * MCP_AUTH_MODE=oauth), none otherwise. A session is bound to the subject that created it.
+ */
+export const currentSubject = FiberRef.unsafeMake<Option.Option<string>>(Option.none())
+
 /** The state of one MCP session. Closing it interrupts its running calls and ends its streams. */
 export interface Session {
   readonly id: string
   readonly kind: SessionKind
+  /** The subject it was created for: only requests of that subject find it. */
+  readonly subject: Option.Option<string>
   readonly protocolVersion: Ref.Ref<string>
   readonly initialized: Ref.Ref<boolean>
   readonly logLevel: Ref.Ref<LogLevel>
@@ -35,6 +43,8 @@ export interface Session {
 export const makeSession = (options: {
   readonly id: string
   readonly kind: SessionKind
+  /** Default: none (stdio, and HTTP without OAuth). */
+  readonly subject?: Option.Option<string>
   readonly protocolVersion: string
   readonly replayCapacity: number
 }): Effect.Effect<Session> =>
@@ -47,6 +57,7 @@ export const makeSession = (options: {
     return {
       id: options.id,
       kind: options.kind,
+      subject: options.subject ?? Option.none(),
       protocolVersion: yield* Ref.make(options.protocolVersion),
       initialized: yield* Ref.make(false),
       logLevel: yield* Ref.make<LogLevel>("info"),

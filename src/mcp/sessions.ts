@@ -1,9 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import { Clock, Context, Data, Duration, Effect, Fiber, FiberMap, Layer, Option, Redacted, Ref, Runtime, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Fiber, FiberMap, FiberRef, Layer, Option, Redacted, Ref, Runtime, Schedule } from "effect"
 import { AppConfig } from "../config.js"
 import { makeCreationBudget } from "./creationBudget.js"
 import { endedIds } from "./endedIds.js"
-import { makeSession, type Session, type SessionKind, touch } from "./session.js"
+import { currentSubject, makeSession, type Session, type SessionKind, touch } from "./session.js"
 
 export class TooManySessions extends Data.TaggedError("TooManySessions")<{ readonly max: number }> {
   override get message() {
@@ -25,7 +25,7 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
     protocolVersion: string,
     client?: string
   ) => Effect.Effect<Session, TooManySessions | TooManySessionsFromClient>
-  /** The live session with this id (and marks it used), if any. */
+  /** The live session with this id (and marks it used), if any and if it belongs to the request's subject. */
   readonly get: (id: string) => Effect.Effect<Option.Option<Session>>
   /**
    * `get`, or — when MCP_SESSION_SECRET is set and the id carries a valid signature — a Streamable
@@ -141,6 +141,8 @@ export const SessionStoreLive = Layer.scoped(
 
     const register = (options: { readonly id: string; readonly kind: SessionKind; readonly protocolVersion: string; readonly initialized: boolean }) =>
       Effect.gen(function* () {
+        // Read here, in the request's fiber: the session itself is built in the store's.
+        const subject = yield* FiberRef.get(currentSubject)
         if (sessions.size >= config.maxSessions) {
           const victim = yield* evictionCandidate
           if (Option.isNone(victim)) return yield* new TooManySessions({ max: config.maxSessions })
@@ -149,6 +151,7 @@ export const SessionStoreLive = Layer.scoped(
         const session = yield* inStore(makeSession({
           id: options.id,
           kind: options.kind,
+          subject,
           protocolVersion: options.protocolVersion,
           replayCapacity: config.sseReplayBuffer
         }))
@@ -172,15 +175,17 @@ export const SessionStoreLive = Layer.scoped(
         return yield* register({ id: newSessionId(protocolVersion, now), kind, protocolVersion, initialized: false })
       })
 
+    // Another subject's session is not found (404, as an unknown id): its existence is not revealed,
+    // and the client's remedy is the same, a new session of its own.
     const get = (id: string) =>
-      Effect.sync(() => {
+      FiberRef.get(currentSubject).pipe(Effect.map((subject) => {
         const session = sessions.get(id)
-        if (session === undefined) return Option.none<Session>()
+        if (session === undefined || Option.getOrUndefined(session.subject) !== Option.getOrUndefined(subject)) return Option.none<Session>()
         // Used now: to the end of the order.
         sessions.delete(id)
         sessions.set(id, session)
         return Option.some(session)
-      }).pipe(Effect.tap(Option.match({ onNone: () => Effect.void, onSome: touch })))
+      }), Effect.tap(Option.match({ onNone: () => Effect.void, onSome: touch })))
 
     // Another task initialized it: its state (running calls, replay buffer) stays there, the session goes on here.
     const adopt = (id: string) =>

@@ -2,7 +2,7 @@ import { createServer } from "node:http"
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { type AppSettings, configLayer, mcpLayer, RequestBodies, router, SessionStoreLive } from "../../src/index.js"
+import { AccessTokens, type AppSettings, configLayer, mcpLayer, RequestBodies, router, SessionStoreLive } from "../../src/index.js"
 
 /**
  * The README's embedding recipe, from the package's public surface: a host service with a route
@@ -15,7 +15,7 @@ export const startEmbedded = async (prefix: `/${string}`, settings: AppSettings)
   )
   const scope = await Effect.runPromise(Scope.make())
   const layer = HttpServer.serve(host).pipe(
-    Layer.provide(Layer.mergeAll(SessionStoreLive, RequestBodies.layer)),
+    Layer.provide(Layer.mergeAll(SessionStoreLive, RequestBodies.layer, AccessTokens.layer)),
     Layer.provideMerge(mcpLayer),
     Layer.provideMerge(configLayer(settings)),
     Layer.provideMerge(NodeContext.layer),

@@ -1,0 +1,84 @@
+import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either } from "effect"
+import type { OAuthSettings } from "../config.js"
+import { type AccessGrant, AccessTokens } from "./oauthTokens.js"
+import { httpError, TransportCode } from "./rpcResponses.js"
+
+/**
+ * MCP_AUTH_MODE=oauth: the server as an OAuth 2.1 resource server (MCP authorization spec,
+ * RFC 9728 metadata, RFC 6750 challenges).
+ */
+
+export const Scope = { read: "estat:read", write: "estat:write" } as const
+
+/** What every request to a protected path needs; write tools would need `Scope.write` on top. */
+const REQUIRED_SCOPE = Scope.read
+
+const METADATA_PATH = "/.well-known/oauth-protected-resource"
+
+/** The metadata's addresses: at the root, and under the MCP path as RFC 9728 §3.1 derives it for `/mcp`. */
+export const metadataPaths: ReadonlySet<string> = new Set([METADATA_PATH, `${METADATA_PATH}/mcp`])
+
+/** RFC 9728 Protected Resource Metadata. */
+export const protectedResourceMetadata = (oauth: OAuthSettings) => ({
+  resource: oauth.audience,
+  authorization_servers: [oauth.issuer],
+  scopes_supported: [Scope.read, Scope.write],
+  bearer_methods_supported: ["header"],
+  resource_name: "estat-mcp"
+})
+
+/** RFC 6750 allows no `"` or `\` in a parameter: replaced, not escaped. */
+const quoted = (value: string) => `"${value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "'")}"`
+
+/** `WWW-Authenticate` pointing the client at the metadata, with the RFC 6750 error when there is one. */
+export const challenge = (oauth: OAuthSettings, error?: { readonly code: "invalid_token" | "insufficient_scope"; readonly description: string }) =>
+  [
+    "Bearer " + `resource_metadata=${quoted(`${oauth.publicUrl}${METADATA_PATH}`)}`,
+    `scope=${quoted(REQUIRED_SCOPE)}`,
+    ...(error === undefined ? [] : [`error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`])
+  ].join(", ")
+
+const bearerOf = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]
+
+/** The request's grant, or the answer refusing it: 401 without a valid token, 403 without the scope, 503 when keys cannot be read. */
+export const authorize = (request: HttpServerRequest.HttpServerRequest, oauth: OAuthSettings, cors: Record<string, string>) =>
+  Effect.gen(function* () {
+    const tokens = yield* AccessTokens
+    const token = bearerOf(request.headers["authorization"])
+    if (token === undefined) {
+      return Either.left(httpError(401, TransportCode.BadRequest, "Unauthorized: send an OAuth access token (Authorization: Bearer)", {
+        ...cors,
+        "www-authenticate": challenge(oauth)
+      }))
+    }
+    return yield* tokens.verify(token).pipe(
+      Effect.map((grant): Either.Either<AccessGrant, HttpServerResponse.HttpServerResponse> =>
+        grant.scopes.has(REQUIRED_SCOPE)
+          ? Either.right(grant)
+          : Either.left(httpError(403, TransportCode.BadRequest, `Forbidden: the access token lacks the scope ${REQUIRED_SCOPE}`, {
+            ...cors,
+            "www-authenticate": challenge(oauth, { code: "insufficient_scope", description: `needs ${REQUIRED_SCOPE}` })
+          }))
+      ),
+      Effect.catchTags({
+        InvalidAccessToken: (error) =>
+          Effect.as(Effect.logInfo("access token refused", { reason: error.reason }), Either.left(
+            httpError(401, TransportCode.BadRequest, `Unauthorized: invalid access token (${error.reason})`, {
+              ...cors,
+              "www-authenticate": challenge(oauth, { code: "invalid_token", description: error.reason })
+            })
+          )),
+        AuthorizationServerUnavailable: (error) =>
+          Effect.as(Effect.logWarning("authorization server unavailable", { issuer: error.issuer, reason: error.reason }), Either.left(
+            httpError(503, TransportCode.BadRequest, "Service Unavailable: the authorization server's keys cannot be read", {
+              ...cors,
+              "retry-after": "5"
+            })
+          ))
+      })
+    )
+  })
+
+export const metadataResponse = (oauth: OAuthSettings, cors: Record<string, string>) =>
+  HttpServerResponse.unsafeJson(protectedResourceMetadata(oauth), { headers: { ...cors, "cache-control": "max-age=3600" } })
