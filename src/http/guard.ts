@@ -2,7 +2,7 @@ import { HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/p
 import { Effect, Either, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { currentSubject } from "../mcp/session.js"
-import { authorize, metadataPaths, metadataResponse } from "./oauthResource.js"
+import { authorize, currentScopes, metadataPaths, metadataResponse } from "./oauthResource.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
 import { authRequired, corsHeaders, hostAllowed, originAllowed } from "./security.js"
 
@@ -48,6 +48,7 @@ export const guard = HttpMiddleware.make((app) =>
       if (Either.isLeft(grant)) return grant.left
       const response = yield* app.pipe(
         Effect.locally(currentSubject, Option.some(grant.right.subject)),
+        Effect.locally(currentScopes, Option.some(grant.right.scopes)),
         Effect.annotateLogs("subject", grant.right.subject)
       )
       return HttpServerResponse.setHeaders(response, cors)

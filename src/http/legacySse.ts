@@ -4,6 +4,7 @@ import { AppConfig } from "../config.js"
 import { classify, parseJson } from "../mcp/jsonrpc.js"
 import { channel, McpServer } from "../mcp/server.js"
 import { SessionStore } from "../mcp/sessions.js"
+import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
@@ -59,12 +60,15 @@ export const postMessage = Effect.gen(function* () {
   }
   const m = message.right
   switch (m._tag) {
-    case "Request":
+    case "Request": {
+      const refused = yield* refuseScope([m.message])
+      if (Option.isSome(refused)) return refused.value
       yield* server.handleRequest(session, m.message, channel(send)).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
         Effect.forkIn(session.scope)
       )
       break
+    }
     case "Notification":
       yield* server.handleNotification(session, m.message)
       break

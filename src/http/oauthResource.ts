@@ -1,6 +1,7 @@
 import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either } from "effect"
-import type { OAuthSettings } from "../config.js"
+import { Effect, Either, FiberRef, Option } from "effect"
+import { AppConfig, type OAuthSettings } from "../config.js"
+import type { JsonRpcRequest } from "../mcp/jsonrpc.js"
 import { type AccessGrant, AccessTokens } from "./oauthTokens.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
 
@@ -11,8 +12,17 @@ import { httpError, TransportCode } from "./rpcResponses.js"
 
 export const Scope = { read: "estat:read", write: "estat:write" } as const
 
-/** What every request to a protected path needs; write tools would need `Scope.write` on top. */
+/** What every request to a protected path needs. */
 const REQUIRED_SCOPE = Scope.read
+
+/**
+ * Tools that write to the lake or to files: `estat:write` on top. The fetch tools store their run
+ * too, but that is their cache, part of reading a table.
+ */
+export const writingTools: ReadonlySet<string> = new Set(["load_to_iceberg", "save_dataset_as_csv", "transform_to_parquet"])
+
+/** The scopes of the request's access token (set by the guard); none when no OAuth token is checked. */
+export const currentScopes = FiberRef.unsafeMake<Option.Option<ReadonlySet<string>>>(Option.none())
 
 const METADATA_PATH = "/.well-known/oauth-protected-resource"
 
@@ -32,10 +42,14 @@ export const protectedResourceMetadata = (oauth: OAuthSettings) => ({
 const quoted = (value: string) => `"${value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "'")}"`
 
 /** `WWW-Authenticate` pointing the client at the metadata, with the RFC 6750 error when there is one. */
-export const challenge = (oauth: OAuthSettings, error?: { readonly code: "invalid_token" | "insufficient_scope"; readonly description: string }) =>
+export const challenge = (
+  oauth: OAuthSettings,
+  error?: { readonly code: "invalid_token" | "insufficient_scope"; readonly description: string },
+  scope: string = REQUIRED_SCOPE
+) =>
   [
     "Bearer " + `resource_metadata=${quoted(`${oauth.publicUrl}${METADATA_PATH}`)}`,
-    `scope=${quoted(REQUIRED_SCOPE)}`,
+    `scope=${quoted(scope)}`,
     ...(error === undefined ? [] : [`error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`])
   ].join(", ")
 
@@ -82,3 +96,20 @@ export const authorize = (request: HttpServerRequest.HttpServerRequest, oauth: O
 
 export const metadataResponse = (oauth: OAuthSettings, cors: Record<string, string>) =>
   HttpServerResponse.unsafeJson(protectedResourceMetadata(oauth), { headers: { ...cors, "cache-control": "max-age=3600" } })
+
+/**
+ * 403 `insufficient_scope` when the request's token may not make one of these calls (a writing
+ * tool without `estat:write`), naming every scope a new token needs so the client can step up.
+ */
+export const refuseScope = (requests: ReadonlyArray<JsonRpcRequest>) =>
+  Effect.gen(function* () {
+    const scopes = yield* FiberRef.get(currentScopes)
+    const oauth = (yield* AppConfig).oauth
+    if (Option.isNone(scopes) || Option.isNone(oauth) || scopes.value.has(Scope.write)) return Option.none()
+    const writing = requests.find((r) => r.method === "tools/call" && writingTools.has(String(r.params?.["name"])))
+    if (writing === undefined) return Option.none()
+    const tool = String(writing.params?.["name"])
+    return Option.some(httpError(403, TransportCode.BadRequest, `Forbidden: ${tool} needs the scope ${Scope.write}`, {
+      "www-authenticate": challenge(oauth.value, { code: "insufficient_scope", description: `${tool} needs ${Scope.write}` }, `${Scope.read} ${Scope.write}`)
+    }))
+  })

@@ -18,6 +18,7 @@ import {
   statelessVersion,
   statelessVersions
 } from "../mcp/stateless.js"
+import { refuseScope } from "./oauthResource.js"
 import { encodeFrame, sseHeaders, withKeepAlive } from "./sse.js"
 
 /**
@@ -173,6 +174,8 @@ export const answer = (body: unknown) =>
     const valid = validated.right
     // The revision defines no client notifications on HTTP: accepted, and there is nothing to do.
     if (valid._tag === "Notification") return HttpServerResponse.empty({ status: 202 })
+    const refused = yield* refuseScope([valid.request])
+    if (Option.isSome(refused)) return refused.value
     return yield* (streams(valid.request, valid.envelope) ? answerOnStream(valid.request, valid.envelope) : answerAsJson(valid.request, valid.envelope))
   })
 

@@ -15,6 +15,7 @@ import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion
 import { channel, McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
+import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import * as StatelessHttp from "./statelessHttp.js"
@@ -207,6 +208,8 @@ export const post = Effect.gen(function* () {
     const messages = parsed.right.map(classify)
     const invalid = messages.find(Either.isLeft)
     if (invalid !== undefined) return jsonRpc(invalid.left, 400)
+    const refused = yield* refuseScope(messages.flatMap((m) => Either.isRight(m) && m.right._tag === "Request" ? [m.right.message] : []))
+    if (Option.isSome(refused)) return refused.value
     return yield* handleBatch(session.right, messages.flatMap((m) => Either.isRight(m) ? [m.right] : []))
   }
 
@@ -223,8 +226,11 @@ export const post = Effect.gen(function* () {
       return HttpServerResponse.empty({ status: 202 })
     case "Response":
       return HttpServerResponse.empty({ status: 202 })
-    case "Request":
+    case "Request": {
+      const refused = yield* refuseScope([m.message])
+      if (Option.isSome(refused)) return refused.value
       return yield* (streams(m.message) ? answerOnStream(session.right, m.message) : answerAsJson(session.right, m.message))
+    }
   }
 })
 

@@ -96,6 +96,66 @@ describe("MCP_AUTH_MODE=oauth", () => {
     expect(deleteByBob.status).toBe(404)
   })
 
+  it("answers a writing tool without estat:write 403 insufficient_scope naming both scopes; reading tools and write tokens pass", async () => {
+    const reader = bearer(await tokenFor("carol"))
+    const writer = bearer(await tokenFor("carol", { scope: "estat:read estat:write" }))
+    const opened = await post(server.mcpUrl, initializeBody(), reader)
+    await opened.text()
+    const headers = { "mcp-session-id": opened.headers.get("mcp-session-id") ?? "", "mcp-protocol-version": "2025-11-25" }
+    const call = (name: string) => ({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name, arguments: {} } })
+    const refused = await post(server.mcpUrl, call("load_to_iceberg"), { ...headers, ...reader })
+    expect(refused.status).toBe(403)
+    expect(refused.headers.get("www-authenticate")).toBe(
+      `Bearer resource_metadata="${METADATA_URL}", scope="estat:read estat:write", error="insufficient_scope", error_description="load_to_iceberg needs estat:write"`
+    )
+    // 2025-03-26 sessions take batches: one writing call in one refuses it all.
+    const older = await post(server.mcpUrl, initializeBody("2025-03-26"), reader)
+    await older.text()
+    const olderHeaders = { "mcp-session-id": older.headers.get("mcp-session-id") ?? "", "mcp-protocol-version": "2025-03-26" }
+    const inBatch = await post(server.mcpUrl, [listTools, call("save_dataset_as_csv")], { ...olderHeaders, ...reader })
+    expect(inBatch.status).toBe(403)
+    const readingBatch = await post(server.mcpUrl, [listTools], { ...olderHeaders, ...reader })
+    expect(readingBatch.status).toBe(200)
+    await readingBatch.text()
+    const reading = await post(server.mcpUrl, call("search_estat_data"), { ...headers, ...reader })
+    expect(reading.status).toBe(200)
+    await reading.body?.cancel()
+    const writing = await post(server.mcpUrl, call("load_to_iceberg"), { ...headers, ...writer })
+    expect(writing.status).toBe(200)
+    await writing.body?.cancel()
+    // 2026-07-28 requests carry no session: the same refusal.
+    const stateless = await post(server.mcpUrl, {
+      ...call("transform_to_parquet"),
+      params: {
+        name: "transform_to_parquet",
+        arguments: {},
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientInfo": { name: "raw-2026", version: "1.0.0" },
+          "io.modelcontextprotocol/clientCapabilities": {}
+        }
+      }
+    }, { ...reader, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "transform_to_parquet" })
+    expect(stateless.status).toBe(403)
+  })
+
+  it("refuses a writing tool on the legacy SSE transport too (403 on POST /messages), reading calls are accepted", async () => {
+    const reader = bearer(await tokenFor("dave"))
+    const controller = new AbortController()
+    const stream = await fetch(`${server.url}/sse`, { headers: { ...reader, accept: "text/event-stream" }, signal: controller.signal })
+    const events = stream.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ""
+    while (!text.includes("\n\n")) text += (await events.read()).value ?? ""
+    const sessionId = decodeURIComponent(/sessionId=([^\s&]+)/.exec(text)?.[1] ?? "")
+    const messages = `${server.url}/messages?sessionId=${encodeURIComponent(sessionId)}`
+    const call = (name: string) => ({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name, arguments: {} } })
+    const refused = await post(messages, call("load_to_iceberg"), reader)
+    expect(refused.status).toBe(403)
+    expect(refused.headers.get("www-authenticate")).toContain('error="insufficient_scope"')
+    expect((await post(messages, listTools, reader)).status).toBe(202)
+    controller.abort()
+  })
+
   it("opens no session without a token", async () => {
     await expect(openSession(server.mcpUrl)).rejects.toThrow(/initialize failed: 401/)
   })
