@@ -56,6 +56,7 @@ export const corsHeaders = (origin: string): Record<string, string> => ({
   vary: "Origin",
   "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
   "access-control-allow-headers": "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, traceparent, tracestate",
-  "access-control-expose-headers": "Mcp-Session-Id, MCP-Protocol-Version",
+  // WWW-Authenticate: a browser client (MCP Inspector) finds the OAuth metadata from a 401.
+  "access-control-expose-headers": "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate",
   "access-control-max-age": "600"
 })
