@@ -20,6 +20,13 @@ export const makeKey = async (kid: string): Promise<SigningKey> => {
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url")
 
+export interface TokenRequest {
+  readonly grantType: string | null
+  readonly scope: string | null
+  readonly resource: string | null
+  readonly clientId: string
+}
+
 export interface LocalIssuer {
   readonly issuer: string
   /** The key tokens are signed with unless told otherwise (the first published). */
@@ -32,6 +39,8 @@ export interface LocalIssuer {
   /** Publishes one more key, as an issuer does when it rotates. */
   readonly publish: (key: SigningKey) => void
   readonly jwksFetches: () => number
+  /** What clients asked the token endpoint for, in order. */
+  readonly tokenRequests: () => ReadonlyArray<TokenRequest>
   readonly close: () => Promise<void>
 }
 
@@ -41,10 +50,37 @@ export const startIssuer = async (metadataAt: "oauth-authorization-server" | "op
   const published: Array<SigningKey> = [key]
   let fetches = 0
   let issuer = ""
+  const tokenRequests: Array<TokenRequest> = []
+  const sign = (claims: JWTPayload, signer: SigningKey = key) =>
+    new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: signer.kid, typ: "at+jwt" }).sign(signer.privateKey)
   const server = createServer((request, response) => {
     response.setHeader("content-type", "application/json")
     if (request.url === `/.well-known/${metadataAt}`) {
-      response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token` }))
+      response.end(JSON.stringify({
+        issuer,
+        jwks_uri: `${issuer}/jwks`,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        response_types_supported: ["code"],
+        grant_types_supported: ["authorization_code", "client_credentials"],
+        token_endpoint_auth_methods_supported: ["client_secret_basic"],
+        code_challenge_methods_supported: ["S256"]
+      }))
+    } else if (request.url === "/token" && request.method === "POST") {
+      // client_credentials (RFC 6749 §4.4) with client_secret_basic: the client is the subject, the
+      // RFC 8707 resource the audience, the scopes asked for granted.
+      let body = ""
+      request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")))
+      request.on("end", () => {
+        const form = new URLSearchParams(body)
+        const basic = /^Basic (.+)$/.exec(request.headers.authorization ?? "")?.[1] ?? ""
+        const clientId = decodeURIComponent(Buffer.from(basic, "base64").toString("utf8").split(":")[0] ?? "")
+        tokenRequests.push({ grantType: form.get("grant_type"), scope: form.get("scope"), resource: form.get("resource"), clientId })
+        const now = Math.floor(Date.now() / 1000)
+        const resource = form.get("resource")
+        void sign({ iss: issuer, ...(resource === null ? {} : { aud: resource }), sub: clientId, scope: form.get("scope") ?? "", iat: now, exp: now + 300 })
+          .then((token) => response.end(JSON.stringify({ access_token: token, token_type: "Bearer", expires_in: 300 })))
+      })
     } else if (request.url === "/jwks") {
       fetches++
       response.end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }))
@@ -60,12 +96,13 @@ export const startIssuer = async (metadataAt: "oauth-authorization-server" | "op
   return {
     issuer,
     key,
-    sign: (claims, signer = key) => new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: signer.kid, typ: "at+jwt" }).sign(signer.privateKey),
+    sign,
     unsigned: (claims) => `${base64url({ alg: "none", typ: "JWT" })}.${base64url(claims)}.`,
     signedWithPublicKeyAsSecret: async (claims) =>
       new SignJWT(claims).setProtectedHeader({ alg: "HS256", kid: key.kid }).sign(new TextEncoder().encode(await exportSPKI(key.publicKey))),
     publish: (next) => void published.push(next),
     jwksFetches: () => fetches,
+    tokenRequests: () => tokenRequests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }
