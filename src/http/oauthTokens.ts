@@ -96,7 +96,9 @@ export class AccessTokens extends Context.Tag("estat-mcp/AccessTokens")<AccessTo
             }),
             catch: refusal(oauth.issuer)
           })
-          return { subject: payload.sub ?? "", scopes: scopesOf(payload) }
+          // Sessions and logs key on the subject: an empty one names nobody.
+          if (payload.sub === undefined || payload.sub === "") return yield* new InvalidAccessToken({ reason: 'empty "sub" claim' })
+          return { subject: payload.sub, scopes: scopesOf(payload) }
         }).pipe(Effect.withSpan("AccessTokens.verify"))
       return { verify }
     })).pipe(Layer.provide(FetchHttpClient.layer))

@@ -47,16 +47,26 @@ export class SessionStore extends Context.Tag("estat-mcp/SessionStore")<SessionS
 /** 256 bits from the OS CSPRNG, as visible ASCII. */
 const randomPart = () => randomBytes(32).toString("base64url")
 
-/** `<random>.<protocol version>.<issued at>.<HMAC-SHA256 of the rest>`: every task holding the secret can verify it. */
-const signedId = (secret: string, random: string, version: string, issuedAt: string) =>
-  `${random}.${version}.${issuedAt}.${createHmac("sha256", secret).update(`${random}.${version}.${issuedAt}`).digest("base64url")}`
+/**
+ * `<random>.<protocol version>.<issued at>.<HMAC-SHA256 of the rest>`: every task holding the secret can verify it.
+ * The HMAC also covers the session's subject (OAuth mode) without the id showing it: another task
+ * adopts the id only for that subject.
+ */
+const signedId = (secret: string, random: string, version: string, issuedAt: string, subject: Option.Option<string>) => {
+  const signed = `${random}.${version}.${issuedAt}${Option.match(subject, { onNone: () => "", onSome: (sub) => `.${sub}` })}`
+  return `${random}.${version}.${issuedAt}.${createHmac("sha256", secret).update(signed).digest("base64url")}`
+}
 
-/** What a valid signed id says: its protocol version and when it was issued. */
-export const verifySignedId = (secret: string, id: string): Option.Option<{ readonly version: string; readonly issuedAt: number }> => {
+/** What a valid signed id of `subject`'s says: its protocol version and when it was issued. */
+export const verifySignedId = (
+  secret: string,
+  id: string,
+  subject: Option.Option<string> = Option.none()
+): Option.Option<{ readonly version: string; readonly issuedAt: number }> => {
   const parts = id.split(".")
   const [random, version, issuedAt] = parts
   if (parts.length !== 4 || random === undefined || version === undefined || issuedAt === undefined) return Option.none()
-  const expected = Buffer.from(signedId(secret, random, version, issuedAt))
+  const expected = Buffer.from(signedId(secret, random, version, issuedAt, subject))
   const given = Buffer.from(id)
   return expected.length === given.length && timingSafeEqual(expected, given)
     ? Option.some({ version, issuedAt: parseInt(issuedAt, 36) })
@@ -91,17 +101,17 @@ export const SessionStoreLive = Layer.scoped(
     const idleMillis = Duration.toMillis(config.sessionIdleTimeout)
     const secret = Option.map(config.sessionSecret, Redacted.value)
     const maxAgeMillis = Duration.toMillis(config.sessionMaxAge)
-    const newSessionId = (protocolVersion: string, now: number) =>
-      Option.match(secret, { onNone: randomPart, onSome: (key) => signedId(key, randomPart(), protocolVersion, now.toString(36)) })
+    const newSessionId = (protocolVersion: string, now: number, subject: Option.Option<string>) =>
+      Option.match(secret, { onNone: randomPart, onSome: (key) => signedId(key, randomPart(), protocolVersion, now.toString(36), subject) })
     // Signed ids this task saw ended (DELETE, idle expiry, eviction), until they would be too old anyway.
     const ended = endedIds(Math.max(MIN_ENDED_REMEMBERED, ENDED_PER_SESSION * config.maxSessions))
     const budget = makeCreationBudget(config.sessionRateLimit)
 
     /** An ended signed id must not be adopted back; unsigned ids cannot be anyway. */
-    const forget = (id: string) =>
-      Option.match(Option.flatMap(secret, (key) => verifySignedId(key, id)), {
+    const forget = (session: Session) =>
+      Option.match(Option.flatMap(secret, (key) => verifySignedId(key, session.id, session.subject)), {
         onNone: () => Effect.void,
-        onSome: ({ issuedAt }) => Effect.sync(() => ended.add(id, issuedAt + maxAgeMillis))
+        onSome: ({ issuedAt }) => Effect.sync(() => ended.add(session.id, issuedAt + maxAgeMillis))
       })
 
     const remove = (id: string) =>
@@ -112,7 +122,7 @@ export const SessionStoreLive = Layer.scoped(
       }).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.succeed(false),
-          onSome: (session) => Effect.as(Effect.zipRight(forget(session.id), inStore(session.close)), true)
+          onSome: (session) => Effect.as(Effect.zipRight(forget(session), inStore(session.close)), true)
         }))
       )
 
@@ -172,7 +182,8 @@ export const SessionStoreLive = Layer.scoped(
         const now = yield* Clock.currentTimeMillis
         const wait = client === undefined ? Option.none() : yield* Effect.sync(() => budget.take(client, now))
         if (Option.isSome(wait)) return yield* new TooManySessionsFromClient({ retryAfter: wait.value })
-        return yield* register({ id: newSessionId(protocolVersion, now), kind, protocolVersion, initialized: false })
+        const id = newSessionId(protocolVersion, now, yield* FiberRef.get(currentSubject))
+        return yield* register({ id, kind, protocolVersion, initialized: false })
       })
 
     // Another subject's session is not found (404, as an unknown id): its existence is not revealed,
@@ -191,7 +202,8 @@ export const SessionStoreLive = Layer.scoped(
     const adopt = (id: string) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const signed = Option.flatMap(secret, (key) => verifySignedId(key, id))
+        const subject = yield* FiberRef.get(currentSubject)
+        const signed = Option.flatMap(secret, (key) => verifySignedId(key, id, subject))
         if (Option.isNone(signed) || now - signed.value.issuedAt > maxAgeMillis || ended.has(id, now)) return Option.none<Session>()
         const adopted = yield* register({ id, kind: "streamable-http", protocolVersion: signed.value.version, initialized: true }).pipe(
           Effect.map(Option.some),

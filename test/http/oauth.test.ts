@@ -1,4 +1,4 @@
-import { Option } from "effect"
+import { Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { initializeBody, openSession, post } from "../support/rawMcp.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
@@ -158,6 +158,31 @@ describe("MCP_AUTH_MODE=oauth", () => {
     expect(refused.headers.get("www-authenticate")).toContain('error="insufficient_scope"')
     expect((await post(messages, listTools, reader)).status).toBe(202)
     controller.abort()
+  })
+
+  it("behind a load balancer (MCP_SESSION_SECRET), another task adopts a session only for its own subject", async () => {
+    const shared = {
+      oauth: Option.some({ issuer: issuer.issuer, audience: AUDIENCE, publicUrl: PUBLIC_URL }),
+      sessionSecret: Option.some(Redacted.make("a-secret-shared-by-every-task-0123456789"))
+    }
+    const taskA = await startTestServer(shared)
+    const taskB = await startTestServer(shared)
+    try {
+      const alice = bearer(await tokenFor("alice"))
+      const bob = bearer(await tokenFor("bob"))
+      const opened = await post(taskA.mcpUrl, initializeBody(), alice)
+      await opened.text()
+      const headers = { "mcp-session-id": opened.headers.get("mcp-session-id") ?? "", "mcp-protocol-version": "2025-11-25" }
+      expect((await post(taskB.mcpUrl, listTools, { ...headers, ...bob })).status).toBe(404)
+      const byAlice = await post(taskB.mcpUrl, listTools, { ...headers, ...alice })
+      expect(byAlice.status).toBe(200)
+      await byAlice.text()
+      // Adopted for Alice: still not Bob's.
+      expect((await post(taskB.mcpUrl, listTools, { ...headers, ...bob })).status).toBe(404)
+    } finally {
+      await taskA.close()
+      await taskB.close()
+    }
   })
 
   it("opens no session without a token", async () => {
