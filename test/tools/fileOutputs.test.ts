@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { callTool, firstText } from "../support/toolResult.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
@@ -162,14 +162,20 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
 })
 
 describe("presigned URLs", () => {
-  it.scopedLive("an expired URL is refused by S3", () =>
+  it.scoped("a URL is signed at the Clock's time: S3 takes it until expiresAt, refuses it after", () =>
     Effect.gen(function* () {
       const { context } = yield* pipelineContext("aws", { tables: [tricky] })
       const store = yield* Effect.provide(ObjectStore, context)
       yield* store.putBytes("csv/x.csv", new TextEncoder().encode("a,b\r\n"), "text/csv")
-      const fresh = yield* store.downloadUrl("csv/x.csv", { expiresInSeconds: 1, fileName: "x.csv" })
+      // S3 judges expiry by its own (real) time: sign now, and as if 10 s ago with a 1 s life.
+      const realNow = Date.now()
+      yield* TestClock.setTime(realNow)
+      const fresh = yield* store.downloadUrl("csv/x.csv", { expiresInSeconds: 60, fileName: "x.csv" })
+      expect(fresh.expiresAt?.getTime()).toBe(realNow + 60_000)
       expect((yield* Effect.promise(() => fetch(fresh.url))).status).toBe(200)
-      yield* Effect.sleep("2100 millis")
-      expect((yield* Effect.promise(() => fetch(fresh.url))).status).toBe(403)
+      yield* TestClock.setTime(realNow - 10_000)
+      const stale = yield* store.downloadUrl("csv/x.csv", { expiresInSeconds: 1, fileName: "x.csv" })
+      expect(stale.expiresAt?.getTime()).toBe(realNow - 9_000)
+      expect((yield* Effect.promise(() => fetch(stale.url))).status).toBe(403)
     }))
 })

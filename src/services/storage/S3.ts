@@ -194,7 +194,8 @@ export const make = (settings: Pick<AppSettings, "s3Bucket" | "s3Prefix" | "awsR
           const credentialsLeft = credentials.expiration === undefined ? Infinity : Math.floor((credentials.expiration.getTime() - now) / 1000)
           const expiresIn = Math.max(1, Math.min(options.expiresInSeconds, credentialsLeft))
           const command = new GetObjectCommand({ Bucket: bucket, Key, ResponseContentDisposition: attachment(options.fileName) })
-          const url = yield* send("sign a URL for", key, () => getSignedUrl(client, command, { expiresIn }))
+          // Signed at the Clock's time, so the URL expires exactly when expiresAt says.
+          const url = yield* send("sign a URL for", key, () => getSignedUrl(client, command, { expiresIn, signingDate: new Date(now) }))
           return { url, expiresAt: new Date(now + expiresIn * 1000) }
         }),
       keyOf: (location) => {
