@@ -29,15 +29,21 @@ Settings come from the environment, e.g.:
   LOG_LEVEL            trace, debug, info (default), warn, error
 The README lists every setting.`
 
-type Mode = "http" | "stdio" | "help"
-
-/** The mode the arguments ask for, or the arguments it cannot take. */
-const modeOf = (args: ReadonlyArray<string>): { readonly mode: Mode; readonly unknown: ReadonlyArray<string> } => {
-  const known: Record<string, Mode> = { "--stdio": "stdio", "--help": "help", "-h": "help", "--mock": "http" }
-  const modes = args.flatMap((arg) => (known[arg] === undefined ? [] : [known[arg]]))
-  const mode = modes.includes("help") ? "help" : modes.includes("stdio") ? "stdio" : "http"
-  return { mode, unknown: args.filter((arg) => known[arg] === undefined) }
+interface CommandLine {
+  readonly mode: "http" | "stdio" | "help"
+  /** `--mock`: e-Stat in memory with the sample tables, no appId, no network (npm run demo). */
+  readonly mock: boolean
+  /** Arguments it cannot take. */
+  readonly unknown: ReadonlyArray<string>
 }
+
+const commandLine = (args: ReadonlyArray<string>): CommandLine => {
+  const known = new Set(["--stdio", "--help", "-h", "--mock"])
+  const help = args.includes("--help") || args.includes("-h")
+  return { mode: help ? "help" : args.includes("--stdio") ? "stdio" : "http", mock: args.includes("--mock"), unknown: args.filter((arg) => !known.has(arg)) }
+}
+
+const { mode, mock: useMock, unknown } = commandLine(process.argv.slice(2))
 
 const serve = (settings: AppSettings, mode: "http" | "stdio") => {
   const app = (useMock ? MockMode.layer(settings) : mcpLayer).pipe(Layer.provideMerge(configLayer(settings)))
@@ -73,8 +79,6 @@ const main = (mode: "http" | "stdio") =>
       )
   }))
 
-const { mode, unknown } = modeOf(process.argv.slice(2))
-const useMock = process.argv.slice(2).includes("--mock")
 const program = unknown.length > 0
   ? Console.error(`estat-mcp: unknown option ${unknown.join(" ")}; see estat-mcp --help`).pipe(Effect.zipRight(Effect.fail("usage")))
   : mode === "help"
