@@ -6,7 +6,7 @@ import {
   StopQueryExecutionCommand
 } from "@aws-sdk/client-athena"
 import { mockClient } from "aws-sdk-client-mock"
-import { Duration, Effect, Fiber, Option } from "effect"
+import { Duration, Effect, Fiber, Option, Schedule } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { defaultSettings } from "../../src/config.js"
 import { make } from "../../src/services/query/Athena.js"
@@ -72,7 +72,8 @@ describe("Athena query engine against a fake Athena (JSON 1.1, DuckDB behind)", 
       expect(fake.stopped).toEqual([fake.executions[0]!.id])
       const engine = make(settings, client, { pollBase: "20 millis" }).engine
       const fiber = yield* Effect.fork(engine.run({ sql: "SELECT 2", maxRows: 1 }))
-      yield* Effect.sleep("200 millis")
+      // Interrupted once the fake has the query (an HTTP fake: there is no clock to drive, so poll for it).
+      yield* Effect.repeat(Effect.sync(() => fake.executions.length), { until: (started) => started === 2, schedule: Schedule.spaced("10 millis") })
       yield* Fiber.interrupt(fiber)
       expect(fake.stopped).toEqual([fake.executions[0]!.id, fake.executions[1]!.id])
       expect(fake.executions[1]!.state).toBe("CANCELLED")
