@@ -42,7 +42,34 @@ const inline = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown
     const { allOf: _, ...rest } = out
     out = { ...allOf[0], ...rest }
   }
-  return out
+  return compact(out)
+}
+
+/** The type names of an `anyOf` whose members say nothing but a type (or a type list, once compacted), else undefined. */
+const bareTypes = (node: unknown): ReadonlyArray<string> | undefined => {
+  if (!isObject(node)) return undefined
+  const keys = Object.keys(node)
+  const type = node["type"]
+  if (keys.length === 1 && (typeof type === "string" || (Array.isArray(type) && type.every((t) => typeof t === "string")))) return [type].flat()
+  const members = node["anyOf"]
+  if (keys.length !== 1 || !Array.isArray(members)) return undefined
+  const types = members.map(bareTypes)
+  return types.every((t) => t !== undefined) ? types.flat() : undefined
+}
+
+/**
+ * The same schema in fewer bytes (every session reads tools/list first): an `anyOf` of bare
+ * types as one type list (`{"type": ["integer", "null"]}`), no empty `required`, and no empty
+ * `properties` beside the entries of a record (Effect writes both for records).
+ */
+const compact = (node: JsonSchemaObject): JsonSchemaObject => {
+  const types = "type" in node ? undefined : bareTypes({ anyOf: node["anyOf"] })
+  const isRecord = "patternProperties" in node || (node["additionalProperties"] !== undefined && node["additionalProperties"] !== false)
+  const dropped = (key: string, value: unknown) =>
+    (key === "required" && Array.isArray(value) && value.length === 0) ||
+    (key === "properties" && isRecord && isObject(value) && Object.keys(value).length === 0)
+  return Object.fromEntries(Object.entries(node).flatMap(([key, value]): Array<[string, unknown]> =>
+    key === "anyOf" && types !== undefined ? [["type", types]] : dropped(key, value) ? [] : [[key, value]]))
 }
 
 /** JSON Schema 2020-12 (MCP's default dialect) of an Effect Schema, with `type: "object"` at the top. */

@@ -8,22 +8,22 @@ import { fetchDataset, type FetchOutcome, type FetchProgress } from "./fetchData
 
 export const DatasetId = Schema.String.pipe(
   Schema.pattern(STATS_DATA_ID, { message: () => "dataset_id must be e-Stat's 10-digit statsDataId (search_estat_data finds one)" })
-).annotations({ description: "e-Stat statsDataId (10 digits), as returned by search_estat_data.", examples: ["0003410379"] })
+).annotations({ description: "e-Stat statsDataId (10 digits), from search_estat_data.", examples: ["0003410379"] })
 
 export const SaveToS3 = withDefault(
   Schema.Boolean,
   true,
-  "Store the run (Parquet parts + manifest.json) in the server's storage: S3 on the aws backend, DATA_DIR on the local one. false: fetch and verify every page, store nothing."
+  "Store the run in S3 (aws backend) or DATA_DIR (local). false: fetch and check every page, store nothing."
 )
 
 export const ConvertToJapanese = withDefault(
   Schema.Boolean,
   true,
-  "Add a `<dimension>_name` column with e-Stat's Japanese label beside every `<dimension>_code` column."
+  "Add a Japanese label column `<dimension>_name` beside each `<dimension>_code`."
 )
 
 export const MaxRecords = Schema.optional(
-  Schema.Int.pipe(Schema.positive()).annotations({ description: "Fetch at most this many rows (the first ones in e-Stat's order). Default: the whole table." })
+  Schema.Int.pipe(Schema.positive()).annotations({ description: "Fetch at most this many rows (e-Stat's first ones). Default: all." })
 )
 
 const Cell = Schema.NullOr(Schema.Union(Schema.String, Schema.Number))

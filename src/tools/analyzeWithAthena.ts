@@ -16,7 +16,7 @@ const Input = Schema.Struct({
     description: "For custom: one read-only SELECT (or WITH … SELECT) over the tables by name.",
     examples: ["SELECT time_year, sum(value) AS total FROM population WHERE area_name = '東京都' GROUP BY 1 ORDER BY 1"]
   })),
-  max_rows: withDefault(Schema.Int.pipe(Schema.between(1, 10_000)), 1000, "Rows returned per query at most (the result says when it was cut).")
+  max_rows: withDefault(Schema.Int.pipe(Schema.between(1, 10_000)), 1000, "Rows returned per query at most.")
 })
 
 const QueryOutput = Schema.Struct({
@@ -48,7 +48,7 @@ export const analyzeWithAthena = Tool.make({
   title: "Analyse an Iceberg table",
   description:
     "Analyses a table load_to_iceberg made, on Athena (aws) or DuckDB (local): basic (rows, value statistics, by year), " +
-    "advanced (also by area, by each other dimension, trend), or custom: one read-only SELECT of yours. Result: each query's SQL, " +
+    "advanced (also by area, by each other dimension, trend) or custom (one read-only SELECT). Result: each query's SQL, " +
     "columns with types and rows (at most max_rows, truncated says so).",
   input: Input,
   output: Output,

@@ -8,7 +8,7 @@ const Input = Schema.Struct({
     examples: ["北海道の収入"]
   }),
   accepted_keywords: Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Schema.String }).annotations({
-    description: "Map of term → replacement to apply, usually the `term` → `suggested` pairs the user accepted from search_estat_data's suggestions.",
+    description: "term → replacement, usually the `term` → `suggested` pairs accepted from search_estat_data's suggestions.",
     examples: [{ 収入: "所得" }]
   })
 })
@@ -30,7 +30,7 @@ export const applyKeywordSuggestions = Tool.make({
   name: "apply_keyword_suggestions",
   title: "Apply keyword suggestions",
   description:
-    "Rewrites a search query with the accepted keyword replacements (everyday word → official term), whole terms only, also " +
+    "Rewrites a search query with accepted replacements (everyday word → official term), whole terms only, also " +
     "inside Japanese phrases (「北海道の収入」 with {収入: 所得} → 「北海道の所得」), no network. Result: transformed_query, the replacements made. Next: search_estat_data with it.",
   input: Input,
   output: Output,

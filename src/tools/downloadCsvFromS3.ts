@@ -8,9 +8,9 @@ const Input = Schema.Struct({
   s3_path: Schema.String.pipe(Schema.minLength(1)).annotations({
     description: "The file: s3://<bucket>/<prefix>/… on the aws backend, a storage key (csv/…) or a file:// URL inside the data dir on the local one."
   }),
-  expires_in: withDefault(Schema.Int.pipe(Schema.between(60, 604_800)), 3600, "Seconds the download URL stays valid (60 s to 7 days; S3 only)."),
+  expires_in: withDefault(Schema.Int.pipe(Schema.between(60, 604_800)), 3600, "Seconds the download URL stays valid (S3 only)."),
   return_content: withDefault(Schema.Boolean, false, "Also return the file's text inline, up to max_bytes."),
-  max_bytes: withDefault(Schema.Int.pipe(Schema.between(1, 10 * 1024 * 1024)), 1024 * 1024, "Cap on inline content, in bytes (at most 10 MB).")
+  max_bytes: withDefault(Schema.Int.pipe(Schema.between(1, 10 * 1024 * 1024)), 1024 * 1024, "Cap on inline content, in bytes.")
 })
 
 const Output = Schema.Struct({

@@ -15,8 +15,8 @@ export const fetchDatasetAuto = Tool.make({
   name: "fetch_dataset_auto",
   title: "Fetch a whole e-Stat table",
   description:
-    "Fetches a whole e-Stat table, however many pages, into storage as a run (Parquet parts + manifest.json): one row per cell with " +
-    "code and Japanese label columns per dimension, time parts, unit, value (null when suppressed), value_raw, annotation. Result: " +
+    "Fetches a whole e-Stat table (every page) into storage as a run (Parquet parts + manifest.json), a row per cell: code and " +
+    "label columns per dimension, time parts, unit, value (null if suppressed), value_raw, annotation. Result: " +
     "run_id, counts, dimensions, 5 sample rows, storage. Next: load_to_iceberg then analyze_with_athena, or save_dataset_as_csv. " +
     "A failure names the run to resume with fetch_large_dataset_complete.",
   input: Input,

@@ -12,7 +12,7 @@ const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
   Schema.filter((filters) => Object.keys(filters).length > 0 || "filters must be at least one dimension id → value", {
     jsonSchema: { minProperties: 1 },
     description:
-      "Dimension id (tab, cat01…cat15, area, time — or the dimension's name) → a code or exact label (\"13000\" or \"東京都\"), " +
+      "Dimension id (tab, cat01…cat15, area, time; or its name) → a code or exact label (\"13000\" or \"東京都\"), " +
       "a list of codes/labels (at most 100), a range {\"from\": code|label, \"to\": code|label}, or a hierarchy level {\"level\": 2} / {\"level\": \"1-2\"}. " +
       "For time, a year or month also works: \"2022\", {\"from\": \"2020-04\"}.",
     examples: [{ area: "東京都" }]
@@ -49,9 +49,9 @@ export const fetchDatasetFiltered = Tool.make({
   name: "fetch_dataset_filtered",
   title: "Fetch part of an e-Stat table",
   description:
-    "Fetches the rows of an e-Stat table that match filters on its dimensions (every page) into a run, as fetch_dataset_auto does. " +
-    "Filters are checked against the table's metadata first; an unknown dimension or value is an error listing close matches " +
-    "(nothing is guessed). Result and next steps as fetch_dataset_auto, plus the filters applied (codes and labels) and the filtered count beside the table's total.",
+    "Fetches the rows of an e-Stat table matching filters on its dimensions into a run, as fetch_dataset_auto does. Filters are " +
+    "checked against the table's metadata; an unknown dimension or value is an error listing close matches. Result and next steps " +
+    "as fetch_dataset_auto, plus filters_applied (codes and labels) and the filtered count beside the table's total.",
   input: Input,
   output: Output,
   ...fetchToolTraits,

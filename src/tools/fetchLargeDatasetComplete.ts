@@ -9,12 +9,12 @@ import {
 const Input = Schema.Struct({
   dataset_id: DatasetId,
   max_records: MaxRecords,
-  chunk_size: withDefault(Schema.Int.pipe(Schema.between(1, 100_000)), 100_000, "Rows per e-Stat request (page), at most 100,000."),
-  concurrency: withDefault(Schema.Int.pipe(Schema.between(1, 8)), 4, "Pages fetched in parallel (1–8)."),
+  chunk_size: withDefault(Schema.Int.pipe(Schema.between(1, 100_000)), 100_000, "Rows per e-Stat request (page)."),
+  concurrency: withDefault(Schema.Int.pipe(Schema.between(1, 8)), 4, "Pages fetched in parallel."),
   save_to_s3: SaveToS3,
   convert_to_japanese: ConvertToJapanese,
   resume_run_id: Schema.optional(RunId.annotations({
-    description: "Continue a partial run (from an earlier error message): only its missing pages are fetched, into the same run. Use the same other arguments."
+    description: "A partial run to finish (an error named it): only its missing pages are fetched, into it. Keep the other arguments."
   }))
 })
 
@@ -31,9 +31,8 @@ export const fetchLargeDatasetComplete = Tool.make({
   name: "fetch_large_dataset_complete",
   title: "Fetch a large e-Stat table with explicit control",
   description:
-    "fetch_dataset_auto with explicit control for tables of millions of rows: page size, pages in parallel, a row cap, and " +
-    "resume_run_id to finish a partial run by fetching only its missing pages. Memory stays bounded; cancelling records the run as " +
-    "partial. Result and next steps as fetch_dataset_auto.",
+    "fetch_dataset_auto with control for tables of millions of rows: page size, pages in parallel, a row cap, resume_run_id " +
+    "to finish a partial run. Memory stays bounded; cancelling leaves the run partial. Result and next steps as fetch_dataset_auto.",
   input: Input,
   output: Output,
   ...fetchToolTraits,

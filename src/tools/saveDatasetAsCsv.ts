@@ -15,7 +15,7 @@ const Input = Schema.Struct({
   dataset_id: DatasetId,
   s3_json_path: Schema.optional(Schema.String.pipe(Schema.minLength(1)).annotations({
     description: "What to convert, as a storage key or URI: a complete run (its manifest.json or folder datasets/<dataset_id>/<run_id>/; " +
-      "a dataset folder or bare dataset id means its latest complete run) or a saved e-Stat JSON page (as transform_to_parquet takes). Default: fetch the whole dataset now."
+      "a dataset folder or bare dataset id means its latest complete run) or a saved e-Stat JSON page. Default: fetch the dataset now."
   })),
   output_filename: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)).annotations({
     description: "File name for the CSV (path parts are dropped, .csv is added). Default: <dataset_id>_<run_id>.csv."
@@ -108,8 +108,8 @@ export const saveDatasetAsCsv = Tool.make({
   name: "save_dataset_as_csv",
   title: "Save a dataset as CSV",
   description:
-    "Writes a complete dataset as one CSV in storage (UTF-8 with BOM for Excel, header, code and label columns), from an " +
-    "existing complete run or fetched now. Result: the run used, row count, columns, location, download_url. Next: " +
+    "Writes a complete dataset as one CSV in storage (UTF-8 with BOM, header, code and label columns), from a complete run " +
+    "or fetched now. Result: the run used, row count, columns, location, download_url. Next: " +
     "download_csv_from_s3 for a fresh link or the content inline.",
   input: Input,
   output: Output,

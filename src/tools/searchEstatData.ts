@@ -18,12 +18,12 @@ const Input = Schema.Struct({
     description: "Search words; e-Stat syntax allowed: `東京 AND 人口`, `賃金 OR 給与`, `人口 NOT 推計`.",
     examples: ["人口 東京都"]
   }),
-  max_results: withDefault(Schema.Int.pipe(Schema.between(1, 100)), 5, "How many ranked tables to return (1–100)."),
-  auto_suggest: withDefault(Schema.Boolean, true, "Return everyday-word → official-term suggestions beside the results."),
+  max_results: withDefault(Schema.Int.pipe(Schema.between(1, 100)), 5, "How many ranked tables to return."),
+  auto_suggest: withDefault(Schema.Boolean, true, "Also suggest official terms for everyday words."),
   scoring_method: withDefault(
     Schema.Literal("enhanced", "basic"),
     "enhanced",
-    "basic: title, statistics name, categories, freshness, completeness. enhanced: also the dimension labels of the top candidates (fetches their metadata)."
+    "basic: title, statistics name, categories, freshness, completeness. enhanced: also the top candidates' dimension labels (from their metadata)."
   ),
   stats_field: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d{2}(\d{2})?$/, {
     message: () => "stats_field must be 2 digits (a major field, e.g. \"02\" 人口・世帯) or 4 digits (a minor field)"
@@ -58,7 +58,7 @@ const Result = Schema.Struct({
   rank: Schema.Int,
   dimensions: Schema.optional(Schema.Array(DimensionSummary)),
   requires_filtering: Schema.optional(Schema.Boolean.annotations({
-    description: "More rows than one e-Stat page: the fetch tools still get them all, in pages; or narrow with fetch_dataset_filtered."
+    description: "More rows than one e-Stat page: the fetch tools still get all (in pages); or narrow with fetch_dataset_filtered."
   }))
 })
 
@@ -160,10 +160,9 @@ export const searchEstatData = Tool.make({
   name: "search_estat_data",
   title: "Search e-Stat tables",
   description:
-    "Searches Japan's official statistics (e-Stat) for tables and ranks them. Result: each table's dataset_id, title, " +
-    "statistics name, dates, total_records; with scoring_method enhanced also its dimensions with sample labels and requires_filtering; " +
-    "official-term suggestions beside the results. Next: fetch_dataset_auto or fetch_dataset_filtered with a dataset_id; " +
-    "apply_keyword_suggestions to search again with the official terms.",
+    "Searches and ranks e-Stat (Japan's official statistics) tables. Result: each table's dataset_id, title, statistics name, " +
+    "dates, total_records; if enhanced also its dimensions with sample labels and requires_filtering; official-term suggestions. " +
+    "Next: fetch_dataset_auto or fetch_dataset_filtered with a dataset_id; apply_keyword_suggestions to search with official terms.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -6,13 +6,13 @@ import { datasetToRun } from "../pipeline/runReference.js"
 const Input = Schema.Struct({
   s3_json_path: Schema.String.pipe(Schema.minLength(1)).annotations({
     description:
-      "What to convert, as a storage key or URI: a saved e-Stat getStatsData JSON page (also .json.gz; a bare VALUE array must sit " +
-      "under a folder named by its dataset id, e.g. raw/0003445078/page.json), or a complete run (its manifest.json or folder; " +
+      "What to convert, as a storage key or URI: a saved e-Stat getStatsData JSON page (also .json.gz; a bare VALUE array in " +
+      "a folder named by its dataset id, e.g. raw/0003445078/page.json), or a complete run (its manifest.json or folder; " +
       "a dataset folder or bare dataset id means its latest complete run)."
   }),
   data_type: Schema.optional(Schema.String.pipe(Schema.maxLength(100)).annotations({ description: "A label of your own, echoed in the result." })),
   output_prefix: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(300)).annotations({
-    description: "Storage folder for the output (default transformed/<dataset_id>/). The file gets a new unique name: the input is never overwritten."
+    description: "Storage folder for the output (default transformed/<dataset_id>/); the file gets a new name."
   }))
 })
 
@@ -36,9 +36,8 @@ export const transformToParquet = Tool.make({
   name: "transform_to_parquet",
   title: "Convert saved e-Stat JSON or a run to Parquet",
   description:
-    "Converts a saved e-Stat JSON page into one zstd Parquet file in the standard row schema (code and label columns per " +
-    "dimension, time parts, unit, value, value_raw, annotation), or merges a complete run's parts into one file. Never overwrites " +
-    "its input. Result: target_path, row count, columns.",
+    "Converts a saved e-Stat JSON page into one zstd Parquet file in the row schema of the fetch tools, or merges a complete " +
+    "run's parts into one file. Never overwrites its input. Result: target_path, row count, columns.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -27,4 +27,18 @@ describe("jsonSchemaOf", () => {
     expect(out["$defs"]).toEqual({ address: { type: "object", required: ["city"], properties: { city: { type: "string" } }, additionalProperties: false } })
     expect(jsonSchemaOf(Schema.Struct({}))).toEqual({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", properties: {}, additionalProperties: false })
   })
+
+  it("writes a union of bare types as one type list, and records without empty required/properties", () => {
+    const out = jsonSchemaOf(Schema.Struct({
+      count: Schema.NullOr(Schema.Int),
+      cells: Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.Union(Schema.String, Schema.Number)) }),
+      level: Schema.Union(Schema.Int, Schema.String.pipe(Schema.pattern(/^\d+$/)))
+    }))
+    expect(out["properties"]).toEqual({
+      count: { type: ["integer", "null"] },
+      cells: { type: "object", additionalProperties: { type: ["string", "number", "null"] } },
+      // A member saying more than its type stays an anyOf.
+      level: { anyOf: [{ type: "integer" }, { type: "string", pattern: "^\\d+$" }] }
+    })
+  })
 })
