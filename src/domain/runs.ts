@@ -71,7 +71,11 @@ export const Manifest = Schema.Struct({
   annotations: Schema.Array(Schema.Struct({ code: Schema.String, text: Schema.String })),
   created_at: Schema.String,
   finished_at: Schema.String,
-  error: Schema.NullOr(Schema.String)
+  error: Schema.NullOr(Schema.String),
+  /** e-Stat's UPDATED_DATE of the table when it was fetched: a later fetch of the same query reuses the run while it is unchanged. */
+  estat_updated_date: Schema.optional(Schema.String),
+  /** The first rows, labelled: what a fetch answering with this run shows. */
+  sample_rows: Schema.optional(Schema.Array(Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.Union(Schema.String, Schema.Number)) })))
 })
 export type Manifest = typeof Manifest.Type
 

@@ -4,17 +4,19 @@ import type { CellValue, ColumnSpec } from "../domain/rowBatch.js"
 import { missingDimensions, rowBuilder } from "../domain/rows.js"
 import { Manifest, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
 import { DataEngine } from "../services/DataEngine.js"
-import { EStat } from "../services/estat/EStat.js"
+import { EStat, type ReceivedPage } from "../services/estat/EStat.js"
 import { EStatPageFailed } from "../services/estat/errors.js"
 import { RunSlots } from "../services/RunSlots.js"
 import { ObjectStore, type StorageError, StorageFailure } from "../services/storage/ObjectStore.js"
 import { PageShort, RunIncomplete, RunNotResumable } from "./errors.js"
 import { removeUnlistedParts, sweepOrphanRuns } from "./leftovers.js"
+import { indexRun } from "./runIndex.js"
 import { readManifest } from "./runs.js"
 
 /**
- * The dataset pipeline (ARCHITECTURE §4): metadata and count first, then a `partial` manifest
- * (query, totals, pages planned) before any page is asked for, then the pages in parallel, each
+ * The dataset pipeline (ARCHITECTURE §4): metadata and the first page at once (its TOTAL_NUMBER
+ * is the count: no count request), then a `partial` manifest (query, totals, pages planned)
+ * before any other page is asked for, then the other pages in parallel, each
  * turned into rows and written as its own Parquet part as soon as it arrives, a checkpoint
  * manifest every few pages, and the manifest last — `complete` only when every expected row is
  * stored, `partial` (resumable) otherwise, also when the run fails, is cancelled or is killed.
@@ -47,6 +49,12 @@ export interface FetchProgress {
 
 export interface FetchOutcome {
   readonly runId: string
+  /** true: an earlier complete run of the same query answered (see reuse.ts); nothing was fetched. */
+  readonly reused: boolean
+  /** When the run's rows were fetched (ISO). */
+  readonly fetchedAt: string
+  /** The earlier run of the same query this one replaces because the table changed on e-Stat, or null. */
+  readonly replaces: ReplacedRun | null
   readonly meta: TableMeta
   readonly totalRecords: number
   readonly expectedRecords: number
@@ -57,6 +65,12 @@ export interface FetchOutcome {
   readonly sampleRows: ReadonlyArray<Readonly<Record<string, CellValue>>>
   readonly storage: { readonly manifest: string; readonly parquetPrefix: string } | null
   readonly manifest: Manifest | null
+}
+
+export interface ReplacedRun {
+  readonly runId: string
+  readonly updatedDate: string | null
+  readonly totalRecords: number
 }
 
 interface StoredPage {
@@ -97,10 +111,17 @@ const runFetch = (request: FetchRequest, runId: string) =>
     const store = yield* ObjectStore
     const engine = yield* DataEngine
     const query = { statsDataId: request.statsDataId, narrowing: request.narrowing }
-    const [meta, totalRecords] = yield* Effect.all([
+    // A new run asks for its first page straight away; a resumed one counts (its first page may be stored).
+    const [meta, opening] = yield* Effect.all([
       request.meta === undefined ? estat.getMetaInfo(request.statsDataId) : Effect.succeed(request.meta),
-      estat.countRecords(query)
+      request.resumeRunId === null
+        ? Effect.map(
+          estat.getDataPage(query, { startPosition: 1, limit: Math.min(request.pageSize, request.maxRecords ?? request.pageSize) }),
+          (page) => ({ totalRecords: page.totalNumber, firstPage: Option.some(page) })
+        )
+        : Effect.map(estat.countRecords(query), (totalRecords) => ({ totalRecords, firstPage: Option.none<DataPage>() }))
     ], { concurrency: 2 })
+    const { totalRecords } = opening
     const expectedRecords = request.maxRecords === null ? totalRecords : Math.min(totalRecords, request.maxRecords)
     const plan = planPages(expectedRecords, request.pageSize)
     const previous = request.resumeRunId === null ? null : yield* loadResumable(request, totalRecords)
@@ -138,7 +159,9 @@ const runFetch = (request: FetchRequest, runId: string) =>
           annotations,
           created_at: createdAt,
           finished_at: new Date(yield* Clock.currentTimeMillis).toISOString(),
-          error: complete ? null : failure ?? `${recordsFetched} of ${expectedRecords} rows were stored.`
+          error: complete ? null : failure ?? `${recordsFetched} of ${expectedRecords} rows were stored.`,
+          estat_updated_date: meta.table.updatedDate,
+          sample_rows: (yield* Ref.get(sample))?.rows ?? []
         })
       })
 
@@ -195,8 +218,13 @@ const runFetch = (request: FetchRequest, runId: string) =>
     // At most `concurrency` pages (~8 MB each) between their body's arrival and their stored part:
     // while DuckDB is the slower, later answers wait in their sockets, not in memory.
     const held = yield* Effect.makeSemaphore(Math.max(1, request.concurrency))
-    const fetchAll = estat.pages(query, missingPages, { concurrency: request.concurrency, held }).pipe(
-      Stream.either,
+    // The first page, already here, goes first; the others are asked for now.
+    const firstReceived = Option.flatMap(opening.firstPage, (page) =>
+      Option.map(Option.fromNullable(plan[0]), (first): ReceivedPage => ({ request: first, page, release: Effect.void })))
+    const laterPages = Option.isSome(firstReceived) ? missingPages.filter((p) => p.index !== 1) : missingPages
+    const fetchAll = Stream.fromIterable(Option.toArray(firstReceived)).pipe(
+      Stream.map((received): Either.Either<ReceivedPage, EStatPageFailed> => Either.right(received)),
+      Stream.concat(estat.pages(query, laterPages, { concurrency: request.concurrency, held }).pipe(Stream.either)),
       // Two parts in the making at a time: one written as CSV while DuckDB converts the other.
       Stream.mapEffect(Either.match({
         onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)),
@@ -241,8 +269,12 @@ const runFetch = (request: FetchRequest, runId: string) =>
         manifest: request.store ? store.uri(manifestKey(request.statsDataId, runId)) : null
       })
     }
+    if (request.store) yield* indexRun(manifest)
     const outcome: FetchOutcome = {
       runId,
+      reused: false,
+      fetchedAt: manifest.finished_at,
+      replaces: null,
       meta,
       totalRecords,
       expectedRecords,

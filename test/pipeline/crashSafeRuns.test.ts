@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Fiber, Layer, Option } from "effect"
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { configLayer, defaultSettings } from "../../src/config.js"
 import { manifestKey, partKey } from "../../src/domain/runs.js"
@@ -78,7 +78,14 @@ interface KillPoint {
 }
 
 const killPoints: ReadonlyArray<KillPoint> = [
-  { name: "before the first page is stored", holdPage: 1, reached: (_, fake) => asked(fake, 1), listed: 0, parts: 0 },
+  // (Before its first page arrives a run has written nothing: see "a run stopped while its first page is asked for" below.)
+  {
+    name: "after the first part, before the second page arrives",
+    holdPage: 2,
+    reached: (child, fake) => () => stored(child, 1)() && asked(fake, 2)(),
+    listed: 0,
+    parts: 1
+  },
   {
     name: "after 3 parts, before the first checkpoint",
     holdPage: 4,
@@ -153,6 +160,18 @@ describe.each<Backend>(["local", "aws"])("a run killed at any moment on the %s b
       expect(complete.pages.map((p) => p.key).sort()).toEqual(after.filter((key) => key.endsWith(".parquet")))
       if (backend === "local") expect(readdirSync(join(settings.dataDir, ".tmp"))).toEqual([])
     }), 120_000)
+})
+
+describe("a run stopped while its first page is asked for", () => {
+  it.scopedLive("has stored nothing: no manifest, no part (the first page brings the count, so nothing is recorded before it)", () =>
+    Effect.gen(function* () {
+      const { context, fake } = yield* pipelineContext("local", { tables: [generatedTable(table)], faults: { holdPage: { startPosition: 1 } } })
+      const fiber = yield* Effect.fork(fetchDataset(baseRequest(table.id)).pipe(Effect.provide(context)))
+      yield* until("the first page asked for", asked(fake, 1))
+      yield* Fiber.interrupt(fiber)
+      expect(yield* Effect.flatMap(ObjectStore, (store) => store.list(`datasets/${table.id}/`)).pipe(Effect.provide(context))).toEqual([])
+      expect(fake.requests.filter((r) => r.endpoint === "getStatsData").map((r) => r.params.get("cntGetFlg"))).toEqual(["N"])
+    }), 60_000)
 })
 
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3600_000)

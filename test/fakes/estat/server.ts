@@ -35,6 +35,9 @@ export interface FakeEStatOptions {
 export interface ReceivedRequest {
   readonly endpoint: string
   readonly params: URLSearchParams
+  /** When it arrived and when its answer was sent or the client went (performance.now() ms; null until then): round trips are counted from these. */
+  readonly startedAt: number
+  readonly endedAt: number | null
 }
 
 export interface FakeEStatHandle {
@@ -110,7 +113,11 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1")
-    requests.push({ endpoint: url.pathname.split("/").at(-1) ?? "", params: url.searchParams })
+    const received: { -readonly [K in keyof ReceivedRequest]: ReceivedRequest[K] } = {
+      endpoint: url.pathname.split("/").at(-1) ?? "", params: url.searchParams, startedAt: performance.now(), endedAt: null
+    }
+    requests.push(received)
+    res.on("close", () => void (received.endedAt = performance.now()))
     const latency = faults.latencyMs ?? 0
     if (latency <= 0) return handle(req, res)
     const timer = setTimeout(() => handle(req, res), latency)
