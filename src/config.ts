@@ -50,6 +50,12 @@ export interface AppSettings {
   readonly glueEndpoint: Option.Option<string>
   /** A query still running after this is stopped. */
   readonly athenaQueryTimeout: Duration.Duration
+  /** First wait between looks at an Athena query still running (growing 1.5× a look, to 2 s). */
+  readonly athenaPollInterval: Duration.Duration
+  /** First wait between attempts at a table's load lock another load holds (aws; growing to 2 s, jittered). */
+  readonly loadLockRetryBase: Duration.Duration
+  /** First wait before an Iceberg commit that lost to a concurrent one is tried again (aws; doubling, jittered). */
+  readonly icebergCommitRetryBase: Duration.Duration
   readonly estatPageSize: number
   readonly estatConcurrency: number
   /** Dataset runs (fetches, CSV exports) at once in this process; more wait their turn. */
@@ -232,6 +238,9 @@ const settingsConfig = Config.all({
   athenaEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_ATHENA").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   glueEndpoint: Config.option(Config.string("AWS_ENDPOINT_URL_GLUE").pipe(Config.orElse(() => Config.string("AWS_ENDPOINT_URL")))),
   athenaQueryTimeout: Config.duration("ATHENA_QUERY_TIMEOUT").pipe(Config.withDefault(Duration.minutes(5))),
+  athenaPollInterval: Config.duration("ATHENA_POLL_INTERVAL").pipe(Config.withDefault(Duration.millis(250))),
+  loadLockRetryBase: Config.duration("LOAD_LOCK_RETRY_BASE").pipe(Config.withDefault(Duration.millis(250))),
+  icebergCommitRetryBase: Config.duration("ICEBERG_COMMIT_RETRY_BASE").pipe(Config.withDefault(Duration.seconds(1))),
   estatPageSize: Config.integer("ESTAT_PAGE_SIZE").pipe(
     Config.validate({ message: "ESTAT_PAGE_SIZE must be 1..100000", validation: (n) => n >= 1 && n <= 100_000 }),
     Config.withDefault(100_000)

@@ -5,7 +5,7 @@ import { AthenaClient } from "@aws-sdk/client-athena"
 import { GlueClient } from "@aws-sdk/client-glue"
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3"
 import { DuckDBInstance } from "@duckdb/node-api"
-import { Effect, Option } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { runPrefix } from "../../src/domain/runs.js"
 import { make } from "../../src/services/lakehouse/aws.js"
 import type { RunToLoad } from "../../src/services/lakehouse/Lakehouse.js"
@@ -40,16 +40,23 @@ export const fakeAwsLake = (options: Omit<FakeAthenaOptions, "readObject" | "wor
     }
     const workgroups = { "estat-wg": { outputLocation: `s3://${TEST_BUCKET}/lake/athena-results/`, enforce: true } }
     const fake = yield* Effect.acquireRelease(Effect.promise(() => startFakeAthena({ ...options, readObject, workgroups })), (f) => Effect.promise(() => f.close()))
-    const { context, settings } = yield* pipelineContext("aws", {}, { s3Endpoint: Option.some(conditional.endpoint), athenaWorkgroup: "estat-wg" })
+    // Short waits between looks at the fake (its queries take milliseconds): real time, it is an HTTP fake.
+    const { context, settings } = yield* pipelineContext("aws", {}, {
+      s3Endpoint: Option.some(conditional.endpoint),
+      athenaWorkgroup: "estat-wg",
+      athenaPollInterval: Duration.millis(5),
+      loadLockRetryBase: Duration.millis(20),
+      icebergCommitRetryBase: Duration.millis(10)
+    })
     const athena = yield* managed(() => new AthenaClient({ region, endpoint: fake.endpoint, credentials }))
     const glue = yield* managed(() => new GlueClient({ region, endpoint: fake.endpoint, credentials }))
     // Caller SQL signs as the analysis role, as ATHENA_QUERY_ROLE_ARN makes it.
     const analysisAthena = yield* managed(() => new AthenaClient({ region, endpoint: fake.endpoint, credentials: { accessKeyId: "ANALYSISROLE", secretAccessKey: "test" } }))
     const lockClient = yield* managed(() => new S3Client({ region, endpoint: conditional.endpoint, forcePathStyle: true, credentials: s3rverCredentials }))
     const lock = makeS3TableLock(lockClient, { bucket: TEST_BUCKET, prefix: "lake/", database: settings.glueDatabase }, {
-      ttl: "1 minute", maxWait: "30 seconds", retryBase: "20 millis"
+      ttl: "1 minute", maxWait: "30 seconds", retryBase: settings.loadLockRetryBase
     })
-    const lakehouse = yield* make(settings, athena, glue, lock, { pollBase: "5 millis", commitRetryBase: "10 millis", analysisAthena }).pipe(Effect.provide(context))
+    const lakehouse = yield* make(settings, athena, glue, lock, { analysisAthena }).pipe(Effect.provide(context))
     const store = yield* Effect.provide(ObjectStore, context)
     return { lakehouse, fake, store, conditional, settings }
   })

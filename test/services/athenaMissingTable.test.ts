@@ -35,7 +35,7 @@ describe("caller SQL on Athena naming a missing table", () => {
     Effect.gen(function* () {
       const { context, settings } = yield* pipelineContext("aws")
       const { athena, glue } = mocked()
-      const lakehouse = yield* make(settings, athena, glue, passThrough, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const lakehouse = yield* make(settings, athena, glue, passThrough).pipe(Effect.provide(context))
       const missing = yield* Effect.flip(lakehouse.query({ sql: "SELECT * FROM households", maxRows: 10 }))
       expect(missing.message).toBe(
         "The athena query ended FAILED: TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.estat_db.households' does not exist; the tables are census, cpi"

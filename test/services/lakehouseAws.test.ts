@@ -88,7 +88,7 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
         }
       })
       const { lock, locked } = recordingLock()
-      const lakehouse = yield* make(settings, athena, glue, lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const lakehouse = yield* make(settings, athena, glue, lock).pipe(Effect.provide(context))
       const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
       expect(locked).toEqual(["census"])
       // The temporary table and the symlink folder are this load's own: the run's name and a load id.
@@ -121,14 +121,14 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
     Effect.gen(function* () {
       const { context, settings } = yield* pipelineContext("aws")
       const again = mocks({ tableExists: true, alreadyLoaded: true })
-      const lakehouse = yield* make(settings, again.athena, again.glue, recordingLock().lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const lakehouse = yield* make(settings, again.athena, again.glue, recordingLock().lock).pipe(Effect.provide(context))
       const result = yield* lakehouse.load("census", run, { create: true, mode: "append" })
       expect(result).toMatchObject({ recordsLoaded: 0, alreadyLoaded: true })
       expect(again.statements.some((s) => s.startsWith("INSERT") || s.startsWith("CREATE TABLE"))).toBe(false)
       expect(again.statements.filter((s) => s.startsWith("DROP TABLE IF EXISTS"))).toHaveLength(1)
 
       const failing = mocks({ tableExists: true, failInsert: true })
-      const broken = yield* make(settings, failing.athena, failing.glue, recordingLock().lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const broken = yield* make(settings, failing.athena, failing.glue, recordingLock().lock).pipe(Effect.provide(context))
       const error = yield* Effect.flip(broken.load("census", run, { create: true, mode: "append" }))
       expect(error.message).toBe("The athena query ended FAILED: HIVE_BAD_DATA: bad parquet")
       expect(failing.statements.at(-1)).toMatch(/^DROP TABLE IF EXISTS `estat_db`.`estat_tmp_20261126t031500123z_a1b2c3_[0-9a-f]{8}`$/)
@@ -136,7 +136,7 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
       const mismatch = yield* Effect.flip(lakehouse.load("census", { ...run, columns: [{ name: "area_code", type: "VARCHAR" }] }, { create: true, mode: "append" }))
       expect(mismatch.message).toContain("the run's columns differ from the table's: table (area_code string, value double, run_id string), run (area_code string, run_id string)")
       const missing = mocks({ tableExists: false })
-      const noCreate = yield* make(settings, missing.athena, missing.glue, recordingLock().lock, { pollBase: "1 millis" }).pipe(Effect.provide(context))
+      const noCreate = yield* make(settings, missing.athena, missing.glue, recordingLock().lock).pipe(Effect.provide(context))
       expect((yield* Effect.flip(noCreate.load("census", run, { create: false, mode: "append" }))).message).toContain("does not exist; pass create_if_not_exists: true")
       expect(missing.statements).toEqual([])
       expect(yield* noCreate.tables).toEqual(["census", "cpi"]) // paged, temporary tables hidden

@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
 import { Chunk, Deferred, Effect, Fiber, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
+import { defaultSettings } from "../../src/config.js"
 import { type LockTiming, makeS3TableLock } from "../../src/services/lakehouse/tableLock.js"
 import { conditionalS3 } from "../fakes/conditionalS3.js"
 import { s3rver, s3rverCredentials, TEST_BUCKET } from "../support/s3rver.js"
@@ -17,7 +18,7 @@ const setup = (timing: Omit<LockTiming, "retryBase">) =>
       Effect.sync(() => new S3Client({ region: "ap-northeast-1", endpoint: conditional.endpoint, forcePathStyle: true, credentials: s3rverCredentials })),
       (c) => Effect.sync(() => c.destroy())
     )
-    const lock = makeS3TableLock(client, { bucket: TEST_BUCKET, prefix: "lake/", database: "estat_db" }, { ...timing, retryBase: "100 millis" })
+    const lock = makeS3TableLock(client, { bucket: TEST_BUCKET, prefix: "lake/", database: "estat_db" }, { ...timing, retryBase: defaultSettings.loadLockRetryBase })
     const write = (body: unknown) => Effect.promise(() => client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: KEY, Body: JSON.stringify(body) })))
     const read = Effect.promise(() =>
       client.send(new GetObjectCommand({ Bucket: TEST_BUCKET, Key: KEY })).then(

@@ -73,8 +73,8 @@ export interface ReceivedPage {
 
 type Params = Readonly<Record<string, string | undefined>>
 
-/** Makes the live service; `retryBase` overrides the first backoff delay of the settings. */
-export const make = (settings: AppSettings, options: { readonly retryBase?: Duration.DurationInput } = {}) =>
+/** Makes the live service, its timings (timeout, retries, backoff) all from `settings`. */
+export const make = (settings: AppSettings) =>
   Effect.gen(function* () {
     // Spans of the platform client would record the URL, whose query holds the appId.
     const scopedClient = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true), HttpClient.withScope)
@@ -83,7 +83,7 @@ export const make = (settings: AppSettings, options: { readonly retryBase?: Dura
     const timeoutMs = Duration.toMillis(settings.estatTimeout)
     const secret = Option.map(settings.estatAppId, Redacted.value)
     const scrub = (text: string) => Option.match(secret, { onNone: () => text, onSome: (id) => text.replaceAll(id, "***") })
-    const retry = Schedule.exponential(options.retryBase ?? settings.estatRetryBase).pipe(
+    const retry = Schedule.exponential(settings.estatRetryBase).pipe(
       Schedule.jittered,
       Schedule.intersect(Schedule.recurs(settings.estatRetries))
     )

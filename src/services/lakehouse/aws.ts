@@ -56,9 +56,6 @@ const replaceWithRun = (target: string, temporary: string, columns: ReadonlyArra
   `WHEN NOT MATCHED AND NOT s."estat_mcp_old_run" THEN INSERT (${nameList(columns)}, "run_id") VALUES (${nameList(columns, "s.")}, s."run_id")`
 
 export interface AwsOptions {
-  readonly pollBase?: Duration.DurationInput
-  /** First wait before a commit that lost to a concurrent one is tried again (default 1 s). */
-  readonly commitRetryBase?: Duration.DurationInput
   /** The client caller SQL runs on (the analysis role's); the server's own statements use `athena`. */
   readonly analysisAthena?: AthenaClient
 }
@@ -72,16 +69,15 @@ const missingTable = (error: unknown): error is QueryFailed => error instanceof 
 export const make = (settings: AppSettings, athena: AthenaClient, glue: GlueClient, lock: TableLock, options: AwsOptions = {}) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
-    const polling = options.pollBase === undefined ? {} : { pollBase: options.pollBase }
-    const runner = makeAthena(settings, athena, polling)
-    const analysis = options.analysisAthena === undefined ? runner : makeAthena(settings, options.analysisAthena, polling)
+    const runner = makeAthena(settings, athena)
+    const analysis = options.analysisAthena === undefined ? runner : makeAthena(settings, options.analysisAthena)
     const database = settings.glueDatabase
     const name = (table: string) => `${quoteName(database)}.${quoteName(table)}`
     const count = (sql: string) => Effect.map(runner.execute(sql, 1), (r) => Number(Object.values(r.rows[0] ?? {})[0] ?? 0))
     /** A statement that commits to an Iceberg table, tried again (with backoff) when a concurrent commit won. */
     const commit = (sql: string) =>
       runner.execute(sql, 0).pipe(Effect.retry({
-        schedule: Schedule.exponential(options.commitRetryBase ?? "1 second").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(4))),
+        schedule: Schedule.exponential(settings.icebergCommitRetryBase).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(4))),
         while: commitConflict
       }))
 
@@ -226,7 +222,8 @@ const tableLockFor = (settings: AppSettings) =>
       Effect.map(s3Client(settings), (client) =>
         makeS3TableLock(client, { bucket, prefix: keyPrefixOf(settings.s3Prefix), database: settings.glueDatabase }, {
           ttl: Duration.minutes(2),
-          maxWait: settings.athenaQueryTimeout
+          maxWait: settings.athenaQueryTimeout,
+          retryBase: settings.loadLockRetryBase
         }))
   })
 

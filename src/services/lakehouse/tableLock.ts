@@ -29,8 +29,8 @@ export interface LockTiming {
   readonly ttl: Duration.DurationInput
   /** How long a load waits for another load of the same table. */
   readonly maxWait: Duration.DurationInput
-  /** First wait between attempts (growing to 2 s at most). */
-  readonly retryBase?: Duration.DurationInput
+  /** First wait between attempts (growing to 2 s at most): LOAD_LOCK_RETRY_BASE. */
+  readonly retryBase: Duration.DurationInput
 }
 
 export const makeS3TableLock = (client: S3Client, location: { readonly bucket: string; readonly prefix: string; readonly database: string }, timing: LockTiming): TableLock => {
@@ -82,7 +82,7 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
       return yield* new LockHeld({ owner: "(taken over meanwhile)", expiresAt: now })
     }).pipe(
       Effect.retry({
-        schedule: Schedule.exponential(timing.retryBase ?? "250 millis", 1.5).pipe(
+        schedule: Schedule.exponential(timing.retryBase, 1.5).pipe(
           Schedule.union(Schedule.spaced("2 seconds")),
           Schedule.jittered,
           Schedule.upTo(timing.maxWait)

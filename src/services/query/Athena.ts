@@ -29,9 +29,9 @@ export class AthenaClientOverrides extends Context.Reference<AthenaClientOverrid
 const ENGINE = "athena"
 const PAGE_ROWS = 1000
 
-type Settings = Pick<AppSettings, "athenaWorkgroup" | "athenaOutputLocation" | "glueDatabase" | "athenaQueryTimeout">
+type Settings = Pick<AppSettings, "athenaWorkgroup" | "athenaOutputLocation" | "glueDatabase" | "athenaQueryTimeout" | "athenaPollInterval">
 
-export const make = (settings: Settings, client: AthenaClient, options: { readonly pollBase?: Duration.DurationInput } = {}) => {
+export const make = (settings: Settings, client: AthenaClient) => {
   const failed = (state: string) => (error: unknown) =>
     new QueryFailed({ engine: ENGINE, state, reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })
   const throttled = (error: QueryFailed) => /Throttling|TooManyRequests|Rate exceeded/i.test(error.reason)
@@ -51,7 +51,7 @@ export const make = (settings: Settings, client: AthenaClient, options: { readon
       Effect.map((out) => out.QueryExecution),
       Effect.repeat(
         // Growing waits (at most 2 s) while the query is queued or running; the last answer comes out.
-        Schedule.exponential(options.pollBase ?? "250 millis", 1.5).pipe(
+        Schedule.exponential(settings.athenaPollInterval, 1.5).pipe(
           Schedule.union(Schedule.spaced("2 seconds")),
           Schedule.whileInput((execution: QueryExecution | undefined) => ["QUEUED", "RUNNING"].includes(execution?.Status?.State ?? "RUNNING")),
           Schedule.passthrough

@@ -11,7 +11,7 @@ import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../../fakes/estat
 
 const cells = (page: DataPage) => Array.from({ length: page.cells.count }, (_, i) => cellAt(page.cells, i))
 
-/** The live EStat service against a fresh fake e-Stat; backoff shortened to a few ms. */
+/** The live EStat service against a fresh fake e-Stat; backoff shortened to a few ms (ESTAT_RETRY_BASE: real time, it is an HTTP fake). */
 const setup = (options: FakeEStatOptions = {}, overrides: Partial<AppSettings> = {}) =>
   Effect.gen(function* () {
     const fake = yield* fakeEStat(options)
@@ -20,9 +20,10 @@ const setup = (options: FakeEStatOptions = {}, overrides: Partial<AppSettings> =
       estatBaseUrl: fake.baseUrl,
       estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
       estatRetries: 3,
+      estatRetryBase: Duration.millis(5),
       ...overrides
     }
-    const estat = yield* make(settings, { retryBase: Duration.millis(5) }).pipe(Effect.provide(FetchHttpClient.layer))
+    const estat = yield* make(settings).pipe(Effect.provide(FetchHttpClient.layer))
     return { fake, estat }
   })
 
@@ -329,8 +330,9 @@ const bodiesServer = (bodies: ReadonlyArray<string>) =>
       ...defaultSettings,
       estatBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-      estatRetries: 3
-    }, { retryBase: Duration.millis(5) }).pipe(Effect.provide(FetchHttpClient.layer))
+      estatRetries: 3,
+      estatRetryBase: Duration.millis(5)
+    }).pipe(Effect.provide(FetchHttpClient.layer))
     return { estat, served: () => served }
   })
 
