@@ -2,7 +2,8 @@ import { Clock, Effect, Schema } from "effect"
 import { ToolContext, withDefault } from "../mcp/tool.js"
 import { AppConfig } from "../config.js"
 import { STATS_DATA_ID } from "../domain/runs.js"
-import { fetchDataset, type FetchOutcome, type FetchProgress } from "./fetchDataset.js"
+import type { FetchOutcome, FetchProgress } from "./fetchDataset.js"
+import { fetchUnlessCurrent } from "./reuse.js"
 
 /** Arguments and output shared by the three fetch tools (TOOLS.md §3–5). */
 
@@ -26,6 +27,8 @@ export const MaxRecords = Schema.optional(
   Schema.Int.pipe(Schema.positive()).annotations({ description: "Fetch at most this many rows (e-Stat's first ones). Default: all." })
 )
 
+export const Force = withDefault(Schema.Boolean, false, "Refetch even if a stored run of this query is current.")
+
 const Cell = Schema.NullOr(Schema.Union(Schema.String, Schema.Number))
 
 export const runOutputFields = {
@@ -41,7 +44,13 @@ export const runOutputFields = {
   columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.String })),
   sample_rows: Schema.Array(Schema.Record({ key: Schema.String, value: Cell })),
   storage: Schema.NullOr(Schema.Struct({ manifest: Schema.String, parquet_prefix: Schema.String })),
-  elapsed_seconds: Schema.Number
+  elapsed_seconds: Schema.Number,
+  /** true: a stored run of this query answered, the table being unchanged on e-Stat (nothing fetched). */
+  reused: Schema.Boolean,
+  fetched_at: Schema.String,
+  estat_updated_date: Schema.String,
+  /** What changed on e-Stat since the run of this query this one replaces (update date, rows), or null. */
+  changed: Schema.NullOr(Schema.String)
 }
 
 const runOutput = (outcome: FetchOutcome, elapsedMs: number) => ({
@@ -56,7 +65,14 @@ const runOutput = (outcome: FetchOutcome, elapsedMs: number) => ({
   columns: outcome.columns,
   sample_rows: outcome.sampleRows,
   storage: outcome.storage === null ? null : { manifest: outcome.storage.manifest, parquet_prefix: outcome.storage.parquetPrefix },
-  elapsed_seconds: Math.round(elapsedMs / 100) / 10
+  elapsed_seconds: Math.round(elapsedMs / 100) / 10,
+  reused: outcome.reused,
+  fetched_at: outcome.fetchedAt,
+  estat_updated_date: outcome.meta.table.updatedDate,
+  changed: outcome.replaces === null
+    ? null
+    : `since run ${outcome.replaces.runId}: updated ${outcome.replaces.updatedDate ?? "(not recorded)"} → ${outcome.meta.table.updatedDate}, ` +
+      `${outcome.replaces.totalRecords.toLocaleString("en")} → ${outcome.totalRecords.toLocaleString("en")} rows`
 })
 
 /** A run with the tool output every fetch tool shares, timed from `startedAt` (default: when the run starts). */
@@ -89,10 +105,12 @@ export const fetchWholeTable = (options: {
   readonly withLabels: boolean
   readonly store: boolean
   readonly resumeRunId?: string | undefined
+  /** Fetch even when a stored run of the same query is current (see reuse.ts). */
+  readonly force?: boolean | undefined
 }) =>
   Effect.gen(function* () {
     const config = yield* AppConfig
-    return yield* fetchDataset({
+    return yield* fetchUnlessCurrent({
       statsDataId: options.statsDataId,
       narrowing: {},
       maxRecords: options.maxRecords ?? null,
@@ -102,7 +120,7 @@ export const fetchWholeTable = (options: {
       store: options.store,
       resumeRunId: options.resumeRunId ?? null,
       onProgress: yield* progressReporter
-    })
+    }, { force: options.force ?? false })
   })
 
 /** The run's manifest as a resource the client can read. */
@@ -123,10 +141,18 @@ export const summarizeRun = (output: {
   readonly pages: number
   readonly sample_rows: ReadonlyArray<unknown>
   readonly storage: { readonly manifest: string } | null
+  readonly reused: boolean
+  readonly fetched_at: string
+  readonly estat_updated_date: string
+  readonly changed: string | null
 }) =>
-  `Fetched ${output.records_fetched === 1 ? "the only row" : `all ${output.records_fetched.toLocaleString("en")} rows`} ` +
-  `in ${output.pages} page(s) as a run; ` +
+  (output.reused
+    ? `Reused run ${output.run_id} fetched at ${output.fetched_at}: e-Stat's table is unchanged since (updated ${output.estat_updated_date}), ` +
+      `so nothing was fetched (force: true fetches anew). It holds ${output.records_fetched.toLocaleString("en")} rows; `
+    : `Fetched ${output.records_fetched === 1 ? "the only row" : `all ${output.records_fetched.toLocaleString("en")} rows`} ` +
+      `in ${output.pages} page(s) as a run; `) +
   `sample_rows shows ${output.sample_rows.length} of them. ` +
+  (output.changed === null ? "" : "The table changed on e-Stat since the last run of this query (see changed): load_to_iceberg with mode replace swaps this run in. ") +
   (output.storage === null
     ? "Nothing was stored (save_to_s3: false): fetch again with save_to_s3 true to analyse or export the rows."
     : "For every row: load_to_iceberg (s3_parquet_path = storage.parquet_prefix) then analyze_with_athena, or save_dataset_as_csv (s3_json_path = storage.manifest).")

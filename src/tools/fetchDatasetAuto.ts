@@ -1,14 +1,15 @@
 import { Effect, Schema } from "effect"
 import * as Tool from "../mcp/tool.js"
 import {
-  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
+  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, Force, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
 } from "../pipeline/datasetRun.js"
 
 const Input = Schema.Struct({
   dataset_id: DatasetId,
   save_to_s3: SaveToS3,
   convert_to_japanese: ConvertToJapanese,
-  max_records: MaxRecords
+  max_records: MaxRecords,
+  force: Force
 })
 
 export const fetchDatasetAuto = Tool.make({
@@ -29,7 +30,8 @@ export const fetchDatasetAuto = Tool.make({
         statsDataId: input.dataset_id,
         maxRecords: input.max_records,
         withLabels: input.convert_to_japanese,
-        store: input.save_to_s3
+        store: input.save_to_s3,
+        force: input.force
       })),
       ({ output }) => output
     )

@@ -2,11 +2,11 @@ import { Clock, Effect, Schema } from "effect"
 import { AppConfig } from "../config.js"
 import { FilterValue, resolveFilters } from "../domain/filters.js"
 import * as Tool from "../mcp/tool.js"
-import { fetchDataset } from "../pipeline/fetchDataset.js"
 import { EStat } from "../services/estat/EStat.js"
 import {
-  ConvertToJapanese, DatasetId, fetchToolTraits, progressReporter, runOutputFields, SaveToS3, summarizeRun, withRunOutput
+  ConvertToJapanese, DatasetId, fetchToolTraits, Force, progressReporter, runOutputFields, SaveToS3, summarizeRun, withRunOutput
 } from "../pipeline/datasetRun.js"
+import { fetchUnlessCurrent } from "../pipeline/reuse.js"
 
 const Filters = Schema.Record({ key: Schema.String, value: FilterValue }).pipe(
   Schema.filter((filters) => Object.keys(filters).length > 0 || "filters must be at least one dimension id → value", {
@@ -23,7 +23,8 @@ const Input = Schema.Struct({
   dataset_id: DatasetId,
   filters: Filters,
   save_to_s3: SaveToS3,
-  convert_to_japanese: ConvertToJapanese
+  convert_to_japanese: ConvertToJapanese,
+  force: Force
 })
 
 const AppliedFilter = Schema.Struct({
@@ -64,8 +65,8 @@ export const fetchDatasetFiltered = Tool.make({
       const startedAt = yield* Clock.currentTimeMillis
       const meta = yield* estat.getMetaInfo(input.dataset_id)
       const filters = yield* resolveFilters(meta.dimensions, input.filters)
-      const datasetTotal = yield* estat.countRecords({ statsDataId: input.dataset_id })
-      const { outcome, output } = yield* withRunOutput(fetchDataset({
+      // The table's size is in its metadata (OVERALL_TOTAL_NUMBER); counted beside the fetch only when e-Stat left it out.
+      const fetched = withRunOutput(fetchUnlessCurrent({
         statsDataId: input.dataset_id,
         narrowing: filters.narrowing,
         maxRecords: null,
@@ -76,7 +77,11 @@ export const fetchDatasetFiltered = Tool.make({
         resumeRunId: null,
         meta,
         onProgress: yield* progressReporter
-      }), startedAt)
+      }, { force: input.force }), startedAt)
+      const [{ outcome, output }, datasetTotal] = yield* Effect.all([
+        fetched,
+        meta.table.totalRecords === null ? estat.countRecords({ statsDataId: input.dataset_id }) : Effect.succeed(meta.table.totalRecords)
+      ], { concurrency: 2 })
       return {
         ...output,
         filters_applied: filters.applied,

@@ -3,7 +3,7 @@ import { RunId } from "../domain/runs.js"
 import * as Tool from "../mcp/tool.js"
 import { withDefault } from "../mcp/tool.js"
 import {
-  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
+  ConvertToJapanese, DatasetId, fetchToolTraits, fetchWholeTable, Force, MaxRecords, runOutputFields, SaveToS3, summarizeRun, withRunOutput
 } from "../pipeline/datasetRun.js"
 
 const Input = Schema.Struct({
@@ -15,7 +15,8 @@ const Input = Schema.Struct({
   convert_to_japanese: ConvertToJapanese,
   resume_run_id: Schema.optional(RunId.annotations({
     description: "A partial run to finish (an error named it): only its missing pages are fetched, into it. Keep the other arguments."
-  }))
+  })),
+  force: Force
 })
 
 const Output = Schema.Struct({
@@ -47,7 +48,8 @@ export const fetchLargeDatasetComplete = Tool.make({
         concurrency: input.concurrency,
         withLabels: input.convert_to_japanese,
         store: input.save_to_s3,
-        resumeRunId: input.resume_run_id
+        resumeRunId: input.resume_run_id,
+        force: input.force
       })),
       ({ outcome, output }) => ({
         ...output,

@@ -38,9 +38,10 @@ describe("the fetch tools through the MCP SDK client", () => {
 
   it("fetch_large_dataset_complete: a failing page is a tool error naming the run; resume_run_id finishes it", async () => {
     e2e().fake.setFaults({ failPage: { startPosition: 201, times: Infinity, status: 503 } })
+    // force: the test before stored a complete run of this query, which would answer otherwise.
     const failed = await e2e().client.callTool({
       name: "fetch_large_dataset_complete",
-      arguments: { dataset_id: table.info.id, chunk_size: 100, concurrency: 1 }
+      arguments: { dataset_id: table.info.id, chunk_size: 100, concurrency: 1, force: true }
     })
     expect(failed.isError).toBe(true)
     const message = firstText(failed)

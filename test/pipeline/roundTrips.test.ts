@@ -1,9 +1,11 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
+import { fetchDatasetFiltered } from "../../src/tools/fetchDatasetFiltered.js"
 import { generatedTable } from "../fakes/estatServer.js"
 import { baseRequest, pipelineContext } from "../support/pipeline.js"
 import { sequentialRoundTrips } from "../support/roundTrips.js"
+import { callTool } from "../support/toolResult.js"
 
 /**
  * Sequential e-Stat round trips (issue 16), on a fake that waits 150 ms before each answer: requests
@@ -37,5 +39,22 @@ describe("sequential e-Stat round trips", () => {
       expect(outcome).toMatchObject({ recordsFetched: 72, pagesTotal: 4 })
       expect(fake.requests.filter((r) => r.params.get("cntGetFlg") === "Y")).toEqual([])
       expect(sequentialRoundTrips(fake.requests)).toBe(2)
+    }))
+
+  it.scopedLive("a filtered fetch of one page: 2 cold (metadata, then the page: no counts), 1 with cached metadata", () =>
+    Effect.gen(function* () {
+      const { context, fake } = yield* pipelineContext("local", { tables: [table], faults: LATENCY })
+      const fetch = (filters: Record<string, unknown>) =>
+        callTool(fetchDatasetFiltered, { dataset_id: table.info.id, filters }).pipe(
+          Effect.provide(context),
+          Effect.map((result) => result.structuredContent as { readonly filtered_records: number; readonly dataset_total_records: number })
+        )
+      expect(yield* fetch({ area: "地域1" })).toMatchObject({ filtered_records: 36, dataset_total_records: 72 })
+      expect(fake.requests.map((r) => r.endpoint)).toEqual(["getMetaInfo", "getStatsData"])
+      expect(sequentialRoundTrips(fake.requests)).toBe(2)
+
+      const before = fake.requests.length
+      expect(yield* fetch({ cat01: "0002" })).toMatchObject({ filtered_records: 24, dataset_total_records: 72 })
+      expect(sequentialRoundTrips(fake.requests.slice(before))).toBe(1)
     }))
 })
