@@ -1,6 +1,5 @@
 import { Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { defaultSettings } from "../../src/index.js"
 import { startEmbedded } from "../support/embedded.js"
 import { initializeBody, jsonHeaders } from "../support/rawMcp.js"
 import { rawRequest, type RawResponse } from "../support/rawHttp.js"
@@ -146,7 +145,7 @@ const openLegacySession = async (base: string) => {
 
 /** The README's embedding recipe, under PREFIX of a host router. */
 const startMounted = () =>
-  startEmbedded(PREFIX, { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) })
+  startEmbedded(PREFIX, { authToken: Option.some(Redacted.make(TOKEN)) })
 
 const names = ["mcp", "sse", "messages"] as const
 const routeSpellings = names.flatMap((name) => spellingsOf(name).map(([kind, target]) => ({ name, kind, target })))

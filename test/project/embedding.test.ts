@@ -4,7 +4,6 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { defaultSettings } from "../../src/index.js"
 import { startEmbedded } from "../support/embedded.js"
 
 const TOKEN = "embedding-secret"
@@ -14,7 +13,7 @@ describe("embedding in another Effect service", () => {
   let embedded: { readonly port: number; readonly close: () => Promise<void> }
   let base = ""
   beforeAll(async () => {
-    embedded = await startEmbedded("/estat", { ...defaultSettings, host: "127.0.0.1", port: 0, authToken: Option.some(Redacted.make(TOKEN)) })
+    embedded = await startEmbedded("/estat", { authToken: Option.some(Redacted.make(TOKEN)) })
     base = `http://127.0.0.1:${embedded.port}`
   })
   afterAll(() => embedded.close())

@@ -56,16 +56,18 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
+/** Suspended: `root` and `lake` exist only once beforeAll has run (read earlier, the spill folder would be relative: in the checkout). */
 const engineWith = (settings: { readonly memory: string; readonly timeout: Duration.DurationInput }) =>
-  make({
-    duckdbMemoryLimit: settings.memory,
-    duckdbTempDir: join(root, "spill", "not-made-yet"),
-    duckdbThreads: 1,
-    athenaQueryTimeout: Duration.decode(settings.timeout)
-  }, "estat_db", {
-    names: Effect.succeed(["prices", "wages"]),
-    files: (table) => Effect.succeed([join(lake, `${table}-1.parquet`)])
-  })
+  Effect.suspend(() =>
+    make({
+      duckdbMemoryLimit: settings.memory,
+      duckdbTempDir: join(root, "spill", "not-made-yet"),
+      duckdbThreads: 1,
+      athenaQueryTimeout: Duration.decode(settings.timeout)
+    }, "estat_db", {
+      names: Effect.succeed(["prices", "wages"]),
+      files: (table) => Effect.succeed([join(lake, `${table}-1.parquet`)])
+    }))
 const engine = engineWith({ memory: "128MB", timeout: "5 minutes" })
 
 const wagesStillWork = (queries: QueryEngine) =>

@@ -1,0 +1,35 @@
+import { readdirSync } from "node:fs"
+import { join, relative } from "node:path"
+
+/**
+ * vitest globalSetup: a test run must write only under temp folders. Everything in the checkout
+ * is listed (files and folders, ignored ones too, so `data/` counts) before the run and after it;
+ * the run fails when something appeared outside the build outputs that tests and builds make.
+ */
+
+const root = process.cwd()
+
+/** Made by builds, installs and the bundle and pack tests (all git-ignored): not a test's doing. */
+const buildOutputs = new Set([".git", "node_modules", "dist", ".bench-build", ".vitest", "deploy/cdk.out"])
+
+const entriesUnder = (dir: string, into: Set<string>): Set<string> => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = relative(root, join(dir, entry.name))
+    if (buildOutputs.has(path)) continue
+    into.add(path)
+    if (entry.isDirectory()) entriesUnder(join(dir, entry.name), into)
+  }
+  return into
+}
+
+export const checkoutEntries = (): Set<string> => entriesUnder(root, new Set())
+
+export default function setup() {
+  const before = checkoutEntries()
+  return () => {
+    const made = [...checkoutEntries()].filter((path) => !before.has(path)).sort()
+    if (made.length > 0) {
+      throw new Error(`The test run wrote into the checkout (tests must write under a temp folder): ${made.slice(0, 20).join(", ")}${made.length > 20 ? ` and ${made.length - 20} more` : ""}`)
+    }
+  }
+}
