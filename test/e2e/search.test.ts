@@ -1,7 +1,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Option, Redacted } from "effect"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "@effect/vitest"
 import { FAKE_APP_ID, type FakeEStatHandle, startFakeEStat } from "../fakes/estatServer.js"
 import { openSession, post, readSse } from "../support/rawMcp.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
@@ -123,20 +123,27 @@ describe("search_estat_data against the fake e-Stat", () => {
     expect(progress.at(-1)!.message).toMatch(/^metadata \d+\/\d+$/)
   })
 
-  it("cancelling a call interrupts it: no further e-Stat requests", async () => {
+  it("cancelling a call interrupts it: its e-Stat requests are dropped, no further ones sent", async () => {
     fake.setFaults({ latencyMs: 300 })
     const before = fake.requests.length
     const controller = new AbortController()
     const call = client.callTool({ name: "search_estat_data", arguments: { query: "人口", max_results: 20 } }, undefined, {
       signal: controller.signal,
-      onprogress: () => controller.abort("user cancelled")
+      onprogress: () => {
+        // From the cancel on, e-Stat answers nothing for a minute: a request still made, or not dropped, never ends.
+        fake.setFaults({ latencyMs: 60_000 })
+        controller.abort("user cancelled")
+      }
     })
     await expect(call).rejects.toThrow()
-    await new Promise((r) => setTimeout(r, 1200))
-    // Uncancelled, 20 metadata requests would run (4 at a time, 300 ms each); cancelled at the
-    // first progress, only the first wave is ever sent.
-    const metadata = fake.requests.slice(before).filter((r) => r.endpoint === "getMetaInfo").length
-    expect(metadata).toBeLessThanOrEqual(4)
+    const sent = () => fake.requests.slice(before)
+    // Every request of the call ends: answered before the cancel, or dropped by the server once cancelled.
+    await vi.waitFor(() => expect(sent().every((r) => r.endedAt !== null)).toBe(true), { timeout: 10_000, interval: 10 })
+    // A round trip later nothing new has come: the call is over, not between two waves of requests.
+    await client.listTools()
+    expect(sent().every((r) => r.endedAt !== null)).toBe(true)
+    // Uncancelled, 20 metadata requests would run (4 at a time); cancelled at the first progress, only the first wave is ever sent.
+    expect(sent().filter((r) => r.endpoint === "getMetaInfo").length).toBeLessThanOrEqual(4)
   })
 
   it("resumes a POST stream with Last-Event-ID after the connection drops", async () => {
