@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { createServer, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { FetchHttpClient } from "@effect/platform"
-import { Deferred, Duration, Effect, Fiber, Option, Queue, Redacted, Stream } from "effect"
+import { Deferred, Duration, Effect, Fiber, Option, Queue, Redacted, Schedule, Stream } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { type AppSettings, defaultSettings } from "../../../src/config.js"
 import { cellAt, type DataPage, planPages } from "../../../src/domain/estat.js"
@@ -109,13 +109,15 @@ describe("EStat live layer against the fake e-Stat", () => {
         Effect.fork
       )
       const first = yield* Queue.take(received)
-      // The other three answers have started (all four were asked for) but wait for the permit.
-      yield* Effect.sleep("150 millis")
-      expect(fake.requests.filter((r) => r.endpoint === "getStatsData")).toHaveLength(4)
-      expect(yield* Queue.size(received)).toBe(0)
+      // All four were asked for and the fake has sent every answer whole; three wait for the permit.
+      const answered = Effect.sync(() => fake.requests.filter((r) => r.endpoint === "getStatsData" && r.endedAt !== null).length)
+      yield* Effect.repeat(answered, { until: (n) => n === 4, schedule: Schedule.spaced("5 millis") })
       // Parked answers hold no in-flight slot: other calls go through meanwhile.
       const search = yield* estat.searchTables({ searchWord: "国勢調査", limit: 1 }).pipe(Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => new Error("blocked") }))
       expect(search.total).toBe(2)
+      // A round trip after their answers arrived, none of the three was read.
+      expect(fake.requests.filter((r) => r.endpoint === "getStatsData")).toHaveLength(4)
+      expect(yield* Queue.size(received)).toBe(0)
       const all = [first]
       for (let i = 1; i < 4; i++) {
         yield* all[i - 1]!.release
