@@ -6,12 +6,15 @@ import { channel, McpServer } from "../mcp/server.js"
 import {
   claimedVersion,
   claimsStateless,
+  type ClientCapabilities,
   type Envelope,
   HeaderMismatch,
   InvalidEnvelope,
   InvalidStatelessRequest,
   MetaKey,
   MethodNotFound,
+  MissingRequiredClientCapability,
+  missingCapabilities,
   readEnvelope,
   refusalResponse,
   type StatelessRefusal,
@@ -83,6 +86,13 @@ const checkName = (request: JsonRpcRequest, headers: Headers.Headers): Either.Ei
     : Either.void
 }
 
+/** A request needing client capabilities its envelope does not declare is refused before it runs. */
+const checkCapabilities = (request: JsonRpcRequest, envelope: Envelope, required: ClientCapabilities) =>
+  Option.match(missingCapabilities(required, envelope[MetaKey.clientCapabilities]), {
+    onNone: () => Either.void,
+    onSome: (missing) => Either.left(new MissingRequiredClientCapability({ method: request.method, required: missing }))
+  })
+
 type Validated =
   | { readonly _tag: "Notification"; readonly message: JsonRpcNotification }
   | { readonly _tag: "Request"; readonly request: JsonRpcRequest; readonly envelope: Envelope }
@@ -92,7 +102,7 @@ type Validated =
  * message; headers that agree with the body; a revision we speak; a complete envelope; the
  * required headers present; a method we serve.
  */
-const validate = (body: unknown, headers: Headers.Headers, methods: ReadonlySet<string>): Either.Either<Validated, StatelessRefusal> =>
+const validate = (body: unknown, headers: Headers.Headers, server: McpServer["Type"]): Either.Either<Validated, StatelessRefusal> =>
   Either.gen(function* () {
     if (Array.isArray(body)) return yield* Either.left(new InvalidStatelessRequest({ problem: `JSON-RPC batches cannot carry MCP ${statelessVersion} messages` }))
     const message = yield* classify(body).pipe(Either.mapLeft(() => new InvalidStatelessRequest({ problem: "not a JSON-RPC request or notification" })))
@@ -119,7 +129,8 @@ const validate = (body: unknown, headers: Headers.Headers, methods: ReadonlySet<
     if (Option.isNone(versionHeader)) return yield* Either.left(new HeaderMismatch({ header: "MCP-Protocol-Version", problem: "is required on every request" }))
     if (Option.isNone(methodHeader)) return yield* Either.left(new HeaderMismatch({ header: "Mcp-Method", problem: "is required on every request" }))
     yield* checkName(request, headers)
-    if (!methods.has(request.method)) return yield* Either.left(new MethodNotFound({ method: request.method }))
+    if (!server.statelessMethods.has(request.method)) return yield* Either.left(new MethodNotFound({ method: request.method }))
+    yield* checkCapabilities(request, envelope, server.requiredClientCapabilities(request))
     return { _tag: "Request", request, envelope } as const
   })
 
@@ -167,7 +178,7 @@ export const answer = (body: unknown) =>
   Effect.gen(function* () {
     const http = yield* HttpServerRequest.HttpServerRequest
     const server = yield* McpServer
-    const validated = validate(body, http.headers, server.statelessMethods)
+    const validated = validate(body, http.headers, server)
     if (Either.isLeft(validated)) {
       return HttpServerResponse.unsafeJson(refusalResponse(idOf(body), validated.left), { status: validated.left.status })
     }

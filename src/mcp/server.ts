@@ -19,7 +19,7 @@ import {
   type ResourceProvider,
   resourceLinksSince
 } from "./resources.js"
-import { allVersions, type Envelope, MetaKey, parentSpanOf, statelessVersion } from "./stateless.js"
+import { allVersions, type ClientCapabilities, type Envelope, MetaKey, parentSpanOf, statelessVersion } from "./stateless.js"
 import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
@@ -44,6 +44,8 @@ export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, {
   readonly handleStateless: (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
   /** The methods `handleStateless` serves; any other is -32601 (404 on HTTP). */
   readonly statelessMethods: ReadonlySet<string>
+  /** The client capabilities a request cannot be handled without (a tool's `requiredClientCapabilities`; none for most). */
+  readonly requiredClientCapabilities: (request: JsonRpcRequest) => ClientCapabilities
   readonly toolNames: ReadonlyArray<string>
 }>() {}
 
@@ -339,7 +341,19 @@ export const make = <R>(
       }
     }
 
-    return { handleRequest, handleNotification, handleStateless, statelessMethods, toolNames: tools.map((t) => t.definition.name) }
+    const requiredClientCapabilities = (request: JsonRpcRequest): ClientCapabilities => {
+      const name = request.method === "tools/call" ? request.params?.["name"] : undefined
+      return (typeof name === "string" ? byName.get(name)?.requiredClientCapabilities : undefined) ?? {}
+    }
+
+    return {
+      handleRequest,
+      handleNotification,
+      handleStateless,
+      statelessMethods,
+      requiredClientCapabilities,
+      toolNames: tools.map((t) => t.definition.name)
+    }
   })
 
 /** `resource_link` content is dropped for clients of revisions that do not know it. */

@@ -106,11 +106,60 @@ export class InvalidStatelessRequest extends Schema.TaggedError<InvalidStateless
   }
 }
 
-export type StatelessRefusal = HeaderMismatch | UnsupportedProtocolVersion | InvalidEnvelope | MethodNotFound | InvalidStatelessRequest
+/**
+ * Client capabilities as a tree of names (`{ sampling: {} }`, `{ elicitation: { form: {} } }`):
+ * what a request declares in its envelope, and what a tool needs declared before it runs.
+ */
+export interface ClientCapabilities {
+  readonly [name: string]: ClientCapabilities
+}
+
+/**
+ * Handling the request needs a client capability its envelope does not declare (400, -32021).
+ * `data.requiredCapabilities` names every missing one, so the client knows what to declare on a retry.
+ */
+export class MissingRequiredClientCapability extends Schema.TaggedError<MissingRequiredClientCapability>()("MissingRequiredClientCapability", {
+  method: Schema.String,
+  required: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+}) {
+  readonly code = StatelessCode.MissingRequiredClientCapability
+  readonly status = 400
+  override get message() {
+    return `Missing required client capability: ${this.method} needs ${Object.keys(this.required).join(", ")} declared in _meta["${MetaKey.clientCapabilities}"]`
+  }
+  get data() {
+    return { requiredCapabilities: this.required }
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The part of `required` that `declared` lacks (a key absent, or a required sub-capability absent under it); None when nothing is. */
+export const missingCapabilities = (required: ClientCapabilities, declared: unknown): Option.Option<ClientCapabilities> => {
+  const missing: Record<string, ClientCapabilities> = {}
+  for (const [name, sub] of Object.entries(required)) {
+    const present = isObject(declared) ? declared[name] : undefined
+    if (!isObject(present)) {
+      missing[name] = sub
+      continue
+    }
+    const missingSub = missingCapabilities(sub, present)
+    if (Option.isSome(missingSub)) missing[name] = missingSub.value
+  }
+  return Object.keys(missing).length === 0 ? Option.none() : Option.some(missing)
+}
+
+export type StatelessRefusal =
+  | HeaderMismatch
+  | UnsupportedProtocolVersion
+  | InvalidEnvelope
+  | MethodNotFound
+  | InvalidStatelessRequest
+  | MissingRequiredClientCapability
 
 /** The JSON-RPC error a refusal is answered with. */
 export const refusalResponse = (id: RequestId | null, refusal: StatelessRefusal): JsonRpcResponse =>
-  errorResponse(id, refusal.code, refusal.message, refusal._tag === "UnsupportedProtocolVersion" ? refusal.data : undefined)
+  errorResponse(id, refusal.code, refusal.message, "data" in refusal ? refusal.data : undefined)
 
 const metaOf = (params: Params | undefined): Option.Option<Record<string, unknown>> => {
   const meta = params?.["_meta"]

@@ -2,6 +2,7 @@ import { Context, Effect, ParseResult, Schema } from "effect"
 import { describeArgumentErrors } from "./argumentErrors.js"
 import { type JsonSchemaObject, jsonSchemaOf } from "./jsonSchema.js"
 import type { ResourceLink } from "./resources.js"
+import type { ClientCapabilities } from "./stateless.js"
 import { renderText } from "./textContent.js"
 
 /** Hints a client shows its user before approving a call (MCP `ToolAnnotations`). */
@@ -67,6 +68,8 @@ export interface Tool<R> {
   readonly definition: ToolDefinition
   /** Validates raw arguments, runs the program, encodes the result; failures become `isError` results. */
   readonly call: (args: unknown) => Effect.Effect<CallToolResult, never, R | ToolContext>
+  /** Client capabilities the tool cannot run without; a 2026-07-28 call that does not declare them is refused with -32021. */
+  readonly requiredClientCapabilities?: ClientCapabilities
 }
 
 /** An optional argument with a default, published in the JSON Schema as `default`. */
@@ -96,6 +99,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   /** Files the call wrote, as `resource_link` content (readable with `resources/read`). */
   readonly links?: (output: O) => ReadonlyArray<Omit<ResourceLink, "type">>
   readonly run: (input: I) => Effect.Effect<O, E, R>
+  readonly requiredClientCapabilities?: ClientCapabilities
 }): Tool<Exclude<R, ToolContext>> => {
   const decode = Schema.decodeUnknown(options.input, { errors: "all", onExcessProperty: "error" })
   const encode = Schema.encode(options.output)
@@ -125,5 +129,9 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
       Effect.withSpan(`tool.${options.name}`)
     )
   // R ⊆ Exclude<R, ToolContext> | ToolContext holds, but TypeScript cannot prove it for a generic R.
-  return { definition, call: call as Tool<Exclude<R, ToolContext>>["call"] }
+  return {
+    definition,
+    call: call as Tool<Exclude<R, ToolContext>>["call"],
+    ...(options.requiredClientCapabilities === undefined ? {} : { requiredClientCapabilities: options.requiredClientCapabilities })
+  }
 }

@@ -3,10 +3,11 @@ import * as Tool from "../../src/mcp/tool.js"
 import { ToolContext } from "../../src/mcp/tool.js"
 
 /**
- * Test doubles for the conformance suite's fixture tools. They live only here: the product's
- * tools/list never contains them. They let the suite exercise real product machinery — schema
- * generation from Effect Schemas, and SSE polling (closing a POST stream mid-call) — that the
- * product's own tools use without a fixture name.
+ * Test doubles for the conformance suites' fixture tools. They live only here: the product's
+ * tools/list never contains them. They let the suites exercise real product machinery — schema
+ * generation from Effect Schemas, SSE polling (closing a POST stream mid-call), and on the
+ * 2026-07-28 path the required-capability refusal and the log-level filter — that the product's
+ * own tools use without a fixture name.
  */
 
 const annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const
@@ -41,5 +42,61 @@ export const testReconnection = Tool.make({
       yield* context.closeStream
       yield* Effect.sleep("300 millis")
       return { reconnected: true }
+    })
+})
+
+/**
+ * The 2026-07-28 suite's diagnostic tools for server-stateless. Each exercises a rule of the
+ * stateless path rather than a feature of the tool itself.
+ */
+
+/** Needs `sampling` declared: without it the call is refused before it runs (-32021, HTTP 400). */
+export const testMissingCapability = Tool.make({
+  name: "test_missing_capability",
+  title: "Required client capability fixture",
+  description: "A tool that cannot run unless the client declares the sampling capability",
+  input: Schema.Struct({}),
+  output: Schema.Struct({ ran: Schema.Boolean }),
+  annotations,
+  requiredClientCapabilities: { sampling: {} },
+  summarize: () => "ran",
+  run: () => Effect.succeed({ ran: true })
+})
+
+/**
+ * Needs `elicitation` declared. The suite reads its answer stream for server-to-client requests,
+ * which 2026-07-28 forbids; estat-mcp sends none (it would ask with an InputRequiredResult).
+ */
+export const testStreamingElicitation = Tool.make({
+  name: "test_streaming_elicitation",
+  title: "Response stream fixture",
+  description: "A tool whose answer stream must carry notifications and its result only",
+  input: Schema.Struct({}),
+  output: Schema.Struct({ answered: Schema.Boolean }),
+  annotations,
+  requiredClientCapabilities: { elicitation: {} },
+  summarize: () => "answered",
+  run: () =>
+    Effect.gen(function* () {
+      const context = yield* ToolContext
+      yield* context.progress({ progress: 1, total: 1 })
+      return { answered: true }
+    })
+})
+
+/** Logs at every level it can: a request that names no log level must get none of it. */
+export const testLoggingTool = Tool.make({
+  name: "test_logging_tool",
+  title: "Logging fixture",
+  description: "A tool that logs at every level",
+  input: Schema.Struct({}),
+  output: Schema.Struct({ logged: Schema.Int }),
+  annotations,
+  summarize: () => "logged",
+  run: () =>
+    Effect.gen(function* () {
+      const context = yield* ToolContext
+      for (const level of ["debug", "info", "warning", "error"] as const) yield* context.log(level, `a ${level} message`)
+      return { logged: 4 }
     })
 })

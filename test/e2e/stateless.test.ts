@@ -62,6 +62,17 @@ const testTools: ReadonlyArray<Tool.Tool<ToolRequirements>> = [
         yield* context.progress({ progress: 1 })
         return yield* Effect.never
       }).pipe(Effect.onInterrupt(() => Effect.sync(() => interruptWait())))
+  }),
+  Tool.make({
+    name: "summarize_with_model",
+    title: "Summarize with the client's model",
+    description: "Needs the client's sampling capability",
+    input: Schema.Struct({}),
+    output: Schema.Struct({ ran: Schema.Boolean }),
+    annotations: readOnly,
+    requiredClientCapabilities: { sampling: {} },
+    summarize: () => "ran",
+    run: () => Effect.succeed({ ran: true })
   })
 ]
 
@@ -267,6 +278,26 @@ describe("MCP 2026-07-28, stateless", () => {
       expect(error.message).toContain(refusal.says)
     })
   }
+
+  it("a tool needing a client capability the envelope does not declare is refused before it runs: 400 -32021 naming it", async () => {
+    const call = (capabilities: Record<string, unknown>, meta: Record<string, unknown> = {}) =>
+      post(
+        tested.mcpUrl,
+        request("tools/call", { name: "summarize_with_model", arguments: {} }, { "io.modelcontextprotocol/clientCapabilities": capabilities, ...meta }, 41),
+        headersFor("tools/call", "summarize_with_model")
+      )
+    const refused = await call({ elicitation: {} })
+    expect(refused.status).toBe(400)
+    const body = await refused.json() as { id: unknown; error: { code: number; message: string; data: unknown } }
+    expect(body.id).toBe(41)
+    expect(body.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {} } } })
+    expect(body.error.message).toContain("sampling")
+    // Refused before any stream opens, even when the call asked for progress.
+    expect((await call({}, { progressToken: "p" })).status).toBe(400)
+    const served = await call({ sampling: {} })
+    expect(served.status).toBe(200)
+    expect((await served.json() as { result: { structuredContent: unknown } }).result.structuredContent).toEqual({ ran: true })
+  })
 
   it("-32022 lists the versions we speak and echoes the one asked for", async () => {
     const body = request("tools/list", {}, { "io.modelcontextprotocol/protocolVersion": "2099-01-01" })

@@ -1,7 +1,7 @@
 import { Either, Option } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { decodeHeaderValue } from "../../src/http/statelessHttp.js"
-import { claimsStateless, parentSpanOf, readEnvelope } from "../../src/mcp/stateless.js"
+import { claimsStateless, missingCapabilities, parentSpanOf, readEnvelope } from "../../src/mcp/stateless.js"
 
 /** The 2026-07-28 envelope, trace context and header encoding, each read from hostile input. */
 
@@ -33,6 +33,21 @@ describe("parentSpanOf (W3C traceparent)", () => {
       expect(parentSpanOf(value)).toEqual(Option.none())
     })
   }
+})
+
+describe("missingCapabilities (-32021)", () => {
+  it("names what the declared capabilities lack, down to a required sub-capability", () => {
+    expect(missingCapabilities({}, {})).toEqual(Option.none())
+    expect(missingCapabilities({ sampling: {} }, { sampling: { tools: {} }, roots: {} })).toEqual(Option.none())
+    expect(missingCapabilities({ sampling: {}, roots: {} }, { roots: {} })).toEqual(Option.some({ sampling: {} }))
+    expect(missingCapabilities({ elicitation: { form: {} } }, { elicitation: { url: {} } })).toEqual(Option.some({ elicitation: { form: {} } }))
+  })
+
+  it("treats a declaration that is not an object as declaring nothing", () => {
+    expect(missingCapabilities({ sampling: {} }, { sampling: true })).toEqual(Option.some({ sampling: {} }))
+    expect(missingCapabilities({ sampling: {} }, [])).toEqual(Option.some({ sampling: {} }))
+    expect(missingCapabilities({ sampling: {} }, undefined)).toEqual(Option.some({ sampling: {} }))
+  })
 })
 
 describe("decodeHeaderValue (Mcp-Name)", () => {
