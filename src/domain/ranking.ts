@@ -84,10 +84,37 @@ export const rankTables = (input: {
     const raw = relevance(terms, table, meta, input.method) +
       0.20 * freshness(table, input.now) +
       0.10 * completeness(table)
-    const everything = foldText(`${table.title} ${table.statisticsName} ${table.statName} ${table.tableName} ${table.tabulationCategory} ${table.mainCategory} ${table.subCategory} ${meta === undefined ? "" : dimensionText(meta)}`)
+    const everything = foldText(searchableText(table, meta))
     return { table, order, score: round3(Math.max(0, Math.min(1, raw))), matched: terms.filter((t) => everything.includes(t)) }
   })
   return scored
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .map(({ matched, score, table }, index) => ({ table, score, rank: index + 1, matched }))
 }
+
+/**
+ * Whether `text` answers a query as e-Stat reads a search word: terms left to right, joined by a
+ * space or AND (both), OR (either) or NOT (not the next), each found in the folded text.
+ */
+export const matchesQuery = (query: string, text: string): boolean => {
+  const haystack = foldText(text)
+  let result: boolean | undefined
+  let operator = "AND"
+  for (const term of splitTerms(query)) {
+    if (searchOperators.has(term)) {
+      operator = term
+      continue
+    }
+    const hit = haystack.includes(foldText(term))
+    result = result === undefined
+      ? (operator === "NOT" ? !hit : hit)
+      : operator === "OR" ? result || hit : operator === "NOT" ? result && !hit : result && hit
+    operator = "AND"
+  }
+  return result ?? true
+}
+
+/** The text a table is searched in: its listing's fields, and its dimensions' names and labels when known. */
+export const searchableText = (table: TableInfo, meta: TableMeta | undefined) =>
+  `${table.title} ${table.statisticsName} ${table.statName} ${table.tableName} ${table.tabulationCategory} ${table.mainCategory} ${table.subCategory} ` +
+  (meta === undefined ? "" : dimensionText(meta))

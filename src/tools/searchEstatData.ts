@@ -6,6 +6,7 @@ import { splitTerms } from "../domain/text.js"
 import { rankTables } from "../domain/ranking.js"
 import * as Tool from "../mcp/tool.js"
 import { ToolContext, withDefault } from "../mcp/tool.js"
+import { storedCandidates, storedRunsOf } from "../pipeline/storedTables.js"
 import { EStat } from "../services/estat/EStat.js"
 
 const period = (what: string) =>
@@ -33,6 +34,7 @@ const Input = Schema.Struct({
   })).annotations({ description: "Producing agency (5 digits, e.g. 00200 総務省) or government statistics code (8 digits, e.g. 00200521 国勢調査)." })),
   survey_years: Schema.optional(period("survey_years").annotations({ description: "Survey period: yyyy, yyyymm or yyyymm-yyyymm." })),
   open_years: Schema.optional(period("open_years").annotations({ description: "Publication period: yyyy, yyyymm or yyyymm-yyyymm." })),
+  stored_only: withDefault(Schema.Boolean, false, "Search only tables with a stored run, asking e-Stat nothing."),
   updated_since: Schema.optional(Schema.String.pipe(Schema.pattern(/^(\d{4}(\d{2}(\d{2})?)?|\d{4}-\d{2}-\d{2})$/, {
     message: () => "updated_since must be yyyy, yyyymm, yyyymmdd or an ISO date yyyy-mm-dd"
   })).annotations({ description: "Only tables updated on or after this date (yyyy, yyyymm, yyyymmdd or yyyy-mm-dd)." }))
@@ -57,6 +59,9 @@ const Result = Schema.Struct({
   score: Schema.Number,
   rank: Schema.Int,
   dimensions: Schema.optional(Schema.Array(DimensionSummary)),
+  stored: Schema.optional(Schema.Struct({ run_id: Schema.String, fetched_at: Schema.String, rows: Schema.Int, current: Schema.NullOr(Schema.Boolean) }).annotations({
+    description: "Its stored complete run; current: unchanged on e-Stat since, so a fetch reuses it."
+  })),
   requires_filtering: Schema.optional(Schema.Boolean.annotations({
     description: "More rows than one e-Stat page: the fetch tools still get all (in pages); or narrow with fetch_dataset_filtered."
   }))
@@ -121,8 +126,12 @@ const collectCandidates = (input: {
     return { tables, total }
   })
 
-/** Tables whose metadata "enhanced" scoring reads: a few more than asked, to re-rank among. */
-const enhancedPoolSize = (maxResults: number) => Math.min(Math.max(maxResults * 2, 10), 20)
+/**
+ * Tables whose metadata "enhanced" scoring reads: a few more than asked, to re-rank among. All are
+ * asked for at once, and up to 8 (ESTAT_MAX_IN_FLIGHT's default) take one round trip: the default
+ * 5 results read 8.
+ */
+const enhancedPoolSize = (maxResults: number) => Math.min(Math.max(maxResults + 3, 8), 20)
 
 const summarizeDimensions = (meta: TableMeta) =>
   meta.dimensions.map((d) => ({
@@ -146,7 +155,7 @@ const fetchMetas = (tables: ReadonlyArray<TableInfo>) =>
           return context.progress({ progress: done + 1, total: tables.length + 1, message: `metadata ${done}/${tables.length}` })
         }),
         Effect.map((outcome) => [table.statsDataId, outcome] as const)
-      ), { concurrency: 4 })
+      ), { concurrency: "unbounded" })
     const metas = new Map<string, TableMeta>()
     const warnings: Array<string> = []
     for (const [id, outcome] of outcomes) {
@@ -181,7 +190,13 @@ export const searchEstatData = Tool.make({
     Effect.gen(function* () {
       const config = yield* AppConfig
       const context = yield* ToolContext
-      const { tables, total } = yield* collectCandidates(input)
+      // stored_only: the stored tables, described by their cached metadata; e-Stat is not asked.
+      const { storedMetas, tables, total } = input.stored_only
+        ? yield* Effect.map(
+          storedCandidates(input.query, { statsField: input.stats_field, statsCode: input.stats_code, updatedSince: input.updated_since }),
+          (found) => ({ tables: found.tables, total: found.tables.length, storedMetas: found.metas })
+        )
+        : { ...(yield* collectCandidates(input)), storedMetas: null }
       yield* context.progress({ progress: 1, message: `${tables.length} candidates of ${total}` })
       const now = new Date(yield* Clock.currentTimeMillis)
       const basic = rankTables({ query: input.query, tables, method: "basic", now })
@@ -190,13 +205,16 @@ export const searchEstatData = Tool.make({
       const metas = new Map<string, TableMeta>()
       if (input.scoring_method === "enhanced" && basic.length > 0) {
         const pool = basic.slice(0, enhancedPoolSize(input.max_results)).map((r) => r.table)
-        const fetched = yield* fetchMetas(pool)
+        const fetched = storedMetas === null ? yield* fetchMetas(pool) : { metas: storedMetas, warnings: [] }
         fetched.metas.forEach((meta, id) => metas.set(id, meta))
         warnings.push(...fetched.warnings)
         ranked = rankTables({ query: input.query, tables: pool, metas, method: "enhanced", now })
       }
-      const results = ranked.slice(0, input.max_results).map((r, index) => {
+      const top = ranked.slice(0, input.max_results)
+      const stored = yield* storedRunsOf(top.map((r) => r.table))
+      const results = top.map((r, index) => {
         const meta = metas.get(r.table.statsDataId)
+        const storedRun = stored.get(r.table.statsDataId)
         const base = {
           dataset_id: r.table.statsDataId,
           title: r.table.title,
@@ -207,7 +225,8 @@ export const searchEstatData = Tool.make({
           updated_date: r.table.updatedDate,
           total_records: r.table.totalRecords,
           score: r.score,
-          rank: index + 1
+          rank: index + 1,
+          ...(storedRun === undefined ? {} : { stored: storedRun })
         }
         return meta === undefined ? base : {
           ...base,

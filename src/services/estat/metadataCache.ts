@@ -68,6 +68,17 @@ const sizeOf = (jsonBytes: number) => 2 * jsonBytes
 
 export const metadataKey = (statsDataId: string) => `cache/metadata/${statsDataId}.json`
 
+/**
+ * The stored copy of a table's metadata whatever its age, without asking e-Stat (a search of what
+ * is stored); none when there is no readable copy.
+ */
+export const storedMetadata = (statsDataId: string): Effect.Effect<Option.Option<TableMeta>, never, ObjectStore> =>
+  Effect.flatMap(ObjectStore, (store) => store.getBytes(metadataKey(statsDataId))).pipe(
+    Effect.flatMap((bytes) => Schema.decodeUnknown(CachedMeta)(new TextDecoder().decode(bytes))),
+    Effect.map((copy) => Option.some(copy.meta)),
+    Effect.orElseSucceed(() => Option.none<TableMeta>())
+  )
+
 /** A bounded LRU of copies by table id (Map keeps insertion order: the first key is the least recent). */
 const makeMemory = () => {
   const entries = new Map<string, { readonly copy: CachedMeta; readonly bytes: number }>()
