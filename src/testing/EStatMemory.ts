@@ -22,11 +22,19 @@ const MOCK_BASE_URL = "http://estat.invalid/rest/3.0/app"
 /** The fixture catalogue (census, CPI and tables for search), then the sample tables: the fake HTTP server's order too. */
 export const mockTables = (): ReadonlyArray<FakeTable> => [...makeCatalog(sampleTables()).values()]
 
-/** e-Stat's answers as HTTP responses, made in memory; RESULT.DATE comes from Clock. */
-const memoryClient = (api: EStatApi) =>
+/** A request as e-Stat receives it: the endpoint and the query parameters (appId among them). */
+export interface EStatRequest {
+  readonly endpoint: string
+  readonly params: URLSearchParams
+}
+
+/** e-Stat's answers as HTTP responses, made in memory, each request told to `onRequest` first; RESULT.DATE comes from Clock. */
+const memoryClient = (api: EStatApi, onRequest: (request: EStatRequest) => Effect.Effect<void>) =>
   HttpClient.make((request, url) =>
-    Effect.map(Clock.currentTimeMillis, (now) => {
+    Effect.gen(function* () {
       const endpoint = url.pathname.split("/").at(-1) ?? ""
+      yield* onRequest({ endpoint, params: new URLSearchParams(url.searchParams) })
+      const now = yield* Clock.currentTimeMillis
       const answer = isEndpoint(endpoint) ? api.answer(endpoint, url.searchParams, now) : { httpStatus: 404, body: "Not Found" }
       return HttpClientResponse.fromWeb(request, new Response(answer.body, {
         status: answer.httpStatus,
@@ -37,6 +45,8 @@ const memoryClient = (api: EStatApi) =>
 export interface EStatMemoryOptions {
   /** The tables e-Stat knows, in listing order (default: `mockTables()`). */
   readonly tables?: ReadonlyArray<FakeTable>
+  /** Told of every request, before it is answered: what a test counts or checks the parameters of (default: nothing). */
+  readonly onRequest?: (request: EStatRequest) => Effect.Effect<void>
 }
 
 /** EStat answering from `tables` in memory. No rate limit to wait for: TestClock never has to move. */
@@ -49,5 +59,5 @@ export const layer = (options: EStatMemoryOptions = {}): Layer.Layer<EStat> =>
       estatBaseUrl: MOCK_BASE_URL,
       estatRequestsPerSecond: 1_000_000,
       estatMaxInFlight: 64
-    }).pipe(Effect.provideService(HttpClient.HttpClient, memoryClient(api)))
+    }).pipe(Effect.provideService(HttpClient.HttpClient, memoryClient(api, options.onRequest ?? (() => Effect.void))))
   }))

@@ -8,7 +8,7 @@
 export * as EStatMemory from "./EStatMemory.js"
 export * as ObjectStoreMemory from "./ObjectStoreMemory.js"
 export { MOCK_APP_ID, mockTables } from "./EStatMemory.js"
-export { type EStatAnswer, type EStatApi, isEndpoint, makeEStatApi, type Quirks } from "./estat/api.js"
+export { type EStatAnswer, type EStatApi, isDataRequest, isEndpoint, makeEStatApi, type Quirks } from "./estat/api.js"
 export { makeCatalog } from "./estat/catalog.js"
 export { classes, cubeTable } from "./estat/cube.js"
 export { generatedSum, generatedTable, type GeneratedTableOptions } from "./estat/generated.js"

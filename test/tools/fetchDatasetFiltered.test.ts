@@ -1,12 +1,24 @@
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { describe, expect, it } from "@effect/vitest"
+import type { AppSettings } from "../../src/config.js"
 import { manifestKey } from "../../src/domain/runs.js"
-import { callTool, firstText } from "../support/toolResult.js"
-import { fetchDatasetFiltered } from "../../src/tools/fetchDatasetFiltered.js"
-import { generatedTable, isDataRequest } from "../fakes/estatServer.js"
-import type { FakeCell } from "../fakes/estat/model.js"
 import { readManifest } from "../../src/pipeline/runs.js"
-import { type Backend, pipelineContext, queryRun } from "../support/pipeline.js"
+import { callTool, type EStatMemory, type FakeCell, type FakeTable, generatedTable, isDataRequest, servicesLayer } from "../../src/testing/index.js"
+import { queryRun } from "../support/pipeline.js"
+import { firstText } from "../support/toolResult.js"
+
+/**
+ * The filter logic on the mocked layers: e-Stat in memory (every request recorded, so the narrowing
+ * e-Stat is asked for is checked) and the local store on a temp DATA_DIR. Stores other than local
+ * files are the pipeline's tests' business (test/pipeline/fetchDataset.test.ts runs it on S3 too).
+ */
+const onLayers = (tables: ReadonlyArray<FakeTable>, settings: Partial<AppSettings> = {}) =>
+  Effect.gen(function* () {
+    const requests: Array<EStatMemory.EStatRequest> = []
+    const record = (request: EStatMemory.EStatRequest) => Effect.sync(() => void requests.push(request))
+    const context = yield* Layer.build(servicesLayer({ estat: { tables, onRequest: record }, settings }))
+    return { context, requests }
+  })
 
 /** 5 items × 4 areas × 12 months (2026): codes 0001 (level 1) + 0002…0005; areas 00000 (level 1) + 01000…03000. */
 const table = generatedTable({ id: "0009000003", categories: 5, areas: 4, months: 12 })
@@ -35,20 +47,20 @@ const cases: ReadonlyArray<{ readonly name: string; readonly filters: Record<str
   { name: "a dimension named by its label", filters: { "品目": "総合" }, keep: (c) => c.dims["cat01"] === "0001", narrowing: "cdCat01=0001" }
 ]
 
-const call = (args: unknown) => callTool(fetchDatasetFiltered, args)
+const call = (args: unknown) => callTool("fetch_dataset_filtered", args)
 
-describe.each<Backend>(["local", "aws"])("fetch_dataset_filtered on the %s backend", (backend) => {
-  it.scopedLive("each kind of filter fetches exactly the matching rows, all pages of them", () =>
+describe("fetch_dataset_filtered", () => {
+  it.scoped("each kind of filter fetches exactly the matching rows, all pages of them", () =>
     Effect.gen(function* () {
-      const { context, fake } = yield* pipelineContext(backend, { tables: [table] }, { estatPageSize: 50 })
+      const { context, requests } = yield* onLayers([table], { estatPageSize: 50 })
       for (const c of cases) {
-        const before = fake.requests.length
+        const before = requests.length
         const result = yield* call({ dataset_id: table.info.id, filters: c.filters }).pipe(Effect.provide(context))
         expect(result.isError, `${c.name}: ${JSON.stringify(result.content)}`).toBe(false)
         const out = result.structuredContent as FilteredOutput
         const expected = expectedKeys(c.keep)
         expect(out, c.name).toMatchObject({ dataset_total_records: 240, filtered_records: expected.length, records_fetched: expected.length })
-        const dataCalls = fake.requests.slice(before).filter(isDataRequest)
+        const dataCalls = requests.slice(before).filter(isDataRequest)
         expect(dataCalls.length, c.name).toBe(Math.ceil(expected.length / 50))
         for (const [name, value] of new URLSearchParams(c.narrowing)) expect(dataCalls[0]!.params.get(name), c.name).toBe(value)
         const manifest = yield* readManifest(manifestKey(table.info.id, out.run_id)).pipe(Effect.provide(context))
@@ -56,13 +68,11 @@ describe.each<Backend>(["local", "aws"])("fetch_dataset_filtered on the %s backe
         expect(rows.map((r) => `${r["cat01_code"]}|${r["area_code"]}|${r["time_code"]}`).sort(), c.name).toEqual(expected)
       }
     }))
-})
 
-describe("fetch_dataset_filtered validation", () => {
-  it.scopedLive("unknown values and dimensions are errors with close matches, before any data call", () =>
+  it.scoped("unknown values and dimensions are errors with close matches, before any data call", () =>
     Effect.gen(function* () {
       const wide = generatedTable({ id: "0009000004", categories: 120, areas: 1, months: 1 })
-      const { context, fake } = yield* pipelineContext("local", { tables: [table, wide] })
+      const { context, requests } = yield* onLayers([table, wide])
       const textOf = (args: unknown) =>
         call(args).pipe(Effect.provide(context), Effect.map((r) => ({ isError: r.isError, text: firstText(r) })))
       expect(yield* textOf({ dataset_id: table.info.id, filters: { area: "地域9" } })).toEqual({
@@ -80,7 +90,7 @@ describe("fetch_dataset_filtered validation", () => {
       )
       const duplicates = yield* textOf({ dataset_id: wide.info.id, filters: { cat01: [...codes.slice(0, 100), "品目2"] } })
       expect(duplicates.isError).toBe(false) // a repeated code counts once
-      expect(fake.requests.filter(isDataRequest).length).toBe(1)
+      expect(requests.filter(isDataRequest).length).toBe(1)
       expect((yield* textOf({ dataset_id: table.info.id, filters: {} })).text).toContain("`filters` must be at least one dimension id → value")
       expect((yield* textOf({ dataset_id: table.info.id, filters: { area: "00000", "地域": "01000" } })).text).toBe(
         "Invalid filter 地域=01000: area (地域) is already filtered; give each dimension once (a list takes several values)."
