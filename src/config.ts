@@ -12,6 +12,16 @@ export interface OAuthSettings {
   readonly audience: string
   /** How clients reach the server (MCP_PUBLIC_URL), without a trailing slash: the metadata's address. */
   readonly publicUrl: string
+  /**
+   * What the authorization server puts before this server's scope names (MCP_OAUTH_SCOPE_PREFIX):
+   * Cognito writes a resource server's scopes `<identifier>/<name>`. Only prefixed scopes count.
+   */
+  readonly scopePrefix: string
+  /**
+   * App clients whose tokens may lack `aud` (MCP_OAUTH_CLIENT_IDS): Cognito names the resource in
+   * `aud` only with resource binding; without it, its access tokens carry the client in `client_id`.
+   */
+  readonly clientIds: ReadonlyArray<string>
 }
 
 /** Typed configuration of the whole server, read once from the environment (ARCHITECTURE §7). */
@@ -177,13 +187,16 @@ const authConfig = Config.all({
   token: Config.option(Config.redacted("MCP_AUTH_TOKEN")),
   issuer: Config.option(Config.string("MCP_OAUTH_ISSUER")),
   audience: Config.option(Config.string("MCP_OAUTH_AUDIENCE")),
-  publicUrl: Config.option(Config.string("MCP_PUBLIC_URL"))
-}).pipe(Config.mapOrFail(({ audience, issuer, mode, publicUrl, token }) => {
+  publicUrl: Config.option(Config.string("MCP_PUBLIC_URL")),
+  scopePrefix: Config.option(Config.string("MCP_OAUTH_SCOPE_PREFIX")),
+  clientIds: Config.option(Config.string("MCP_OAUTH_CLIENT_IDS"))
+}).pipe(Config.mapOrFail(({ audience, clientIds, issuer, mode, publicUrl, scopePrefix, token }) => {
   const chosen = Option.getOrElse(mode, () => (Option.isSome(token) ? "token" : "none"))
   if (chosen !== "oauth") {
     if (chosen === "token" && Option.isNone(token)) return invalid("MCP_AUTH_TOKEN", "MCP_AUTH_MODE=token needs MCP_AUTH_TOKEN")
     if (chosen === "none" && Option.isSome(token)) return invalid("MCP_AUTH_MODE", "MCP_AUTH_MODE=none but MCP_AUTH_TOKEN is set; unset one")
-    const stray = Option.isSome(issuer) ? "MCP_OAUTH_ISSUER" : Option.isSome(audience) ? "MCP_OAUTH_AUDIENCE" : undefined
+    const oauthOnly = { MCP_OAUTH_ISSUER: issuer, MCP_OAUTH_AUDIENCE: audience, MCP_OAUTH_SCOPE_PREFIX: scopePrefix, MCP_OAUTH_CLIENT_IDS: clientIds }
+    const stray = Object.entries(oauthOnly).find(([, value]) => Option.isSome(value))?.[0]
     if (stray !== undefined) return invalid(stray, `${stray} is set but MCP_AUTH_MODE is ${chosen}; set MCP_AUTH_MODE=oauth`)
     return Either.right({ authToken: token, oauth: Option.none<OAuthSettings>() })
   }
@@ -195,9 +208,12 @@ const authConfig = Config.all({
   const base = publicUrl.value.replace(/\/+$/, "")
   const resource = Option.getOrElse(audience, () => `${base}/mcp`)
   if (resource.trim() === "") return invalid("MCP_OAUTH_AUDIENCE", "MCP_OAUTH_AUDIENCE is empty")
+  const prefix = Option.getOrElse(scopePrefix, () => "")
+  if (/\s/.test(prefix)) return invalid("MCP_OAUTH_SCOPE_PREFIX", "MCP_OAUTH_SCOPE_PREFIX may not contain spaces (scopes are space-separated)")
+  const clients = Option.match(clientIds, { onNone: () => [], onSome: (list) => list.split(",").map((id) => id.trim()).filter((id) => id !== "") })
   return Either.right({
     authToken: Option.none<Redacted.Redacted<string>>(),
-    oauth: Option.some({ issuer: issuer.value, audience: resource, publicUrl: base })
+    oauth: Option.some({ issuer: issuer.value, audience: resource, publicUrl: base, scopePrefix: prefix, clientIds: clients })
   })
 }))
 

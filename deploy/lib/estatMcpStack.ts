@@ -27,6 +27,7 @@ import * as cxapi from "aws-cdk-lib/cx-api"
 import type { Construct } from "constructs"
 import { analysisRoleGrants, type AwsGrant, type AwsResource, taskRoleGrants } from "../../src/services/lakehouse/awsActions.js"
 import { acknowledgeNagFindings } from "./nagAcknowledgements.js"
+import { CognitoSignIn, defaultCallbackUrls, issuerEnvironment, type SignIn } from "./signIn.js"
 
 /** The access-log bucket keeps ALB, S3 and VPC flow logs this long. */
 const logRetentionDays = 90
@@ -50,6 +51,8 @@ export interface EStatMcpStackProps extends StackProps {
   /** Athena's per-query scan limit, in bytes (default 10 GB). */
   readonly bytesScannedCutoffPerQuery?: number
   readonly glueDatabase?: string
+  /** How clients sign in: a shared token (default), a Cognito user pool made here, or your own issuer; the last two need domainName. */
+  readonly signIn?: SignIn
 }
 
 const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url))
@@ -161,10 +164,14 @@ export class EStatMcpStack extends Stack {
         generateSecretString: { passwordLength: 32, excludePunctuation: true }
       })
       : secretsmanager.Secret.fromSecretCompleteArn(this, "EStatAppId", props.estatAppIdSecretArn)
-    const authToken = new secretsmanager.Secret(this, "McpAuthToken", {
-      description: "Bearer token MCP clients send to estat-mcp",
-      generateSecretString: { passwordLength: 48, excludePunctuation: true }
-    })
+    const signIn = props.signIn ?? { kind: "token" }
+    const authToken = signIn.kind === "token"
+      ? new secretsmanager.Secret(this, "McpAuthToken", {
+        description: "Bearer token MCP clients send to estat-mcp",
+        generateSecretString: { passwordLength: 48, excludePunctuation: true }
+      })
+      : undefined
+    const oauthEnvironment = signIn.kind === "token" ? {} : oauthSettings(this, signIn, props.domainName)
     const sessionSecret = new secretsmanager.Secret(this, "McpSessionSecret", {
       description: "Signs MCP session ids so that any task can continue a session",
       generateSecretString: { passwordLength: 64, excludePunctuation: true }
@@ -189,11 +196,12 @@ export class EStatMcpStack extends Stack {
         ATHENA_OUTPUT_LOCATION: outputLocation,
         LOG_FORMAT: "json",
         // The ALB appends the client's address to X-Forwarded-For: per-client limits count clients, not the ALB.
-        MCP_TRUSTED_PROXIES: "1"
+        MCP_TRUSTED_PROXIES: "1",
+        ...oauthEnvironment
       },
       secrets: {
         ESTAT_APP_ID: ecs.Secret.fromSecretsManager(estatAppId),
-        MCP_AUTH_TOKEN: ecs.Secret.fromSecretsManager(authToken),
+        ...(authToken === undefined ? {} : { MCP_AUTH_TOKEN: ecs.Secret.fromSecretsManager(authToken) }),
         MCP_SESSION_SECRET: ecs.Secret.fromSecretsManager(sessionSecret)
       }
     })
@@ -247,7 +255,7 @@ export class EStatMcpStack extends Stack {
       accessLogBucket: logBucket,
       createdSecrets: {
         ...(props.estatAppIdSecretArn === undefined ? { estatAppId } : {}),
-        authToken,
+        ...(authToken === undefined ? {} : { authToken }),
         sessionSecret
       },
       taskDefinition,
@@ -259,10 +267,26 @@ export class EStatMcpStack extends Stack {
     })
 
     new CfnOutput(this, "Endpoint", { value: `https://${props.domainName ?? loadBalancer.loadBalancerDnsName}/mcp` })
-    new CfnOutput(this, "AuthTokenSecret", { value: authToken.secretArn, description: "aws secretsmanager get-secret-value --secret-id <this>" })
+    if (authToken !== undefined) {
+      new CfnOutput(this, "AuthTokenSecret", { value: authToken.secretArn, description: "aws secretsmanager get-secret-value --secret-id <this>" })
+    }
     new CfnOutput(this, "EStatAppIdSecret", { value: estatAppId.secretArn })
     new CfnOutput(this, "DataBucketName", { value: bucket.bucketName })
   }
+}
+
+/**
+ * MCP_AUTH_MODE=oauth and its settings. OAuth binds tokens to the address clients use, so the
+ * stack must know it: a domain name, not the load balancer's generated one.
+ */
+const oauthSettings = (scope: Construct, signIn: Exclude<SignIn, { kind: "token" }>, domainName: string | undefined) => {
+  if (domainName === undefined) throw new Error(`signIn ${signIn.kind} needs domainName: OAuth tokens name the address clients use`)
+  const publicUrl = `https://${domainName}`
+  const endpoint = `${publicUrl}/mcp`
+  const settings = signIn.kind === "issuer"
+    ? issuerEnvironment(signIn, endpoint)
+    : new CognitoSignIn(scope, "SignIn", { endpoint, domainPrefix: signIn.domainPrefix, callbackUrls: signIn.callbackUrls ?? defaultCallbackUrls }).environment
+  return { ...settings, MCP_PUBLIC_URL: publicUrl }
 }
 
 /** The ARN of each resource a grant names (src/services/lakehouse/awsActions.ts). */

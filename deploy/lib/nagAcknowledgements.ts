@@ -9,7 +9,7 @@ import type { IConstruct } from "constructs"
 export interface NagAcknowledged {
   readonly accessLogBucket: IConstruct
   /** The secrets this stack creates (an imported e-Stat secret is not ours to rotate). */
-  readonly createdSecrets: { readonly estatAppId?: IConstruct; readonly authToken: IConstruct; readonly sessionSecret: IConstruct }
+  readonly createdSecrets: { readonly estatAppId?: IConstruct; readonly authToken?: IConstruct; readonly sessionSecret: IConstruct }
   readonly taskDefinition: IConstruct
   readonly taskRole: IConstruct
   readonly executionRole: IConstruct
@@ -63,7 +63,7 @@ export const acknowledgeNagFindings = (stack: Stack, parts: NagAcknowledged) => 
 
   Validations.of(parts.loadBalancer).acknowledge({
     id: "AwsSolutions-EC23",
-    reason: "An internet-facing endpoint for MCP clients anywhere: 443 (80 only redirects to it); every request is authenticated by the bearer token before routing."
+    reason: "An internet-facing endpoint for MCP clients anywhere: 443 (80 only redirects to it); every request is authenticated (bearer token or OAuth access token) before routing."
   })
 }
 

@@ -288,7 +288,8 @@ describe("the deploy stack", () => {
       new EStatMcpStack(new App(), "EStatMcpDomain", { env, domainName: "mcp.example.jp", hostedZoneName: "example.jp" }),
       new EStatMcpStack(new App(), "EStatMcpOwnVpc", {
         env, certificateArn, vpcId: "vpc-12345678", estatAppIdSecretArn: "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:estat-AbCdEf"
-      })
+      }),
+      cognitoStack()
     ]
     for (const variant of variants) {
       const report = new AwsSolutionsChecks().validateScope(variant)
@@ -319,6 +320,99 @@ describe("the deploy stack", () => {
     withDomain.hasResourceProperties("AWS::CertificateManager::Certificate", { DomainName: "mcp.example.jp", ValidationMethod: "DNS" })
     withDomain.hasResourceProperties("AWS::Route53::RecordSet", { Name: "mcp.example.jp.", Type: "A" })
     expect(() => new EStatMcpStack(new App(), "NoCertificate", { env })).toThrow(/HTTPS needs a certificate/)
+  })
+})
+
+const cognitoStack = (callbackUrls?: ReadonlyArray<string>) =>
+  new EStatMcpStack(new App(), "EStatMcpCognito", {
+    env, certificateArn, domainName: "mcp.example.jp", signIn: { kind: "cognito", domainPrefix: "estat-mcp-test", ...(callbackUrls === undefined ? {} : { callbackUrls }) }
+  })
+
+/** The container's plain environment and the names of its secrets. */
+const containerOf = (template: Template) => {
+  const [task] = Object.values(template.findResources("AWS::ECS::TaskDefinition")) as Array<{ Properties: Record<string, unknown> }>
+  const [container] = task!.Properties["ContainerDefinitions"] as Array<{ Environment: Array<{ Name: string; Value: unknown }>; Secrets: Array<{ Name: string }> }>
+  return {
+    environment: Object.fromEntries(container!.Environment.map((e) => [e.Name, e.Value])),
+    secrets: container!.Secrets.map((s) => s.Name).sort()
+  }
+}
+
+describe("sign-in with OAuth", () => {
+  const template = Template.fromStack(cognitoStack())
+
+  it("cognito: an admin-invited user pool with email, a strong password and a required one-time code, on the Essentials plan", () => {
+    template.hasResourceProperties("AWS::Cognito::UserPool", {
+      UserPoolTier: "ESSENTIALS",
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      UsernameAttributes: ["email"],
+      MfaConfiguration: "ON",
+      EnabledMfas: ["SOFTWARE_TOKEN_MFA"],
+      DeletionProtection: "ACTIVE",
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true, RequireNumbers: true, RequireUppercase: true, RequireLowercase: true }) }
+    })
+    template.hasResource("AWS::Cognito::UserPool", { DeletionPolicy: "Retain" })
+    template.hasResourceProperties("AWS::Cognito::UserPoolDomain", { Domain: "estat-mcp-test", ManagedLoginVersion: 2 })
+    template.resourceCountIs("AWS::Cognito::ManagedLoginBranding", 1)
+  })
+
+  it("cognito: the MCP endpoint is the resource server, its scopes estat:read and estat:write; one public code-flow client", () => {
+    template.hasResourceProperties("AWS::Cognito::UserPoolResourceServer", {
+      Identifier: "https://mcp.example.jp/mcp",
+      Scopes: [Match.objectLike({ ScopeName: "estat:read" }), Match.objectLike({ ScopeName: "estat:write" })]
+    })
+    template.hasResourceProperties("AWS::Cognito::UserPoolClient", {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ["code"],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith([Match.objectLike({ "Fn::Join": Match.anyValue() })]),
+      CallbackURLs: ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"],
+      SupportedIdentityProviders: ["COGNITO"],
+      PreventUserExistenceErrors: "ENABLED",
+      EnableTokenRevocation: true
+    })
+    const client = Object.values(template.findResources("AWS::Cognito::UserPoolClient"))[0] as { Properties: { AllowedOAuthScopes: Array<unknown> } }
+    expect(JSON.stringify(client.Properties.AllowedOAuthScopes)).toContain("/estat:read")
+    expect(JSON.stringify(client.Properties.AllowedOAuthScopes)).toContain("/estat:write")
+    const custom = Template.fromStack(cognitoStack(["http://localhost:6274/oauth/callback"]))
+    custom.hasResourceProperties("AWS::Cognito::UserPoolClient", { CallbackURLs: ["http://localhost:6274/oauth/callback"] })
+  })
+
+  it("cognito: the server runs MCP_AUTH_MODE=oauth with the pool's issuer, its public URL, the scope prefix and the client; no shared token exists", () => {
+    const { environment, secrets } = containerOf(template)
+    expect(environment).toMatchObject({
+      MCP_AUTH_MODE: "oauth",
+      MCP_PUBLIC_URL: "https://mcp.example.jp",
+      MCP_OAUTH_AUDIENCE: "https://mcp.example.jp/mcp",
+      MCP_OAUTH_SCOPE_PREFIX: "https://mcp.example.jp/mcp/"
+    })
+    expect(JSON.stringify(environment["MCP_OAUTH_ISSUER"])).toMatch(/"https:\/\/cognito-idp\.ap-northeast-1\.",\{"Ref":"AWS::URLSuffix"\},"\/",\{"Ref":"SignInUsers[0-9A-F]+"\}/)
+    expect(JSON.stringify(environment["MCP_OAUTH_CLIENT_IDS"])).toContain("McpClients")
+    expect(secrets).toEqual(["ESTAT_APP_ID", "MCP_SESSION_SECRET"])
+    template.resourceCountIs("AWS::SecretsManager::Secret", 2)
+    expect(Object.keys(template.findOutputs("*"))).toEqual(expect.arrayContaining(["UserPoolId", "OAuthClientId", "SignInDomain"]))
+    expect(Object.keys(template.findOutputs("*"))).not.toContain("AuthTokenSecret")
+  })
+
+  it("issuer: your own authorization server's settings, and no user pool", () => {
+    const own = Template.fromStack(new EStatMcpStack(new App(), "EStatMcpIssuer", {
+      env, certificateArn, domainName: "mcp.example.jp",
+      signIn: { kind: "issuer", issuer: "https://login.example.jp", scopePrefix: "api://estat/", clientIds: ["a", "b"] }
+    }))
+    expect(containerOf(own).environment).toMatchObject({
+      MCP_AUTH_MODE: "oauth",
+      MCP_OAUTH_ISSUER: "https://login.example.jp",
+      MCP_PUBLIC_URL: "https://mcp.example.jp",
+      MCP_OAUTH_AUDIENCE: "https://mcp.example.jp/mcp",
+      MCP_OAUTH_SCOPE_PREFIX: "api://estat/",
+      MCP_OAUTH_CLIENT_IDS: "a,b"
+    })
+    own.resourceCountIs("AWS::Cognito::UserPool", 0)
+    expect(containerOf(own).secrets).toEqual(["ESTAT_APP_ID", "MCP_SESSION_SECRET"])
+  })
+
+  it("refuses OAuth without a domain name: tokens are bound to the address clients use", () => {
+    expect(() => new EStatMcpStack(new App(), "NoDomain", { env, certificateArn, signIn: { kind: "cognito", domainPrefix: "x" } })).toThrow(/needs domainName/)
   })
 })
 

@@ -15,6 +15,9 @@ export const Scope = { read: "estat:read", write: "estat:write" } as const
 /** What every request to a protected path needs. */
 const REQUIRED_SCOPE = Scope.read
 
+/** A scope as the authorization server names it (clients ask for these), e.g. Cognito's `<identifier>/estat:read`. */
+export const issuedScope = (oauth: OAuthSettings, scope: string) => `${oauth.scopePrefix}${scope}`
+
 /**
  * Tools that write to the lake or to files: `estat:write` on top. The fetch tools store their run
  * too, but that is their cache, part of reading a table.
@@ -33,7 +36,7 @@ export const metadataPaths: ReadonlySet<string> = new Set([METADATA_PATH, `${MET
 export const protectedResourceMetadata = (oauth: OAuthSettings) => ({
   resource: oauth.audience,
   authorization_servers: [oauth.issuer],
-  scopes_supported: [Scope.read, Scope.write],
+  scopes_supported: [issuedScope(oauth, Scope.read), issuedScope(oauth, Scope.write)],
   bearer_methods_supported: ["header"],
   resource_name: "estat-mcp"
 })
@@ -45,11 +48,11 @@ const quoted = (value: string) => `"${value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x
 export const challenge = (
   oauth: OAuthSettings,
   error?: { readonly code: "invalid_token" | "insufficient_scope"; readonly description: string },
-  scope: string = REQUIRED_SCOPE
+  scopes: ReadonlyArray<string> = [REQUIRED_SCOPE]
 ) =>
   [
     "Bearer " + `resource_metadata=${quoted(`${oauth.publicUrl}${METADATA_PATH}`)}`,
-    `scope=${quoted(scope)}`,
+    `scope=${quoted(scopes.map((scope) => issuedScope(oauth, scope)).join(" "))}`,
     ...(error === undefined ? [] : [`error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`])
   ].join(", ")
 
@@ -70,9 +73,9 @@ export const authorize = (request: HttpServerRequest.HttpServerRequest, oauth: O
       Effect.map((grant): Either.Either<AccessGrant, HttpServerResponse.HttpServerResponse> =>
         grant.scopes.has(REQUIRED_SCOPE)
           ? Either.right(grant)
-          : Either.left(httpError(403, TransportCode.BadRequest, `Forbidden: the access token lacks the scope ${REQUIRED_SCOPE}`, {
+          : Either.left(httpError(403, TransportCode.BadRequest, `Forbidden: the access token lacks the scope ${issuedScope(oauth, REQUIRED_SCOPE)}`, {
             ...cors,
-            "www-authenticate": challenge(oauth, { code: "insufficient_scope", description: `needs ${REQUIRED_SCOPE}` })
+            "www-authenticate": challenge(oauth, { code: "insufficient_scope", description: `needs ${issuedScope(oauth, REQUIRED_SCOPE)}` })
           }))
       ),
       Effect.catchTags({
@@ -109,7 +112,8 @@ export const refuseScope = (requests: ReadonlyArray<JsonRpcRequest>) =>
     const writing = requests.find((r) => r.method === "tools/call" && writingTools.has(String(r.params?.["name"])))
     if (writing === undefined) return Option.none()
     const tool = String(writing.params?.["name"])
-    return Option.some(httpError(403, TransportCode.BadRequest, `Forbidden: ${tool} needs the scope ${Scope.write}`, {
-      "www-authenticate": challenge(oauth.value, { code: "insufficient_scope", description: `${tool} needs ${Scope.write}` }, `${Scope.read} ${Scope.write}`)
+    const write = issuedScope(oauth.value, Scope.write)
+    return Option.some(httpError(403, TransportCode.BadRequest, `Forbidden: ${tool} needs the scope ${write}`, {
+      "www-authenticate": challenge(oauth.value, { code: "insufficient_scope", description: `${tool} needs ${write}` }, [Scope.read, Scope.write])
     }))
   })

@@ -32,11 +32,31 @@ export const metadataAddresses = (issuer: string): ReadonlyArray<string> => {
   return [`${url.origin}/.well-known/oauth-authorization-server${path}`, `${url.origin}${path}/.well-known/openid-configuration`]
 }
 
-const scopesOf = (payload: JWTPayload): ReadonlySet<string> => {
+/** The token's scopes for this server: with a prefix (Cognito's `<identifier>/`), only those carrying it, without it. */
+export const scopesOf = (payload: JWTPayload, prefix: string): ReadonlySet<string> => {
   const scope = payload["scope"]
   const scp = payload["scp"]
-  if (typeof scope === "string") return new Set(scope.split(" ").filter((s) => s !== ""))
-  return new Set(Array.isArray(scp) ? scp.filter((s): s is string => typeof s === "string") : [])
+  const named = typeof scope === "string" ? scope.split(" ") : Array.isArray(scp) ? scp.filter((s): s is string => typeof s === "string") : []
+  return new Set(named.filter((s) => s !== "" && s.startsWith(prefix) && s.length > prefix.length).map((s) => s.slice(prefix.length)))
+}
+
+/**
+ * The token names this resource: `aud` lists it, or (no `aud` at all) `client_id` is one of the
+ * clients allowed to present audience-less tokens. A Cognito ID token (`token_use: id`, `aud` its
+ * client) is never an access token.
+ */
+const audienceProblem = (payload: JWTPayload, oauth: OAuthSettings): string | undefined => {
+  const use = payload["token_use"]
+  if (use !== undefined && use !== "access") return `"token_use" is ${JSON.stringify(use)}, not "access"`
+  if (payload.aud !== undefined) {
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+    return audiences.includes(oauth.audience) ? undefined : `unexpected "aud" claim value`
+  }
+  const client = payload["client_id"]
+  if (typeof client === "string" && oauth.clientIds.includes(client)) return undefined
+  return oauth.clientIds.length === 0
+    ? `missing required "aud" claim`
+    : `no "aud" claim, and "client_id" is not one of MCP_OAUTH_CLIENT_IDS`
 }
 
 /** jose's failures: a bad token is the client's; a key set that cannot be fetched is the issuer's. */
@@ -89,7 +109,6 @@ export class AccessTokens extends Context.Tag("estat-mcp/AccessTokens")<AccessTo
           const { payload } = yield* Effect.tryPromise({
             try: () => jwtVerify(token, keys, {
               issuer: oauth.issuer,
-              audience: oauth.audience,
               algorithms: acceptedAlgorithms,
               requiredClaims: ["sub", "exp"],
               currentDate: new Date(now)
@@ -98,7 +117,9 @@ export class AccessTokens extends Context.Tag("estat-mcp/AccessTokens")<AccessTo
           })
           // Sessions and logs key on the subject: an empty one names nobody.
           if (payload.sub === undefined || payload.sub === "") return yield* new InvalidAccessToken({ reason: 'empty "sub" claim' })
-          return { subject: payload.sub, scopes: scopesOf(payload) }
+          const wrongAudience = audienceProblem(payload, oauth)
+          if (wrongAudience !== undefined) return yield* new InvalidAccessToken({ reason: wrongAudience })
+          return { subject: payload.sub, scopes: scopesOf(payload, oauth.scopePrefix) }
         }).pipe(Effect.withSpan("AccessTokens.verify"))
       return { verify }
     })).pipe(Layer.provide(FetchHttpClient.layer))

@@ -12,10 +12,10 @@ const AUDIENCE = "https://mcp.example.test/mcp"
 const withIssuer = (metadataAt?: "oauth-authorization-server" | "openid-configuration") =>
   Effect.acquireRelease(Effect.promise(() => startIssuer(metadataAt)), (issuer) => Effect.promise(issuer.close))
 
-const tokensOf = (issuer: LocalIssuer) =>
+const tokensOf = (issuer: LocalIssuer, cognito: { readonly scopePrefix: string; readonly clientIds: ReadonlyArray<string> } = { scopePrefix: "", clientIds: [] }) =>
   AccessTokens.layerWith({ jwksCooldown: 0 }).pipe(Layer.provide(configLayer({
     ...defaultSettings,
-    oauth: Option.some({ issuer: issuer.issuer, audience: AUDIENCE, publicUrl: "https://mcp.example.test" })
+    oauth: Option.some({ issuer: issuer.issuer, audience: AUDIENCE, publicUrl: "https://mcp.example.test", ...cognito })
   })))
 
 const claims = (issuer: LocalIssuer, overrides: Record<string, unknown> = {}) => ({
@@ -91,6 +91,43 @@ describe("AccessTokens", () => {
         none: 'InvalidAccessToken: "alg" (Algorithm) Header Parameter value not allowed',
         hs256: 'InvalidAccessToken: "alg" (Algorithm) Header Parameter value not allowed',
         garbage: "InvalidAccessToken: JWS Protected Header is invalid"
+      })
+    }))
+
+  it.scoped("Cognito's shape: prefixed scopes count without their prefix, audience-less tokens only from the listed clients, never an ID token", () =>
+    Effect.gen(function* () {
+      yield* atNow
+      const issuer = yield* withIssuer("openid-configuration")
+      const prefix = "https://mcp.example.test/mcp/"
+      const sign = (overrides: Record<string, unknown>) => Effect.promise(() => issuer.sign(claims(issuer, overrides)))
+      const cognito = tokensOf(issuer, { scopePrefix: prefix, clientIds: ["client-a"] })
+      const scopesOf = (overrides: Record<string, unknown>) =>
+        Effect.flatMap(AccessTokens, (tokens) => Effect.flatMap(sign(overrides), tokens.verify)).pipe(Effect.map((grant) => [...grant.scopes]))
+      const scopes = yield* Effect.all({
+        prefixed: scopesOf({ scope: `${prefix}estat:read ${prefix}estat:write openid` }),
+        bare: scopesOf({ scope: "estat:read estat:write" }),
+        otherServer: scopesOf({ scope: "https://other.example.test/estat:read" }),
+        prefixAlone: scopesOf({ scope: prefix })
+      }).pipe(Effect.provide(cognito))
+      expect(scopes).toEqual({ prefixed: ["estat:read", "estat:write"], bare: [], otherServer: [], prefixAlone: [] })
+
+      const verdicts = yield* Effect.all({
+        listedClient: Effect.flatMap(sign({ aud: undefined, client_id: "client-a", token_use: "access" }), verdict),
+        otherClient: Effect.flatMap(sign({ aud: undefined, client_id: "client-b", token_use: "access" }), verdict),
+        noClient: Effect.flatMap(sign({ aud: undefined }), verdict),
+        boundResource: Effect.flatMap(sign({ client_id: "client-b", token_use: "access" }), verdict),
+        otherResource: Effect.flatMap(sign({ aud: "https://other.example.test", client_id: "client-a" }), verdict),
+        idToken: Effect.flatMap(sign({ aud: "client-a", token_use: "id" }), verdict),
+        idTokenOfResource: Effect.flatMap(sign({ token_use: "id" }), verdict)
+      }).pipe(Effect.provide(cognito))
+      expect(verdicts).toEqual({
+        listedClient: "accepted",
+        otherClient: 'InvalidAccessToken: no "aud" claim, and "client_id" is not one of MCP_OAUTH_CLIENT_IDS',
+        noClient: 'InvalidAccessToken: no "aud" claim, and "client_id" is not one of MCP_OAUTH_CLIENT_IDS',
+        boundResource: "accepted",
+        otherResource: 'InvalidAccessToken: unexpected "aud" claim value',
+        idToken: 'InvalidAccessToken: "token_use" is "id", not "access"',
+        idTokenOfResource: 'InvalidAccessToken: "token_use" is "id", not "access"'
       })
     }))
 

@@ -26,7 +26,7 @@ describe("MCP_AUTH_MODE", () => {
   it.effect("oauth: the audience defaults to MCP_PUBLIC_URL + /mcp; an http issuer only on loopback", () =>
     Effect.gen(function* () {
       expect(yield* read({ MCP_AUTH_MODE: "oauth", MCP_OAUTH_ISSUER: ISSUER, MCP_PUBLIC_URL: "https://mcp.example.com/" })).toEqual(
-        Either.right({ token: Option.none(), oauth: Option.some({ issuer: ISSUER, audience: "https://mcp.example.com/mcp", publicUrl: "https://mcp.example.com" }) })
+        Either.right({ token: Option.none(), oauth: Option.some({ issuer: ISSUER, audience: "https://mcp.example.com/mcp", publicUrl: "https://mcp.example.com", scopePrefix: "", clientIds: [] }) })
       )
       const local = yield* read({
         MCP_AUTH_MODE: "oauth",
@@ -36,7 +36,28 @@ describe("MCP_AUTH_MODE", () => {
       })
       expect(local).toEqual(Either.right({
         token: Option.none(),
-        oauth: Option.some({ issuer: "http://127.0.0.1:9000", audience: "urn:estat", publicUrl: "http://localhost:8080" })
+        oauth: Option.some({ issuer: "http://127.0.0.1:9000", audience: "urn:estat", publicUrl: "http://localhost:8080", scopePrefix: "", clientIds: [] })
+      }))
+    }))
+
+  it.effect("oauth with Cognito: a scope prefix and the app clients whose tokens may lack aud (comma-separated)", () =>
+    Effect.gen(function* () {
+      const cognito = yield* read({
+        MCP_AUTH_MODE: "oauth",
+        MCP_OAUTH_ISSUER: ISSUER,
+        MCP_PUBLIC_URL: "https://mcp.example.com",
+        MCP_OAUTH_SCOPE_PREFIX: "https://mcp.example.com/mcp/",
+        MCP_OAUTH_CLIENT_IDS: " client-a, client-b ,,"
+      })
+      expect(cognito).toEqual(Either.right({
+        token: Option.none(),
+        oauth: Option.some({
+          issuer: ISSUER,
+          audience: "https://mcp.example.com/mcp",
+          publicUrl: "https://mcp.example.com",
+          scopePrefix: "https://mcp.example.com/mcp/",
+          clientIds: ["client-a", "client-b"]
+        })
       }))
     }))
 
@@ -49,6 +70,9 @@ describe("MCP_AUTH_MODE", () => {
         [{ MCP_AUTH_MODE: "basic" }, "MCP_AUTH_MODE"],
         [{ MCP_OAUTH_ISSUER: ISSUER }, "MCP_OAUTH_ISSUER"],
         [{ MCP_AUTH_TOKEN: "t", MCP_OAUTH_AUDIENCE: "urn:estat" }, "MCP_OAUTH_AUDIENCE"],
+        [{ MCP_OAUTH_SCOPE_PREFIX: "https://mcp.example.com/mcp/" }, "MCP_OAUTH_SCOPE_PREFIX"],
+        [{ MCP_AUTH_TOKEN: "t", MCP_OAUTH_CLIENT_IDS: "abc" }, "MCP_OAUTH_CLIENT_IDS"],
+        [{ ...oauth, MCP_OAUTH_SCOPE_PREFIX: "a b/" }, "MCP_OAUTH_SCOPE_PREFIX"],
         [{ MCP_AUTH_MODE: "oauth", MCP_PUBLIC_URL: "https://mcp.example.com" }, "MCP_OAUTH_ISSUER"],
         [{ ...oauth, MCP_OAUTH_ISSUER: "http://issuer.example.com" }, "MCP_OAUTH_ISSUER"],
         [{ ...oauth, MCP_OAUTH_ISSUER: "not a url" }, "MCP_OAUTH_ISSUER"],

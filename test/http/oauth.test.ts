@@ -15,7 +15,7 @@ let server: RunningServer
 
 beforeAll(async () => {
   issuer = await startIssuer()
-  server = await startTestServer({ oauth: Option.some({ issuer: issuer.issuer, audience: AUDIENCE, publicUrl: PUBLIC_URL }) })
+  server = await startTestServer({ oauth: Option.some({ issuer: issuer.issuer, audience: AUDIENCE, publicUrl: PUBLIC_URL, scopePrefix: "", clientIds: [] }) })
 })
 
 afterAll(async () => {
@@ -162,7 +162,7 @@ describe("MCP_AUTH_MODE=oauth", () => {
 
   it("behind a load balancer (MCP_SESSION_SECRET), another task adopts a session only for its own subject", async () => {
     const shared = {
-      oauth: Option.some({ issuer: issuer.issuer, audience: AUDIENCE, publicUrl: PUBLIC_URL }),
+      oauth: Option.some({ issuer: issuer.issuer, audience: AUDIENCE, publicUrl: PUBLIC_URL, scopePrefix: "", clientIds: [] }),
       sessionSecret: Option.some(Redacted.make("a-secret-shared-by-every-task-0123456789"))
     }
     const taskA = await startTestServer(shared)

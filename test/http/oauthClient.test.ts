@@ -32,7 +32,7 @@ beforeAll(async () => {
   issuer = await startIssuer()
   const port = await freePort()
   const publicUrl = `http://127.0.0.1:${port}`
-  server = await startTestServer({ port, oauth: Option.some({ issuer: issuer.issuer, audience: `${publicUrl}/mcp`, publicUrl }) })
+  server = await startTestServer({ port, oauth: Option.some({ issuer: issuer.issuer, audience: `${publicUrl}/mcp`, publicUrl, scopePrefix: "", clientIds: [] }) })
 })
 
 afterAll(async () => {

@@ -3,6 +3,7 @@ import { Effect, FiberRef, HashMap, Layer, Logger, Option } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { configLayer, defaultSettings } from "../../src/config.js"
 import { guard } from "../../src/http/guard.js"
+import { challenge, protectedResourceMetadata, Scope } from "../../src/http/oauthResource.js"
 import { AccessTokens, InvalidAccessToken } from "../../src/http/oauthTokens.js"
 import { currentSubject } from "../../src/mcp/session.js"
 
@@ -20,7 +21,7 @@ const tokens = Layer.succeed(AccessTokens, {
 
 const settings = configLayer({
   ...defaultSettings,
-  oauth: Option.some({ issuer: "https://issuer.example.test", audience: "https://mcp.example.test/mcp", publicUrl: "https://mcp.example.test" })
+  oauth: Option.some({ issuer: "https://issuer.example.test", audience: "https://mcp.example.test/mcp", publicUrl: "https://mcp.example.test", scopePrefix: "", clientIds: [] })
 })
 
 /** The app behind the guard: logs a line and answers with the subject it runs as. */
@@ -64,4 +65,29 @@ describe("guard, MCP_AUTH_MODE=oauth", () => {
       expect(lines[0]).toContain("signature verification failed")
       expect(lines.join("\n")).not.toContain(BAD)
     }))
+})
+
+describe("OAuth names scopes as the authorization server issues them", () => {
+  const cognito = {
+    issuer: "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_Example",
+    audience: "https://mcp.example.test/mcp",
+    publicUrl: "https://mcp.example.test",
+    scopePrefix: "https://mcp.example.test/mcp/",
+    clientIds: ["client-a"]
+  }
+
+  it("the metadata and the challenges carry the prefix, so a client asks for scopes that exist", () => {
+    expect(protectedResourceMetadata(cognito).scopes_supported).toEqual([
+      "https://mcp.example.test/mcp/estat:read",
+      "https://mcp.example.test/mcp/estat:write"
+    ])
+    expect(challenge(cognito, { code: "insufficient_scope", description: "load_to_iceberg needs estat:write" }, [Scope.read, Scope.write])).toBe(
+      'Bearer resource_metadata="https://mcp.example.test/.well-known/oauth-protected-resource", '
+        + 'scope="https://mcp.example.test/mcp/estat:read https://mcp.example.test/mcp/estat:write", '
+        + 'error="insufficient_scope", error_description="load_to_iceberg needs estat:write"'
+    )
+    expect(challenge({ ...cognito, scopePrefix: "" })).toBe(
+      'Bearer resource_metadata="https://mcp.example.test/.well-known/oauth-protected-resource", scope="estat:read"'
+    )
+  })
 })
