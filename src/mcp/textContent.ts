@@ -53,10 +53,11 @@ const columnsOf = (rows: ReadonlyArray<JsonObject>) => [...new Set(rows.flatMap(
 
 /**
  * Columns with one value in every row of a wide table (sample rows: the dataset id, the one
- * year, …): said once above it, not in each row. Narrow tables (query results) stay whole.
+ * year, …) or of one whose rows carry tables (every query not truncated): said once above it,
+ * not in each row. Narrow tables (query results) stay whole.
  */
-const constantColumns = (rows: ReadonlyArray<JsonObject>, columns: ReadonlyArray<string>) =>
-  rows.length < 3 || columns.length <= 6 ? [] : columns.filter((c) => rows.every((row) => cell(row[c]) === cell(rows[0]![c])))
+const constantColumns = (rows: ReadonlyArray<JsonObject>, columns: ReadonlyArray<string>, carriesTables: boolean) =>
+  rows.length < 3 || (columns.length <= 6 && !carriesTables) ? [] : columns.filter((c) => rows.every((row) => cell(row[c]) === cell(rows[0]![c])))
 
 const firstValues = (value: Json | undefined) =>
   Array.isArray(value) && isPairList(value) ? (value as ReadonlyArray<JsonObject>).map((o) => cell(Object.values(o)[0])) : undefined
@@ -103,7 +104,7 @@ const layoutOf = (rows: ReadonlyArray<JsonObject>, header?: ReadonlyArray<string
   // A list its row types (a query's rows beside its columns) is a table of its own, even of two fields.
   const typed = headerColumn(rows, columns.filter((c) => rows.some((row) => isObjectList(row[c]))))
   const nested = columns.filter((c) => isNestedTable(rows, c) || c === typed?.of)
-  const constant = sayConstants ? constantColumns(rows, columns.filter((c) => !nested.includes(c))) : []
+  const constant = sayConstants ? constantColumns(rows, columns.filter((c) => !nested.includes(c) && c !== typed?.described), nested.length > 0) : []
   const flat = columns.filter((c) => !nested.includes(c) && !constant.includes(c) && c !== typed?.described)
   const nameOf = (c: string) => {
     const sample = rows.map((row) => row[c]).find((v) => Array.isArray(v) && v.length > 0) as ReadonlyArray<Json> | undefined
@@ -120,9 +121,12 @@ const layoutOf = (rows: ReadonlyArray<JsonObject>, header?: ReadonlyArray<string
 const everyRow = (rows: ReadonlyArray<JsonObject>, layout: Layout) =>
   `in every row: ${layout.constant.map((c, i) => `${layout.constantNames[i]}=${cell(rows[0]![c]) || "null"}`).join(", ")}`
 
-/** The headers of the nested tables said once (`  dimensions: id	name…`), indented as their rows will be. */
+/** A nested table's rows are indented by one space more than their parent's. */
+const STEP = " "
+
+/** The headers of the nested tables said once (` dimensions: id	name…`), indented as their rows will be. */
 const sharedHeaders = (layout: Layout, indent: string): Array<string> =>
-  [...layout.shared].flatMap(([c, inner]) => [`${indent}  ${c}: ${inner.names.join("\t")}`, ...sharedHeaders(inner, `${indent}  `)])
+  [...layout.shared].flatMap(([c, inner]) => [`${indent}${STEP}${c}: ${inner.names.join("\t")}`, ...sharedHeaders(inner, indent + STEP)])
 
 /** A row's line, then the tables of its nested columns, indented under it. */
 const rowLines = (row: JsonObject, layout: Layout, indent: string): Array<string> => {
@@ -131,39 +135,31 @@ const rowLines = (row: JsonObject, layout: Layout, indent: string): Array<string
     const value = row[c]
     const shared = layout.shared.get(c)
     if (shared !== undefined) {
-      if (isObjectList(value)) lines.push(...value.flatMap((child) => rowLines(child, shared, `${indent}  `)))
+      if (isObjectList(value)) lines.push(...value.flatMap((child) => rowLines(child, shared, indent + STEP)))
     } else if (isObjectList(value) || (c === layout.typed?.of && Array.isArray(value))) {
       const header = c === layout.typed?.of ? pairsOf(row[layout.typed.described]) : undefined
-      lines.push(...nestedTable(c, value as ReadonlyArray<JsonObject>, `${indent}  `, Object.values(row), header))
-    } else if (Array.isArray(value)) lines.push(`${indent}  ${c}: none`)
+      lines.push(...table(c, value as ReadonlyArray<JsonObject>, indent + STEP, Object.values(row), header))
+    } else if (Array.isArray(value)) lines.push(`${indent}${STEP}${c}: none`)
   }
   return lines
 }
 
-/** A row's own table: `key (n): header` (n left out when a field of the row already says it), then its rows. */
-const nestedTable = (key: string, rows: ReadonlyArray<JsonObject>, indent: string, parent: ReadonlyArray<Json>, header?: ReadonlyArray<string>) => {
+/**
+ * A list of objects, at the top or as a row's own table: `key (n): header` (n left out when a
+ * field of its row already says it), what every row shares, the shared headers of nested tables,
+ * then each row with its nested rows indented under it.
+ */
+const table = (key: string, rows: ReadonlyArray<JsonObject>, indent: string, parent: ReadonlyArray<Json>, header?: ReadonlyArray<string>) => {
   const layout = layoutOf(rows, header)
-  const title = `${indent}${key}${parent.includes(rows.length) ? "" : ` (${rows.length})`}:`
+  const counted = parent.includes(rows.length)
+  const title = `${indent}${key}${counted ? "" : ` (${rows.length})`}:`
   const names = (rows.length === 0 ? header ?? [] : layout.names).join("\t")
+  // A typed header (`row_count:BIGINT	total:DOUBLE`) under its row, which says how many rows follow, needs no title.
+  const untitled = header !== undefined && counted && layout.constant.length === 0
   return [
-    ...(layout.constant.length === 0 ? [`${title} ${names}`] : [title, indent + everyRow(rows, layout), indent + names]),
+    ...(untitled ? [indent + names] : layout.constant.length === 0 ? [`${title} ${names}`] : [title, indent + everyRow(rows, layout), indent + names]),
     ...sharedHeaders(layout, indent),
     ...rows.flatMap((row) => rowLines(row, layout, indent))
-  ]
-}
-
-/**
- * A list of objects: `key (n):`, what every row shares, the header, the shared headers of nested
- * tables (indented), then each row with its nested rows indented under it.
- */
-const table = (key: string, rows: ReadonlyArray<JsonObject>): Array<string> => {
-  const layout = layoutOf(rows)
-  return [
-    `${key} (${rows.length}):`,
-    ...(layout.constant.length === 0 ? [] : [everyRow(rows, layout)]),
-    layout.names.join("\t"),
-    ...sharedHeaders(layout, ""),
-    ...rows.flatMap((row) => rowLines(row, layout, ""))
   ]
 }
 
@@ -177,12 +173,12 @@ const list = (key: string, items: ReadonlyArray<Json>) =>
 /** Long values (paths, URLs) already written under another key are named, not repeated. */
 type Seen = Map<string, string>
 
-const fields = (value: JsonObject, prefix: string, seen: Seen): { readonly head: Array<string>; readonly tail: Array<string> } => {
+const fields = (value: JsonObject, prefix: string, seen: Seen, stated: (key: string) => boolean = () => false): { readonly head: Array<string>; readonly tail: Array<string> } => {
   const head: Array<string> = []
   const tail: Array<string> = []
   for (const [key, v] of Object.entries(value)) {
     const name = prefix + key
-    if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue
+    if (v === null || v === undefined || (Array.isArray(v) && v.length === 0) || stated(key)) continue
     if (isMultiline(v)) tail.push(...block(name, v))
     else if (isObject(v)) {
       const inner = fields(v, `${name}.`, seen)
@@ -190,7 +186,7 @@ const fields = (value: JsonObject, prefix: string, seen: Seen): { readonly head:
       tail.push(...inner.tail)
     } else if (Array.isArray(v)) {
       if (isPairList(v)) head.push(`${pairHeader(name, v as ReadonlyArray<JsonObject>)}: ${(v as ReadonlyArray<JsonObject>).map(pair).join(", ")}`)
-      else if (isObjectList(v)) tail.push(...table(name, v))
+      else if (isObjectList(v)) tail.push(...table(name, v, "", []))
       else if (seen.has(cell(v))) head.push(`${name}: ${(v as ReadonlyArray<Json>).length === 1 ? "one item, " : ""}same as ${seen.get(cell(v))}`)
       else tail.push(...list(name, v as ReadonlyArray<Json>))
     } else {
@@ -203,10 +199,22 @@ const fields = (value: JsonObject, prefix: string, seen: Seen): { readonly head:
   return { head, tail }
 }
 
-/** The text content of a result: the summary, then the structured output's facts (its encoded, JSON form). */
-export const renderText = (summary: string, structured: unknown): string => {
+/** Whether the summary says this value: a string anywhere in it, a number or boolean as a word of its own ("in 46 ms", not "2046"). */
+const holds = (summary: string, value: string | number | boolean) =>
+  typeof value === "string" ? summary.includes(value) : summary.split(/[^\w.-]+/).some((word) => word.replace(/\.$/, "") === String(value))
+
+/**
+ * The text content of a result: the summary, then the structured output's facts (its encoded,
+ * JSON form). `said`: top-level scalars the summary states in words (`duckdb on estat_db.prices`);
+ * their `key: value` lines are left out, each only when the summary does hold its value.
+ */
+export const renderText = (summary: string, structured: unknown, said: ReadonlyArray<string> = []): string => {
   const value = structured as Json
   if (!isObject(value)) return value === undefined ? summary : `${summary}\n${scalar(value)}`
-  const { head, tail } = fields(value, "", new Map())
+  const stated = (key: string) => {
+    const v = value[key]
+    return said.includes(key) && (typeof v === "string" || typeof v === "number" || typeof v === "boolean") && holds(summary, v)
+  }
+  const { head, tail } = fields(value, "", new Map(), stated)
   return [summary, ...head, ...tail].join("\n")
 }

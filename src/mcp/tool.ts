@@ -96,6 +96,11 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
    * hold every fact of `structuredContent` (see textContent.ts), so it need not repeat them.
    */
   readonly summarize: (output: O) => string
+  /**
+   * Top-level fields the summary states in words ("Queried estat_db.prices with duckdb in 46 ms"):
+   * the text leaves out their `key: value` lines, each only when the summary holds its value.
+   */
+  readonly summaryStates?: ReadonlyArray<keyof O & string>
   /** Files the call wrote, as `resource_link` content (readable with `resources/read`). */
   readonly links?: (output: O) => ReadonlyArray<Omit<ResourceLink, "type">>
   readonly run: (input: I) => Effect.Effect<O, E, R>
@@ -119,7 +124,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
       Effect.flatMap((output) => encode(output).pipe(Effect.orDie, Effect.map((encoded) => ({ output, encoded })))),
       Effect.map(({ encoded, output }): CallToolResult => ({
         content: [
-          { type: "text", text: renderText(options.summarize(output), encoded) },
+          { type: "text", text: renderText(options.summarize(output), encoded, options.summaryStates) },
           ...(options.links?.(output) ?? []).map((link): ResourceLink => ({ type: "resource_link", ...link }))
         ],
         structuredContent: encoded,

@@ -54,8 +54,9 @@ export const analyzeWithAthena = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    `${out.queries.length} ${out.engine} quer${out.queries.length === 1 ? "y" : "ies"} on ${out.database}.${out.table_name}; their rows follow.` +
+    `Queried ${out.database}.${out.table_name} with ${out.engine}${out.execution_ms === null ? "" : ` in ${out.execution_ms} ms`}.` +
     (out.queries.some((q) => q.truncated) ? " A truncated query returned max_rows rows: raise max_rows or aggregate in custom_query." : ""),
+  summaryStates: ["database", "table_name", "engine", "execution_ms"],
   run: (input) =>
     Effect.gen(function* () {
       const lakehouse = yield* Lakehouse

@@ -36,6 +36,6 @@ export const applyKeywordSuggestions = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    (out.applied.length === 0 ? "No replacement applied." : "Rewrote the query.") + " Next: search_estat_data with transformed_query.",
+    (out.applied.length === 0 ? "No replacement applied. " : "") + "Next: search_estat_data with transformed_query.",
   run: (input) => Effect.sync(() => apply(input.original_query, input.accepted_keywords))
 })

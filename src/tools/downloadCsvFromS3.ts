@@ -65,7 +65,7 @@ export const downloadCsvFromS3 = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    `A download URL for s3_path (download_scope: who can use it).` +
+    "A download URL for s3_path." +
     (out.content === undefined ? "" : ` content holds ${out.line_count} line(s)${out.truncated ? ", cut at max_bytes: raise it for the rest" : ", the whole file"}.`),
   run: (input) =>
     Effect.gen(function* () {

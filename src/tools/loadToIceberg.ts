@@ -43,8 +43,9 @@ export const loadToIceberg = Tool.make({
     (out.run_note === null ? "" : `${out.run_note} `) +
     (out.already_loaded
       ? `The run was already in ${out.database}.${out.table_name}: nothing added.`
-      : `Loaded ${out.records_loaded.toLocaleString("en")} rows of the run into ${out.database}.${out.table_name}.`) +
-    ` Next: analyze_with_athena (table_name ${out.table_name}).`,
+      : `Loaded ${out.records_loaded} rows of the run into ${out.database}.${out.table_name}.`) +
+    " Next: analyze_with_athena.",
+  summaryStates: ["run_note", "records_loaded", "database", "table_name"],
   run: (input) =>
     Effect.gen(function* () {
       const lakehouse = yield* Lakehouse

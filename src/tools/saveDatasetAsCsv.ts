@@ -117,8 +117,9 @@ export const saveDatasetAsCsv = Tool.make({
   links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
   summarize: (out) =>
     (out.run_note === null ? "" : `${out.run_note} `) +
-    `Saved ${out.records_count.toLocaleString("en")} rows${out.subset === null ? "" : ` (${out.subset})`} as CSV. ` +
+    `Saved ${out.records_count} rows${out.subset === null ? "" : ` (${out.subset})`} as CSV. ` +
     "Next: download_csv_from_s3 for a fresh link or the content.",
+  summaryStates: ["run_note", "records_count", "subset"],
   run: (input) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore

@@ -179,13 +179,13 @@ export const searchEstatData = Tool.make({
     (out.results.length === 0
       ? `No e-Stat table matched 「${out.query}」.` +
         (splitTerms(out.query).length > 1 ? " A table must contain every word: search again with fewer words, or join them with OR." : "")
-      : `${out.total_found === 1 ? "1 table matches" : `${out.total_found} tables match`}; the best ${out.results.length} below. ` +
-        "Next: fetch_dataset_auto (the whole table) or fetch_dataset_filtered (some dimension items) with a dataset_id.") +
+      : `${out.total_found === 1 ? "1 table matches" : `${out.total_found} tables match`} 「${out.query}」 (scoring ${out.scoring_method}); ` +
+        "fetch one by dataset_id.") +
     (out.results.some((r) => r.requires_filtering === true)
-      ? " requires_filtering true: the table is larger than one e-Stat page; the fetch tools still get every row (in several pages), " +
-        "or narrow it with fetch_dataset_filtered."
+      ? " requires_filtering true: more rows than one e-Stat page; the fetch tools still get them all (in pages), or narrow with fetch_dataset_filtered."
       : "") +
-    (out.suggestions.length > 0 ? " Official terms for words of the query are under suggestions: apply_keyword_suggestions rewrites the query." : ""),
+    (out.suggestions.length > 0 ? " suggestions: official terms for words of the query; apply_keyword_suggestions rewrites it." : ""),
+  summaryStates: ["query", "scoring_method", "total_found"],
   run: (input) =>
     Effect.gen(function* () {
       const config = yield* AppConfig

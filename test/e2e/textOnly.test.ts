@@ -94,12 +94,15 @@ const conversation = async (client: Client, table: string) => {
   const censusAt = lines.findIndex((l) => l.startsWith(`${CENSUS}\t`))
   expect(lines[censusAt]!.split("\t")).toContain("36")
   expect(lines.slice(censusAt + 1, censusAt + 5)).toEqual([
-    "  tab\t表章事項\t1\t人口",
-    "  cat01\t男女\t3\t総数, 男, 女",
-    "  area\t全国，都道府県，市区町村（2000年市区町村含む）\t12\t全国, 北海道, 札幌市, 東京都, 特別区部",
-    "  time\t時間軸（調査年）\t1\t2020年"
+    " tab\t表章事項\t1\t人口",
+    " cat01\t男女\t3\t総数, 男, 女",
+    " area\t全国，都道府県，市区町村（2000年市区町村含む）\t12\t全国, 北海道, 札幌市, 東京都, 特別区部",
+    " time\t時間軸（調査年）\t1\t2020年"
   ])
-  expect(search).toContain("  dimensions: id\tname\titem_count\tsample_labels")
+  expect(search).toContain("\n dimensions: id\tname\titem_count\tsample_labels\n")
+  // The query, the scoring and the count are said once, in the summary.
+  expect(search.split("\n")[0]).toMatch(/^\d+ tables match 「人口 男女」 \(scoring enhanced\); fetch one by dataset_id\./)
+  expect(search).not.toMatch(/^(query|scoring_method|total_found): /m)
 
   // Official terms: applied on request; none offered for a word whose official term the query already uses.
   const rewritten = await call("apply_keyword_suggestions", { original_query: "北海道の収入と年収", accepted_keywords: { 収入: "所得", 年収: "年間収入" } })
@@ -113,7 +116,8 @@ const conversation = async (client: Client, table: string) => {
   expect(filtered).toContain("13000:東京都")
   expect(filtered).toMatch(/^time\t.*\t2020000000\t.*from "2020" read as 2020000000 \(2020年\)\./m)
   // Sample rows: how many of how many, and where the rest are; what all rows share is said once, then one line per row.
-  expect(filtered).toContain("Fetched all 3 rows in 1 page(s) as a run; sample_rows shows 3 of them. For every row: load_to_iceberg")
+  // The first session fetches; later ones (same server) are answered with its run.
+  expect(filtered).toMatch(/(Fetched all 3 rows in 1 page\(s\) as a run|Reused run \S+ fetched at .* It holds 3 rows); sample_rows shows 3 of them\. For every row: load_to_iceberg/)
   expect(filtered).toContain("area_name=東京都")
   expect(filtered).toContain("0\t総数\t14047594")
   const unusable = await refused("fetch_dataset_filtered", { dataset_id: CENSUS, filters: { areas: "東京都", cat01: "子供" } })
@@ -123,13 +127,15 @@ const conversation = async (client: Client, table: string) => {
   expect(field(whole, "title")).toContain("男女別人口")
   expect(field(whole, "records_fetched")).toBe("36")
   expect(whole).toMatch(/cat01\t男女\t3/)
-  expect(whole).toContain("Fetched all 36 rows in 1 page(s) as a run; sample_rows shows 5 of them. " +
-    "For every row: load_to_iceberg (s3_parquet_path = storage.parquet_prefix) then analyze_with_athena, or save_dataset_as_csv (s3_json_path = storage.manifest).")
+  expect(whole).toMatch(/(Fetched all 36 rows in 1 page\(s\) as a run|Reused run \S+ fetched at .* It holds 36 rows); sample_rows shows 5 of them\. /)
+  expect(whole).toContain(
+    "For every row: load_to_iceberg (s3_parquet_path = storage.parquet_prefix) then analyze_with_athena, or save_dataset_as_csv (s3_json_path = storage.manifest)."
+  )
   const runId = field(whole, "run_id")
   const manifest = field(whole, "storage.manifest")
   const runFolder = field(whole, "storage.parquet_prefix")
 
-  const paged = await call("fetch_large_dataset_complete", { dataset_id: CENSUS, chunk_size: 10 })
+  const paged = await call("fetch_large_dataset_complete", { dataset_id: CENSUS, chunk_size: 10, force: true })
   expect(field(paged, "pages")).toBe("4")
   expect(field(paged, "chunks_retrieved")).toBe("4")
 
@@ -137,19 +143,23 @@ const conversation = async (client: Client, table: string) => {
   const merged = await call("transform_to_parquet", { s3_json_path: manifest })
   expect(field(merged, "run_id")).toBe(runId)
   expect(field(merged, "source_path")).toBe(manifest)
-  expect(field(merged, "records_processed")).toBe("36")
+  expect(merged.split("\n")[0]).toBe(`Wrote 36 rows of ${CENSUS} to one Parquet file (target_path).`)
 
   const loaded = await call("load_to_iceberg", { table_name: table, s3_parquet_path: runFolder })
-  expect(field(loaded, "records_loaded")).toBe("36")
+  expect(loaded.split("\n")[0]).toBe(`Loaded 36 rows of the run into estat_db.${table}. Next: analyze_with_athena.`)
   expect(field(loaded, "run_id")).toBe(runId)
   expect(field(loaded, "run_manifest")).toBe(manifest)
 
   const basic = await call("analyze_with_athena", { table_name: table })
-  expect(basic).toMatch(/^  rows: row_count:BIGINT\t/m)
-  expect(basic).toMatch(/^ {2}36\t/m)
+  expect(basic.split("\n")[0]).toMatch(new RegExp(`^Queried estat_db\\.${table} with duckdb in \\d+ ms\\.$`))
+  // Under each query, its rows headed by their typed columns.
+  expect(basic).toMatch(/^rows and value statistics\tSELECT .*\t1\tfalse\n row_count:BIGINT\t/m)
+  expect(basic).toMatch(/^ 36\t/m)
   const advanced = await call("analyze_with_athena", { table_name: table, analysis_type: "advanced" })
-  expect(advanced).toMatch(/^by area\tSELECT .*\t12\tfalse\n {2}rows: area_code:VARCHAR\tarea_name:VARCHAR\t/m)
-  expect(advanced).toMatch(/^ {2}13000\t東京都\t3\t28095188\t/m)
+  // No query was cut: said once above them.
+  expect(advanced).toContain("\nin every row: truncated=false\n")
+  expect(advanced).toMatch(/^by area\tSELECT .*\t12\n area_code:VARCHAR\tarea_name:VARCHAR\t/m)
+  expect(advanced).toMatch(/^ 13000\t東京都\t3\t28095188\t/m)
   const custom = await call("analyze_with_athena", {
     table_name: table,
     analysis_type: "custom",
@@ -163,7 +173,7 @@ const conversation = async (client: Client, table: string) => {
   expect(missing).toMatch(new RegExp(`households is not a table of estat_db; the tables are .*\\b${table}\\b`))
 
   const saved = await call("save_dataset_as_csv", { dataset_id: CENSUS, s3_json_path: manifest })
-  expect(field(saved, "records_count")).toBe("36")
+  expect(saved.split("\n")[0]).toBe("Saved 36 rows as CSV. Next: download_csv_from_s3 for a fresh link or the content.")
   expect(field(saved, "run_id")).toBe(runId)
   expect(field(saved, "run_manifest")).toBe(manifest)
   // On the local backend the URL is a path of the server's disk: the text says so and offers the other ways.
@@ -206,12 +216,11 @@ describe("a client that reads only the text content", () => {
   it("says what requires_filtering true means and that nothing needs doing", async () => {
     const { text } = await caller(e2e().client)("search_estat_data", { query: "消費者物価指数（生成）" })
     const lines = text.split("\n")
-    const header = lines[lines.indexOf("results (1):") + 1]!.split("\t")
+    const header = lines.find((l) => l.startsWith("results (1): "))!.slice("results (1): ".length).split("\t")
     const row = lines.find((l) => l.startsWith(`${PRICES.info.id}\t`))!.split("\t")
     expect(row[header.indexOf("requires_filtering")]).toBe("true")
     expect(text.split("\n")[0]).toContain(
-      "requires_filtering true: the table is larger than one e-Stat page; the fetch tools still get every row (in several pages), " +
-        "or narrow it with fetch_dataset_filtered."
+      "requires_filtering true: more rows than one e-Stat page; the fetch tools still get them all (in pages), or narrow with fetch_dataset_filtered."
     )
   })
 

@@ -20,8 +20,7 @@ describe("renderText", () => {
       "done: true",
       "storage.manifest: file:///data/datasets/0003445078/r1/manifest.json",
       "items(code:label): 1:男, 2:女",
-      "dims (2):",
-      "id\tname\tlabels",
+      "dims (2): id\tname\tlabels",
       "cat01\t男女\t総数, 男",
       "area\t地域\t全国"
     ].join("\n"))
@@ -55,14 +54,13 @@ describe("renderText", () => {
     })
     expect(text.split("\n")).toEqual([
       "R",
-      "results (3):",
-      "id\ttitle",
-      "  dimensions: id\tname\titem_count",
+      "results (3): id\ttitle",
+      " dimensions: id\tname\titem_count",
       "0003445078\t人口",
-      "  cat01\t男女\t3",
-      "  area\t地域\t12",
+      " cat01\t男女\t3",
+      " area\t地域\t12",
       "0003448233\t推計",
-      "  time\t時間軸\t1",
+      " time\t時間軸\t1",
       "0003445080\t年齢"
     ])
   })
@@ -78,19 +76,19 @@ describe("renderText", () => {
     })
     expect(text.split("\n")).toEqual([
       "Q",
-      "queries (3):",
-      "title\tsql\trow_count",
+      "queries (3): title\tsql\trow_count",
+      // Under each query its rows, headed by their typed columns (row_count says how many).
       "by year\tSELECT 1\t2",
-      "  rows: y:INTEGER\tn:BIGINT",
-      "  2020\t3",
-      "  2021\t",
+      " y:INTEGER\tn:BIGINT",
+      " 2020\t3",
+      " 2021\t",
       "custom\tSELECT 2\t1",
       // A query's column null in every row is still one of its columns.
-      "  rows: v:DOUBLE\tw:DOUBLE",
-      "  1.5\t",
+      " v:DOUBLE\tw:DOUBLE",
+      " 1.5\t",
       "none\tSELECT 3\t0",
       // No rows, but their columns and types all the same.
-      "  rows: k:VARCHAR\tv:DOUBLE",
+      " k:VARCHAR\tv:DOUBLE",
       "content:",
       "```",
       "a,b",
@@ -104,15 +102,35 @@ describe("renderText", () => {
     const rows = [1, 2, 3].map((n) => Object.fromEntries(names.map((name) => [name, name === "g" ? n : name])))
     const text = renderText("W", { queries: [{ title: "wide", columns: names.map((name) => ({ name, type: name === "g" ? "BIGINT" : "VARCHAR" })), rows }] })
     expect(text.split("\n")).toEqual([
-      "W", "queries (1):", "title", "wide",
-      "  rows (3):",
-      "  in every row: a:VARCHAR=a, b:VARCHAR=b, c:VARCHAR=c, d:VARCHAR=d, e:VARCHAR=e, f:VARCHAR=f",
-      "  g:BIGINT", "  1", "  2", "  3"
+      "W", "queries (1): title", "wide",
+      " rows (3):",
+      " in every row: a:VARCHAR=a, b:VARCHAR=b, c:VARCHAR=c, d:VARCHAR=d, e:VARCHAR=e, f:VARCHAR=f",
+      " g:BIGINT", " 1", " 2", " 3"
     ])
   })
 
   it("says the size of a nested table its row does not state, and when one is empty", () => {
     const text = renderText("N", { queries: [{ title: "a", rows: [{ a: 1, b: 2, c: 3 }] }, { title: "b", rows: [] }] })
-    expect(text.split("\n")).toEqual(["N", "queries (2):", "title", "a", "  rows (1): a\tb\tc", "  1\t2\t3", "b", "  rows: none"])
+    expect(text.split("\n")).toEqual(["N", "queries (2): title", "a", " rows (1): a\tb\tc", " 1\t2\t3", "b", " rows: none"])
+  })
+
+  it("leaves out the lines of the fields the summary states, each only when the summary holds its value", () => {
+    const queries = ["a", "b", "c"].map((title) => ({ title, sql: `SELECT '${title}'`, columns: [{ name: "n", type: "BIGINT" }], rows: [{ n: 1 }], row_count: 1, truncated: false }))
+    const said = ["engine", "database", "table_name", "execution_ms", "data_scanned_bytes"]
+    const text = renderText("Queried estat_db.prices with duckdb in 46 ms.", {
+      engine: "duckdb", table_name: "prices", database: "estat_db", queries, data_scanned_bytes: 4, execution_ms: 46
+    }, said)
+    expect(text.split("\n")).toEqual([
+      "Queried estat_db.prices with duckdb in 46 ms.",
+      // 4 is not a word of the summary ("46" is another number): its line stays.
+      "data_scanned_bytes: 4",
+      "queries (3):",
+      // What every query shares, once, when the rows carry tables of their own.
+      "in every row: row_count=1, truncated=false",
+      "title\tsql",
+      "a\tSELECT 'a'", " n:BIGINT", " 1",
+      "b\tSELECT 'b'", " n:BIGINT", " 1",
+      "c\tSELECT 'c'", " n:BIGINT", " 1"
+    ])
   })
 })
