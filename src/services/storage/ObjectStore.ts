@@ -117,9 +117,14 @@ export class ObjectStore extends Context.Tag("estat-mcp/ObjectStore")<ObjectStor
   readonly keyOf: (location: string) => Effect.Effect<string, InvalidStorageKey>
 }>() {}
 
-/** Keys are `/`-separated relative paths of plain segments. */
+/** The first key segment no caller may use: where the local store keeps files being written. */
+export const SCRATCH = ".tmp"
+
+/** Keys are `/`-separated relative paths of plain segments, outside the scratch space. */
 export const isValidKey = (key: string) =>
   key.length > 0 &&
+  // The local store's scratch space (in-flight writes, downloads): no caller may name it, on any store.
+  key.split("/")[0] !== SCRATCH &&
   key.length <= 1024 &&
   !key.startsWith("/") &&
   !key.includes("\\") &&
