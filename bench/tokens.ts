@@ -41,8 +41,10 @@ const main = async () => {
     await call("apply_keyword_suggestions", "apply_keyword_suggestions", { original_query: "北海道の収入と年収", accepted_keywords: { 収入: "所得", 年収: "年間収入" } })
     const whole = await call("fetch_dataset_auto (288 rows)", "fetch_dataset_auto", { dataset_id: prices.info.id }) as { storage: { manifest: string; parquet_prefix: string } }
     await call("fetch_dataset_filtered (2 areas)", "fetch_dataset_filtered", { dataset_id: "0003445078", filters: { area: ["東京都", "大阪府"] } })
-    await call("fetch_large_dataset_complete", "fetch_large_dataset_complete", { dataset_id: prices.info.id, chunk_size: 50 })
-    await call("transform_to_parquet (run)", "transform_to_parquet", { s3_json_path: whole.storage.manifest })
+    // The same table again: a reused run (issue 16); then paged and forced, as a fetch of a large table is.
+    await call("fetch_dataset_auto (reused run)", "fetch_dataset_auto", { dataset_id: prices.info.id })
+    await call("fetch_large_dataset_complete (6 pages)", "fetch_large_dataset_complete", { dataset_id: prices.info.id, chunk_size: 50, force: true })
+    await call("transform_to_parquet (a run)", "transform_to_parquet", { s3_json_path: whole.storage.manifest })
     await call("load_to_iceberg", "load_to_iceberg", { table_name: "prices", s3_parquet_path: whole.storage.parquet_prefix })
     await call("analyze_with_athena basic", "analyze_with_athena", { table_name: "prices" })
     await call("analyze_with_athena advanced", "analyze_with_athena", { table_name: "prices", analysis_type: "advanced" })
@@ -53,17 +55,17 @@ const main = async () => {
     await call("download_csv_from_s3 (URL)", "download_csv_from_s3", { s3_path: csv.location })
     await call("download_csv_from_s3 (inline)", "download_csv_from_s3", { s3_path: csv.location, return_content: true })
 
-    // The summary line (what happened, what to call next) has no counterpart in structuredContent: shown apart.
-    const width = Math.max(...rows.map((r) => r.call.length))
-    const percent = (a: number, b: number) => `${(100 * a / b).toFixed(0)} %`.padStart(8)
-    console.log(`${"call".padEnd(width)}  text B  of it summary B  structured B  text/structured  facts/structured  values/structured`)
+    // Printed as the README's table. The summary line (what happened, what to call next) has no
+    // counterpart in structuredContent: shown apart ("facts" = the text without it).
+    const number = (n: number) => n.toLocaleString("en")
+    const percent = (a: number, b: number) => `${(100 * a / b).toFixed(1)} %`
+    const name = (call: string) => call.replace(/^(\w+)/, "`$1`")
+    console.log("| call | text | of it summary | `JSON.stringify(structuredContent)` | text / structured | facts / structured | values / structured |")
+    console.log("|---|---|---|---|---|---|---|")
     const line = (r: typeof rows[number]) =>
-      `${r.call.padEnd(width)}  ${String(r.text).padStart(6)}  ${String(r.summary).padStart(15)}  ${String(r.json).padStart(12)}  ` +
-      `${percent(r.text, r.json).padStart(15)}  ${percent(r.text - r.summary, r.json).padStart(16)}  ${percent(r.values, r.json).padStart(17)}`
+      `| ${name(r.call)} | ${number(r.text)} | ${number(r.summary)} | ${number(r.json)} | ${percent(r.text, r.json)} | ${percent(r.text - r.summary, r.json)} | ${percent(r.values, r.json)} |`
     for (const r of rows) console.log(line(r))
-    const sum = (pick: (r: typeof rows[number]) => number) => rows.reduce((a, r) => a + pick(r), 0)
-    console.log(line({ call: "all calls", text: sum((r) => r.text), summary: sum((r) => r.summary), json: sum((r) => r.json), values: sum((r) => r.values) }))
-    console.log(`tools/list: ${list} bytes (${(list / 1024).toFixed(1)} KB)`)
+    console.log(`\ntools/list: ${number(list)} bytes (${(list / 1024).toFixed(1)} KB; test/e2e/textOnly.test.ts keeps it ≤ 28,000)`)
   } finally {
     await close()
   }

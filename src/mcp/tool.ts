@@ -97,7 +97,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
    */
   readonly summarize: (output: O) => string
   /**
-   * Top-level fields the summary states in words ("Queried estat_db.prices with duckdb in 46 ms"):
+   * Top-level fields the summary states in words ("duckdb on estat_db.prices in 46 ms"):
    * the text leaves out their `key: value` lines, each only when the summary holds its value.
    */
   readonly summaryStates?: ReadonlyArray<keyof O & string>

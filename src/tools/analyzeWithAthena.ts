@@ -54,7 +54,7 @@ export const analyzeWithAthena = Tool.make({
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
-    `Queried ${out.database}.${out.table_name} with ${out.engine}${out.execution_ms === null ? "" : ` in ${out.execution_ms} ms`}.` +
+    `${out.engine} on ${out.database}.${out.table_name}${out.execution_ms === null ? "" : ` in ${out.execution_ms} ms`}.` +
     (out.queries.some((q) => q.truncated) ? " A truncated query returned max_rows rows: raise max_rows or aggregate in custom_query." : ""),
   summaryStates: ["database", "table_name", "engine", "execution_ms"],
   run: (input) =>

@@ -44,11 +44,12 @@ export const transformToParquet = Tool.make({
   links: (out) => out.target_paths.map((uri) => ({ uri, name: uri.split("/").at(-1) ?? uri, mimeType: "application/vnd.apache.parquet" })),
   summarize: (out) =>
     (out.run_note === null ? "" : `${out.run_note} `) +
-    `Wrote ${out.records_processed} rows of ${out.dataset_id} to one Parquet file (target_path).` +
+    // "all": the source's total is the count written (source_total_records, said here once).
+    `Wrote ${out.source_total_records === out.records_processed ? "all " : ""}${out.records_processed} rows of ${out.dataset_id} to one Parquet file.` +
     (out.source_total_records !== null && out.source_total_records > out.records_processed
       ? ` The source is one page: e-Stat has ${out.source_total_records} rows for this query (fetch_dataset_auto gets them all).`
       : ""),
-  summaryStates: ["run_note", "records_processed", "dataset_id"],
+  summaryStates: ["run_note", "records_processed", "dataset_id", "source_total_records"],
   run: (input) =>
     Effect.gen(function* () {
       const source = yield* datasetToRun(input.s3_json_path)

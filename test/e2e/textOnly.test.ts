@@ -143,7 +143,7 @@ const conversation = async (client: Client, table: string) => {
   const merged = await call("transform_to_parquet", { s3_json_path: manifest })
   expect(field(merged, "run_id")).toBe(runId)
   expect(field(merged, "source_path")).toBe(manifest)
-  expect(merged.split("\n")[0]).toBe(`Wrote 36 rows of ${CENSUS} to one Parquet file (target_path).`)
+  expect(merged.split("\n")[0]).toBe(`Wrote all 36 rows of ${CENSUS} to one Parquet file.`)
 
   const loaded = await call("load_to_iceberg", { table_name: table, s3_parquet_path: runFolder })
   expect(loaded.split("\n")[0]).toBe(`Loaded 36 rows of the run into estat_db.${table}. Next: analyze_with_athena.`)
@@ -151,7 +151,7 @@ const conversation = async (client: Client, table: string) => {
   expect(field(loaded, "run_manifest")).toBe(manifest)
 
   const basic = await call("analyze_with_athena", { table_name: table })
-  expect(basic.split("\n")[0]).toMatch(new RegExp(`^Queried estat_db\\.${table} with duckdb in \\d+ ms\\.$`))
+  expect(basic.split("\n")[0]).toMatch(new RegExp(`^duckdb on estat_db\\.${table} in \\d+ ms\\.$`))
   // Under each query, its rows headed by their typed columns.
   expect(basic).toMatch(/^rows and value statistics\tSELECT .*\t1\tfalse\n row_count:BIGINT\t/m)
   expect(basic).toMatch(/^ 36\t/m)

@@ -117,11 +117,11 @@ describe("renderText", () => {
   it("leaves out the lines of the fields the summary states, each only when the summary holds its value", () => {
     const queries = ["a", "b", "c"].map((title) => ({ title, sql: `SELECT '${title}'`, columns: [{ name: "n", type: "BIGINT" }], rows: [{ n: 1 }], row_count: 1, truncated: false }))
     const said = ["engine", "database", "table_name", "execution_ms", "data_scanned_bytes"]
-    const text = renderText("Queried estat_db.prices with duckdb in 46 ms.", {
+    const text = renderText("duckdb on estat_db.prices in 46 ms.", {
       engine: "duckdb", table_name: "prices", database: "estat_db", queries, data_scanned_bytes: 4, execution_ms: 46
     }, said)
     expect(text.split("\n")).toEqual([
-      "Queried estat_db.prices with duckdb in 46 ms.",
+      "duckdb on estat_db.prices in 46 ms.",
       // 4 is not a word of the summary ("46" is another number): its line stays.
       "data_scanned_bytes: 4",
       "queries (3):",
