@@ -42,7 +42,7 @@ describe("argument errors a model can act on", () => {
     )
     expect(await refused("search_estat_data", { query: "人口", max_reslts: 3, scoring_method: "best" })).toBe(
       "`max_reslts` is not an argument of search_estat_data (did you mean `max_results`?); the arguments are query, max_results, auto_suggest, " +
-        "scoring_method, stats_field, stats_code, survey_years, open_years, updated_since. " +
+        "scoring_method, stats_field, stats_code, survey_years, open_years, stored_only, updated_since. " +
         "`scoring_method` must be one of \"enhanced\", \"basic\", e.g. \"enhanced\"; given \"best\"."
     )
     expect(await refused("fetch_large_dataset_complete", { dataset_id: "0003445078", concurrency: 9 })).toBe(

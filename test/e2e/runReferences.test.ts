@@ -17,10 +17,11 @@ describe("run references", () => {
 
   it("a run folder, its manifest, as keys or URIs, and a dataset folder or id (its latest complete run) all load, save and transform", async () => {
     const older = (await call("fetch_dataset_auto", { dataset_id: table.info.id })).out as { run_id: string }
-    const latest = (await call("fetch_dataset_auto", { dataset_id: table.info.id })).out as { run_id: string; storage: { manifest: string; parquet_prefix: string } }
+    // force: a second fetch of an unchanged table would answer with the first run (issue 16).
+    const latest = (await call("fetch_dataset_auto", { dataset_id: table.info.id, force: true })).out as { run_id: string; storage: { manifest: string; parquet_prefix: string } }
     // A newer run that stopped part-way is passed over.
     e2e().fake.setFaults({ failPage: { startPosition: 201, times: Infinity, status: 503 } })
-    const failed = await e2e().client.callTool({ name: "fetch_large_dataset_complete", arguments: { dataset_id: table.info.id, chunk_size: 100, concurrency: 1 } })
+    const failed = await e2e().client.callTool({ name: "fetch_large_dataset_complete", arguments: { dataset_id: table.info.id, chunk_size: 100, concurrency: 1, force: true } })
     e2e().fake.setFaults({})
     expect(failed.isError).toBe(true)
 
@@ -50,9 +51,9 @@ describe("run references", () => {
     const parquet = await call("transform_to_parquet", { s3_json_path: `datasets/${table.info.id}/` })
     expect(parquet.out).toMatchObject({ source_path: latest.storage.manifest, run_id: latest.run_id, records_processed: 240, run_note: note(`"datasets/${table.info.id}/"`) })
 
-    // Without a source the CSV comes from a run fetched now, which the result names.
+    // Without a source the CSV comes from the table's current run (the latest, reused: issue 16), which the result names.
     const fresh = await call("save_dataset_as_csv", { dataset_id: table.info.id })
-    expect(fresh.out["run_id"]).not.toBe(latest.run_id)
+    expect(fresh.out["run_id"]).toBe(latest.run_id)
     expect(fresh.out["run_manifest"]).toBe(`${dataDir}/datasets/${table.info.id}/${String(fresh.out["run_id"])}/manifest.json`)
   })
 
