@@ -5,18 +5,16 @@ import { classify, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcRe
 import { channel, McpServer } from "../mcp/server.js"
 import {
   claimedVersion,
+  admit,
   claimsStateless,
-  type ClientCapabilities,
   type Envelope,
   HeaderMismatch,
   InvalidEnvelope,
   InvalidStatelessRequest,
   MetaKey,
-  MethodNotFound,
-  MissingRequiredClientCapability,
-  missingCapabilities,
   readEnvelope,
   refusalResponse,
+  type StatelessOffer,
   type StatelessRefusal,
   statelessVersion,
   statelessVersions
@@ -86,13 +84,6 @@ const checkName = (request: JsonRpcRequest, headers: Headers.Headers): Either.Ei
     : Either.void
 }
 
-/** A request needing client capabilities its envelope does not declare is refused before it runs. */
-const checkCapabilities = (request: JsonRpcRequest, envelope: Envelope, required: ClientCapabilities) =>
-  Option.match(missingCapabilities(required, envelope[MetaKey.clientCapabilities]), {
-    onNone: () => Either.void,
-    onSome: (missing) => Either.left(new MissingRequiredClientCapability({ method: request.method, required: missing }))
-  })
-
 type Validated =
   | { readonly _tag: "Notification"; readonly message: JsonRpcNotification }
   | { readonly _tag: "Request"; readonly request: JsonRpcRequest; readonly envelope: Envelope }
@@ -100,9 +91,9 @@ type Validated =
 /**
  * The checks the revision asks for, in the order SDK v2's ladder applies them: one JSON-RPC
  * message; headers that agree with the body; a revision we speak; a complete envelope; the
- * required headers present; a method we serve.
+ * required headers present; a method we serve; the client capabilities it needs.
  */
-const validate = (body: unknown, headers: Headers.Headers, server: McpServer["Type"]): Either.Either<Validated, StatelessRefusal> =>
+const validate = (body: unknown, headers: Headers.Headers, offer: StatelessOffer): Either.Either<Validated, StatelessRefusal> =>
   Either.gen(function* () {
     if (Array.isArray(body)) return yield* Either.left(new InvalidStatelessRequest({ problem: `JSON-RPC batches cannot carry MCP ${statelessVersion} messages` }))
     const message = yield* classify(body).pipe(Either.mapLeft(() => new InvalidStatelessRequest({ problem: "not a JSON-RPC request or notification" })))
@@ -129,8 +120,7 @@ const validate = (body: unknown, headers: Headers.Headers, server: McpServer["Ty
     if (Option.isNone(versionHeader)) return yield* Either.left(new HeaderMismatch({ header: "MCP-Protocol-Version", problem: "is required on every request" }))
     if (Option.isNone(methodHeader)) return yield* Either.left(new HeaderMismatch({ header: "Mcp-Method", problem: "is required on every request" }))
     yield* checkName(request, headers)
-    if (!server.statelessMethods.has(request.method)) return yield* Either.left(new MethodNotFound({ method: request.method }))
-    yield* checkCapabilities(request, envelope, server.requiredClientCapabilities(request))
+    yield* admit(request, envelope, offer)
     return { _tag: "Request", request, envelope } as const
   })
 

@@ -19,7 +19,7 @@ import {
   type ResourceProvider,
   resourceLinksSince
 } from "./resources.js"
-import { allVersions, type ClientCapabilities, type Envelope, MetaKey, parentSpanOf, statelessVersion } from "./stateless.js"
+import { allVersions, type ClientCapabilities, type Envelope, MetaKey, parentSpanOf, type StatelessOffer, statelessVersion } from "./stateless.js"
 import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
@@ -36,16 +36,12 @@ export interface Channel {
 export const channel = (send: Send): Channel => ({ send, closeStream: Effect.void })
 
 /** The transport-independent MCP protocol: what every transport (HTTP, SSE, stdio) delegates to. */
-export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, {
+export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, StatelessOffer & {
   /** Answers one request; None when it was cancelled (then no response is sent). */
   readonly handleRequest: (session: Session, request: JsonRpcRequest, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
   readonly handleNotification: (session: Session, message: JsonRpcNotification) => Effect.Effect<void>
   /** Answers one 2026-07-28 request from what it carries alone (its envelope already validated); None when interrupted. */
   readonly handleStateless: (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
-  /** The methods `handleStateless` serves; any other is -32601 (404 on HTTP). */
-  readonly statelessMethods: ReadonlySet<string>
-  /** The client capabilities a request cannot be handled without (a tool's `requiredClientCapabilities`; none for most). */
-  readonly requiredClientCapabilities: (request: JsonRpcRequest) => ClientCapabilities
   readonly toolNames: ReadonlyArray<string>
 }>() {}
 

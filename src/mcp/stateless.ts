@@ -1,5 +1,5 @@
 import { Either, Option, ParseResult, Schema, Tracer } from "effect"
-import { ErrorCode, errorResponse, type JsonRpcResponse, type Params, type RequestId } from "./jsonrpc.js"
+import { ErrorCode, errorResponse, type JsonRpcRequest, type JsonRpcResponse, type Params, type RequestId } from "./jsonrpc.js"
 import { supportedVersions } from "./protocol.js"
 import { LogLevel } from "./session.js"
 
@@ -147,6 +147,25 @@ export const missingCapabilities = (required: ClientCapabilities, declared: unkn
     if (Option.isSome(missingSub)) missing[name] = missingSub.value
   }
   return Object.keys(missing).length === 0 ? Option.none() : Option.some(missing)
+}
+
+/** What the server offers on the stateless path, as admission needs to know it. */
+export interface StatelessOffer {
+  /** The methods served statelessly; any other is -32601. */
+  readonly statelessMethods: ReadonlySet<string>
+  readonly requiredClientCapabilities: (request: JsonRpcRequest) => ClientCapabilities
+}
+
+/**
+ * The checks every transport makes of a request whose envelope has been read: a method we serve
+ * (-32601), then the client capabilities handling it needs (-32021), before anything runs.
+ */
+export const admit = (request: JsonRpcRequest, envelope: Envelope, offer: StatelessOffer): Either.Either<void, MethodNotFound | MissingRequiredClientCapability> => {
+  if (!offer.statelessMethods.has(request.method)) return Either.left(new MethodNotFound({ method: request.method }))
+  return Option.match(missingCapabilities(offer.requiredClientCapabilities(request), envelope[MetaKey.clientCapabilities]), {
+    onNone: () => Either.void,
+    onSome: (missing) => Either.left(new MissingRequiredClientCapability({ method: request.method, required: missing }))
+  })
 }
 
 export type StatelessRefusal =

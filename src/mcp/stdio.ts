@@ -1,13 +1,17 @@
 import { NodeStream } from "@effect/platform-node"
-import { Effect, Either, Option, Stream } from "effect"
-import { classify, type JsonRpcResponse, parseJson } from "./jsonrpc.js"
+import { Effect, Either, FiberMap, Option, Stream } from "effect"
+import { classify, type JsonRpcRequest, type JsonRpcResponse, parseJson } from "./jsonrpc.js"
 import { latestVersion } from "./protocol.js"
 import { channel, McpServer } from "./server.js"
 import { makeSession } from "./session.js"
+import { admit, claimsStateless, readEnvelope, refusalResponse } from "./stateless.js"
 
 /**
- * MCP over stdio: newline-delimited JSON-RPC on stdin/stdout, one implicit session for the
- * life of the process. Requests run concurrently; each message is written as one line.
+ * MCP over stdio: newline-delimited JSON-RPC on stdin/stdout. A request whose `_meta` claims
+ * 2026-07-28 is answered from what it carries, as on HTTP (no handshake needed, refusals with
+ * the same codes); everything else belongs to the one implicit 2025 session of the process.
+ * Requests run concurrently; `notifications/cancelled` interrupts either kind; each message is
+ * written as one line.
  */
 export const serveStdio = (io: {
   readonly input: NodeJS.ReadableStream
@@ -17,6 +21,15 @@ export const serveStdio = (io: {
     const server = yield* McpServer
     const session = yield* makeSession({ id: "stdio", kind: "stdio", protocolVersion: latestVersion, replayCapacity: 1 })
     const send = (message: unknown) => Effect.sync(() => io.write(`${JSON.stringify(message)}\n`))
+    const answer = Option.match({ onNone: () => Effect.void, onSome: (response: JsonRpcResponse) => send(response) })
+
+    /** A 2026-07-28 request: refused before it runs, or handled with its envelope; cancellable by id like a session's. */
+    const handleStateless = (request: JsonRpcRequest) =>
+      Either.match(Either.flatMap(readEnvelope(request.params), (envelope) => Either.map(admit(request, envelope, server), () => envelope)), {
+        onLeft: (refusal) => send(refusalResponse(request.id, refusal)),
+        onRight: (envelope) =>
+          FiberMap.run(session.inflight, request.id, Effect.flatMap(server.handleStateless(request, envelope, channel(send)), answer)).pipe(Effect.asVoid)
+      })
 
     const handleLine = (line: string) => {
       const message = Either.flatMap(parseJson(line), classify)
@@ -24,11 +37,9 @@ export const serveStdio = (io: {
       const m = message.right
       switch (m._tag) {
         case "Request":
-          return server.handleRequest(session, m.message, channel(send)).pipe(
-            Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: (r: JsonRpcResponse) => send(r) })),
-            Effect.forkIn(session.scope),
-            Effect.asVoid
-          )
+          return claimsStateless(m.message.params)
+            ? handleStateless(m.message)
+            : server.handleRequest(session, m.message, channel(send)).pipe(Effect.flatMap(answer), Effect.forkIn(session.scope), Effect.asVoid)
         case "Notification":
           return server.handleNotification(session, m.message)
         case "Response":

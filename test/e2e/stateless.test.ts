@@ -1,10 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
+import { PassThrough } from "node:stream"
 import { pathToFileURL } from "node:url"
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
-import { Effect, Option, Redacted, Schema } from "effect"
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio"
+import { NodeContext } from "@effect/platform-node"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { configLayer, defaultSettings } from "../../src/config.js"
+import { mcpLayerFor } from "../../src/layers.js"
+import { serveStdio } from "../../src/mcp/stdio.js"
 import * as Tool from "../../src/mcp/tool.js"
 import { ToolContext } from "../../src/mcp/tool.js"
 import { tools, type ToolRequirements } from "../../src/tools/registry.js"
@@ -12,7 +18,7 @@ import { FAKE_APP_ID, type FakeEStatHandle, startFakeEStat } from "../fakes/esta
 import { initializeBody, openSession, post, readSse } from "../support/rawMcp.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
-/** MCP 2026-07-28 on /mcp: stateless requests, with SDK v2's client and as raw HTTP, beside 2025 sessions. */
+/** MCP 2026-07-28 on /mcp and stdio: stateless requests, with SDK v2's client and raw, beside 2025 sessions. */
 
 const VERSION = "2026-07-28"
 const TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -328,4 +334,134 @@ describe("MCP 2026-07-28, stateless", () => {
     expect(asked.headers.get("mcp-session-id")).not.toBeNull()
     expect((await asked.json() as { result: { protocolVersion: string } }).result.protocolVersion).toBe("2025-11-25")
   })
+})
+
+type Line = { id?: unknown; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } }
+
+/** serveStdio in this process on a pipe: lines in, parsed lines out, awaited by what they say. */
+const startStdio = (dataDir: string) => {
+  const input = new PassThrough()
+  const lines: Array<Line> = []
+  let waiting: Array<() => void> = []
+  const write = (line: string) => {
+    lines.push(JSON.parse(line) as Line)
+    const woken = waiting
+    waiting = []
+    for (const wake of woken) wake()
+  }
+  const layer = mcpLayerFor([...tools, ...testTools]).pipe(
+    Layer.provideMerge(configLayer({ ...defaultSettings, dataDir, logLevel: "error" })),
+    Layer.provideMerge(NodeContext.layer)
+  )
+  const served = Effect.runPromise(serveStdio({ input, write }).pipe(Effect.provide(layer)))
+  const until = (found: (line: Line) => boolean) =>
+    new Promise<Line>((resolve) => {
+      const check = () => {
+        const line = lines.find(found)
+        if (line === undefined) waiting.push(check)
+        else resolve(line)
+      }
+      check()
+    })
+  return {
+    send: (message: unknown) => input.write(`${JSON.stringify(message)}\n`),
+    answerTo: (id: number | string) => until((line) => line.id === id && line.method === undefined),
+    until,
+    lines,
+    close: () => {
+      input.end()
+      return served
+    }
+  }
+}
+
+/**
+ * SDK v2 probes the version on a second, throwaway process when given its own StdioClientTransport
+ * (so a legacy server that exits on the probe costs nothing); a subclass probes in place, which
+ * here saves starting the server twice.
+ */
+class InPlaceStdioTransport extends StdioClientTransport {}
+
+describe("MCP 2026-07-28 over stdio", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "estat-stateless-stdio-"))
+  let stdio: ReturnType<typeof startStdio>
+  beforeAll(() => {
+    stdio = startStdio(dataDir)
+  })
+  afterAll(async () => {
+    await stdio.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it("answers a request from its envelope with no handshake, as on HTTP: discover, lists with cache hints, calls", async () => {
+    stdio.send(request("server/discover", {}, {}, "d"))
+    stdio.send(request("tools/list", {}, {}, "l"))
+    const discovered = await stdio.answerTo("d")
+    expect(discovered.result).toMatchObject({ resultType: "complete", supportedVersions: expect.arrayContaining([VERSION]), _meta: { "io.modelcontextprotocol/serverInfo": { name: "estat-mcp" } } })
+    expect((await stdio.answerTo("l")).result).toMatchObject({ ttlMs: 300_000, cacheScope: "public", resultType: "complete" })
+  })
+
+  it("a call with progressToken and logLevel sends its notifications on stdout before the result; none without", async () => {
+    stdio.send(request("tools/call", { name: "count", arguments: { n: 2 } }, { progressToken: "sp", "io.modelcontextprotocol/logLevel": "info" }, "c1"))
+    const counted = await stdio.answerTo("c1")
+    expect(counted.result).toMatchObject({ resultType: "complete", structuredContent: { counted: 2 } })
+    const notes = stdio.lines.filter((line) => line.params?.["progressToken"] === "sp" || line.method === "notifications/message")
+    expect(notes.map((line) => line.method)).toEqual(["notifications/progress", "notifications/progress", "notifications/message"])
+    stdio.send(request("tools/call", { name: "count", arguments: { n: 1 } }, {}, "c2"))
+    await stdio.answerTo("c2")
+    expect(stdio.lines.filter((line) => line.method === "notifications/message")).toHaveLength(1)
+  })
+
+  it("notifications/cancelled interrupts a 2026-07-28 call, which then gets no answer", async () => {
+    armWait()
+    stdio.send(request("tools/call", { name: "wait", arguments: {} }, { progressToken: "w" }, "w1"))
+    await stdio.until((line) => line.params?.["progressToken"] === "w")
+    stdio.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "w1", _meta: envelope() } })
+    await waitInterrupted
+    expect(stdio.lines.filter((line) => line.id === "w1")).toEqual([])
+  })
+
+  const refusals: ReadonlyArray<{ name: string; body: Record<string, unknown>; code: number }> = [
+    { name: "a revision we do not speak", body: request("tools/list", {}, { "io.modelcontextprotocol/protocolVersion": "2099-01-01" }, "r1"), code: -32022 },
+    { name: "clientCapabilities missing", body: { jsonrpc: "2.0", id: "r2", method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": VERSION } } }, code: -32602 },
+    { name: "ping (removed)", body: request("ping", {}, {}, "r3"), code: -32601 },
+    { name: "a tool's required capability undeclared", body: request("tools/call", { name: "summarize_with_model", arguments: {} }, {}, "r4"), code: -32021 }
+  ]
+  for (const refusal of refusals) {
+    it(`refuses ${refusal.name} with ${refusal.code}`, async () => {
+      stdio.send(refusal.body)
+      expect((await stdio.answerTo(String(refusal.body["id"]))).error?.code).toBe(refusal.code)
+    })
+  }
+
+  it("a request without the envelope still belongs to the process's 2025 session", async () => {
+    stdio.send({ jsonrpc: "2.0", id: "s1", method: "tools/list" })
+    const listed = await stdio.answerTo("s1")
+    expect(listed.result?.["tools"]).toBeDefined()
+    expect(listed.result?.["ttlMs"]).toBeUndefined()
+  })
+
+  it("SDK v2's client pinned to 2026-07-28 over stdio: the server started as a process", async () => {
+    const fake = await startFakeEStat()
+    const client = new Client({ name: "sdk-v2-stdio", version: "1.0.0" }, { versionNegotiation: { mode: { pin: VERSION } } })
+    try {
+      await client.connect(new InPlaceStdioTransport({
+        command: process.execPath,
+        args: [resolve("node_modules/tsx/dist/cli.mjs"), resolve("src/main.ts"), "--stdio"],
+        env: { PATH: process.env["PATH"] ?? "", DATA_DIR: dataDir, ESTAT_API_BASE_URL: fake.baseUrl, ESTAT_APP_ID: FAKE_APP_ID },
+        stderr: "pipe"
+      }))
+      const listed = await client.listTools()
+      const applied = await client.callTool({
+        name: "apply_keyword_suggestions",
+        arguments: { original_query: "東京　年収", accepted_keywords: { 年収: "年間収入" } }
+      })
+      expect(client.getNegotiatedProtocolVersion()).toBe(VERSION)
+      expect(listed).toMatchObject({ ttlMs: 300_000, cacheScope: "public" })
+      expect(applied.structuredContent).toMatchObject({ transformed_query: "東京　年間収入" })
+    } finally {
+      await client.close()
+      await fake.close()
+    }
+  }, 60_000)
 })
