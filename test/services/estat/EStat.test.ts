@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from "node:fs"
 import { createServer, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { FetchHttpClient } from "@effect/platform"
-import { Deferred, Duration, Effect, Fiber, Option, Queue, Redacted, Schedule, Stream } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
+import { Deferred, Duration, Effect, Fiber, Option, Queue, Redacted, Schedule, Stream, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { type AppSettings, defaultSettings } from "../../../src/config.js"
 import { cellAt, type DataPage, planPages } from "../../../src/domain/estat.js"
 import { make, type ReceivedPage } from "../../../src/services/estat/EStat.js"
+import { generatedTable, makeEStatApi, MOCK_APP_ID } from "../../../src/testing/index.js"
 import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../../fakes/estatServer.js"
 
 const cells = (page: DataPage) => Array.from({ length: page.cells.count }, (_, i) => cellAt(page.cells, i))
@@ -313,6 +314,36 @@ describe("EStat live layer against the fake e-Stat", () => {
         neverLeaks(error)
       }
       expect(fake.requests.map((r) => r.endpoint)).toEqual(["getMetaInfo", "getStatsList", "getStatsData", "getStatsList"])
+    }))
+})
+
+describe("EStat's retry backoff, on the TestClock", () => {
+  it.scoped("a transient failure is tried again after ESTAT_RETRY_BASE's backoff (doubling, jittered ±20%): not sooner, and at once after", () =>
+    Effect.gen(function* () {
+      // e-Stat in memory behind an HttpClient that fails the first two requests with a gateway's 503.
+      const table = generatedTable({ id: "0009000003", categories: 2, areas: 2, months: 2 })
+      const api = makeEStatApi({ tables: [table], appIds: [MOCK_APP_ID] })
+      let requests = 0
+      const client = HttpClient.make((request, url) =>
+        Effect.sync(() => {
+          requests++
+          const answer = requests <= 2 ? { httpStatus: 503, body: "Service Unavailable" } : api.answer("getMetaInfo", url.searchParams, 0)
+          return HttpClientResponse.fromWeb(request, new Response(answer.body, { status: answer.httpStatus }))
+        }))
+      const estat = yield* make({ ...defaultSettings, estatBaseUrl: "http://estat.invalid/rest/3.0/app", estatAppId: Option.some(Redacted.make(MOCK_APP_ID)) }).pipe(
+        Effect.provideService(HttpClient.HttpClient, client)
+      )
+      expect(Duration.toMillis(defaultSettings.estatRetryBase)).toBe(500)
+      const asking = yield* Effect.fork(estat.getMetaInfo(table.info.id))
+      yield* TestClock.adjust("399 millis") // the first wait is 400–600 ms
+      expect(requests).toBe(1)
+      yield* TestClock.adjust("201 millis") // t = 600: tried again; the second wait is 800–1200 ms
+      expect(requests).toBe(2)
+      yield* TestClock.adjust("599 millis") // t = 1199, before the earliest second retry (400 + 800)
+      expect(requests).toBe(2)
+      yield* TestClock.adjust("601 millis") // t = 1800, after the latest (600 + 1200)
+      expect(requests).toBe(3)
+      expect((yield* Fiber.join(asking)).table.statsDataId).toBe(table.info.id)
     }))
 })
 
