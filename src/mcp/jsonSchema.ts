@@ -7,7 +7,7 @@ const isObject = (value: unknown): value is JsonSchemaObject => typeof value ===
 
 /**
  * Effect names its refinements (`Int`, …) as `$defs`; clients read plain types more easily.
- * References to non-object definitions are inlined and one-element `allOf`s folded; named
+ * References to non-object definitions are inlined and Effect's one-element `allOf`s folded; named
  * object schemas stay `$defs` (JSON Schema 2020-12), which MCP clients must keep.
  */
 /** Keywords whose value maps names to schemas: their keys are names, not keywords. */
@@ -21,6 +21,8 @@ const inlineMap = (node: unknown, defs: Readonly<Record<string, unknown>>): unkn
  * character(s) long") that repeats the type and bounds beside it; ours start with a capital or a name.
  */
 const isGeneratedDescription = (value: unknown) => typeof value === "string" && /^an? [a-z]/.test(value)
+
+const isReference = (allOf: unknown) => Array.isArray(allOf) && isObject(allOf[0]) && typeof allOf[0]["$ref"] === "string"
 
 const inline = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown => {
   if (Array.isArray(node)) return node.map((n) => inline(n, defs))
@@ -37,8 +39,9 @@ const inline = (node: unknown, defs: Readonly<Record<string, unknown>>): unknown
     const { $ref: _, ...rest } = out
     out = { ...(inline(target, defs) as JsonSchemaObject), ...rest }
   }
+  // Effect wraps a refined reference as a one-element allOf; an allOf the schema wrote itself stays (SEP-2106).
   const allOf = out["allOf"]
-  if (Array.isArray(allOf) && allOf.length === 1 && isObject(allOf[0])) {
+  if (Array.isArray(allOf) && allOf.length === 1 && isObject(allOf[0]) && isReference(node["allOf"])) {
     const { allOf: _, ...rest } = out
     out = { ...allOf[0], ...rest }
   }

@@ -12,16 +12,33 @@ import { ToolContext } from "../../src/mcp/tool.js"
 
 const annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const
 
+/** Refinements carry JSON Schema keywords an Effect Schema has no words for ($anchor, allOf, if/then/else). */
 const Address = Schema.Struct({
   street: Schema.optional(Schema.String),
   city: Schema.optional(Schema.String)
-}).annotations({ identifier: "address" })
+}).pipe(Schema.filter(() => true, { identifier: "address", jsonSchema: { $anchor: "addressDef" } }))
+
+/** A phone or an email; the one contactMethod names (email when it names none) must be there. */
+const ContactInput = Schema.Struct({
+  name: Schema.optional(Schema.String),
+  address: Schema.optional(Address),
+  contactMethod: Schema.optional(Schema.Literal("phone", "email")),
+  phone: Schema.optional(Schema.String),
+  email: Schema.optional(Schema.String)
+}).pipe(Schema.filter((input) => input.contactMethod === "phone" ? input.phone !== undefined : input.email !== undefined, {
+  jsonSchema: {
+    allOf: [{ anyOf: [{ required: ["phone"] }, { required: ["email"] }] }],
+    if: { properties: { contactMethod: { const: "phone" } }, required: ["contactMethod"] },
+    then: { required: ["phone"] },
+    else: { required: ["email"] }
+  }
+}))
 
 export const jsonSchema202012Tool = Tool.make({
   name: "json_schema_2020_12_tool",
   title: "JSON Schema 2020-12 fixture",
   description: "Tool with JSON Schema 2020-12 features",
-  input: Schema.Struct({ name: Schema.optional(Schema.String), address: Schema.optional(Address) }),
+  input: ContactInput,
   output: Schema.Struct({ received: Schema.Boolean }),
   annotations,
   summarize: () => "received",
