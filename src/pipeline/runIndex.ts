@@ -67,19 +67,24 @@ const write = (statsDataId: string, runs: ReadonlyArray<IndexedRun>) =>
       Effect.asVoid
     )
 
+/** The manifest keys of a dataset's runs, newest first, from a listing of its folder (every part of every run). */
+export const listManifestKeys = (statsDataId: string) =>
+  Effect.flatMap(ObjectStore, (store) => store.list(datasetPrefix(statsDataId))).pipe(
+    Effect.map((objects) =>
+      objects
+        .map((o) => o.key)
+        .filter((key) => {
+          const runId = key.slice(datasetPrefix(statsDataId).length).split("/")[0] ?? ""
+          return isRunId(runId) && key === manifestKey(statsDataId, runId)
+        })
+        .sort()
+        .reverse())
+  )
+
 /** The index made from the dataset's manifests (newest first), and stored. */
 const rebuild = (statsDataId: string) =>
   Effect.gen(function* () {
-    const store = yield* ObjectStore
-    const prefix = datasetPrefix(statsDataId)
-    const keys = (yield* store.list(prefix))
-      .map((o) => o.key)
-      .filter((key) => {
-        const runId = key.slice(prefix.length).split("/")[0] ?? ""
-        return isRunId(runId) && key === manifestKey(statsDataId, runId)
-      })
-      .sort()
-      .reverse()
+    const keys = yield* listManifestKeys(statsDataId)
     const manifests = yield* Effect.forEach(keys, (key) => Effect.either(readManifest(key)), { concurrency: 8 })
     const runs = manifests.flatMap((read) => (Either.isRight(read) && read.right.status === "complete" ? [entryOf(read.right)] : []))
     if (runs.length > 0) yield* write(statsDataId, runs)

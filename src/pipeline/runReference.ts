@@ -1,7 +1,8 @@
 import { Effect, Either, Schema } from "effect"
-import { datasetPrefix, isRunId, type Manifest, manifestKey as manifestKeyFor, STATS_DATA_ID } from "../domain/runs.js"
+import { datasetPrefix, type Manifest, STATS_DATA_ID } from "../domain/runs.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
 import { RunUnreadable } from "./errors.js"
+import { listManifestKeys } from "./runIndex.js"
 import { manifestKeyOf, readManifest, requireComplete } from "./runs.js"
 
 /**
@@ -39,14 +40,7 @@ const latestCompleteRun = (statsDataId: string, named: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const prefix = datasetPrefix(statsDataId)
-    const manifests = (yield* store.list(prefix))
-      .map((o) => o.key)
-      .filter((key) => {
-        const runId = key.slice(prefix.length).split("/")[0] ?? ""
-        return isRunId(runId) && key === manifestKeyFor(statsDataId, runId)
-      })
-      .sort()
-      .reverse()
+    const manifests = yield* listManifestKeys(statsDataId)
     for (const key of manifests) {
       const read = yield* Effect.either(readManifest(key))
       if (Either.isRight(read) && read.right.status === "complete") {
