@@ -5,7 +5,7 @@ import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { generatedSum, generatedTable, type GeneratedTableOptions, isDataRequest } from "../fakes/estatServer.js"
 import { readManifest } from "../../src/pipeline/runs.js"
-import { type Backend, baseRequest, pipelineContext, queryRun } from "../support/pipeline.js"
+import { type Backend, baseRequest, mockedContext, pipelineContext, queryRun } from "../support/pipeline.js"
 
 /** 5 items × 4 areas × 12 months = 240 cells: three pages of 100, 100 and 40 rows. */
 const table: GeneratedTableOptions = { id: "0009000001", categories: 5, areas: 4, months: 12, specialEvery: 7, annotationEvery: 11 }
@@ -156,10 +156,10 @@ describe("a run being fetched", () => {
     }))
 })
 
-describe("fetchDataset options", () => {
-  it.scopedLive("max_records caps the run; save_to_s3 false stores nothing; an unknown table fails before any write", () =>
+describe("fetchDataset options (on the mocked layers)", () => {
+  it.scoped("max_records caps the run; save_to_s3 false stores nothing; an unknown table fails before any write", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext("local", fakeOptions)
+      const { context } = yield* mockedContext(fakeOptions.tables)
       const capped = yield* fetchDataset(baseRequest(table.id, { maxRecords: 150 })).pipe(Effect.provide(context))
       expect(capped).toMatchObject({ totalRecords: cells, expectedRecords: 150, recordsFetched: 150, pagesTotal: 2 })
       expect(capped.manifest!.pages.map((p) => p.rows)).toEqual([100, 50])
@@ -172,9 +172,9 @@ describe("fetchDataset options", () => {
       expect(missing.message).toContain("STATUS 300")
     }))
 
-  it.scopedLive("resume refuses another query's run and an unknown run", () =>
+  it.scoped("resume refuses another query's run and an unknown run", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext("local", fakeOptions)
+      const { context } = yield* mockedContext(fakeOptions.tables)
       const run = yield* fetchDataset(baseRequest(table.id)).pipe(Effect.provide(context))
       const other = yield* Effect.flip(fetchDataset(baseRequest(table.id, { resumeRunId: run.runId, pageSize: 50 })).pipe(Effect.provide(context)))
       expect(other.message).toContain(`Run ${run.runId} cannot be resumed: it was made with other settings`)

@@ -9,6 +9,7 @@ import { type FetchRequest } from "../../src/pipeline/fetchDataset.js"
 import { DataEngine, quoteLiteral } from "../../src/services/DataEngine.js"
 import { S3ClientOverrides } from "../../src/services/storage/S3.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
+import { type EStatMemory, type FakeTable, servicesLayer as mockedServices } from "../../src/testing/index.js"
 import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../fakes/estatServer.js"
 import { s3rver, s3rverCredentials, TEST_BUCKET } from "./s3rver.js"
 
@@ -41,6 +42,19 @@ export const pipelineContext = (backend: Backend, fakeOptions: FakeEStatOptions 
     )
     const context = yield* Layer.build(layer)
     return { fake, settings, context }
+  })
+
+/**
+ * The services on the mocked layers (estat-mcp/testing): e-Stat in memory with `tables`, every
+ * request it receives recorded, and the local store on a temp DATA_DIR. For pipeline and tool
+ * logic, where neither the e-Stat wire nor the store's backend is what is tested.
+ */
+export const mockedContext = (tables: ReadonlyArray<FakeTable>, settings: Partial<AppSettings> = {}) =>
+  Effect.gen(function* () {
+    const requests: Array<EStatMemory.EStatRequest> = []
+    const record = (request: EStatMemory.EStatRequest) => Effect.sync(() => void requests.push(request))
+    const context = yield* Layer.build(mockedServices({ estat: { tables, onRequest: record }, settings }))
+    return { context, requests }
   })
 
 export const baseRequest = (statsDataId: string, overrides: Partial<FetchRequest> = {}): FetchRequest => ({

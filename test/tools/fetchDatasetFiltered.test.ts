@@ -1,24 +1,16 @@
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import type { AppSettings } from "../../src/config.js"
 import { manifestKey } from "../../src/domain/runs.js"
 import { readManifest } from "../../src/pipeline/runs.js"
-import { callTool, type EStatMemory, type FakeCell, type FakeTable, generatedTable, isDataRequest, servicesLayer } from "../../src/testing/index.js"
-import { queryRun } from "../support/pipeline.js"
+import { callTool, type FakeCell, generatedTable, isDataRequest } from "../../src/testing/index.js"
+import { mockedContext, queryRun } from "../support/pipeline.js"
 import { firstText } from "../support/toolResult.js"
 
-/**
- * The filter logic on the mocked layers: e-Stat in memory (every request recorded, so the narrowing
- * e-Stat is asked for is checked) and the local store on a temp DATA_DIR. Stores other than local
- * files are the pipeline's tests' business (test/pipeline/fetchDataset.test.ts runs it on S3 too).
+/*
+ * The filter logic on the mocked layers: e-Stat in memory (its requests recorded, so the narrowing
+ * e-Stat is asked for is checked) and the local store. Stores other than local files are the
+ * pipeline's tests' business (test/pipeline/fetchDataset.test.ts runs it on S3 too).
  */
-const onLayers = (tables: ReadonlyArray<FakeTable>, settings: Partial<AppSettings> = {}) =>
-  Effect.gen(function* () {
-    const requests: Array<EStatMemory.EStatRequest> = []
-    const record = (request: EStatMemory.EStatRequest) => Effect.sync(() => void requests.push(request))
-    const context = yield* Layer.build(servicesLayer({ estat: { tables, onRequest: record }, settings }))
-    return { context, requests }
-  })
 
 /** 5 items × 4 areas × 12 months (2026): codes 0001 (level 1) + 0002…0005; areas 00000 (level 1) + 01000…03000. */
 const table = generatedTable({ id: "0009000003", categories: 5, areas: 4, months: 12 })
@@ -52,7 +44,7 @@ const call = (args: unknown) => callTool("fetch_dataset_filtered", args)
 describe("fetch_dataset_filtered", () => {
   it.scoped("each kind of filter fetches exactly the matching rows, all pages of them", () =>
     Effect.gen(function* () {
-      const { context, requests } = yield* onLayers([table], { estatPageSize: 50 })
+      const { context, requests } = yield* mockedContext([table], { estatPageSize: 50 })
       for (const c of cases) {
         const before = requests.length
         const result = yield* call({ dataset_id: table.info.id, filters: c.filters }).pipe(Effect.provide(context))
@@ -72,7 +64,7 @@ describe("fetch_dataset_filtered", () => {
   it.scoped("unknown values and dimensions are errors with close matches, before any data call", () =>
     Effect.gen(function* () {
       const wide = generatedTable({ id: "0009000004", categories: 120, areas: 1, months: 1 })
-      const { context, requests } = yield* onLayers([table, wide])
+      const { context, requests } = yield* mockedContext([table, wide])
       const textOf = (args: unknown) =>
         call(args).pipe(Effect.provide(context), Effect.map((r) => ({ isError: r.isError, text: firstText(r) })))
       expect(yield* textOf({ dataset_id: table.info.id, filters: { area: "地域9" } })).toEqual({
