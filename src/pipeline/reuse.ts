@@ -19,8 +19,8 @@ import { readManifest } from "./runs.js"
 export const isCurrent = (run: IndexedRun, table: { readonly updatedDate: string; readonly totalRecords: number | null }) =>
   run.estat_updated_date !== null &&
   run.estat_updated_date === table.updatedDate &&
-  // OVERALL_TOTAL_NUMBER counts the whole table; 0/absent (null) says nothing.
-  (Object.keys(run.narrowing).length > 0 || run.max_records !== null || table.totalRecords === null || table.totalRecords === run.total_records)
+  // OVERALL_TOTAL_NUMBER counts the whole table (an unfiltered run's TOTAL_NUMBER, max_records or not); 0/absent (null) says nothing.
+  (Object.keys(run.narrowing).length > 0 || table.totalRecords === null || table.totalRecords === run.total_records)
 
 /** The newest complete run of exactly this query (none when storage cannot tell: a fetch is never refused for it). */
 export const runOfQuery = (request: Pick<FetchRequest, "statsDataId" | "narrowing" | "maxRecords" | "withLabels">) =>
