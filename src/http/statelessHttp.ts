@@ -12,6 +12,7 @@ import {
   InvalidEnvelope,
   InvalidStatelessRequest,
   MetaKey,
+  type MirroredArgument,
   readEnvelope,
   refusalResponse,
   type StatelessOffer,
@@ -84,6 +85,29 @@ const checkName = (request: JsonRpcRequest, headers: Headers.Headers): Either.Ei
     : Either.void
 }
 
+/**
+ * An argument the tool mirrors into `Mcp-Param-<header>` (SEP-2243): the header is required when
+ * the argument is there, and must say the same (plain, or in the `=?base64?…?=` form).
+ */
+const checkMirrored = (request: JsonRpcRequest, headers: Headers.Headers, { argument, header }: MirroredArgument): Either.Either<void, HeaderMismatch> => {
+  const name = `Mcp-Param-${header}`
+  const args = request.params?.["arguments"]
+  const value = typeof args === "object" && args !== null ? (args as Record<string, unknown>)[argument] : undefined
+  const bodyValue = value === undefined || value === null ? Option.none() : Option.some(typeof value === "string" ? value : JSON.stringify(value))
+  return Option.match(headerOf(headers, name), {
+    onNone: () =>
+      Option.isSome(bodyValue) ? Either.left(new HeaderMismatch({ header: name, problem: `is required: arguments.${argument} is present` })) : Either.void,
+    onSome: (sent) =>
+      Option.match(decodeHeaderValue(sent), {
+        onNone: () => Either.left(new HeaderMismatch({ header: name, problem: "carries a malformed =?base64?…?= value" })),
+        onSome: (decoded) =>
+          Option.isSome(bodyValue) && decoded !== bodyValue.value
+            ? Either.left(new HeaderMismatch({ header: name, problem: `says "${decoded}" but arguments.${argument} is "${bodyValue.value}"` }))
+            : Either.void
+      })
+  })
+}
+
 type Validated =
   | { readonly _tag: "Notification"; readonly message: JsonRpcNotification }
   | { readonly _tag: "Request"; readonly request: JsonRpcRequest; readonly envelope: Envelope }
@@ -120,6 +144,7 @@ const validate = (body: unknown, headers: Headers.Headers, offer: StatelessOffer
     if (Option.isNone(versionHeader)) return yield* Either.left(new HeaderMismatch({ header: "MCP-Protocol-Version", problem: "is required on every request" }))
     if (Option.isNone(methodHeader)) return yield* Either.left(new HeaderMismatch({ header: "Mcp-Method", problem: "is required on every request" }))
     yield* checkName(request, headers)
+    for (const mirrored of offer.mirroredArguments(request)) yield* checkMirrored(request, headers, mirrored)
     yield* admit(request, envelope, offer)
     return { _tag: "Request", request, envelope } as const
   })

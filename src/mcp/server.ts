@@ -19,7 +19,16 @@ import {
   type ResourceProvider,
   resourceLinksSince
 } from "./resources.js"
-import { allVersions, type ClientCapabilities, type Envelope, MetaKey, parentSpanOf, type StatelessOffer, statelessVersion } from "./stateless.js"
+import {
+  allVersions,
+  type ClientCapabilities,
+  type Envelope,
+  MetaKey,
+  mirroredArgumentsOf,
+  parentSpanOf,
+  type StatelessOffer,
+  statelessVersion
+} from "./stateless.js"
 import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
@@ -337,6 +346,12 @@ export const make = <R>(
       }
     }
 
+    const mirrored = new Map(tools.map((tool) => [tool.definition.name, mirroredArgumentsOf(tool.definition.inputSchema)]))
+    const mirroredArguments = (request: JsonRpcRequest) => {
+      const name = request.method === "tools/call" ? request.params?.["name"] : undefined
+      return (typeof name === "string" ? mirrored.get(name) : undefined) ?? []
+    }
+
     const requiredClientCapabilities = (request: JsonRpcRequest): ClientCapabilities => {
       const name = request.method === "tools/call" ? request.params?.["name"] : undefined
       return (typeof name === "string" ? byName.get(name)?.requiredClientCapabilities : undefined) ?? {}
@@ -348,6 +363,7 @@ export const make = <R>(
       handleStateless,
       statelessMethods,
       requiredClientCapabilities,
+      mirroredArguments,
       toolNames: tools.map((t) => t.definition.name)
     }
   })

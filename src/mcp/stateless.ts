@@ -154,6 +154,24 @@ export interface StatelessOffer {
   /** The methods served statelessly; any other is -32601. */
   readonly statelessMethods: ReadonlySet<string>
   readonly requiredClientCapabilities: (request: JsonRpcRequest) => ClientCapabilities
+  /** The arguments of a tools/call that its tool's input schema mirrors into `Mcp-Param-*` headers (`x-mcp-header`). */
+  readonly mirroredArguments: (request: JsonRpcRequest) => ReadonlyArray<MirroredArgument>
+}
+
+/** A tool argument an HTTP client also sends as the header `Mcp-Param-<header>` (SEP-2243), so proxies can route on it. */
+export interface MirroredArgument {
+  readonly argument: string
+  readonly header: string
+}
+
+/** The arguments an input schema marks with `x-mcp-header` (top-level properties only, as the revision defines). */
+export const mirroredArgumentsOf = (inputSchema: { readonly [key: string]: unknown }): ReadonlyArray<MirroredArgument> => {
+  const properties = inputSchema["properties"]
+  if (!isObject(properties)) return []
+  return Object.entries(properties).flatMap(([argument, schema]) => {
+    const header = isObject(schema) ? schema["x-mcp-header"] : undefined
+    return typeof header === "string" ? [{ argument, header }] : []
+  })
 }
 
 /**

@@ -4,7 +4,14 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { tools } from "../../src/tools/registry.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
-import { jsonSchema202012Tool, testLoggingTool, testMissingCapability, testReconnection, testStreamingElicitation } from "./fixtureTools.js"
+import {
+  jsonSchema202012Tool,
+  testCustomHeader,
+  testLoggingTool,
+  testMissingCapability,
+  testReconnection,
+  testStreamingElicitation
+} from "./fixtureTools.js"
 import { baseline, node22, runServerSuite, suites, suiteTitle } from "./suite.js"
 
 /**
@@ -21,10 +28,9 @@ interface Check {
 
 /**
  * Scenarios that must pass every check. The baseline already holds the scored ones to that;
- * http-header-validation and json-schema-2020-12 are run but not scored for 2026-07-28 (pending),
- * so only this holds them.
+ * the other three are run but not scored for 2026-07-28 (pending), so only this holds them.
  */
-const passing = ["server-stateless", "http-header-validation", "json-schema-2020-12"]
+const passing = ["server-stateless", "http-header-validation", "json-schema-2020-12", "http-custom-header-server-validation"]
 
 /** `-o` writes `server-<scenario>-<ISO time>/checks.json` per scenario. */
 const readChecks = (dir: string): ReadonlyMap<string, ReadonlyArray<Check>> =>
@@ -40,7 +46,7 @@ describe.skipIf(node22 === undefined)(suiteTitle("MCP conformance suite 0.2.0-al
   const dataDir = mkdtempSync(join(tmpdir(), "estat-mcp-conformance-2026-"))
   const results = mkdtempSync(join(tmpdir(), "estat-mcp-conformance-2026-results-"))
   beforeAll(async () => {
-    const fixtures = [jsonSchema202012Tool, testReconnection, testMissingCapability, testStreamingElicitation, testLoggingTool]
+    const fixtures = [jsonSchema202012Tool, testReconnection, testMissingCapability, testStreamingElicitation, testLoggingTool, testCustomHeader]
     harness = await startTestServer({ dataDir, logLevel: "error" }, [...tools, ...fixtures])
     run = await runServerSuite(suites.stateless, [
       "--url",

@@ -117,3 +117,17 @@ export const testLoggingTool = Tool.make({
       return { logged: 4 }
     })
 })
+
+/** An argument mirrored into the `Mcp-Param-Region` header (SEP-2243), which the server checks against the body. */
+const Region = Schema.String.annotations({ jsonSchema: { type: "string", description: "Region to route on", "x-mcp-header": "Region" } })
+
+export const testCustomHeader = Tool.make({
+  name: "test_custom_header",
+  title: "Custom header fixture",
+  description: "A tool whose region argument is mirrored into the Mcp-Param-Region header",
+  input: Schema.Struct({ region: Region }),
+  output: Schema.Struct({ region: Schema.String }),
+  annotations,
+  summarize: (output) => output.region,
+  run: (input) => Effect.succeed({ region: input.region })
+})

@@ -79,6 +79,16 @@ const testTools: ReadonlyArray<Tool.Tool<ToolRequirements>> = [
     requiredClientCapabilities: { sampling: {} },
     summarize: () => "ran",
     run: () => Effect.succeed({ ran: true })
+  }),
+  Tool.make({
+    name: "route",
+    title: "Route",
+    description: "Mirrors its region argument into the Mcp-Param-Region header",
+    input: Schema.Struct({ region: Schema.String.annotations({ jsonSchema: { type: "string", "x-mcp-header": "Region" } }) }),
+    output: Schema.Struct({ region: Schema.String }),
+    annotations: readOnly,
+    summarize: (o) => o.region,
+    run: (input) => Effect.succeed(input)
   })
 ]
 
@@ -265,6 +275,9 @@ describe("MCP 2026-07-28, stateless", () => {
     { name: "Mcp-Name differs from params.name", body: request("tools/call", { name: "count", arguments: { n: 1 } }), headers: headersFor("tools/call", "wait"), status: 400, code: -32020, says: "Mcp-Name" },
     { name: "Mcp-Name differs from params.uri", body: request("resources/read", { uri: "estat-mcp://files/a.csv" }), headers: headersFor("resources/read", "estat-mcp://files/b.csv"), status: 400, code: -32020, says: "Mcp-Name" },
     { name: "Mcp-Name with broken Base64", body: request("tools/call", { name: "count", arguments: { n: 1 } }), headers: headersFor("tools/call", "=?base64?Y*91bnQ?="), status: 400, code: -32020, says: "Mcp-Name" },
+    { name: "Mcp-Param-Region missing beside arguments.region", body: request("tools/call", { name: "route", arguments: { region: "関東" } }), headers: headersFor("tools/call", "route"), status: 400, code: -32020, says: "Mcp-Param-Region" },
+    { name: "Mcp-Param-Region differs from arguments.region", body: request("tools/call", { name: "route", arguments: { region: "関東" } }), headers: { ...headersFor("tools/call", "route"), "mcp-param-region": "kanto" }, status: 400, code: -32020, says: "Mcp-Param-Region" },
+    { name: "Mcp-Param-Region with broken Base64", body: request("tools/call", { name: "route", arguments: { region: "関東" } }), headers: { ...headersFor("tools/call", "route"), "mcp-param-region": "=?base64?SGVsbG8?=" }, status: 400, code: -32020, says: "Mcp-Param-Region" },
     { name: "initialize with a 2026-07-28 header", body: { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: "x", version: "1" } } }, headers: headersFor("initialize"), status: 400, code: -32020, says: "handshake" },
     { name: "a revision we do not speak", body: request("tools/list", {}, { "io.modelcontextprotocol/protocolVersion": "2099-01-01" }), headers: { ...headersFor("tools/list"), "mcp-protocol-version": "2099-01-01" }, status: 400, code: -32022, says: "2099-01-01" },
     { name: "clientCapabilities missing", body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": VERSION } } }, headers: headersFor("tools/list"), status: 400, code: -32602, says: "clientCapabilities" },
@@ -303,6 +316,13 @@ describe("MCP 2026-07-28, stateless", () => {
     const served = await call({ sampling: {} })
     expect(served.status).toBe(200)
     expect((await served.json() as { result: { structuredContent: unknown } }).result.structuredContent).toEqual({ ran: true })
+  })
+
+  it("a mirrored argument's header, Base64-encoded when it is not ASCII, matching the body: served", async () => {
+    const encoded = `=?base64?${Buffer.from("関東").toString("base64")}?=`
+    const response = await post(tested.mcpUrl, request("tools/call", { name: "route", arguments: { region: "関東" } }), { ...headersFor("tools/call", "route"), "mcp-param-region": encoded })
+    expect(response.status).toBe(200)
+    expect((await response.json() as { result: { structuredContent: unknown } }).result.structuredContent).toEqual({ region: "関東" })
   })
 
   it("-32022 lists the versions we speak and echoes the one asked for", async () => {
