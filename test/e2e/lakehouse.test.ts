@@ -21,7 +21,8 @@ describe("load_to_iceberg and analyze_with_athena on the local backend", () => {
 
   it("loads runs once each, appends, and analyses like DuckDB on the Parquet parts", async () => {
     const first = await call("fetch_dataset_auto", { dataset_id: table.info.id }) as { storage: { parquet_prefix: string }; run_id: string }
-    const second = await call("fetch_dataset_auto", { dataset_id: table.info.id }) as { storage: { parquet_prefix: string }; run_id: string }
+    // force: an unchanged table's second fetch would answer with the first run (issue 16).
+    const second = await call("fetch_dataset_auto", { dataset_id: table.info.id, force: true }) as { storage: { parquet_prefix: string }; run_id: string }
     const loaded = await call("load_to_iceberg", { table_name: "prices", s3_parquet_path: first.storage.parquet_prefix })
     expect(loaded).toMatchObject({ table_name: "prices", database: "estat_db", engine: "duckdb", records_loaded: 288, table_total_records: 288, already_loaded: false })
     const again = await call("load_to_iceberg", { table_name: "prices", s3_parquet_path: first.storage.parquet_prefix })
