@@ -11,7 +11,7 @@ import { startTestServer } from "../support/testServer.js"
  * in the bucket. Counted with the fake e-Stat's request log.
  */
 describe("the metadata cache across tasks", () => {
-  it.scopedLive("a second enhanced search, on another task, asks e-Stat for no metadata; a fetch then asks none either", () =>
+  it.scopedLive("a second enhanced search, on another task, asks e-Stat for no metadata; a fetch then asks none either, and its run answers the first task", () =>
     Effect.gen(function* () {
       const fake = yield* fakeEStat()
       const { endpoint } = yield* s3rver
@@ -46,5 +46,11 @@ describe("the metadata cache across tasks", () => {
 
       yield* task2("fetch_dataset_filtered", { dataset_id: asked[0], filters: { area: ["東京都"] } })
       expect(metadataRequests()).toEqual(asked)
+
+      // The other task's run answers the same query: the run index is in the bucket too (issue 16, fetch only what changed).
+      const requestsBefore = fake.requests.length
+      const again = yield* task1("fetch_dataset_filtered", { dataset_id: asked[0], filters: { area: "13000" } })
+      expect(again.structuredContent).toMatchObject({ reused: true })
+      expect(fake.requests.length).toBe(requestsBefore)
     }), 120_000)
 })
