@@ -1,5 +1,6 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
-import { Chunk, Deferred, Effect, Fiber, TestClock } from "effect"
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
+import { mockClient } from "aws-sdk-client-mock"
+import { Chunk, Deferred, Duration, Effect, Fiber, Option, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { defaultSettings } from "../../src/config.js"
 import { type LockTiming, makeS3TableLock } from "../../src/services/lakehouse/tableLock.js"
@@ -75,5 +76,67 @@ describe("the S3 load lock", () => {
       const error = yield* Fiber.join(load).pipe(Effect.flip)
       expect(error.message).toBe("Table estat_db.census: the load lock expired and another load took it over; this load stopped")
       expect(yield* read).toEqual({ owner: "thief", expiresAt: 99_000 })
+    }))
+})
+
+/**
+ * The lock at production timing (LOAD_LOCK_RETRY_BASE, maxWait = ATHENA_QUERY_TIMEOUT) over a
+ * mocked S3 client, so only the TestClock moves time: the create answers 412 (held) until
+ * `heldFor` attempts have been made, the lock read says another task holds it for an hour.
+ * The load is forked as a daemon: the wait runs in acquireUseRelease's acquire, which cannot be
+ * interrupted, so a failing assertion would otherwise wait for it on a clock that no longer moves.
+ */
+const heldLock = (heldFor: number) => {
+  const client = new S3Client({ region: "ap-northeast-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } })
+  const s3 = mockClient(client)
+  let attempts = 0
+  s3.on(PutObjectCommand).callsFake(() => {
+    attempts++
+    return attempts <= heldFor
+      ? Promise.reject(Object.assign(new Error("At least one of the pre-conditions you specified did not hold"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } }))
+      : Promise.resolve({ ETag: "\"ours\"" })
+  })
+  s3.on(GetObjectCommand).callsFake(() =>
+    Promise.resolve({ ETag: "\"theirs\"", Body: { transformToString: () => Promise.resolve(JSON.stringify({ owner: "other-task", expiresAt: 3_600_000 })) } }))
+  s3.on(DeleteObjectCommand).resolves({})
+  const lock = makeS3TableLock(client, { bucket: TEST_BUCKET, prefix: "lake/", database: "estat_db" }, {
+    ttl: "2 minutes",
+    maxWait: defaultSettings.athenaQueryTimeout,
+    retryBase: defaultSettings.loadLockRetryBase
+  })
+  return { lock, attempts: () => attempts }
+}
+
+describe("the load lock's wait for a busy table, on the TestClock", () => {
+  it.scoped("tried again after LOAD_LOCK_RETRY_BASE's backoff (x1.5, jittered ±20%): not sooner, and at once after; the load runs once it has the lock", () =>
+    Effect.gen(function* () {
+      expect(Duration.toMillis(defaultSettings.loadLockRetryBase)).toBe(250)
+      const { lock, attempts } = heldLock(2)
+      const load = yield* Effect.forkDaemon(lock.withLock("census", Effect.succeed("ran")))
+      yield* TestClock.adjust("199 millis") // the first wait is 200–300 ms
+      expect(attempts()).toBe(1)
+      yield* TestClock.adjust("101 millis") // t = 300: tried again; the second wait is 300–450 ms
+      expect(attempts()).toBe(2)
+      yield* TestClock.adjust("199 millis") // t = 499, before the earliest second retry (200 + 300)
+      expect(attempts()).toBe(2)
+      yield* TestClock.adjust("251 millis") // t = 750, after the latest (300 + 450): the lock is free now
+      expect(attempts()).toBe(3)
+      expect(yield* Fiber.join(load)).toBe("ran")
+    }))
+
+  it.scoped("waits grow to 2 s at most, and the table is busy once ATHENA_QUERY_TIMEOUT has passed, not before", () =>
+    Effect.gen(function* () {
+      expect(Duration.toMillis(defaultSettings.athenaQueryTimeout)).toBe(300_000)
+      const { lock, attempts } = heldLock(Number.POSITIVE_INFINITY)
+      const load = yield* Effect.forkDaemon(lock.withLock("census", Effect.succeed("ran")))
+      yield* TestClock.adjust("299 seconds")
+      expect(Option.isNone(yield* Fiber.poll(load))).toBe(true)
+      // Capped at 2 s (±20%): 290 s of 1.6–2.4 s waits after the first ten seconds; uncapped x1.5 growth would try under 20 times.
+      expect(attempts()).toBeGreaterThan(120)
+      expect(attempts()).toBeLessThan(200)
+      yield* TestClock.adjust("3400 millis") // the last try before 300 s waits 2.4 s at most
+      expect(Option.isSome(yield* Fiber.poll(load))).toBe(true)
+      const error = yield* Effect.flip(Fiber.join(load))
+      expect(error.message).toBe("Table estat_db.census: another load of this table is running (lock held by other-task); try again when it has ended")
     }))
 })
