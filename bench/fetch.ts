@@ -111,28 +111,29 @@ const measureConversion = (baseUrl: string, statsDataId: string) =>
     const builder = rowBuilder({ statsDataId, dimensions: meta.dimensions, withLabels: true })
     const read = readPage()
     /** Median of 9 timed runs after a warm-up: single runs vary by ±30 % on a shared machine. */
-    const time = (f: () => unknown) => {
-      f()
-      const runs = Array.from({ length: 9 }, () => {
-        const start = performance.now()
-        f()
-        return performance.now() - start
-      }).sort((a, b) => a - b)
-      return runs[4]!
-    }
-    const parseMs = time(() => JSON.parse(body))
-    // The service's own reading: VALUE parsed in pieces, then the page's columns.
-    const toRows = () => {
+    const time = (f: () => unknown) =>
+      Effect.promise(async () => {
+        await f()
+        const runs: Array<number> = []
+        for (let i = 0; i < 9; i++) {
+          const start = performance.now()
+          await f()
+          runs.push(performance.now() - start)
+        }
+        return runs.sort((a, b) => a - b)[4]!
+      })
+    const parseMs = yield* time(() => JSON.parse(body))
+    // The service's own reading: VALUE parsed in pieces (the event loop running between them), then the page's columns.
+    const toRows = Effect.suspend(() => {
       const reading = read(body)
-      const page = reading.decode(JSON.parse(reading.text))
-      if (page._tag === "Left") throw new Error(JSON.stringify(page.left))
-      return builder.csv(page.right.cells, page.right.annotations)
-    }
-    // Rows are the CSV bytes DuckDB reads: decoding ends when the last chunk is made.
-    const decodeMs = time(() => {
-      for (const _chunk of toRows().chunks()) continue
+      return Effect.map(reading.decode(JSON.parse(reading.text)), (page) => builder.csv(page.cells, page.annotations))
     })
-    const rows = toRows()
+    // Rows are the CSV bytes DuckDB reads: decoding ends when the last chunk is made.
+    const decodeMs = yield* time(() =>
+      Effect.runPromise(Effect.map(toRows, (rows) => {
+        for (const _chunk of rows.chunks()) continue
+      })))
+    const rows = yield* toRows
     const dir = mkdtempSync(join(tmpdir(), "estat-bench-parquet-"))
     const started = performance.now()
     for (let i = 0; i < 3; i++) yield* engine.writeParquet(rows, join(dir, `p${i}.parquet`))

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
@@ -44,3 +44,60 @@ export const benchServices = (baseUrl: string, overrides: Partial<AppSettings> =
     }
     return { settings, context: yield* Layer.build(servicesLayer.pipe(Layer.provideMerge(configLayer(settings)))) }
   })
+
+/**
+ * One child process held to a CPU quota and a memory limit through cgroup v1, as a Fargate task
+ * of `vcpu` and `memoryBytes` is: a group of its own per controller, nested in this process's
+ * group (so the child stays inside whatever holds this one), removed with the scope once the
+ * child has exited. `unavailable` says why not (not Linux, not root, no cgroup v1 controllers).
+ */
+export type Confinement =
+  | { readonly _tag: "Confined"; readonly describe: string; readonly add: (pid: number) => void }
+  | { readonly _tag: "Unavailable"; readonly reason: string }
+
+const cgroupRoot = "/sys/fs/cgroup"
+
+/** This process's group under a v1 controller, from /proc/self/cgroup (`4:memory:/a/b`, `1:cpu,cpuacct:/`). */
+const ownGroup = (controller: string): string | null => {
+  const line = readFileSync("/proc/self/cgroup", "utf8").split("\n")
+    .map((l) => l.split(":"))
+    .find((parts) => parts.length >= 3 && parts[1]!.split(",").includes(controller))
+  return line === undefined ? null : line.slice(2).join(":")
+}
+
+const makeGroup = (controller: string, name: string, settings: Readonly<Record<string, string>>) => {
+  const own = ownGroup(controller)
+  if (own === null || !existsSync(join(cgroupRoot, controller))) return null
+  const dir = join(cgroupRoot, controller, own, name)
+  mkdirSync(dir)
+  for (const [file, value] of Object.entries(settings)) writeFileSync(join(dir, file), value)
+  return dir
+}
+
+export const confinement = (name: string, vcpu: number, memoryBytes: number) =>
+  Effect.acquireRelease(
+    Effect.sync((): Confinement => {
+      if (process.platform !== "linux") return { _tag: "Unavailable", reason: `cgroups are Linux's (this is ${process.platform})` }
+      if (process.getuid?.() !== 0) return { _tag: "Unavailable", reason: "making cgroups needs root" }
+      if (!existsSync(join(cgroupRoot, "cpu", "cpu.cfs_quota_us"))) return { _tag: "Unavailable", reason: "no cgroup v1 cpu controller at /sys/fs/cgroup/cpu" }
+      const period = 100_000
+      const cpu = makeGroup("cpu", name, { "cpu.cfs_period_us": String(period), "cpu.cfs_quota_us": String(Math.round(vcpu * period)) })!
+      const memory = makeGroup("memory", name, { "memory.limit_in_bytes": String(memoryBytes) })
+      const groups = memory === null ? [cpu] : [cpu, memory]
+      return {
+        _tag: "Confined",
+        describe: `${vcpu} vCPU (cfs quota ${Math.round(vcpu * period)}/${period} µs)` +
+          (memory === null ? ", no memory cgroup" : `, memory.limit_in_bytes ${(memoryBytes / 1024 / 1024).toFixed(0)} MB`),
+        add: (pid) => groups.forEach((dir) => writeFileSync(join(dir, "cgroup.procs"), String(pid)))
+      }
+    }),
+    (confined) => Effect.sync(() => {
+      if (confined._tag === "Unavailable") return
+      for (const controller of ["cpu", "memory"]) {
+        const own = ownGroup(controller)
+        const dir = own === null ? null : join(cgroupRoot, controller, own, name)
+        // A group goes once its processes have: the caller stops the child first.
+        if (dir !== null && existsSync(dir)) rmdirSync(dir)
+      }
+    })
+  )

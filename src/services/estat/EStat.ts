@@ -88,9 +88,13 @@ export const make = (settings: AppSettings) =>
       Schedule.intersect(Schedule.recurs(settings.estatRetries))
     )
 
-    // One body decoded at a time: bodies and their columns are ~8 MB a page, the decoding's garbage
-    // more. Waiting for the turn is not part of the request's timeout.
+    // One large body decoded at a time: bodies and their columns are ~8 MB a page, the decoding's
+    // garbage more. Small ones (searches, metadata) do not queue behind the pages of running fetches:
+    // another session's quick call would wait seconds on a 0.25-vCPU task. Waiting for the turn is
+    // not part of the request's timeout.
     const decoding = yield* Effect.makeSemaphore(1)
+    const inTurn = <A, E, R>(body: string, decode: Effect.Effect<A, E, R>) =>
+      body.length > ONE_AT_A_TIME_CHARS ? decoding.withPermits(1)(decode) : decode
 
     /**
      * One request: e-Stat's answer to start, then its body, each within the timeout. Only the wait
@@ -114,14 +118,12 @@ export const make = (settings: AppSettings) =>
           Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) })),
           Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut }),
           Effect.flatMap((body) =>
-            decoding.withPermits(1)(Effect.gen(function* () {
+            inTurn(body, Effect.gen(function* () {
               const reading = read(body)
               const json = yield* interpret(endpoint, response.status, reading.text)
-              return yield* Either.match(reading.decode(json), {
-                onLeft: (fault) =>
-                  Effect.fail(fault._tag === "Incomplete" ? new EStatIncompleteBody({ endpoint }) : new EStatDecodeError({ endpoint, detail: scrub(fault.detail) })),
-                onRight: Effect.succeed
-              })
+              return yield* reading.decode(json).pipe(Effect.mapError((fault) =>
+                fault._tag === "Incomplete" ? new EStatIncompleteBody({ endpoint }) : new EStatDecodeError({ endpoint, detail: scrub(fault.detail) })
+              ))
             })))
         )
       // Waiting for the permit stays interruptible (a cancelled run must not wait for room).
@@ -231,6 +233,9 @@ export const make = (settings: AppSettings) =>
       }
     })
   })
+
+/** Bodies longer than this (data pages) are decoded one at a time. */
+const ONE_AT_A_TIME_CHARS = 1 << 20
 
 /** A getMetaInfo answer's table, or null with e-Stat's message when it answered STATUS 1 (no data). */
 const metaOf = (answer: typeof GetMetaInfo.Type): Either.Either<{ readonly meta: TableMeta | null; readonly resultMessage: string }, string> => {

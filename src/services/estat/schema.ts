@@ -196,9 +196,10 @@ export const toDataPage = (data: StatsData | undefined): Either.Either<DataPage,
 /**
  * The page from an answer whose VALUE was cut out (`splitValues`) and the pieces of its text. null
  * when the cut went wrong: VALUE not left empty where e-Stat puts it, a piece that is not JSON, or
- * not the number of cells RESULT_INF announces.
+ * not the number of cells RESULT_INF announces. It stops (`yield`s) before each piece, so that
+ * the caller can let the event loop run between pieces; `toDataPageOfPieces` runs it through.
  */
-export const toDataPageOfPieces = (data: StatsData | undefined, pieces: ReadonlyArray<string>): Either.Either<DataPage, string> | null => {
+export function* dataPageOfPieces(data: StatsData | undefined, pieces: ReadonlyArray<string>): Generator<void, Either.Either<DataPage, string> | null> {
   const value = dataInfOf(data).VALUE
   if (!Array.isArray(value) || value.length > 0) return null
   const result = resultInfOf(data?.RESULT_INF)
@@ -206,9 +207,17 @@ export const toDataPageOfPieces = (data: StatsData | undefined, pieces: Readonly
   const to = toNumber(result.TO_NUMBER)
   const expected = from === null || to === null ? null : to - from + 1
   // Columns sized for what RESULT_INF announces, within e-Stat's 100,000 rows a page (they grow if need be).
-  const cells = toCellsOfPieces(pieces, Math.min(Math.max(expected ?? 0, 0), 100_000))
+  const cells = yield* cellsOfPieces(pieces, Math.min(Math.max(expected ?? 0, 0), 100_000))
   if (cells === null || (Either.isRight(cells) && expected !== null && cells.right.count !== expected)) return null
   return pageOf(data, cells)
+}
+
+export const toDataPageOfPieces = (data: StatsData | undefined, pieces: ReadonlyArray<string>): Either.Either<DataPage, string> | null => {
+  const steps = dataPageOfPieces(data, pieces)
+  for (;;) {
+    const step = steps.next()
+    if (step.done === true) return step.value
+  }
 }
 
 const dataInfOf = (data: StatsData | undefined) => (data?.DATA_INF === undefined || data.DATA_INF === "" ? {} : data.DATA_INF)
@@ -245,11 +254,12 @@ export const toCells = (value: unknown): Either.Either<DataCells, string> => {
 
 /**
  * VALUE given as pieces of its text (see `splitValues`), each parsed and put into columns before
- * the next. null when a piece is not JSON: the text was cut in the wrong place.
+ * the next, stopping before each. null when a piece is not JSON: the text was cut in the wrong place.
  */
-export const toCellsOfPieces = (pieces: ReadonlyArray<string>, expected: number): Either.Either<DataCells, string> | null => {
+function* cellsOfPieces(pieces: ReadonlyArray<string>, expected: number): Generator<void, Either.Either<DataCells, string> | null> {
   const cells = cellColumns(expected)
   for (const piece of pieces) {
+    yield
     const items = parsedArray(`[${piece}]`)
     if (items === null) return null
     for (const item of items) {

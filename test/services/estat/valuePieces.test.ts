@@ -1,4 +1,4 @@
-import { Either, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { readPage } from "../../../src/services/estat/bodies.js"
 import { GetStatsData, toDataPage, toDataPageOfPieces } from "../../../src/services/estat/schema.js"
@@ -56,19 +56,41 @@ describe("splitValues + toDataPageOfPieces", () => {
     expect(toDataPageOfPieces(statsData(JSON.parse(body)), split.pieces)).toBeNull()
   })
 
-  it("readPage reads every body as a whole parse would: cut right, cut in a text, or not cut at all", () => {
-    const read = (body: string, pieceChars: number) => {
-      const reading = readPage(pieceChars)(body)
-      return { cut: reading.text !== body, page: reading.decode(JSON.parse(reading.text)) }
-    }
-    const plain = answer(Array.from({ length: 400 }, (_, i) => cell(i)))
-    const cutInText = answer(Array.from({ length: 400 }, (_, i) => cell(i, i % 50 === 7 ? 'a},{"@tab":"09"' : undefined)))
-    const endInText = answer(Array.from({ length: 400 }, (_, i) => cell(i, i === 9 ? "x}]" : undefined)))
-    expect(read(plain, 1)).toEqual({ cut: true, page: whole(plain) })
-    expect(read(cutInText, 1)).toEqual({ cut: true, page: whole(cutInText) })
-    expect(read(endInText, 1)).toEqual({ cut: false, page: whole(endInText) })
-    expect(Either.isRight(whole(cutInText)) && Either.isRight(whole(endInText))).toBe(true)
-  })
+  it.effect("readPage reads every body as a whole parse would: cut right, cut in a text, or not cut at all", () =>
+    Effect.gen(function* () {
+      const read = (body: string, pieceChars: number) => {
+        const reading = readPage(pieceChars)(body)
+        return Effect.map(Effect.either(reading.decode(JSON.parse(reading.text))), (page) => ({ cut: reading.text !== body, page }))
+      }
+      const plain = answer(Array.from({ length: 400 }, (_, i) => cell(i)))
+      const cutInText = answer(Array.from({ length: 400 }, (_, i) => cell(i, i % 50 === 7 ? 'a},{"@tab":"09"' : undefined)))
+      const endInText = answer(Array.from({ length: 400 }, (_, i) => cell(i, i === 9 ? "x}]" : undefined)))
+      expect(yield* read(plain, 1)).toEqual({ cut: true, page: whole(plain) })
+      expect(yield* read(cutInText, 1)).toEqual({ cut: true, page: whole(cutInText) })
+      expect(yield* read(endInText, 1)).toEqual({ cut: false, page: whole(endInText) })
+      expect(Either.isRight(whole(cutInText)) && Either.isRight(whole(endInText))).toBe(true)
+    }))
+
+  it.effect("readPage lets the event loop run between pieces: other work (a /health request) is not held up for a whole page", () =>
+    Effect.gen(function* () {
+      const body = answer(Array.from({ length: 2000 }, (_, i) => cell(i)))
+      const reading = readPage(1000)(body)
+      const pieces = splitValues(body, 1000)!.pieces.length
+      // Event-loop turns counted while the page is read: a chain of setImmediate callbacks, one a turn.
+      let turns = 0
+      let readingDone = false
+      const countTurns = () => {
+        if (readingDone) return
+        turns++
+        setImmediate(countTurns)
+      }
+      setImmediate(countTurns)
+      const page = yield* reading.decode(JSON.parse(reading.text)).pipe(Effect.ensuring(Effect.sync(() => (readingDone = true))))
+      expect(pieces).toBeGreaterThan(50)
+      expect(page.cells.count).toBe(2000)
+      // A read in one go would let at most one turn by; it takes one per piece.
+      expect(turns).toBeGreaterThanOrEqual(pieces)
+    }))
 
   it("bodies without a VALUE array to cut are left to a whole parse", () => {
     expect(splitValues(encodeJson({ GET_STATS_DATA: { RESULT: { STATUS: 100, ERROR_MSG: "認証に失敗しました。" } } }))).toBeNull()

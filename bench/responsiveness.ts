@@ -1,0 +1,155 @@
+/**
+ * Does the server still answer while it converts? The server bundle runs as the Docker image does
+ * (old space 128 MB, semi-spaces 8 MB, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
+ * the deployed Fargate task's size; two clients each fetch the 1.4-million-row generated table
+ * (14 pages of 100,000 rows, stored as Parquet) while a probe asks `/health` every 100 ms and a
+ * third client calls `search_estat_data` (one quick e-Stat search) every 250 ms. It prints the
+ * worst and p99 latency of both beside the fetches' wall time and the server's peak RSS.
+ *
+ *   npm run bench:responsiveness     (REPEAT=3 runs it three times; VCPU=0.25, MEMORY_MB=512;
+ *                                     LATENCY_MS=300 sets e-Stat's page latency; FETCHES=2;
+ *                                     QUICK_CALL_EVERY_MS=250, 0 for none;
+ *                                     PROFILE=<dir> writes the server's --cpu-prof there)
+ *
+ * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
+ * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { cpus, loadavg, tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect } from "effect"
+import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
+import { freePort } from "../test/support/bundleProcess.js"
+import { confinement, type Confinement, startFakeProcess } from "./support.js"
+
+const TABLE = { id: "0009100014", categories: 100, areas: 50, months: 280 }
+const VCPU = Number(process.env["VCPU"] ?? 0.25)
+const MEMORY_MB = Number(process.env["MEMORY_MB"] ?? 512)
+const LATENCY_MS = Number(process.env["LATENCY_MS"] ?? 300)
+const FETCHES = Number(process.env["FETCHES"] ?? 2)
+const REPEAT = Number(process.env["REPEAT"] ?? 1)
+const HEALTH_EVERY_MS = 100
+/** 0: no quick calls (the fetches with only the /health probe). */
+const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
+
+/** The Docker image's heap flags and allocator setting (Dockerfile), on the bundle next to this one. */
+const startServer = (estatBaseUrl: string, confined: Confinement) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly child: ChildProcess; readonly url: string; readonly dataDir: string }>((resume) => {
+      const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-responsiveness-"))
+      const profile = process.env["PROFILE"]
+      void freePort().then((port) => {
+        const child = spawn(process.execPath, [
+          "--max-old-space-size=128", "--max-semi-space-size=8",
+          ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
+          fileURLToPath(new URL("./server.mjs", import.meta.url))
+        ], {
+          env: {
+            PATH: process.env["PATH"] ?? "", NODE_ENV: "production", MALLOC_ARENA_MAX: "2", HOST: "127.0.0.1", PORT: String(port),
+            DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID
+          },
+          stdio: ["ignore", "ignore", "pipe"]
+        })
+        // Into the quota before it loads anything: start-up runs at the task's size too.
+        if (confined._tag === "Confined") confined.add(child.pid!)
+        let log = ""
+        child.stderr!.on("data", (chunk: Buffer) => {
+          log = (log + chunk.toString()).slice(-4000)
+          if (log.includes("Listening on")) resume(Effect.succeed({ child, url: `http://127.0.0.1:${port}`, dataDir }))
+        })
+        child.once("exit", (code) => resume(Effect.dieMessage(`the server exited with ${code}: ${log}`)))
+      })
+    }),
+    ({ child, dataDir }) =>
+      Effect.async<void>((resume) => {
+        // SIGTERM: a clean exit, so that --cpu-prof writes its profile.
+        child.once("exit", () => resume(Effect.void))
+        if (child.exitCode !== null || !child.kill("SIGTERM")) resume(Effect.void)
+      }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dataDir, { recursive: true, force: true }))))
+  )
+
+const connect = (url: string) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new Client({ name: "bench-responsiveness", version: "1.0.0" })
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
+      return client
+    }),
+    (client) => Effect.promise(() => client.close())
+  )
+
+/** Runs `probe` every `everyMs` (at once after a slow one) until `stop`, recording each one's latency. */
+const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = true) => {
+  const latencies: Array<number> = []
+  let stopped = !enabled
+  const done = (async () => {
+    while (!stopped) {
+      const started = performance.now()
+      await probe()
+      const took = performance.now() - started
+      latencies.push(took)
+      if (took < everyMs) await new Promise((resolve) => setTimeout(resolve, everyMs - took))
+    }
+  })()
+  return { latencies, stop: () => ((stopped = true), done) }
+}
+
+const worstAndP99 = (latencies: ReadonlyArray<number>) => {
+  const sorted = [...latencies].sort((a, b) => a - b)
+  const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? 0
+  return { worst: sorted.at(-1) ?? 0, p99, count: sorted.length }
+}
+
+const peakRssMb = (pid: number) => {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
+  return hwm === undefined ? null : Number(hwm) / 1024
+}
+
+const ms = (n: number) => `${n.toFixed(0)} ms`
+const load = () => loadavg().map((n) => n.toFixed(2)).join(" ")
+
+const runOnce = (round: number) =>
+  Effect.scoped(Effect.gen(function* () {
+    const { baseUrl } = yield* startFakeProcess(TABLE, LATENCY_MS, true)
+    const confined = yield* confinement(`estat-bench-${process.pid}-${round}`, VCPU, MEMORY_MB * 1024 * 1024)
+    if (confined._tag === "Unavailable") console.log(`no CPU quota: ${confined.reason}; the server runs unconfined`)
+    const server = yield* startServer(baseUrl, confined)
+    const fetchers = yield* Effect.all(Array.from({ length: FETCHES }, () => connect(server.url)))
+    const other = yield* connect(server.url)
+    const quickCall = () => other.callTool({ name: "search_estat_data", arguments: { query: "人口", max_results: 3 } })
+    yield* Effect.promise(quickCall) // warm: the first call loads what later ones reuse
+
+    const loadBefore = load()
+    const health = probeLoop(HEALTH_EVERY_MS, () => fetch(`${server.url}/health`).then((r) => r.text()))
+    const quick = probeLoop(QUICK_CALL_EVERY_MS, quickCall, QUICK_CALL_EVERY_MS > 0)
+    const started = performance.now()
+    const walls = yield* Effect.promise(() =>
+      Promise.all(fetchers.map(async (client) => {
+        const result = await client.callTool(
+          { name: "fetch_large_dataset_complete", arguments: { dataset_id: TABLE.id } },
+          undefined,
+          { timeout: 600_000 }
+        )
+        if (result.isError === true) throw new Error(JSON.stringify(result.content).slice(0, 500))
+        return performance.now() - started
+      }))
+    )
+    yield* Effect.promise(() => Promise.all([health.stop(), quick.stop()]))
+    const peak = peakRssMb(server.child.pid!)
+    const h = worstAndP99(health.latencies)
+    const q = worstAndP99(quick.latencies)
+    console.log(`\nrun ${round + 1}: ${confined._tag === "Confined" ? confined.describe : "unconfined"}; ${FETCHES} × 1,400,000 rows (14 pages, e-Stat latency ${LATENCY_MS} ms)`)
+    console.log(`  load average    ${loadBefore} before, ${load()} after (1, 5, 15 min; ${cpus().length} cores)`)
+    console.log(`  fetch wall      ${walls.map((w) => `${(w / 1000).toFixed(1)} s`).join(", ")}`)
+    console.log(`  peak RSS        ${peak === null ? "n/a" : `${peak.toFixed(0)} MB`} (the server's VmHWM)`)
+    console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)} (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
+    console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)} (${q.count} tools/call search_estat_data of another session)`)
+  }))
+
+// runMain: Ctrl-C interrupts the run, and its finalizers stop the server and remove the cgroups.
+NodeRuntime.runMain(Effect.forEach(Array.from({ length: REPEAT }, (_, i) => i), runOnce, { discard: true }))
