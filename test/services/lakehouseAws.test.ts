@@ -7,11 +7,13 @@ import {
 } from "@aws-sdk/client-athena"
 import { CreateDatabaseCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GlueClient } from "@aws-sdk/client-glue"
 import { mockClient } from "aws-sdk-client-mock"
-import { Effect, Option } from "effect"
+import { Duration, Effect, Fiber, Option, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
+import { defaultSettings } from "../../src/config.js"
 import { make } from "../../src/services/lakehouse/aws.js"
 import type { TableLock } from "../../src/services/lakehouse/tableLock.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
+import { ObjectStoreMemory } from "../../src/testing/index.js"
 import { pipelineContext } from "../support/pipeline.js"
 
 const credentials = { accessKeyId: "test", secretAccessKey: "test" }
@@ -34,6 +36,8 @@ const mocks = (options: {
   readonly tableExists: boolean
   readonly alreadyLoaded?: boolean
   readonly failInsert?: boolean
+  /** The first this many inserts lose to a concurrent Iceberg commit. */
+  readonly commitConflicts?: number
   /** Called as each statement starts (what the store holds then). */
   readonly onStart?: (sql: string) => Promise<void>
 }) => {
@@ -50,7 +54,14 @@ const mocks = (options: {
   athenaMock.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => {
     const sql = statements[Number(input.QueryExecutionId)]!
     const failed = options.failInsert === true && sql.startsWith("INSERT")
-    return Promise.resolve({ QueryExecution: { Status: failed ? { State: "FAILED", StateChangeReason: "HIVE_BAD_DATA: bad parquet" } : { State: "SUCCEEDED" } } })
+    const insertsSoFar = statements.slice(0, Number(input.QueryExecutionId) + 1).filter((s) => s.startsWith("INSERT")).length
+    const conflict = sql.startsWith("INSERT") && insertsSoFar <= (options.commitConflicts ?? 0)
+    const status = failed
+      ? { State: "FAILED", StateChangeReason: "HIVE_BAD_DATA: bad parquet" }
+      : conflict
+      ? { State: "FAILED", StateChangeReason: "ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update to table: another commit changed the table" }
+      : { State: "SUCCEEDED" }
+    return Promise.resolve({ QueryExecution: { Status: status } })
   })
   let loaded = options.alreadyLoaded === true
   athenaMock.on(GetQueryResultsCommand).callsFake((input: { QueryExecutionId: string }) => {
@@ -140,5 +151,48 @@ describe("Athena + Glue lakehouse (mocked AWS)", () => {
       expect((yield* Effect.flip(noCreate.load("census", run, { create: false, mode: "append" }))).message).toContain("does not exist; pass create_if_not_exists: true")
       expect(missing.statements).toEqual([])
       expect(yield* noCreate.tables).toEqual(["census", "cpi"]) // paged, temporary tables hidden
+    }))
+})
+
+describe("the Iceberg commit-conflict retry, on the TestClock", () => {
+  const inserts = (statements: ReadonlyArray<string>) => statements.filter((s) => s.startsWith("INSERT")).length
+  const lakehouseOver = (commitConflicts: number) =>
+    Effect.gen(function* () {
+      const mocked = mocks({ tableExists: true, commitConflicts })
+      const lakehouse = yield* make(defaultSettings, mocked.athena, mocked.glue, recordingLock().lock).pipe(Effect.provide(ObjectStoreMemory.layer()))
+      return { lakehouse, statements: mocked.statements }
+    })
+
+  it.scoped("an insert that lost to a concurrent commit is tried again after ICEBERG_COMMIT_RETRY_BASE's backoff (doubling, jittered ±20%): not sooner, and at once after", () =>
+    Effect.gen(function* () {
+      expect(Duration.toMillis(defaultSettings.icebergCommitRetryBase)).toBe(1000)
+      const { lakehouse, statements } = yield* lakehouseOver(2)
+      const load = yield* Effect.fork(lakehouse.load("census", run, { create: true, mode: "append" }))
+      yield* TestClock.adjust("799 millis") // the first wait is 800–1200 ms
+      expect(inserts(statements)).toBe(1)
+      yield* TestClock.adjust("401 millis") // t = 1200: tried again; the second wait is 1600–2400 ms
+      expect(inserts(statements)).toBe(2)
+      yield* TestClock.adjust("1199 millis") // t = 2399, before the earliest second retry (800 + 1600)
+      expect(inserts(statements)).toBe(2)
+      yield* TestClock.adjust("1201 millis") // t = 3600, after the latest (1200 + 2400): this one commits
+      expect(inserts(statements)).toBe(3)
+      expect(yield* Fiber.join(load)).toMatchObject({ recordsLoaded: 14, alreadyLoaded: false })
+    }))
+
+  it.scoped("four tries again at most (1 + 2 + 4 + 8 s, ±20%); then the conflict is the load's error and the temporary table still goes", () =>
+    Effect.gen(function* () {
+      const { lakehouse, statements } = yield* lakehouseOver(Number.POSITIVE_INFINITY)
+      const load = yield* Effect.fork(lakehouse.load("census", run, { create: true, mode: "append" }))
+      yield* TestClock.adjust("11999 millis") // the last try comes 12–18 s in
+      expect(inserts(statements)).toBe(4)
+      expect(Option.isNone(yield* Fiber.poll(load))).toBe(true)
+      yield* TestClock.adjust("6001 millis")
+      expect(inserts(statements)).toBe(5)
+      expect(Option.isSome(yield* Fiber.poll(load))).toBe(true)
+      const error = yield* Effect.flip(Fiber.join(load))
+      expect(error.message).toMatch(/^The athena query ended FAILED: ICEBERG_COMMIT_ERROR/)
+      expect(statements.at(-1)).toMatch(/^DROP TABLE IF EXISTS `estat_db`.`estat_tmp_/)
+      yield* TestClock.adjust("1 minute") // and no fifth try
+      expect(inserts(statements)).toBe(5)
     }))
 })
