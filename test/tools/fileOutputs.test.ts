@@ -7,9 +7,9 @@ import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { downloadCsvFromS3 } from "../../src/tools/downloadCsvFromS3.js"
 import { saveDatasetAsCsv } from "../../src/tools/saveDatasetAsCsv.js"
-import { FAKE_APP_ID, generatedTable } from "../fakes/estatServer.js"
-import { cubeTable } from "../fakes/estat/cube.js"
-import { type Backend, baseRequest, pipelineContext, queryRun } from "../support/pipeline.js"
+import { cubeTable, type FakeTable, generatedTable, makeEStatApi, MOCK_APP_ID } from "../../src/testing/index.js"
+import { mockedOn } from "../support/mockedBackend.js"
+import { type Backend, baseRequest, queryRun } from "../support/pipeline.js"
 
 /** Labels that need CSV quoting: a comma, quotes, a line break, and text that looks like a null. */
 const tricky = cubeTable({
@@ -55,10 +55,16 @@ const readUrl = async (url: string) => {
   return { status: response.status, text: keepBom(new Uint8Array(await response.arrayBuffer())), disposition: response.headers.get("content-disposition") }
 }
 
+/** A getStatsData answer for `table` as e-Stat sends it, with these extra parameters. */
+const answerOf = (table: FakeTable, params: Record<string, string> = {}) =>
+  new TextEncoder().encode(makeEStatApi({ tables: [table], appIds: [MOCK_APP_ID] })
+    .answer("getStatsData", new URLSearchParams({ appId: MOCK_APP_ID, statsDataId: table.info.id, ...params }), 0).body)
+
+// e-Stat in memory; each store, since the files are written to it and served from its download URLs.
 describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (backend) => {
   it.scopedLive("save_dataset_as_csv: a complete, Excel-ready CSV whose rows are the run's; the download URL serves it", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext(backend, { tables: [tricky] })
+      const { context } = yield* mockedOn(backend, [tricky])
       const saved = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005" }).pipe(Effect.provide(context))
       expect(saved.isError, firstText(saved)).toBe(false)
       const out = saved.structuredContent as { run_id: string; records_count: number; columns: Array<string>; location: string; download_url: string; size_bytes: number; expires_at: string | null }
@@ -90,7 +96,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
 
   it.scopedLive("converts an existing run by its folder, without labels, under a sanitised name", () =>
     Effect.gen(function* () {
-      const { context, fake } = yield* pipelineContext(backend, { tables: [tricky] })
+      const { context } = yield* mockedOn(backend, [tricky])
       const run = yield* fetchDataset(baseRequest("0009000005")).pipe(Effect.provide(context))
       const store = yield* Effect.provide(ObjectStore, context)
       const saved = yield* callTool(saveDatasetAsCsv, {
@@ -115,9 +121,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
       const pageCsv = parseCsv((yield* Effect.promise(() => readUrl(page.download_url))).text.slice(1))
       expect(pageCsv[1]![pageCsv[0]!.indexOf("cat01_name")]).toBe("a,b")
       // One page of a larger answer is not the dataset: refused, not presented as whole.
-      const partial = yield* Effect.promise(() =>
-        fetch(`${fake.baseUrl}/json/getStatsData?appId=${FAKE_APP_ID}&statsDataId=0009000005&limit=4`).then((r) => r.arrayBuffer()))
-      yield* store.putBytes("raw/misc/first-page.json", new Uint8Array(partial), "application/json")
+      yield* store.putBytes("raw/misc/first-page.json", answerOf(tricky, { limit: "4" }), "application/json")
       const fromPartial = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000005", s3_json_path: "raw/misc/first-page.json" }).pipe(Effect.provide(context))
       expect(fromPartial.isError).toBe(true)
       expect(firstText(fromPartial)).toContain("it is one page (4 of 10 rows)")
@@ -127,7 +131,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
 
   it.scopedLive("download_csv_from_s3: inline content capped at whole lines; bad paths and missing files are clear errors", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext(backend, { tables: [big] })
+      const { context } = yield* mockedOn(backend, [big])
       const store = yield* Effect.provide(ObjectStore, context)
       const saved = yield* callTool(saveDatasetAsCsv, { dataset_id: "0009000006" }).pipe(Effect.provide(context))
       const location = (saved.structuredContent as { location: string; size_bytes: number }).location
@@ -164,7 +168,7 @@ describe.each<Backend>(["local", "aws"])("file outputs on the %s backend", (back
 describe("presigned URLs", () => {
   it.scoped("a URL is signed at the Clock's time: S3 takes it until expiresAt, refuses it after", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext("aws", { tables: [tricky] })
+      const { context } = yield* mockedOn("aws", [])
       const store = yield* Effect.provide(ObjectStore, context)
       yield* store.putBytes("csv/x.csv", new TextEncoder().encode("a,b\r\n"), "text/csv")
       // S3 judges expiry by its own (real) time: sign now, and as if 10 s ago with a 1 s life.

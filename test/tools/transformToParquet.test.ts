@@ -5,8 +5,9 @@ import { callTool, firstText } from "../support/toolResult.js"
 import { fetchDataset } from "../../src/pipeline/fetchDataset.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { transformToParquet } from "../../src/tools/transformToParquet.js"
-import { FAKE_APP_ID, generatedTable } from "../fakes/estatServer.js"
-import { type Backend, baseRequest, pipelineContext, queryKeys, queryRun } from "../support/pipeline.js"
+import { generatedTable, makeEStatApi, MOCK_APP_ID } from "../../src/testing/index.js"
+import { mockedOn } from "../support/mockedBackend.js"
+import { type Backend, baseRequest, queryKeys, queryRun } from "../support/pipeline.js"
 
 const table = generatedTable({ id: "0009000007", categories: 4, areas: 3, months: 12, specialEvery: 5, annotationEvery: 7 }) // 144 rows
 
@@ -21,26 +22,30 @@ interface Out {
 const call = (args: unknown) => callTool(transformToParquet, args)
 const ordered = "SELECT * FROM run ORDER BY cat01_code, area_code, time_code"
 
+/** A whole getStatsData answer, as e-Stat sends it (TABLE_INF and CLASS_INF included). */
+const savedAnswer = () =>
+  new TextEncoder().encode(makeEStatApi({ tables: [table], appIds: [MOCK_APP_ID] }).answer("getStatsData", new URLSearchParams({ appId: MOCK_APP_ID, statsDataId: table.info.id, lang: "J" }), 0).body)
+
+// e-Stat in memory; each store, since the sources are read from it and the Parquet written to it.
 describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend", (backend) => {
   it.scopedLive("a saved e-Stat page (with or without its own metadata) gives exactly the pipeline's rows; a run becomes one file", () =>
     Effect.gen(function* () {
-      const { context, fake } = yield* pipelineContext(backend, { tables: [table] })
+      const { context, requests } = yield* mockedOn(backend, [table])
       const store = yield* Effect.provide(ObjectStore, context)
       const run = yield* fetchDataset(baseRequest(table.info.id, { pageSize: 1000 })).pipe(Effect.provide(context))
       const expected = yield* queryRun(run.manifest!, ordered).pipe(Effect.provide(context))
       expect(expected.length).toBe(144)
 
-      // A whole getStatsData answer, as e-Stat sends it (TABLE_INF and CLASS_INF included).
-      const answer = yield* Effect.promise(() =>
-        fetch(`${fake.baseUrl}/json/getStatsData?appId=${FAKE_APP_ID}&statsDataId=${table.info.id}&lang=J`).then((r) => r.arrayBuffer()))
-      yield* store.putBytes("raw/misc/answer.json", new Uint8Array(answer), "application/json")
-      const metaCallsBefore = fake.requests.filter((r) => r.endpoint === "getMetaInfo").length
+      const answer = savedAnswer()
+      yield* store.putBytes("raw/misc/answer.json", answer, "application/json")
+      const metaCallsBefore = requests.filter((r) => r.endpoint === "getMetaInfo").length
+      expect(metaCallsBefore).toBeGreaterThan(0) // the fetch asked, so none more below means the answer's own CLASS_INF was used
       const fromAnswer = yield* call({ s3_json_path: store.uri("raw/misc/answer.json"), data_type: "census" }).pipe(Effect.provide(context))
       expect(fromAnswer.isError, firstText(fromAnswer)).toBe(false)
       const a = fromAnswer.structuredContent as Out
       expect(a).toMatchObject({ source_path: store.uri("raw/misc/answer.json"), run_id: null, records_processed: 144, dataset_id: table.info.id, data_type: "census" })
       expect(a.target_path).toMatch(new RegExp(`^${store.uri(`transformed/${table.info.id}/`).replace(/[.]/g, "\\.")}\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.parquet$`))
-      expect(fake.requests.filter((r) => r.endpoint === "getMetaInfo").length).toBe(metaCallsBefore) // its own CLASS_INF sufficed
+      expect(requests.filter((r) => r.endpoint === "getMetaInfo").length).toBe(metaCallsBefore) // its own CLASS_INF sufficed
       const key = (uri: string) => uri.slice(store.root.length + (store.root.endsWith("/") ? 0 : 1))
       expect(yield* queryKeys([key(a.target_path)], ordered).pipe(Effect.provide(context))).toEqual(expected)
 
@@ -67,7 +72,7 @@ describe.each<Backend>(["local", "aws"])("transform_to_parquet on the %s backend
 
   it.scopedLive("unusable sources are clear errors", () =>
     Effect.gen(function* () {
-      const { context } = yield* pipelineContext(backend, { tables: [table] })
+      const { context } = yield* mockedOn(backend, [table])
       const store = yield* Effect.provide(ObjectStore, context)
       const text = (args: unknown) => call(args).pipe(Effect.provide(context), Effect.map((r) => firstText(r)))
       yield* store.putBytes("raw/misc/values.json", new TextEncoder().encode('[{"@tab":"01","$":"1"}]'), "application/json")
