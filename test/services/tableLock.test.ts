@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
 import { mockClient } from "aws-sdk-client-mock"
-import { Chunk, Deferred, Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { Chunk, Deferred, Duration, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { defaultSettings } from "../../src/config.js"
 import { type LockTiming, makeS3TableLock } from "../../src/services/lakehouse/tableLock.js"
@@ -83,8 +83,7 @@ describe("the S3 load lock", () => {
  * The lock at production timing (LOAD_LOCK_RETRY_BASE, maxWait = ATHENA_QUERY_TIMEOUT) over a
  * mocked S3 client, so only the TestClock moves time: the create answers 412 (held) until
  * `heldFor` attempts have been made, the lock read says another task holds it for an hour.
- * The load is forked as a daemon: the wait runs in acquireUseRelease's acquire, which cannot be
- * interrupted, so a failing assertion would otherwise wait for it on a clock that no longer moves.
+ * The load is forked as a daemon, so that a failing assertion does not leave the scope waiting for it.
  */
 const heldLock = (heldFor: number) => {
   const client = new S3Client({ region: "ap-northeast-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } })
@@ -138,5 +137,21 @@ describe("the load lock's wait for a busy table, on the TestClock", () => {
       expect(Option.isSome(yield* Fiber.poll(load))).toBe(true)
       const error = yield* Effect.flip(Fiber.join(load))
       expect(error.message).toBe("Table estat_db.census: another load of this table is running (lock held by other-task); try again when it has ended")
+    }))
+
+  it.scoped("a cancelled load stops waiting at once, takes no lock and runs nothing", () =>
+    Effect.gen(function* () {
+      const { lock, attempts } = heldLock(Number.POSITIVE_INFINITY)
+      let ran = false
+      const load = yield* Effect.forkDaemon(lock.withLock("census", Effect.sync(() => { ran = true })))
+      yield* TestClock.adjust("10 seconds")
+      const tried = attempts()
+      expect(tried).toBeGreaterThan(1)
+      // Interrupting returns without the clock moving: the wait between attempts gave way.
+      yield* Fiber.interrupt(load)
+      expect(Exit.isInterrupted(yield* Fiber.await(load))).toBe(true)
+      yield* TestClock.adjust("10 minutes")
+      expect(attempts()).toBe(tried)
+      expect(ran).toBe(false)
     }))
 })

@@ -81,6 +81,9 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
       if (Option.isSome(taken)) return taken.value
       return yield* new LockHeld({ owner: "(taken over meanwhile)", expiresAt: now })
     }).pipe(
+      // An attempt runs whole (a lock it created is returned, to be released); the waits between
+      // attempts can be interrupted, so a cancelled load stops waiting at once.
+      Effect.uninterruptible,
       Effect.retry({
         schedule: Schedule.exponential(timing.retryBase, 1.5).pipe(
           Schedule.union(Schedule.spaced("2 seconds")),
@@ -123,7 +126,7 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
       Effect.gen(function* () {
         const owner = randomUUID()
         return yield* Effect.acquireUseRelease(
-          Effect.flatMap(acquire(table, owner), (etag) => Ref.make(etag)),
+          Effect.flatMap(Effect.interruptible(acquire(table, owner)), (etag) => Ref.make(etag)),
           (etag) => Effect.raceFirst(use, renew(table, owner, etag)),
           (etag) => release(table, etag)
         )
