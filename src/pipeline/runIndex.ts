@@ -91,18 +91,24 @@ const rebuild = (statsDataId: string) =>
     return runs
   })
 
-/** The dataset's complete runs, newest first (at most the 20 newest). */
+/** The dataset's index as stored: none when it is missing or unreadable. */
+const readIndex = (statsDataId: string) =>
+  Effect.flatMap(ObjectStore, (store) => store.getBytes(runIndexKey(statsDataId))).pipe(
+    Effect.map((bytes) => Either.getRight(Schema.decodeUnknownEither(RunIndexJson)(new TextDecoder().decode(bytes)))),
+    Effect.map(Option.map((index) => index.runs)),
+    Effect.catchTag("StorageNotFound", () => Effect.succeedNone)
+  )
+
+/** The dataset's complete runs, newest first (at most the 20 newest); the index is made again from the manifests when missing. */
 export const completeRuns = (statsDataId: string) =>
-  Effect.gen(function* () {
-    const store = yield* ObjectStore
-    const stored = yield* store.getBytes(runIndexKey(statsDataId)).pipe(
-      Effect.map(Option.some),
-      Effect.catchTag("StorageNotFound", () => Effect.succeedNone)
-    )
-    if (Option.isNone(stored)) return yield* rebuild(statsDataId)
-    const decoded = Schema.decodeUnknownEither(RunIndexJson)(new TextDecoder().decode(stored.value))
-    return Either.isRight(decoded) ? decoded.right.runs : yield* rebuild(statsDataId)
-  })
+  Effect.flatMap(readIndex(statsDataId), (runs) => (Option.isSome(runs) ? Effect.succeed(runs.value) : rebuild(statsDataId)))
+
+/**
+ * The complete runs the dataset's index lists, for search: read, never made again, so a search
+ * never lists a dataset's folder (a dataset with no complete run has no index: no run is known).
+ */
+export const indexedRuns = (statsDataId: string) =>
+  Effect.map(readIndex(statsDataId), Option.getOrElse((): ReadonlyArray<IndexedRun> => []))
 
 /** Adds a run that has just completed to its dataset's index (best effort: the index is a cache). */
 export const indexRun = (manifest: Manifest) =>

@@ -3,9 +3,12 @@ import type { TableInfo, TableMeta } from "../domain/estat.js"
 import { matchesQuery, searchableText } from "../domain/ranking.js"
 import { storedMetadata } from "../services/estat/metadataCache.js"
 import { isCurrent } from "./reuse.js"
-import { completeRuns, indexedDatasets, type IndexedRun } from "./runIndex.js"
+import { indexedDatasets, indexedRuns, type IndexedRun } from "./runIndex.js"
 
 /** What search knows of what is stored (issue 16): each hit's complete run, and a search of stored tables only. */
+
+/** How many stored datasets are read at once: each holds its metadata (up to hundreds of kB) only while it is matched. */
+const CONCURRENCY = 8
 
 /** A hit's stored run: the newest complete one, a whole-table run before a filtered one. */
 export interface StoredRun {
@@ -18,8 +21,9 @@ export interface StoredRun {
 
 const isWholeTable = (run: IndexedRun) => Object.keys(run.narrowing).length === 0 && run.max_records === null
 
+// The index is read, never made again: a search must not list the folder of every hit without one.
 const storedRunOf = (table: TableInfo) =>
-  completeRuns(table.statsDataId).pipe(
+  indexedRuns(table.statsDataId).pipe(
     Effect.map((runs) => Option.fromNullable(runs.find(isWholeTable) ?? runs[0])),
     Effect.map(Option.map((run): StoredRun => ({
       run_id: run.run_id,
@@ -33,7 +37,7 @@ const storedRunOf = (table: TableInfo) =>
 
 /** The stored run of each table that has one, by statsDataId (storage only, in parallel). */
 export const storedRunsOf = (tables: ReadonlyArray<TableInfo>) =>
-  Effect.forEach(tables, (table) => Effect.map(storedRunOf(table), (run) => [table.statsDataId, run] as const), { concurrency: 8 }).pipe(
+  Effect.forEach(tables, (table) => Effect.map(storedRunOf(table), (run) => [table.statsDataId, run] as const), { concurrency: CONCURRENCY }).pipe(
     Effect.map((entries) => new Map(entries.flatMap(([id, run]) => (Option.isSome(run) ? [[id, run.value] as const] : []))))
   )
 
@@ -55,23 +59,27 @@ const passes = (table: TableInfo, filters: StoredSearchFilters) =>
   (filters.statsCode === undefined || (filters.statsCode.length === 5 ? table.govOrgCode : table.statCode) === filters.statsCode) &&
   (filters.updatedSince === undefined || table.updatedDate.replaceAll("-", "") >= filters.updatedSince.replaceAll("-", ""))
 
+/** A stored dataset's listing when it answers the query and filters; its metadata is read for matching and let go. */
+const storedMatch = (statsDataId: string, query: string, filters: StoredSearchFilters) =>
+  Effect.gen(function* () {
+    const meta = Option.getOrUndefined(yield* storedMetadata(statsDataId))
+    const table = meta?.table ??
+      listingOf(statsDataId, (yield* indexedRuns(statsDataId).pipe(Effect.orElseSucceed((): ReadonlyArray<IndexedRun> => [])))[0]?.title ?? "")
+    return matchesQuery(query, searchableText(table, meta)) && passes(table, filters) ? Option.some(table) : Option.none<TableInfo>()
+  })
+
 /**
  * The stored tables (those with a complete run) matching a query, described by their cached
- * metadata whatever its age, with no e-Stat request; in run-index order.
+ * metadata whatever its age, with no e-Stat request; in run-index order. Only their listings are
+ * kept: the metadata of those ranked is read again with `storedMetadataOf`.
  */
 export const storedCandidates = (query: string, filters: StoredSearchFilters) =>
-  Effect.gen(function* () {
-    const ids = yield* indexedDatasets
-    const described = yield* Effect.forEach(ids, (id) =>
-      Effect.all([storedMetadata(id), completeRuns(id).pipe(Effect.orElseSucceed((): ReadonlyArray<IndexedRun> => []))]).pipe(
-        Effect.map(([meta, runs]) => ({
-          table: Option.match(meta, { onSome: (m) => m.table, onNone: () => listingOf(id, runs[0]?.title ?? "") }),
-          meta: Option.getOrUndefined(meta)
-        }))
-      ), { concurrency: 8 })
-    const hits = described.filter(({ meta, table }) => matchesQuery(query, searchableText(table, meta)) && passes(table, filters))
-    return {
-      tables: hits.map((hit) => hit.table),
-      metas: new Map(hits.flatMap((hit): ReadonlyArray<readonly [string, TableMeta]> => (hit.meta === undefined ? [] : [[hit.table.statsDataId, hit.meta]])))
-    }
-  })
+  Effect.flatMap(indexedDatasets, (ids) => Effect.forEach(ids, (id) => storedMatch(id, query, filters), { concurrency: CONCURRENCY })).pipe(
+    Effect.map((matches) => matches.flatMap((match) => (Option.isSome(match) ? [match.value] : [])))
+  )
+
+/** The cached metadata, whatever its age, of the tables that have a copy, by statsDataId (no e-Stat request). */
+export const storedMetadataOf = (tables: ReadonlyArray<TableInfo>) =>
+  Effect.forEach(tables, (table) => Effect.map(storedMetadata(table.statsDataId), (meta) => [table.statsDataId, meta] as const), { concurrency: CONCURRENCY }).pipe(
+    Effect.map((entries) => new Map(entries.flatMap(([id, meta]): ReadonlyArray<readonly [string, TableMeta]> => (Option.isSome(meta) ? [[id, meta.value]] : []))))
+  )

@@ -6,7 +6,7 @@ import { splitTerms } from "../domain/text.js"
 import { rankTables } from "../domain/ranking.js"
 import * as Tool from "../mcp/tool.js"
 import { ToolContext, withDefault } from "../mcp/tool.js"
-import { storedCandidates, storedRunsOf } from "../pipeline/storedTables.js"
+import { storedCandidates, storedMetadataOf, storedRunsOf } from "../pipeline/storedTables.js"
 import { EStat } from "../services/estat/EStat.js"
 
 const period = (what: string) =>
@@ -191,12 +191,12 @@ export const searchEstatData = Tool.make({
       const config = yield* AppConfig
       const context = yield* ToolContext
       // stored_only: the stored tables, described by their cached metadata; e-Stat is not asked.
-      const { storedMetas, tables, total } = input.stored_only
+      const { tables, total } = input.stored_only
         ? yield* Effect.map(
           storedCandidates(input.query, { statsField: input.stats_field, statsCode: input.stats_code, updatedSince: input.updated_since }),
-          (found) => ({ tables: found.tables, total: found.tables.length, storedMetas: found.metas })
+          (found) => ({ tables: found, total: found.length })
         )
-        : { ...(yield* collectCandidates(input)), storedMetas: null }
+        : yield* collectCandidates(input)
       yield* context.progress({ progress: 1, message: `${tables.length} candidates of ${total}` })
       const now = new Date(yield* Clock.currentTimeMillis)
       const basic = rankTables({ query: input.query, tables, method: "basic", now })
@@ -205,7 +205,8 @@ export const searchEstatData = Tool.make({
       const metas = new Map<string, TableMeta>()
       if (input.scoring_method === "enhanced" && basic.length > 0) {
         const pool = basic.slice(0, enhancedPoolSize(input.max_results)).map((r) => r.table)
-        const fetched = storedMetas === null ? yield* fetchMetas(pool) : { metas: storedMetas, warnings: [] }
+        // stored_only: only the pool's metadata is read (again) from the cache, however many tables matched.
+        const fetched = input.stored_only ? { metas: yield* storedMetadataOf(pool), warnings: [] } : yield* fetchMetas(pool)
         fetched.metas.forEach((meta, id) => metas.set(id, meta))
         warnings.push(...fetched.warnings)
         ranked = rankTables({ query: input.query, tables: pool, metas, method: "enhanced", now })
