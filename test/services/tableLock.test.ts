@@ -154,4 +154,35 @@ describe("the load lock's wait for a busy table, on the TestClock", () => {
       expect(attempts()).toBe(tried)
       expect(ran).toBe(false)
     }))
+
+  it.scoped("a load cancelled while its lock is being created releases that lock once the create has answered", () =>
+    Effect.gen(function* () {
+      const client = new S3Client({ region: "ap-northeast-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } })
+      const s3 = mockClient(client)
+      let answerPut: (etag: { ETag: string }) => void = () => undefined
+      const putStarted = yield* Deferred.make<void>()
+      s3.on(PutObjectCommand).callsFake(() => {
+        Effect.runSync(Deferred.succeed(putStarted, undefined))
+        return new Promise((resolve) => { answerPut = resolve })
+      })
+      const deleted: Array<string | undefined> = []
+      s3.on(DeleteObjectCommand).callsFake((input: { IfMatch?: string }) => {
+        deleted.push(input.IfMatch)
+        return Promise.resolve({})
+      })
+      const lock = makeS3TableLock(client, { bucket: TEST_BUCKET, prefix: "lake/", database: "estat_db" }, {
+        ttl: "2 minutes",
+        maxWait: defaultSettings.athenaQueryTimeout,
+        retryBase: defaultSettings.loadLockRetryBase
+      })
+      let ran = false
+      const load = yield* Effect.forkDaemon(lock.withLock("census", Effect.sync(() => { ran = true })))
+      yield* Deferred.await(putStarted)
+      const interrupted = yield* Effect.fork(Fiber.interrupt(load))
+      answerPut({ ETag: "\"ours\"" })
+      yield* Fiber.join(interrupted)
+      expect(Exit.isInterrupted(yield* Fiber.await(load))).toBe(true)
+      expect(ran).toBe(false)
+      expect(deleted).toEqual(["\"ours\""])
+    }))
 })

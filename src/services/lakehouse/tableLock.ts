@@ -67,7 +67,8 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
       catch: failed(table, "could not read")
     })
 
-  const acquire = (table: string, owner: string) =>
+  /** Takes the lock; its ETag also goes into `taken` the moment it is ours, so an interrupted wait can still release it. */
+  const acquire = (table: string, owner: string, taken: Ref.Ref<Option.Option<string>>) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const body = { owner, expiresAt: now + ttlMs }
@@ -77,12 +78,13 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
       if (Option.isNone(current)) return yield* new LockHeld({ owner: "(released meanwhile)", expiresAt: now })
       if (current.value.expiresAt > now) return yield* new LockHeld({ owner: current.value.owner, expiresAt: current.value.expiresAt })
       // Expired: its holder died. Take it over unless another waiter did first.
-      const taken = yield* put(table, body, { IfMatch: current.value.etag })
-      if (Option.isSome(taken)) return taken.value
+      const takenOver = yield* put(table, body, { IfMatch: current.value.etag })
+      if (Option.isSome(takenOver)) return takenOver.value
       return yield* new LockHeld({ owner: "(taken over meanwhile)", expiresAt: now })
     }).pipe(
-      // An attempt runs whole (a lock it created is returned, to be released); the waits between
-      // attempts can be interrupted, so a cancelled load stops waiting at once.
+      Effect.tap((etag) => Ref.set(taken, Option.some(etag))),
+      // An attempt runs whole; the waits between attempts can be interrupted, so a cancelled load
+      // stops waiting at once (withLock releases a lock an interrupted acquire had already taken).
       Effect.uninterruptible,
       Effect.retry({
         schedule: Schedule.exponential(timing.retryBase, 1.5).pipe(
@@ -125,8 +127,13 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
     withLock: (table, use) =>
       Effect.gen(function* () {
         const owner = randomUUID()
+        const taken = yield* Ref.make(Option.none<string>())
+        const releaseTaken = Effect.flatMap(Ref.get(taken), Option.match({
+          onNone: () => Effect.void,
+          onSome: (etag) => Effect.flatMap(Ref.make(etag), (ref) => release(table, ref))
+        }))
         return yield* Effect.acquireUseRelease(
-          Effect.flatMap(Effect.interruptible(acquire(table, owner)), (etag) => Ref.make(etag)),
+          Effect.interruptible(acquire(table, owner, taken)).pipe(Effect.onInterrupt(() => releaseTaken), Effect.flatMap((etag) => Ref.make(etag))),
           (etag) => Effect.raceFirst(use, renew(table, owner, etag)),
           (etag) => release(table, etag)
         )
