@@ -112,19 +112,20 @@ const runFetch = (request: FetchRequest, runId: string) =>
     const engine = yield* DataEngine
     const query = { statsDataId: request.statsDataId, narrowing: request.narrowing }
     // A new run asks for its first page straight away; a resumed one counts (its first page may be stored).
-    const [meta, opening] = yield* Effect.all([
+    // The page waits in a cell the stream empties, so nothing keeps it once its part is stored.
+    const firstPage = yield* Ref.make(Option.none<DataPage>())
+    const [meta, totalRecords] = yield* Effect.all([
       request.meta === undefined ? estat.getMetaInfo(request.statsDataId) : Effect.succeed(request.meta),
       request.resumeRunId === null
-        ? Effect.map(
-          estat.getDataPage(query, { startPosition: 1, limit: Math.min(request.pageSize, request.maxRecords ?? request.pageSize) }),
-          (page) => ({ totalRecords: page.totalNumber, firstPage: Option.some(page) })
+        ? estat.getDataPage(query, { startPosition: 1, limit: Math.min(request.pageSize, request.maxRecords ?? request.pageSize) }).pipe(
+          Effect.tap((page) => Ref.set(firstPage, Option.some(page))),
+          Effect.map((page) => page.totalNumber)
         )
-        : Effect.map(estat.countRecords(query), (totalRecords) => ({ totalRecords, firstPage: Option.none<DataPage>() }))
+        : estat.countRecords(query)
     ], { concurrency: 2 })
-    const { totalRecords } = opening
     const expectedRecords = request.maxRecords === null ? totalRecords : Math.min(totalRecords, request.maxRecords)
     const plan = planPages(expectedRecords, request.pageSize)
-    const previous = request.resumeRunId === null ? null : yield* loadResumable(request, totalRecords)
+    const previous = request.resumeRunId === null ? null : yield* loadResumable(request, totalRecords, meta.table.updatedDate)
     const createdAt = previous?.created_at ?? new Date(yield* Clock.currentTimeMillis).toISOString()
     const rows = rowBuilder({ statsDataId: request.statsDataId, dimensions: meta.dimensions, withLabels: request.withLabels })
 
@@ -219,10 +220,12 @@ const runFetch = (request: FetchRequest, runId: string) =>
     // while DuckDB is the slower, later answers wait in their sockets, not in memory.
     const held = yield* Effect.makeSemaphore(Math.max(1, request.concurrency))
     // The first page, already here, goes first; the others are asked for now.
-    const firstReceived = Option.flatMap(opening.firstPage, (page) =>
-      Option.map(Option.fromNullable(plan[0]), (first): ReceivedPage => ({ request: first, page, release: Effect.void })))
-    const laterPages = Option.isSome(firstReceived) ? missingPages.filter((p) => p.index !== 1) : missingPages
-    const fetchAll = Stream.fromIterable(Option.toArray(firstReceived)).pipe(
+    const hasFirstPage = Option.isSome(yield* Ref.get(firstPage)) && plan[0] !== undefined
+    const laterPages = hasFirstPage ? missingPages.filter((p) => p.index !== 1) : missingPages
+    const takeFirstPage = Effect.map(Ref.getAndSet(firstPage, Option.none()), (page) =>
+      Option.flatMap(page, (page) => Option.map(Option.fromNullable(plan[0]), (first): ReceivedPage => ({ request: first, page, release: Effect.void }))))
+    const fetchAll = Stream.fromEffect(takeFirstPage).pipe(
+      Stream.filterMap((received) => received),
       Stream.map((received): Either.Either<ReceivedPage, EStatPageFailed> => Either.right(received)),
       Stream.concat(estat.pages(query, laterPages, { concurrency: request.concurrency, held }).pipe(Stream.either)),
       // Two parts in the making at a time: one written as CSV while DuckDB converts the other.
@@ -315,7 +318,7 @@ const failedPageOf = (cause: Cause.Cause<unknown>): Manifest["failed_pages"] =>
   })
 
 /** Resuming continues a partial run of the very same query, against an unchanged table. */
-const loadResumable = (request: FetchRequest, totalRecords: number) =>
+const loadResumable = (request: FetchRequest, totalRecords: number, updatedDate: string) =>
   Effect.gen(function* () {
     const runId = request.resumeRunId ?? ""
     if (!request.store) return yield* new RunNotResumable({ runId, reason: "resuming needs save_to_s3: true (a run lives in storage)." })
@@ -349,6 +352,13 @@ const loadResumable = (request: FetchRequest, totalRecords: number) =>
       return yield* new RunNotResumable({
         runId,
         reason: `the table changed on e-Stat since the run (${manifest.total_records} → ${totalRecords} rows); start a new run.`
+      })
+    }
+    // Values change without the row count changing: pages from before and after an update are not one table.
+    if (manifest.estat_updated_date !== undefined && manifest.estat_updated_date !== updatedDate) {
+      return yield* new RunNotResumable({
+        runId,
+        reason: `the table was updated on e-Stat since the run (${manifest.estat_updated_date} → ${updatedDate}); start a new run.`
       })
     }
     // Keep only the pages whose part is really there.

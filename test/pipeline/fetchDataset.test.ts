@@ -181,4 +181,19 @@ describe("fetchDataset options (on the mocked layers)", () => {
       const unknown = yield* Effect.flip(fetchDataset(baseRequest(table.id, { resumeRunId: "20260101T000000000Z-abcdef" })).pipe(Effect.provide(context)))
       expect(unknown.message).toContain("no run of dataset 0009000001 has this id")
     }))
+
+  it.scoped("resume refuses a run of the table before an update on e-Stat, though the row count is the same", () =>
+    Effect.gen(function* () {
+      const { context } = yield* mockedContext(fakeOptions.tables)
+      const run = yield* fetchDataset(baseRequest(table.id)).pipe(Effect.provide(context))
+      const manifest = run.manifest!
+      expect(manifest.estat_updated_date).toBeDefined()
+      // The run as a partial one of the table's previous version: same rows, an older update date.
+      const older = { ...manifest, status: "partial" as const, pages: manifest.pages.slice(0, 1), estat_updated_date: "2001-01-01" }
+      yield* Effect.flatMap(ObjectStore, (store) =>
+        store.putBytes(manifestKey(table.id, run.runId), new TextEncoder().encode(JSON.stringify(older)), "application/json")).pipe(Effect.provide(context))
+      const refused = yield* Effect.flip(fetchDataset(baseRequest(table.id, { resumeRunId: run.runId })).pipe(Effect.provide(context)))
+      expect(refused).toMatchObject({ _tag: "RunNotResumable", runId: run.runId })
+      expect(refused.message).toContain(`the table was updated on e-Stat since the run (2001-01-01 → ${manifest.estat_updated_date})`)
+    }))
 })
