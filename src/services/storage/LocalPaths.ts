@@ -3,7 +3,7 @@ import { constants, type Dirent, type Stats } from "node:fs"
 import * as nodeFs from "node:fs/promises"
 import * as nodePath from "node:path"
 import { Clock, Effect, Either, Option, type Scope } from "effect"
-import { StorageAccessDenied, StorageFailure, StorageLinkRefused, StorageNotFound, StorageUnusable } from "./ObjectStore.js"
+import { isScratchSegment, StorageAccessDenied, StorageFailure, StorageLinkRefused, StorageNotFound, StorageUnusable } from "./ObjectStore.js"
 
 /**
  * Files under the real DATA_DIR that no link leads out of: the local ObjectStore's one boundary.
@@ -216,7 +216,7 @@ export const make = (dataDir: string, locate: (key: string) => string, options: 
             }))
           }
           const relevant = `${child}/`.startsWith(prefix) || prefix.startsWith(`${child}/`)
-          if (!entry.isDirectory() || child === ".tmp" || !relevant) return Effect.succeed([])
+          if (!entry.isDirectory() || isScratchSegment(child) || !relevant) return Effect.succeed([])
           // A folder swapped for a link since readdir is skipped like any link.
           return Effect.scoped(folder(child, child, false).pipe(
             Effect.flatMap((sub) => filesUnder(sub, child, prefix)),

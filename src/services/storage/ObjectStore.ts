@@ -120,11 +120,17 @@ export class ObjectStore extends Context.Tag("estat-mcp/ObjectStore")<ObjectStor
 /** The first key segment no caller may use: where the local store keeps files being written. */
 export const SCRATCH = ".tmp"
 
+/**
+ * A segment that names the scratch folder on some file system: macOS and Windows ignore case
+ * (`.TMP`), and Windows drops trailing dots and spaces (`.tmp.`).
+ */
+export const isScratchSegment = (segment: string) => segment.toLowerCase().replace(/[. ]+$/, "") === SCRATCH
+
 /** Keys are `/`-separated relative paths of plain segments, outside the scratch space. */
 export const isValidKey = (key: string) =>
   key.length > 0 &&
   // The local store's scratch space (in-flight writes, downloads): no caller may name it, on any store.
-  key.split("/")[0] !== SCRATCH &&
+  !isScratchSegment(key.split("/")[0]!) &&
   key.length <= 1024 &&
   !key.startsWith("/") &&
   !key.includes("\\") &&

@@ -13,7 +13,8 @@ import * as ObjectStoreMemory from "../../../src/testing/ObjectStoreMemory.js"
  * files, or overwrites or deletes one under a write in flight.
  */
 
-const SCRATCH_KEYS = [".tmp", ".tmp/1700000000000-abcdef.part", ".tmp/x/y.csv"]
+/** The folder's own name, and the spellings case-insensitive (macOS, Windows) and dot-trimming (Windows) file systems read as it. */
+const SCRATCH_KEYS = [".tmp", ".tmp/1700000000000-abcdef.part", ".tmp/x/y.csv", ".TMP/x/y.csv", ".Tmp/1700000000000-abcdef.part", ".tmp./x/y.csv", ".tmp /x/y.csv", ".tmp.. ./x"]
 
 /** Every operation on a key: the tag of each failure, or "ok". */
 const outcomes = (store: ObjectStore["Type"], key: string) =>
