@@ -29,7 +29,8 @@ export const conditionalS3 = (
       const seen: Array<SeenRequest> = []
       const forward = (req: IncomingMessage, res: ServerResponse) => {
         seen.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers })
-        const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        // agent: false: a pooled keep-alive socket could belong to an earlier test's server on a reused port.
+        const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers)
           answer.pipe(res)
         })
@@ -38,7 +39,7 @@ export const conditionalS3 = (
       }
       const etagOf = (path: string) =>
         new Promise<string | null>((resolve, reject) => {
-          const head = httpRequest({ host: target.hostname, port: target.port, method: "HEAD", path }, (answer) => {
+          const head = httpRequest({ host: target.hostname, port: target.port, method: "HEAD", path, agent: false }, (answer) => {
             answer.resume()
             resolve(answer.statusCode === 200 ? unquote(String(answer.headers["etag"])) : null)
           })
@@ -66,7 +67,12 @@ export const conditionalS3 = (
         const path = (req.url ?? "/").split("?")[0]!
         req.pause()
         inTurn(path, async () => {
-          const etag = await etagOf(path)
+          // A check that cannot be made is answered (as S3 would, 500), never left hanging.
+          const etag = await etagOf(path).catch(() => undefined)
+          if (etag === undefined) {
+            res.writeHead(500, { "content-type": "application/xml" })
+            return void res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>the fake could not check the object</Message></Error>`)
+          }
           if (ifNoneMatch === "*" && etag !== null) return fail(res, 412, "PreconditionFailed", path)
           if (ifMatch !== undefined && etag === null) return fail(res, 404, "NoSuchKey", path)
           if (ifMatch !== undefined && ifMatch !== "*" && unquote(ifMatch) !== etag) return fail(res, 412, "PreconditionFailed", path)

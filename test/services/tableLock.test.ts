@@ -63,7 +63,8 @@ describe("the S3 load lock", () => {
       const { lock, write, read } = yield* setup({ ttl: "30 seconds", maxWait: "0 millis" })
       const held = yield* Deferred.make<void>()
       const load = yield* Effect.fork(lock.withLock("census", Effect.zipRight(Deferred.succeed(held, undefined), Effect.never)))
-      yield* Deferred.await(held)
+      // A load that fails before it holds the lock fails the test with its error, not a timeout.
+      yield* Effect.raceFirst(Deferred.await(held), Fiber.join(load))
       const first = yield* read
       expect(first!.expiresAt).toBe(30_000)
       yield* renewalDueAt(10_000, read)

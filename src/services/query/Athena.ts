@@ -87,9 +87,13 @@ export const make = (settings: Settings, client: AthenaClient) => {
       return { rows, columns, truncated }
     })
 
-  /** Any statement, unguarded: for the server's own DDL and loads, never for caller SQL. */
+  /**
+   * Any statement, unguarded: for the server's own DDL and loads, never for caller SQL. The start
+   * is not interrupted (once Athena may have the query, its id is needed to stop it); waiting for
+   * and reading the result are, and stop the query.
+   */
   const execute = (sql: string, maxRows: number) =>
-    Effect.gen(function* () {
+    Effect.uninterruptibleMask((restore) => Effect.gen(function* () {
       const started = yield* send("FAILED", (abortSignal) =>
         client.send(new StartQueryExecutionCommand({
           QueryString: sql,
@@ -100,11 +104,12 @@ export const make = (settings: Settings, client: AthenaClient) => {
       const id = started.QueryExecutionId
       if (id === undefined) return yield* new QueryFailed({ engine: ENGINE, state: "FAILED", reason: "Athena returned no query execution id" })
       const timeoutMs = Duration.toMillis(settings.athenaQueryTimeout)
-      const execution = yield* awaitDone(id).pipe(
+      const execution = yield* restore(awaitDone(id).pipe(
         Effect.timeoutFail({
           duration: settings.athenaQueryTimeout,
           onTimeout: () => new QueryFailed({ engine: ENGINE, state: "TIMEOUT", reason: `no result within ${timeoutMs / 1000} s (ATHENA_QUERY_TIMEOUT); the query was stopped` })
-        }),
+        })
+      )).pipe(
         Effect.tapError(() => stop(id)),
         Effect.onInterrupt(() => stop(id))
       )
@@ -112,14 +117,14 @@ export const make = (settings: Settings, client: AthenaClient) => {
       if (state !== "SUCCEEDED") {
         return yield* new QueryFailed({ engine: ENGINE, state, reason: execution?.Status?.StateChangeReason ?? "Athena gave no reason" })
       }
-      const result = yield* readRows(id, maxRows).pipe(Effect.onInterrupt(() => stop(id)))
+      const result = yield* restore(readRows(id, maxRows)).pipe(Effect.onInterrupt(() => stop(id)))
       return {
         engine: ENGINE,
         ...result,
         dataScannedBytes: execution?.Statistics?.DataScannedInBytes ?? null,
         executionMs: execution?.Statistics?.EngineExecutionTimeInMillis ?? null
       } satisfies QueryResult
-    }).pipe(Effect.withSpan("Athena.execute"))
+    })).pipe(Effect.withSpan("Athena.execute"))
 
   return {
     execute,
