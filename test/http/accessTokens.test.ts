@@ -118,7 +118,9 @@ describe("AccessTokens", () => {
         boundResource: Effect.flatMap(sign({ client_id: "client-b", token_use: "access" }), verdict),
         otherResource: Effect.flatMap(sign({ aud: "https://other.example.test", client_id: "client-a" }), verdict),
         idToken: Effect.flatMap(sign({ aud: "client-a", token_use: "id" }), verdict),
-        idTokenOfResource: Effect.flatMap(sign({ token_use: "id" }), verdict)
+        idTokenOfResource: Effect.flatMap(sign({ token_use: "id" }), verdict),
+        clientAsList: Effect.flatMap(sign({ aud: undefined, client_id: ["client-a"] }), verdict),
+        emptyAudience: Effect.flatMap(sign({ aud: [], client_id: "client-a" }), verdict)
       }).pipe(Effect.provide(cognito))
       expect(verdicts).toEqual({
         listedClient: "accepted",
@@ -127,7 +129,10 @@ describe("AccessTokens", () => {
         boundResource: "accepted",
         otherResource: 'InvalidAccessToken: unexpected "aud" claim value',
         idToken: 'InvalidAccessToken: "token_use" is "id", not "access"',
-        idTokenOfResource: 'InvalidAccessToken: "token_use" is "id", not "access"'
+        idTokenOfResource: 'InvalidAccessToken: "token_use" is "id", not "access"',
+        // Look-alikes of a listed client: a list holding it, an empty audience beside it.
+        clientAsList: 'InvalidAccessToken: no "aud" claim, and "client_id" is not one of MCP_OAUTH_CLIENT_IDS',
+        emptyAudience: 'InvalidAccessToken: unexpected "aud" claim value'
       })
     }))
 

@@ -43,6 +43,9 @@ describe("the scratch space is not a key", () => {
 
       for (const key of SCRATCH_KEYS) expect(yield* outcomes(store, key), key).toEqual(refusedEverywhere)
       for (const key of SCRATCH_KEYS) expect(Exit.isFailure(yield* Effect.exit(store.keyOf(store.uri(key)))), key).toBe(true)
+      // A file:// URI is percent-decoded before the check: an encoded dot is the same folder.
+      const encoded = store.uri("x").replace(/x$/, "%2Etmp/x/y.csv")
+      expect(Exit.isFailure(yield* Effect.exit(store.keyOf(encoded))), encoded).toBe(true)
       expect(readdirSync(join(data, ".tmp")).sort()).toEqual(["1700000000000-abcdef.part", "x"])
 
       yield* store.putBytes("runs/.tmp/a.csv", new TextEncoder().encode("a"), "text/csv")
