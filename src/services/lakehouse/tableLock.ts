@@ -113,12 +113,11 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
       yield* Ref.set(etag, renewed.value)
     }).pipe(Effect.forever)
 
-  const release = (table: string, etag: Ref.Ref<string>) =>
-    Effect.flatMap(Ref.get(etag), (IfMatch) =>
-      Effect.tryPromise({
-        try: (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: keyOf(table), IfMatch }), { abortSignal }),
-        catch: failed(table, "could not release")
-      })).pipe(
+  const release = (table: string, IfMatch: string) =>
+    Effect.tryPromise({
+      try: (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: keyOf(table), IfMatch }), { abortSignal }),
+      catch: failed(table, "could not release")
+    }).pipe(
       // Already taken over (412) or gone: nothing of ours to remove. Anything else expires by itself.
       Effect.catchAll((error) => Effect.logWarning(error.message))
     )
@@ -130,12 +129,12 @@ export const makeS3TableLock = (client: S3Client, location: { readonly bucket: s
         const taken = yield* Ref.make(Option.none<string>())
         const releaseTaken = Effect.flatMap(Ref.get(taken), Option.match({
           onNone: () => Effect.void,
-          onSome: (etag) => Effect.flatMap(Ref.make(etag), (ref) => release(table, ref))
+          onSome: (etag) => release(table, etag)
         }))
         return yield* Effect.acquireUseRelease(
           Effect.interruptible(acquire(table, owner, taken)).pipe(Effect.onInterrupt(() => releaseTaken), Effect.flatMap((etag) => Ref.make(etag))),
           (etag) => Effect.raceFirst(use, renew(table, owner, etag)),
-          (etag) => release(table, etag)
+          (etag) => Effect.flatMap(Ref.get(etag), (current) => release(table, current))
         )
       }).pipe(Effect.withSpan("TableLock.withLock", { attributes: { table } }))
   }
