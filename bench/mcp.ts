@@ -1,124 +1,221 @@
 /**
- * tools/call throughput and latency of `apply_keyword_suggestions` under 50 concurrent clients:
- * this server (Effect, our Streamable HTTP transport) against the SDK's own Streamable HTTP
- * server running the same pure function, in the same process and run.
+ * MCP transport throughput, latency and memory: estat-mcp against the SDK's own servers, in one run.
  *
- *   npm run bench:mcp            (CLIENTS=50 CALLS=100 by default)
+ * Each server runs in a process of its own (bench/mcpServerProcess.ts); this process only drives
+ * clients. Throughput and latency of `tools/call apply_keyword_suggestions` (a pure function, so
+ * the transport is what is measured) on both protocol paths:
+ *   2025-11-25 (sessions; SDK v1's client): SDK v1, SDK v1 with an event store, SDK v2's stateless
+ *              legacy fallback, estat-mcp
+ *   2026-07-28 (stateless; SDK v2's client): SDK v2, estat-mcp
+ * at each client count, repeats interleaved across servers (so background load hits all alike),
+ * median of the repeats. Then memory per idle 2025 session and per open SSE stream (after a full GC).
+ *
+ *   npm run bench:mcp     CLIENTS=50,200  CALLS=5000 (per load, split across clients)  REPEATS=3  SESSIONS=200
  */
-import { randomUUID } from "node:crypto"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { McpServer as SdkMcpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
-import { InMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js"
-import { z } from "zod"
-import { applyKeywordSuggestions } from "../src/domain/keywords.js"
-import { startTestServer } from "../test/support/testServer.js"
+import { fork, type ChildProcess } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client"
+import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import type { ServerKind } from "./mcpServerProcess.js"
 
-const CLIENTS = Number(process.env["CLIENTS"] ?? 50)
-const CALLS = Number(process.env["CALLS"] ?? 100)
+const CLIENT_COUNTS = (process.env["CLIENTS"] ?? "50,200").split(",").map(Number)
+const CALLS = Number(process.env["CALLS"] ?? 5000)
+const REPEATS = Number(process.env["REPEATS"] ?? 3)
+const SESSIONS = Number(process.env["SESSIONS"] ?? 200)
 const WARMUP = 20
+
+type Revision = "2025-11-25" | "2026-07-28"
+const served: Record<Revision, ReadonlyArray<ServerKind>> = {
+  "2025-11-25": ["sdk1", "sdk1-events", "sdk2", "estat"],
+  "2026-07-28": ["sdk2", "estat"]
+}
+const names: Record<ServerKind, string> = { sdk1: "sdk v1", "sdk1-events": "sdk v1+events", sdk2: "sdk v2", estat: "estat-mcp" }
 
 const args = { original_query: "北海道の収入と年収の推移", accepted_keywords: { 収入: "所得", 年収: "年間収入" } }
 
-/**
- * The SDK's reference setup: one transport per session, routed by Mcp-Session-Id. With an
- * event store it also primes and keeps resumable SSE streams, as estat-mcp always does.
- */
-const startSdkServer = async (resumable: boolean) => {
-  const transports = new Map<string, StreamableHTTPServerTransport>()
-  const makeServer = () => {
-    const server = new SdkMcpServer({ name: "sdk-reference", version: "1.0.0" })
-    server.registerTool("apply_keyword_suggestions", {
-      description: "same pure function",
-      inputSchema: { original_query: z.string(), accepted_keywords: z.record(z.string(), z.string()) }
-    }, (input) => {
-      const out = applyKeywordSuggestions(input.original_query, input.accepted_keywords)
-      return { content: [{ type: "text", text: out.transformed_query }], structuredContent: { ...out } }
-    })
-    return server
-  }
-  const readJson = (req: IncomingMessage) =>
-    new Promise<unknown>((resolve, reject) => {
-      let body = ""
-      req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")))
-      req.on("end", () => resolve(body === "" ? undefined : JSON.parse(body)))
-      req.on("error", reject)
-    })
-  const http = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const body = req.method === "POST" ? await readJson(req) : undefined
-    const id = req.headers["mcp-session-id"]
-    let transport = typeof id === "string" ? transports.get(id) : undefined
-    if (transport === undefined && isInitializeRequest(body)) {
-      transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        ...(resumable ? { eventStore: new InMemoryEventStore() } : {}),
-        onsessioninitialized: (sid) => void transports.set(sid, transport!)
-      })
-      await makeServer().connect(transport)
+interface ServerProcess {
+  readonly url: URL
+  readonly memory: () => Promise<NodeJS.MemoryUsage>
+  readonly stop: () => Promise<void>
+}
+
+const nextMessage = <A>(child: ChildProcess, pick: (message: unknown) => A | undefined) =>
+  new Promise<A>((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      const picked = pick(message)
+      if (picked === undefined) return
+      child.off("message", onMessage)
+      child.off("exit", onExit)
+      resolve(picked)
     }
-    if (transport === undefined) {
-      res.writeHead(400).end()
-      return
-    }
-    await transport.handleRequest(req, res, body)
+    const onExit = (code: number | null) => reject(new Error(`server process exited (${code})`))
+    child.on("message", onMessage)
+    child.once("exit", onExit)
   })
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve))
-  const port = (http.address() as AddressInfo).port
-  return { url: new URL(`http://127.0.0.1:${port}/mcp`), close: () => new Promise<void>((r) => http.close(() => r())) }
+
+const field = <K extends string>(key: K) => (message: unknown) =>
+  typeof message === "object" && message !== null && key in message ? (message as Record<K, unknown>)[key] : undefined
+
+const startServer = async (kind: ServerKind): Promise<ServerProcess> => {
+  const script = fileURLToPath(new URL("mcpServerProcess.mjs", import.meta.url))
+  const child = fork(script, [kind], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const url = new URL(String(await nextMessage(child, field("url"))))
+  return {
+    url,
+    memory: () => {
+      const answer = nextMessage(child, field("memory")) as Promise<NodeJS.MemoryUsage>
+      child.send("memory")
+      return answer
+    },
+    stop: () => new Promise<void>((resolve) => {
+      child.once("exit", () => resolve())
+      child.send("stop")
+    })
+  }
+}
+
+interface CallClient {
+  readonly call: () => Promise<boolean>
+  readonly close: () => Promise<void>
+}
+
+const connect = async (revision: Revision, url: URL): Promise<CallClient> => {
+  const request = { name: "apply_keyword_suggestions", arguments: args }
+  if (revision === "2026-07-28") {
+    const client = new ClientV2({ name: "bench", version: "1.0.0" }, { versionNegotiation: { mode: { pin: revision } } })
+    await client.connect(new TransportV2(url))
+    return { call: async () => (await client.callTool(request)).isError !== true, close: () => client.close() }
+  }
+  const client = new ClientV1({ name: "bench", version: "1.0.0" })
+  await client.connect(new TransportV1(url))
+  return { call: async () => (await client.callTool(request)).isError !== true, close: () => client.close() }
 }
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0
 
-const load = async (url: URL) => {
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    const client = new Client({ name: "bench", version: "1.0.0" })
-    await client.connect(new StreamableHTTPClientTransport(url))
-    return client
-  }))
+interface LoadResult {
+  readonly perSecond: number
+  readonly p50: number
+  readonly p99: number
+}
+
+const load = async (revision: Revision, url: URL, clientCount: number): Promise<LoadResult> => {
+  const clients = await Promise.all(Array.from({ length: clientCount }, () => connect(revision, url)))
   for (const client of clients.slice(0, 5)) {
-    for (let i = 0; i < WARMUP; i++) await client.callTool({ name: "apply_keyword_suggestions", arguments: args })
+    for (let i = 0; i < WARMUP; i++) await client.call()
   }
+  const perClient = Math.ceil(CALLS / clientCount)
   const latencies: Array<number> = []
   const started = performance.now()
   await Promise.all(clients.map(async (client) => {
-    for (let i = 0; i < CALLS; i++) {
+    for (let i = 0; i < perClient; i++) {
       const t0 = performance.now()
-      const result = await client.callTool({ name: "apply_keyword_suggestions", arguments: args })
+      if (!(await client.call())) throw new Error("tool call failed")
       latencies.push(performance.now() - t0)
-      if (result.isError === true) throw new Error("tool call failed")
     }
   }))
   const seconds = (performance.now() - started) / 1000
   await Promise.all(clients.map((c) => c.close()))
   latencies.sort((a, b) => a - b)
-  return { calls: latencies.length, perSecond: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+  return { perSecond: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
 }
 
-const row = (name: string, r: Awaited<ReturnType<typeof load>>) =>
-  `${name.padEnd(14)} ${String(r.calls).padStart(6)} calls  ${r.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms`
+const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+
+const medianOf = (runs: ReadonlyArray<LoadResult>): LoadResult => ({
+  perSecond: median(runs.map((r) => r.perSecond)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99))
+})
+
+const throughputTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) => {
+  const runs = new Map<string, Array<LoadResult>>()
+  const keyOf = (revision: Revision, clients: number, kind: ServerKind) => `${revision}|${clients}|${kind}`
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    for (const revision of Object.keys(served) as Array<Revision>) {
+      for (const clients of CLIENT_COUNTS) {
+        for (const kind of served[revision]) {
+          const result = await load(revision, servers.get(kind)!.url, clients)
+          const key = keyOf(revision, clients, kind)
+          runs.set(key, [...(runs.get(key) ?? []), result])
+        }
+      }
+    }
+  }
+  for (const revision of Object.keys(served) as Array<Revision>) {
+    for (const clients of CLIENT_COUNTS) {
+      console.log(`\n${revision}, ${clients} clients, median of ${REPEATS}:`)
+      const results = served[revision].map((kind) => [kind, medianOf(runs.get(keyOf(revision, clients, kind))!)] as const)
+      for (const [kind, r] of results) {
+        console.log(`  ${names[kind].padEnd(14)} ${r.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms`)
+      }
+      const ours = results.find(([kind]) => kind === "estat")![1]
+      const sdks = results.filter(([kind]) => kind !== "estat")
+      const [bestKind, best] = sdks.reduce((a, b) => (b[1].perSecond > a[1].perSecond ? b : a))
+      console.log(`  estat-mcp / best SDK (${names[bestKind]}): throughput ${(ours.perSecond / best.perSecond).toFixed(2)}×, ` +
+        `p50 ${(ours.p50 / best.p50).toFixed(2)}×, p99 ${(ours.p99 / best.p99).toFixed(2)}×`)
+    }
+  }
+}
+
+const rpcHeaders = { "content-type": "application/json", accept: "application/json, text/event-stream" }
+
+/** An initialized 2025-11-25 session opened by hand, so no client opens streams it was not asked to. */
+const openSession = async (url: URL): Promise<string> => {
+  const initialize = await fetch(url, {
+    method: "POST",
+    headers: rpcHeaders,
+    body: JSON.stringify({
+      jsonrpc: "2.0", id: 1, method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1.0.0" } }
+    })
+  })
+  await initialize.text()
+  const sessionId = initialize.headers.get("mcp-session-id")
+  if (sessionId === null) throw new Error(`no session id (HTTP ${initialize.status})`)
+  const headers = { ...rpcHeaders, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" }
+  const initialized = await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })
+  await initialized.text()
+  return sessionId
+}
+
+const openStream = async (url: URL, sessionId: string, signal: AbortSignal) => {
+  const response = await fetch(url, {
+    headers: { accept: "text/event-stream", "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" },
+    signal
+  })
+  if (response.status !== 200) throw new Error(`GET stream refused (HTTP ${response.status})`)
+  return response
+}
+
+const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(1).padStart(6)} KB`
+
+const memoryTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) => {
+  console.log(`\nmemory per idle 2025-11-25 session and per open GET SSE stream (${SESSIONS} of each, after a full GC; heap = heapUsed + external):`)
+  for (const kind of ["sdk1", "sdk1-events", "estat"] as const) {
+    const server = servers.get(kind)!
+    const before = await server.memory()
+    const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => openSession(server.url)))
+    const idle = await server.memory()
+    const aborter = new AbortController()
+    await Promise.all(sessions.map((id) => openStream(server.url, id, aborter.signal)))
+    const streaming = await server.memory()
+    aborter.abort()
+    const heap = (m: NodeJS.MemoryUsage) => m.heapUsed + m.external
+    const per = (a: number, b: number) => (b - a) / SESSIONS
+    // RSS is left out: freed pages return to the system at the allocator's whim, and its deltas swing by more than a session.
+    console.log(`  ${names[kind].padEnd(14)} session ${kilobytes(per(heap(before), heap(idle)))}   SSE stream ${kilobytes(per(heap(idle), heap(streaming)))}`)
+  }
+}
 
 const main = async () => {
-  // Every client opens its session from 127.0.0.1: no per-client session budget in a load test.
-  const ours = await startTestServer({ logLevel: "warn", sessionRateLimit: 0 })
-  const sdk = await startSdkServer(false)
-  const sdkResumable = await startSdkServer(true)
-  console.log(`tools/call apply_keyword_suggestions, ${CLIENTS} concurrent clients × ${CALLS} calls (node ${process.version})`)
-  const results = [
-    ["sdk", await load(sdk.url)],
-    ["sdk+events", await load(sdkResumable.url)],
-    ["estat-mcp", await load(ours.mcpUrl)]
-  ] as const
-  for (const [name, result] of results) console.log(row(name, result))
-  const ourResult = results[2][1]
-  for (const [name, reference] of results.slice(0, 2)) {
-    console.log(`ratio estat-mcp / ${name}: throughput ${(ourResult.perSecond / reference.perSecond).toFixed(2)}×, ` +
-      `p50 ${(ourResult.p50 / reference.p50).toFixed(2)}×, p99 ${(ourResult.p99 / reference.p99).toFixed(2)}×`)
-  }
-  await Promise.all([ours.close(), sdk.close(), sdkResumable.close()])
+  console.log(`tools/call apply_keyword_suggestions, ${CALLS} calls per load across ${CLIENT_COUNTS.join(" / ")} clients (node ${process.version})`)
+  const kinds: ReadonlyArray<ServerKind> = ["sdk1", "sdk1-events", "sdk2", "estat"]
+  const servers = new Map(await Promise.all(kinds.map(async (kind) => [kind, await startServer(kind)] as const)))
+  await throughputTable(servers)
+  await memoryTable(servers)
+  await Promise.all([...servers.values()].map((server) => server.stop()))
 }
 
 main().then(() => process.exit(0), (error: unknown) => {
