@@ -11,7 +11,8 @@ FROM --platform=linux/amd64 ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY scripts/bundle.mjs ./scripts/
+COPY scripts/bundle.mjs scripts/buildApp.mjs ./scripts/
+COPY app ./app
 COPY src ./src
 RUN node scripts/bundle.mjs src/main.ts dist/server.mjs
 
@@ -34,10 +35,12 @@ ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2
 WORKDIR /app
 # Only what the bundle loads at run time: everything is inside it but DuckDB (scripts/bundle.mjs
-# keeps @duckdb/* external), whose API needs its bindings, their linux-x64 addon and detect-libc.
+# keeps @duckdb/* external), whose API needs its bindings, their linux-x64 addon and detect-libc,
+# and the chart app's page (MCP_APPS), which the bundle serves from beside itself.
 # Owned by root: the server cannot rewrite its own code.
 COPY --from=build /app/dist/server.mjs ./dist/server.mjs
 COPY --from=build /app/dist/chunks ./dist/chunks
+COPY --from=build /app/dist/explorer-app.html ./dist/explorer-app.html
 COPY --from=deps /app/node_modules/@duckdb/node-api ./node_modules/@duckdb/node-api
 COPY --from=deps /app/node_modules/@duckdb/node-bindings ./node_modules/@duckdb/node-bindings
 COPY --from=deps /app/node_modules/@duckdb/node-bindings-linux-x64 ./node_modules/@duckdb/node-bindings-linux-x64

@@ -1,8 +1,11 @@
 // One-file bundles for running (not for embedding: that is `dist/index.js` from tsc).
 // Tree-shaking Effect's and the AWS SDK's barrels saves ~50 MB of RSS at start-up.
 //   node scripts/bundle.mjs <entry.ts> <out.mjs>
-import { basename, dirname, extname } from "node:path"
+//   For the server (src/main.ts) it also writes the MCP App's HTML beside the bundle (scripts/buildApp.mjs).
+import { writeFileSync } from "node:fs"
+import { basename, dirname, extname, join, resolve } from "node:path"
 import { build } from "esbuild"
+import { buildExplorerHtml, explorerFileName } from "./buildApp.mjs"
 
 const [entry, outfile] = process.argv.slice(2)
 if (entry === undefined || outfile === undefined) {
@@ -27,3 +30,4 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: "warning"
 })
+if (resolve(entry) === resolve("src/main.ts")) writeFileSync(join(dirname(outfile), explorerFileName), await buildExplorerHtml())

@@ -109,6 +109,8 @@ export interface AppSettings {
   readonly sseReplayBuffer: number
   /** Largest stored file `resources/read` returns inline. */
   readonly resourceMaxBytes: number
+  /** MCP_APPS: the chart app (`ui://estat-mcp/explorer`) linked from the fetch and analysis tools, for hosts that render MCP Apps. */
+  readonly mcpApps: boolean
 }
 
 export class AppConfig extends Context.Tag("estat-mcp/AppConfig")<AppConfig, AppSettings>() {}
@@ -295,7 +297,8 @@ const settingsConfig = Config.all({
   sseKeepAlive: Config.duration("MCP_SSE_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(15))),
   shutdownGrace: Config.duration("MCP_SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(90))),
   sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256),
-  resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024)
+  resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024),
+  mcpApps: Config.boolean("MCP_APPS").pipe(Config.withDefault(true))
 })
 
 export const appSettingsConfig: Config.Config<AppSettings> = Config.zipWith(settingsConfig, authConfig, (settings, auth) => ({ ...settings, ...auth }))

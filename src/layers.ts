@@ -12,6 +12,7 @@ import * as LocalLakehouse from "./services/lakehouse/local.js"
 import { RunSlots } from "./services/RunSlots.js"
 import * as LocalFs from "./services/storage/LocalFs.js"
 import { tools, type ToolRequirements } from "./tools/registry.js"
+import { appsAware } from "./resources/explorerApp.js"
 import { storedFiles } from "./resources/storedFiles.js"
 
 // The AWS SDK is loaded only for the aws backend: on the local one it would be ~20 MB of idle code.
@@ -49,9 +50,11 @@ export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =
 /** The services tools run on, for one set of settings. */
 export const servicesLayer = servicesLayerWith(liveEStat)
 
-/** The MCP protocol core serving `toolset` and the stored files as resources, with the services they need. */
+/** The MCP protocol core serving `toolset`, the stored files as resources and the explorer app (MCP_APPS), with the services they need. */
 export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>, estat: Layer.Layer<EStat, never, AppConfig> = liveEStat) =>
-  McpServer.layer(toolset, storedFiles).pipe(Layer.provideMerge(servicesLayerWith(estat)))
+  Layer.unwrapEffect(Effect.flatMap(AppConfig, (settings) => appsAware(settings.mcpApps, toolset, storedFiles)).pipe(
+    Effect.map(({ extensions, resources, tools }) => McpServer.layer(tools, resources, extensions))
+  )).pipe(Layer.provideMerge(servicesLayerWith(estat)))
 
 /** The MCP protocol core with every registered tool. */
 export const mcpLayer = mcpLayerFor(tools)

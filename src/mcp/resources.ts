@@ -9,6 +9,8 @@ export interface Resource {
   readonly title?: string
   readonly mimeType?: string
   readonly size?: number
+  /** Extension metadata, e.g. an MCP App's `ui` (CSP, border) for hosts to review before rendering it. */
+  readonly _meta?: Readonly<Record<string, unknown>>
 }
 
 export interface ResourceTemplate {
@@ -19,7 +21,7 @@ export interface ResourceTemplate {
 }
 
 export type ResourceContents =
-  | { readonly uri: string; readonly mimeType: string; readonly text: string }
+  | { readonly uri: string; readonly mimeType: string; readonly text: string; readonly _meta?: Readonly<Record<string, unknown>> }
   | { readonly uri: string; readonly mimeType: string; readonly blob: string }
 
 /** A failure the client can act on, with its JSON-RPC code (-32002 resource not found, -32602 invalid params). */

@@ -135,9 +135,13 @@ const makeToolContext = (caller: Caller, request: JsonRpcRequest, { closeStream,
     return Context.make(ToolContext, { progress, log, closeStream })
   })
 
+/** Protocol extensions the server offers (SEP-1724), by identifier, with their settings: `io.modelcontextprotocol/ui` for MCP Apps. */
+export type Extensions = Readonly<Record<string, Readonly<Record<string, unknown>>>>
+
 export const make = <R>(
   tools: ReadonlyArray<Tool<R>>,
-  resources?: ResourceProvider<R>
+  resources?: ResourceProvider<R>,
+  extensions: Extensions = {}
 ): Effect.Effect<Context.Tag.Service<McpServer>, never, R> =>
   Effect.gen(function* () {
     const context = yield* Effect.context<R>()
@@ -145,7 +149,9 @@ export const make = <R>(
     const capabilities = {
       tools: { listChanged: false },
       ...(resources === undefined ? {} : { resources: { listChanged: false, subscribe: false } }),
-      logging: {}
+      logging: {},
+      // 2025 sessions read extensions from initialize's capabilities too (SEP-1724); none: the key is left out.
+      ...(Object.keys(extensions).length === 0 ? {} : { extensions })
     }
 
     const initialize = (session: Session, request: JsonRpcRequest) =>
@@ -281,7 +287,7 @@ export const make = <R>(
     const handleRequest = (session: Session, request: JsonRpcRequest, channel: Channel) =>
       dispatch(session, request, channel).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`))
 
-    const statelessCapabilities = { ...capabilities, extensions: {} }
+    const statelessCapabilities = { ...capabilities, extensions }
     const discover = (request: JsonRpcRequest) =>
       resultResponse(request.id, { supportedVersions: allVersions, capabilities: statelessCapabilities, instructions, ...cacheHints.static })
 
@@ -372,5 +378,5 @@ export const make = <R>(
 const forVersion = (result: CallToolResult, version: string): CallToolResult =>
   version >= resourceLinksSince ? result : { ...result, content: result.content.filter((c) => c.type !== "resource_link") }
 
-export const layer = <R>(tools: ReadonlyArray<Tool<R>>, resources?: ResourceProvider<R>): Layer.Layer<McpServer, never, R> =>
-  Layer.effect(McpServer, make(tools, resources))
+export const layer = <R>(tools: ReadonlyArray<Tool<R>>, resources?: ResourceProvider<R>, extensions?: Extensions): Layer.Layer<McpServer, never, R> =>
+  Layer.effect(McpServer, make(tools, resources, extensions))

@@ -53,6 +53,8 @@ export interface ToolDefinition {
   readonly inputSchema: JsonSchemaObject
   readonly outputSchema: JsonSchemaObject
   readonly annotations: ToolAnnotations
+  /** Extension metadata, e.g. `ui.resourceUri`: the MCP App a host renders beside the tool's results. */
+  readonly _meta?: Readonly<Record<string, unknown>>
 }
 
 export interface TextContent { readonly type: "text"; readonly text: string }

@@ -165,7 +165,7 @@ describe("MCP 2026-07-28, stateless", () => {
       expect(applied.isError).toBe(false)
       expect(applied.structuredContent).toMatchObject({ transformed_query: "東京　年間収入" })
       expect(searched.isError).toBe(false)
-      expect(resources).toMatchObject({ resources: [], ttlMs: 0, cacheScope: "private" })
+      expect(resources).toMatchObject({ resources: [{ uri: "ui://estat-mcp/explorer" }], ttlMs: 0, cacheScope: "private" })
     } finally {
       await client.close()
     }

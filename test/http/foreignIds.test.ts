@@ -66,7 +66,8 @@ describe("ids the server did not issue: Last-Event-ID and list cursors", () => {
       post(server.mcpUrl, { jsonrpc: "2.0", id: 3, method, params: cursor === undefined ? {} : { cursor } }, headers)
         .then((r) => r.json() as Promise<{ result?: { tools?: Array<unknown>; resources?: Array<unknown> }; error?: { code: number } }>)
     expect((await list("tools/list", undefined)).result?.tools?.length).toBeGreaterThan(0)
-    expect((await list("resources/list", undefined)).result?.resources).toEqual([])
+    // Nothing stored: only the chart app (MCP_APPS) is listed.
+    expect((await list("resources/list", undefined)).result?.resources).toMatchObject([{ uri: "ui://estat-mcp/explorer" }])
     for (const method of ["tools/list", "resources/list"]) {
       for (const cursor of ["", "0", "100", "garbage", "-1", 1, null]) {
         const answer = await list(method, cursor)

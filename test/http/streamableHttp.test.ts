@@ -59,7 +59,13 @@ describe("Streamable HTTP transport", () => {
     const bodyA = await a.json() as { result: { protocolVersion: string; serverInfo: { name: string }; capabilities: object } }
     expect(bodyA.result.protocolVersion).toBe("2025-06-18")
     expect(bodyA.result.serverInfo.name).toBe("estat-mcp")
-    expect(bodyA.result.capabilities).toEqual({ tools: { listChanged: false }, resources: { listChanged: false, subscribe: false }, logging: {} })
+    expect(bodyA.result.capabilities).toEqual({
+      tools: { listChanged: false },
+      resources: { listChanged: false, subscribe: false },
+      logging: {},
+      // MCP Apps (MCP_APPS, on by default): the chart app the fetch and analysis tools link.
+      extensions: { "io.modelcontextprotocol/ui": { mimeTypes: ["text/html;profile=mcp-app"] } }
+    })
     const bodyB = await b.json() as { result: { protocolVersion: string } }
     expect(bodyB.result.protocolVersion).toBe("2025-11-25")
     const old = await openSession(server.mcpUrl, "2024-11-05")

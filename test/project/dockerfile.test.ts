@@ -23,11 +23,12 @@ describe("Dockerfile", () => {
     for (const stage of stages) expect(stage.platform, stage.name).toBe("linux/amd64")
   })
 
-  it("copies into the runtime stage only the bundle, its chunks and DuckDB with what it needs", () => {
+  it("copies into the runtime stage only the bundle, its chunks, the chart app's page and DuckDB with what it needs", () => {
     expect(runtime.body).not.toMatch(/^ADD\s/m)
     expect(runtime.copies.map((c) => `${c.from}:${c.source} -> ${c.target}`)).toEqual([
       "build:/app/dist/server.mjs -> ./dist/server.mjs",
       "build:/app/dist/chunks -> ./dist/chunks",
+      "build:/app/dist/explorer-app.html -> ./dist/explorer-app.html",
       "deps:/app/node_modules/@duckdb/node-api -> ./node_modules/@duckdb/node-api",
       "deps:/app/node_modules/@duckdb/node-bindings -> ./node_modules/@duckdb/node-bindings",
       "deps:/app/node_modules/@duckdb/node-bindings-linux-x64 -> ./node_modules/@duckdb/node-bindings-linux-x64",
@@ -56,8 +57,8 @@ describe("Dockerfile", () => {
     const root = resolve(".")
     const ignore = IgnoreStrategy.docker(root, readFileSync(".dockerignore", "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#")))
     const fromContext = [...new Set(stages.flatMap((s) => s.contextCopies))]
-    expect(fromContext.sort()).toEqual(["package-lock.json", "package.json", "scripts/bundle.mjs", "src"])
-    for (const path of [...fromContext, "src/main.ts", "src/http/health.ts"]) expect(ignore.ignores(join(root, path)), path).toBe(false)
+    expect(fromContext.sort()).toEqual(["app", "package-lock.json", "package.json", "scripts/buildApp.mjs", "scripts/bundle.mjs", "src"])
+    for (const path of [...fromContext, "src/main.ts", "src/http/health.ts", "app/main.ts"]) expect(ignore.ignores(join(root, path)), path).toBe(false)
     for (const path of ["node_modules/effect/package.json", "test/project/dockerfile.test.ts", "deploy/bin/app.ts", "data/x", ".git/HEAD", "README.md", "dist/server.mjs"]) {
       expect(ignore.ignores(join(root, path)), path).toBe(true)
     }

@@ -1,7 +1,8 @@
-import { execFileSync, spawn } from "node:child_process"
+import { execFile, execFileSync, spawn } from "node:child_process"
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
+import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 
 /**
@@ -17,7 +18,7 @@ describe("the npm package", () => {
   let installed: string
   let bin: string
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "estat-pack-"))
     // A clean tree: the files git knows (tracked, or new and not ignored), node_modules linked.
     const tree = join(work, "tree")
@@ -29,7 +30,9 @@ describe("the npm package", () => {
     }
     symlinkSync(join(root, "node_modules"), join(tree, "node_modules"), "junction")
     const npm = process.platform === "win32" ? "npm.cmd" : "npm"
-    const [packed] = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: tree, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], shell: process.platform === "win32" })) as ReadonlyArray<{
+    // Not execFileSync: the build inside takes a minute, in which a blocked worker misses vitest's RPC deadline.
+    const { stdout: packOutput } = await promisify(execFile)(npm, ["pack", "--json", "--pack-destination", work], { cwd: tree, encoding: "utf8", shell: process.platform === "win32" })
+    const [packed] = JSON.parse(packOutput) as ReadonlyArray<{
       readonly filename: string
       readonly files: ReadonlyArray<{ readonly path: string }>
     }>
@@ -55,7 +58,7 @@ describe("the npm package", () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }))
 
   it("ships the build, the README and the licence, and nothing of the repo's sources, tests or deploy", () => {
-    for (const file of ["package.json", "README.md", "LICENSE", "dist/server.mjs", "dist/index.js", "dist/index.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts"]) {
+    for (const file of ["package.json", "README.md", "LICENSE", "dist/server.mjs", "dist/explorer-app.html", "dist/index.js", "dist/index.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts"]) {
       expect(files, file).toContain(file)
     }
     expect(files.some((f) => f.startsWith("dist/chunks/"))).toBe(true)
@@ -80,13 +83,21 @@ describe("the npm package", () => {
     let stdout = ""
     let stderr = ""
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    // One reader of stdout, and waits for whole lines: the app's page (id 3) arrives in many chunks.
+    const waiting = new Set<() => void>()
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      for (const check of waiting) check()
+    })
     const answered = (id: number) =>
       new Promise<void>((resolveAnswer) => {
-        const check = () => stdout.split("\n").some((line) => line.includes(`"id":${id}`)) && resolveAnswer()
-        child.stdout.on("data", (chunk: Buffer) => {
-          stdout += chunk.toString()
-          check()
-        })
+        const check = () => {
+          if (!stdout.split("\n").slice(0, -1).some((line) => line.includes(`"id":${id}`))) return
+          waiting.delete(check)
+          resolveAnswer()
+        }
+        waiting.add(check)
+        check()
       })
     const send = (message: object) => child.stdin.write(JSON.stringify(message) + "\n")
     send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "pack-test", version: "1.0.0" } } })
@@ -94,6 +105,9 @@ describe("the npm package", () => {
     send({ jsonrpc: "2.0", method: "notifications/initialized" })
     send({ jsonrpc: "2.0", id: 2, method: "tools/list" })
     await answered(2)
+    // The chart app (MCP_APPS), which the bin serves from the page the build put beside it.
+    send({ jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "ui://estat-mcp/explorer" } })
+    await answered(3)
     child.stdin.end()
     await new Promise((resolveExit) => child.once("close", resolveExit))
 
@@ -102,6 +116,9 @@ describe("the npm package", () => {
     const [init, list] = lines.map((line) => JSON.parse(line) as { readonly id: number; readonly result: Record<string, unknown> })
     expect(init).toMatchObject({ id: 1, result: { serverInfo: { name: "estat-mcp" } } })
     expect((list!.result["tools"] as ReadonlyArray<unknown>).length).toBe(10)
+    const app = JSON.parse(lines.find((line) => line.includes('"id":3'))!) as { result: { contents: Array<{ mimeType: string; text: string }> } }
+    expect(app.result.contents[0]!.mimeType).toBe("text/html;profile=mcp-app")
+    expect(app.result.contents[0]!.text).toMatch(/^<!doctype html>/)
     expect(stderr).not.toMatch(/\bat file:/)
   }, 60_000)
 

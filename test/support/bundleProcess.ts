@@ -30,16 +30,16 @@ export interface BundleProcess {
 
 /**
  * The artifact the Docker image runs: the one-file bundle of src/main.ts, built under `name` and
- * started as a process on 127.0.0.1 with a temp DATA_DIR, `nodeFlags` and `env`; resolves once it listens.
+ * started as a process on 127.0.0.1 with a temp DATA_DIR, `nodeFlags`, `env` and `args`; resolves once it listens.
  */
 export const startBundle = async (
   name: string,
-  options: { readonly nodeFlags: ReadonlyArray<string>; readonly env?: Readonly<Record<string, string>> }
+  options: { readonly nodeFlags: ReadonlyArray<string>; readonly env?: Readonly<Record<string, string>>; readonly args?: ReadonlyArray<string> }
 ): Promise<BundleProcess> => {
   const bundle = buildBundle(name)
   const dir = mkdtempSync(join(tmpdir(), `${name}-`))
   const port = await freePort()
-  const child = spawn(process.execPath, [...options.nodeFlags, bundle], {
+  const child = spawn(process.execPath, [...options.nodeFlags, bundle, ...(options.args ?? [])], {
     env: { PATH: process.env["PATH"] ?? "", HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dir, LOG_FORMAT: "json", ...options.env },
     stdio: ["ignore", "ignore", "pipe"]
   })
