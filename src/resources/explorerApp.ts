@@ -71,8 +71,14 @@ export const withExplorer = <R>(
       : files.read(uri)
 })
 
-/** The tools and resources as MCP_APPS says: with the explorer (its HTML made once per server), or as they are. */
-export const appsAware = <R>(enabled: boolean, tools: ReadonlyArray<Tool<R>>, files: ResourceProvider<R>) =>
+interface Offer<R> {
+  readonly tools: ReadonlyArray<Tool<R>>
+  readonly resources: ResourceProvider<R | FileSystem.FileSystem>
+  readonly extensions: Extensions
+}
+
+/** The tools and resources as MCP_APPS says: with the explorer (its HTML made once per server, at the first read), or as they are. */
+export const appsAware = <R>(enabled: boolean, tools: ReadonlyArray<Tool<R>>, files: ResourceProvider<R>): Effect.Effect<Offer<R>> =>
   enabled
     ? Effect.map(Effect.cached(loadExplorerHtml), (html) => ({ tools: linkExplorer(tools), resources: withExplorer(files, html), extensions: explorerExtensions }))
-    : Effect.succeed({ tools, resources: files as ResourceProvider<R | FileSystem.FileSystem>, extensions: {} satisfies Extensions })
+    : Effect.succeed({ tools, resources: files, extensions: {} })
