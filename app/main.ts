@@ -1,7 +1,7 @@
 import { App, applyDocumentTheme, applyHostStyleVariables } from "@modelcontextprotocol/ext-apps"
 import { makeChart, type Palette } from "./chart.js"
 import {
-  chartData, columnLabel, defaultView, dimensionsOf, drillDownArguments, firstDrawable, hasTime, measuresOf, type Received, receive,
+  chartData, columnLabel, defaultView, dimensionLabel, dimensionsOf, drillDownArguments, firstDrawable, hasTime, measuresOf, type Received, receive,
   type ResultTable, type Row, valuesOf, type View
 } from "./model.js"
 import { renderTable } from "./table.js"
@@ -73,7 +73,7 @@ const drawControls = (received: Received, table: ResultTable, current: View) => 
     }).id = "pick-table"
   }
   const dims = dimensionsOf(table, received.dimensionNames).filter((d) => valuesOf(d, table.rows).length > 1)
-  const axes = [...(hasTime(table) ? [["time", "時間軸"] as const] : []), ...dims.map((d) => [d.id, d.label] as const)]
+  const axes = [...(hasTime(table) ? [["time", dimensionLabel("time", received.dimensionNames)] as const] : []), ...dims.map((d) => [d.id, d.label] as const)]
   select("横軸", axes, current.axis, (axis) => {
     view = { ...current, axis, series: axis === "time" ? current.series : null }
     draw()

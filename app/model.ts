@@ -102,7 +102,7 @@ export const dimensionLabel = (id: string, names: Readonly<Record<string, string
   names[id] ?? DIMENSION_LABELS[id] ?? (/^cat(\d+)$/.exec(id) === null ? id : `分類${id.slice(3)}`)
 
 const COLUMN_LABELS: Readonly<Record<string, string>> = {
-  time_year: "年", time_month: "月", time_quarter: "四半期", time_code: "時間コード", time_name: "時間軸",
+  time_year: "年", time_month: "月", time_quarter: "四半期",
   value: "値", value_raw: "表示値", unit: "単位", annotation: "注記", total: "合計", average: "平均",
   row_count: "行数", change: "前年差", numeric_values: "数値の行数", min_value: "最小値", max_value: "最大値",
   avg_value: "平均値", stddev_value: "標準偏差", stats_data_id: "統計表ID", run_id: "取得ID"
@@ -289,7 +289,7 @@ export const chartData = (table: ResultTable, view: View, names: Readonly<Record
   const units = [...new Set(rows.map((row) => row["unit"]).filter((u): u is string => typeof u === "string" && u !== ""))]
   return {
     kind: axisDim === undefined ? "line" : "bar",
-    axisLabel: axisDim === undefined ? "時間軸" : axisDim.label,
+    axisLabel: axisDim === undefined ? dimensionLabel("time", names) : axisDim.label,
     categories: keys.map((k) => axis.get(k)!.label),
     codes: keys.map((k) => axis.get(k)!.code),
     series,

@@ -51,6 +51,7 @@ describe("the explorer's model", () => {
     expect(received.tables[0]).toMatchObject({ title: "先頭 3 行（全 3,600 行）", truncated: true })
     expect(columnLabel("cat01_name", received.dimensionNames)).toBe("男女別")
     expect(columnLabel("area_code", received.dimensionNames)).toBe("全国・都道府県（コード）")
+    expect(columnLabel("time_name")).toBe("時間軸")
     expect(receive({ something: "else" })).toBeUndefined()
     expect(receive("text")).toBeUndefined()
   })

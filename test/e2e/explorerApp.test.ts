@@ -35,6 +35,7 @@ if (executablePath === undefined && !chromiumRequired) {
     let page: Page
     let app: FrameLocator
     let analysis: CallResult
+    let fetched: CallResult
     const answers: Array<CallResult> = []
     const shots = mkdtempSync(join(tmpdir(), "estat-explorer-shots-"))
 
@@ -56,7 +57,7 @@ if (executablePath === undefined && !chromiumRequired) {
       server = await startBundle("e2e-explorer", { nodeFlags: [], args: ["--mock"] })
       client = new Client({ name: "explorer-host", version: "1.0.0" })
       await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)))
-      const fetched = await call("fetch_dataset_auto", { dataset_id: sampleTableIds.populationByPrefectureAndYear })
+      fetched = await call("fetch_dataset_auto", { dataset_id: sampleTableIds.populationByPrefectureAndYear })
       const prefix = (fetched.structuredContent as { storage: { parquet_prefix: string } }).storage.parquet_prefix
       await call("load_to_iceberg", { table_name: "population", s3_parquet_path: prefix })
       analysis = await call("analyze_with_athena", { table_name: "population", analysis_type: "advanced" })
@@ -160,6 +161,16 @@ if (executablePath === undefined && !chromiumRequired) {
       await app.locator("#back").click()
       await expect.poll(chartTexts).toEqual(expect.arrayContaining(["東京都"]))
       console.log(`explorer screenshots: ${shots}`)
+    })
+
+    it("draws a fetch's sample rows: e-Stat's dimension names, the unit, no drill-down without a table", async () => {
+      await page.evaluate((result) => (globalThis as unknown as HostApi).sendToolResult(result), fetched)
+      await expect.poll(() => app.locator("#heading").textContent()).toBe("男女別人口－都道府県（各年10月1日現在） (0009990001)")
+      expect(await chartTexts()).toEqual(expect.arrayContaining(["時間軸（年次）", "値（千人）", "2020年", "2024年"]))
+      expect(await texts("#table th")).toEqual(expect.arrayContaining(["男女別", "全国・都道府県", "時間軸（年次）", "単位", "値"]))
+      expect(await app.locator("#table tbody tr").count()).toBe(5)
+      expect(await app.locator("button.drill").count()).toBe(0)
+      expect(await app.locator("#back").isHidden()).toBe(true)
     })
   })
 }

@@ -48,6 +48,10 @@ page.startHost = async ({ context, html, input, result }) => {
   await host.sendToolResult(result as CallToolResult)
 }
 
+page.sendToolResult = async (result) => {
+  await bridge?.sendToolResult(result as CallToolResult)
+}
+
 page.setHostContext = async (context) => {
   bridge?.setHostContext(context as HostContext)
 }

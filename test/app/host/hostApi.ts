@@ -26,6 +26,8 @@ export interface HostApi {
   readonly hostLog: HostLog
   readonly startHost: (options: StartOptions) => Promise<void>
   readonly setHostContext: (context: Record<string, unknown>) => Promise<void>
+  /** Hands the app another tool result, as a host does when the tool it belongs to runs again. */
+  readonly sendToolResult: (result: Record<string, unknown>) => Promise<void>
   /** Bound by the test (Playwright's exposeFunction): sends a call to the server. */
   readonly hostCallTool: (call: ToolCall) => Promise<Record<string, unknown>>
 }
