@@ -1,7 +1,7 @@
 import { App, applyDocumentTheme, applyHostStyleVariables } from "@modelcontextprotocol/ext-apps"
 import { makeChart, type Palette } from "./chart.js"
 import {
-  chartData, columnLabel, defaultView, dimensionLabel, dimensionsOf, drillDownArguments, firstDrawable, hasTime, measuresOf, type Received, receive,
+  chartData, columnLabel, defaultView, type Dimension, dimensionLabel, dimensionsOf, drillDownArguments, firstDrawable, hasTime, measuresOf, type Received, receive,
   type ResultTable, type Row, valuesOf, type View
 } from "./model.js"
 import { renderTable } from "./table.js"
@@ -43,8 +43,8 @@ const chart = makeChart(chartBox, (index) => {
   if (current === undefined || table === undefined || view === undefined) return
   const data = chartData(table, view, current.dimensionNames)
   const code = data.codes[index]
-  const dim = dimensionsOf(table).find((d) => d.id === view?.axis)
-  if (code !== null && code !== undefined && dim?.codeColumn != null) void drillDown(dim.codeColumn, code)
+  const dim = dimensionsOf(table, current.dimensionNames).find((d) => d.id === view?.axis)
+  if (code !== null && code !== undefined && dim !== undefined) void drillDown(dim, code, data.categories[index] ?? code)
 })
 
 const setStatus = (text: string, error = false) => {
@@ -126,21 +126,27 @@ const draw = () => {
       table.truncated ? "max_rows で打ち切られた結果です" : ""
     ].filter((s) => s !== "").join("　/　")
   }
-  const drillable = received.tableName === null ? undefined : dimensionsOf(table).find((d) => d.codeColumn !== null && d.id === view?.axis)
+  const drillable = received.tableName === null ? undefined : dimensionsOf(table, received.dimensionNames).find((d) => d.codeColumn !== null && d.id === view?.axis)
   renderTable(tableBox, table, {
     names: received.dimensionNames,
     drillColumn: drillable?.codeColumn ?? null,
-    onDrill: (row: Row) => drillable?.codeColumn != null && void drillDown(drillable.codeColumn, String(row[drillable.codeColumn]))
+    onDrill: (row: Row) => {
+      if (drillable === undefined) return
+      const code = String(row[drillable.codeColumn ?? ""] ?? "")
+      void drillDown(drillable, code, String(row[drillable.nameColumn ?? ""] ?? code))
+    }
   })
 }
 
-const show = (structured: unknown, replace: boolean) => {
-  const received = receive(structured)
-  if (received === undefined) {
+/** A tool's result, or (`narrowedTo`: what a drill-down chose, e.g. 地域: 沖縄県) one on top of it. */
+const show = (structured: unknown, narrowedTo: string | null) => {
+  const read = receive(structured)
+  if (read === undefined) {
     setStatus("この結果には表示できる表がありません。")
     return
   }
-  if (replace) {
+  const received = narrowedTo === null ? read : { ...read, heading: `${read.heading} ／ ${narrowedTo}` }
+  if (narrowedTo === null) {
     history.length = 0
     places.length = 0
   } else {
@@ -153,12 +159,12 @@ const show = (structured: unknown, replace: boolean) => {
   draw()
 }
 
-/** Asks the host to call analyze_with_athena for every row of one dimension value; its answer is drawn here. */
-const drillDown = async (codeColumn: string, code: string) => {
+/** Asks the host to call analyze_with_athena for every row where `dim` is `code` (`label`); its answer is drawn here. */
+const drillDown = async (dim: Dimension, code: string, label: string) => {
   const tableName = history.at(-1)?.tableName
-  if (tableName === null || tableName === undefined) return
-  setStatus(`${code} を analyze_with_athena で取得中…`)
-  const result = await app.callServerTool({ name: "analyze_with_athena", arguments: drillDownArguments(tableName, codeColumn, code) }).catch((error: unknown) => ({
+  if (tableName === null || tableName === undefined || dim.codeColumn === null) return
+  setStatus(`${label} の全行を analyze_with_athena で取得中…`)
+  const result = await app.callServerTool({ name: "analyze_with_athena", arguments: drillDownArguments(tableName, dim.codeColumn, code) }).catch((error: unknown) => ({
     isError: true,
     content: [{ type: "text" as const, text: error instanceof Error ? error.message : String(error) }],
     structuredContent: undefined
@@ -168,7 +174,7 @@ const drillDown = async (codeColumn: string, code: string) => {
     setStatus(`取得できませんでした: ${text !== undefined && "text" in text ? text.text : ""}`, true)
     return
   }
-  show(result.structuredContent, false)
+  show(result.structuredContent, `${dim.label}: ${label}`)
 }
 
 back.addEventListener("click", () => {
@@ -199,7 +205,7 @@ const applyContext = (context: HostContext) => {
 app.ontoolinput = () => setStatus("結果を待っています…")
 app.ontoolresult = (result) => {
   if (result.isError === true) setStatus("ツールがエラーを返しました。", true)
-  else show(result.structuredContent, true)
+  else show(result.structuredContent, null)
 }
 app.ontoolcancelled = () => setStatus("ツールの実行が取り消されました。", true)
 app.onhostcontextchanged = applyContext

@@ -147,6 +147,7 @@ if (executablePath === undefined && !chromiumRequired) {
       expect((answers[0]!.structuredContent as { queries: Array<{ row_count: number }> }).queries[0]!.row_count).toBe(75)
 
       // Every row of Okinawa over time, one line per sex; 2000–2004 have no figures by sex ("-").
+      await expect.poll(() => app.locator("#heading").textContent()).toBe("duckdb: estat_db.population ／ 地域: 沖縄県")
       await expect.poll(chartTexts).toEqual(expect.arrayContaining(["男女計", "男", "女", "秘匿・欠測", "値（千人）"]))
       expect((await chartTexts()).filter((t) => t === "-")).toHaveLength(10)
       expect(await texts("#table td.suppressed")).toEqual(Array(10).fill("-"))
@@ -157,9 +158,17 @@ if (executablePath === undefined && !chromiumRequired) {
       const box = (await page.locator("#app").boundingBox())!
       await page.screenshot({ path: join(shots, "explorer-readme.png"), clip: { x: box.x, y: box.y, width: box.width, height: 560 } })
 
-      // Back: the bars by area again.
+      // Back: the bars by area again; a click on Tokyo's bar (just above its label) drills down too.
       await app.locator("#back").click()
       await expect.poll(chartTexts).toEqual(expect.arrayContaining(["東京都"]))
+      const label = (await app.locator("#chart svg text", { hasText: /^東京都$/ }).boundingBox())!
+      await page.mouse.click(label.x + label.width / 2, label.y - 12)
+      await expect.poll(() => answers.length).toBe(2)
+      expect((await page.evaluate(() => (globalThis as unknown as HostApi).hostLog.calls))[1]!.arguments).toMatchObject({
+        custom_query: "SELECT * FROM \"population\" WHERE \"area_code\" = '13000'"
+      })
+      await expect.poll(() => app.locator("#heading").textContent()).toBe("duckdb: estat_db.population ／ 地域: 東京都")
+      await app.locator("#back").click()
       console.log(`explorer screenshots: ${shots}`)
     })
 
