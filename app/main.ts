@@ -157,6 +157,8 @@ const show = (structured: unknown, narrowedTo: string | null) => {
   view = undefined
   setStatus("")
   draw()
+  // A new result starts at its first row, wherever the last one was scrolled to.
+  tableBox.scrollTop = 0
 }
 
 /** Asks the host to call analyze_with_athena for every row where `dim` is `code` (`label`); its answer is drawn here. */
