@@ -7,15 +7,18 @@
  * worst and p99 latency of both beside the fetches' wall time and the server's peak RSS.
  *
  *   npm run bench:responsiveness     (REPEAT=3 runs it three times; VCPU=0.25, MEMORY_MB=512;
- *                                     LATENCY_MS=300 sets e-Stat's page latency; FETCHES=2;
+ *                                     LATENCY_MS=300 sets e-Stat's latency; FETCHES=2 (0: the
+ *                                     probes alone for 30 s, their floor);
  *                                     QUICK_CALL_EVERY_MS=250, 0 for none;
- *                                     PROFILE=<dir> writes the server's --cpu-prof there)
+ *                                     PROFILE=<dir> writes the server's --cpu-prof there;
+ *                                     TRACE_GC=<file> its --trace-gc lines; SEMI_SPACE_MB=8
+ *                                     its --max-semi-space-size)
  *
  * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -34,6 +37,10 @@ const LATENCY_MS = Number(process.env["LATENCY_MS"] ?? 300)
 const FETCHES = Number(process.env["FETCHES"] ?? 2)
 const REPEAT = Number(process.env["REPEAT"] ?? 1)
 const HEALTH_EVERY_MS = 100
+/** The image's young generation (Dockerfile); SEMI_SPACE_MB tries another. */
+const SEMI_SPACE_MB = Number(process.env["SEMI_SPACE_MB"] ?? 8)
+/** With FETCHES=0, how long the probes run. */
+const IDLE_MS = 30_000
 /** 0: no quick calls (the fetches with only the /health probe). */
 const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 
@@ -43,17 +50,19 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
     Effect.async<{ readonly child: ChildProcess; readonly url: string; readonly dataDir: string }>((resume) => {
       const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-responsiveness-"))
       const profile = process.env["PROFILE"]
+      const traceGc = process.env["TRACE_GC"]
       void freePort().then((port) => {
         const child = spawn(process.execPath, [
-          "--max-old-space-size=128", "--max-semi-space-size=8",
+          "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`,
           ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
+          ...(traceGc === undefined ? [] : ["--trace-gc"]),
           fileURLToPath(new URL("./server.mjs", import.meta.url))
         ], {
           env: {
             PATH: process.env["PATH"] ?? "", NODE_ENV: "production", MALLOC_ARENA_MAX: "2", HOST: "127.0.0.1", PORT: String(port),
             DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID
           },
-          stdio: ["ignore", "ignore", "pipe"]
+          stdio: ["ignore", traceGc === undefined ? "ignore" : openSync(traceGc, "w"), "pipe"]
         })
         // Into the quota before it loads anything: start-up runs at the task's size too.
         if (confined._tag === "Confined") confined.add(child.pid!)
@@ -128,6 +137,8 @@ const runOnce = (round: number) =>
     const health = probeLoop(HEALTH_EVERY_MS, () => fetch(`${server.url}/health`).then((r) => r.text()))
     const quick = probeLoop(QUICK_CALL_EVERY_MS, quickCall, QUICK_CALL_EVERY_MS > 0)
     const started = performance.now()
+    // FETCHES=0: the probes alone for a while, the floor the fetches add to.
+    if (FETCHES === 0) yield* Effect.sleep(IDLE_MS)
     const walls = yield* Effect.promise(() =>
       Promise.all(fetchers.map(async (client) => {
         const result = await client.callTool(

@@ -7,6 +7,7 @@ import { loggingLayer } from "./logging.js"
 import { serveStdio } from "./mcp/stdio.js"
 import { httpServerLayer, serveUntilInterrupted } from "./server.js"
 import { startupFailureLine } from "./startupFailure.js"
+import { yieldOtherThreads } from "./threadPriority.js"
 import * as MockMode from "./testing/mockMode.js"
 
 /** Composition root: the command line → config → services → HTTP server (default) or stdio. */
@@ -46,7 +47,11 @@ const commandLine = (args: ReadonlyArray<string>): CommandLine => {
 const { mode, mock: useMock, unknown } = commandLine(process.argv.slice(2))
 
 const serve = (settings: AppSettings, mode: "http" | "stdio") => {
-  const app = (useMock ? MockMode.layer(settings) : mcpLayer).pipe(Layer.provideMerge(configLayer(settings)))
+  const app = (useMock ? MockMode.layer(settings) : mcpLayer).pipe(
+    Layer.provideMerge(configLayer(settings)),
+    // Once DuckDB's threads exist: they and the rest give way to the event loop's (see threadPriority.ts).
+    Layer.tap(() => yieldOtherThreads())
+  )
   if (mode === "stdio") return serveStdio().pipe(Effect.provide(app))
   return Effect.logInfo("starting estat-mcp").pipe(
     Effect.annotateLogs({

@@ -1,4 +1,4 @@
-import { Cause, Clock, Effect, Either, Exit, Option, Ref, Stream } from "effect"
+import { Cause, Clock, Effect, Either, ExecutionStrategy, Exit, Option, Ref, Scope, Stream } from "effect"
 import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
 import type { CellValue, ColumnSpec } from "../domain/rowBatch.js"
 import { missingDimensions, rowBuilder } from "../domain/rows.js"
@@ -73,6 +73,13 @@ export interface ReplacedRun {
   readonly totalRecords: number
 }
 
+/** A page whose rows wait as a CSV file (null when nothing is stored) to become its Parquet part. */
+interface WrittenPage {
+  readonly request: PageRequest
+  readonly rows: number
+  readonly csv: { readonly path: string; readonly part: Scope.CloseableScope } | null
+}
+
 interface StoredPage {
   readonly index: number
   readonly start_position: number
@@ -85,6 +92,10 @@ const SAMPLE_SIZE = 5
 const IN_PROGRESS = "The run was in progress when this was recorded (if no process is running it, it was stopped): resume it to fetch the missing pages."
 /** Pages between two checkpoint manifests. */
 const CHECKPOINT_PAGES = 10
+/** Pages of a run read or being read, decoded, not yet written as CSV. */
+const PAGES_IN_MEMORY = 2
+/** Pages of a run written as CSV, waiting for DuckDB or being converted and stored. */
+const PARTS_WAITING = 2
 
 /** The run in one of the process's run slots (waiting, with a progress note, when all are taken). */
 export const fetchDataset = (request: FetchRequest) =>
@@ -169,7 +180,12 @@ const runFetch = (request: FetchRequest, runId: string) =>
     const writeManifest = (manifest: Manifest) =>
       store.putBytes(manifestKey(request.statsDataId, runId), new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json")
 
-    const storePage = ({ page, request: pageRequest }: { readonly request: PageRequest; readonly page: DataPage }) =>
+    /**
+     * A page checked and its rows written as CSV for DuckDB; the page itself is let go once this
+     * ends (its ~10 MB of columns would otherwise wait, promoted into V8's old space, until DuckDB's
+     * turn comes). The CSV is removed with `part`, closed when the page is stored or the run ends.
+     */
+    const writePage = ({ page, request: pageRequest }: { readonly request: PageRequest; readonly page: DataPage }, runScope: Scope.Scope) =>
       Effect.gen(function* () {
         if (page.cells.count !== pageRequest.limit) {
           return yield* new PageShort({ ...pageRequest, received: page.cells.count })
@@ -183,15 +199,27 @@ const runFetch = (request: FetchRequest, runId: string) =>
           notes: mergeBy(l.notes, page.notes, (n) => n.char),
           annotations: mergeBy(l.annotations, page.annotations, (a) => a.code)
         }))
-        const key = partKey(request.statsDataId, runId, pageRequest.index)
-        if (request.store) {
+        if (!request.store) return { request: pageRequest, rows: page.cells.count, csv: null }
+        const part = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
+        yield* Effect.zipRight(partsWaiting.take(1), Scope.addFinalizer(part, partsWaiting.release(1)))
+        const csv = yield* Scope.extend(store.scratchFile(".csv"), part)
+        yield* engine.writeCsv(rows.csv(page.cells, page.annotations), csv)
+        return { request: pageRequest, rows: page.cells.count, csv: { path: csv, part } }
+      })
+
+    /** A written page as a Parquet part in storage, then recorded (with a checkpoint now and then) and reported. */
+    const storePart = (written: WrittenPage) =>
+      Effect.gen(function* () {
+        const key = partKey(request.statsDataId, runId, written.request.index)
+        const csv = written.csv
+        if (csv !== null) {
           yield* Effect.scoped(Effect.gen(function* () {
             const scratch = yield* store.scratchFile(".parquet")
-            yield* engine.writeParquet(rows.csv(page.cells, page.annotations), scratch)
+            yield* engine.csvToParquet(csv.path, rows.columns, scratch)
             yield* store.putFile(key, scratch, "application/vnd.apache.parquet")
-          }))
+          })).pipe(Effect.ensuring(Scope.close(csv.part, Exit.void)))
         }
-        const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: pageRequest.index, start_position: pageRequest.startPosition, rows: page.cells.count, key }])
+        const all = yield* Ref.updateAndGet(stored, (pages) => [...pages, { index: written.request.index, start_position: written.request.startPosition, rows: written.rows, key }])
         // A checkpoint now and then: a run killed outright (OOM, SIGKILL) re-fetches at most the pages since.
         if (request.store && all.length % CHECKPOINT_PAGES === 0 && all.length < plan.length) {
           yield* Effect.flatMap(manifestOf(IN_PROGRESS, []), writeManifest)
@@ -216,26 +244,31 @@ const runFetch = (request: FetchRequest, runId: string) =>
 
     // A page that fails for good ends the fetching, but pages already received are still stored.
     const pageFailure = yield* Ref.make<Option.Option<EStatPageFailed>>(Option.none())
-    // At most `concurrency` pages (~8 MB each) between their body's arrival and their stored part:
-    // while DuckDB is the slower, later answers wait in their sockets, not in memory.
-    const held = yield* Effect.makeSemaphore(Math.max(1, request.concurrency))
+    // At most two pages (~8 MB of body, then ~10 MB of columns each) between their body's arrival
+    // and their CSV, and two CSVs waiting for DuckDB or in it: while DuckDB is the slower, later
+    // answers wait in their sockets, not in memory. More would not go faster (one DuckDB turn at a
+    // time) but would fill V8's old space, whose collections then stop the event loop for longer.
+    const held = yield* Effect.makeSemaphore(Math.max(1, Math.min(request.concurrency, PAGES_IN_MEMORY)))
+    const partsWaiting = yield* Effect.makeSemaphore(PARTS_WAITING)
     // The first page, already here, goes first; the others are asked for now.
     const hasFirstPage = Option.isSome(yield* Ref.get(firstPage)) && plan[0] !== undefined
     const laterPages = hasFirstPage ? missingPages.filter((p) => p.index !== 1) : missingPages
     const takeFirstPage = Effect.map(Ref.getAndSet(firstPage, Option.none()), (page) =>
       Option.flatMap(page, (page) => Option.map(Option.fromNullable(plan[0]), (first): ReceivedPage => ({ request: first, page, release: Effect.void }))))
-    const fetchAll = Stream.fromEffect(takeFirstPage).pipe(
+    const fetchAll = Effect.scoped(Effect.flatMap(Effect.scope, (runScope) => Stream.fromEffect(takeFirstPage).pipe(
       Stream.filterMap((received) => received),
       Stream.map((received): Either.Either<ReceivedPage, EStatPageFailed> => Either.right(received)),
       Stream.concat(estat.pages(query, laterPages, { concurrency: request.concurrency, held }).pipe(Stream.either)),
-      // Two parts in the making at a time: one written as CSV while DuckDB converts the other.
+      // Two pages written as CSV at a time, and two parts stored: one converted by DuckDB while the other goes to storage.
       Stream.mapEffect(Either.match({
-        onLeft: (failed) => Ref.set(pageFailure, Option.some(failed)),
-        onRight: (received) => storePage(received).pipe(Effect.ensuring(received.release))
+        onLeft: (failed) => Effect.as(Ref.set(pageFailure, Option.some(failed)), Option.none<WrittenPage>()),
+        onRight: (received) => writePage(received, runScope).pipe(Effect.map(Option.some), Effect.ensuring(received.release))
       }), { concurrency: 2, unordered: true }),
+      Stream.filterMap((written) => written),
+      Stream.mapEffect(storePart, { concurrency: 2, unordered: true }),
       Stream.runDrain,
       Effect.zipRight(Effect.flatMap(Ref.get(pageFailure), Option.match({ onNone: () => Effect.void, onSome: Effect.fail })))
-    )
+    )))
 
     /** The run's record, also when it failed or was cancelled (then from a finalizer, uninterruptibly). */
     const settle = (exit: Exit.Exit<void, unknown>) =>

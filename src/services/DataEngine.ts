@@ -3,7 +3,7 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../config.js"
 import { type CsvRows, duckDbDialect } from "../domain/csv.js"
-import type { CellValue, ColumnType, RowBatch } from "../domain/rowBatch.js"
+import type { CellValue, ColumnSpec, ColumnType, RowBatch } from "../domain/rowBatch.js"
 
 export class DataEngineError extends Schema.TaggedError<DataEngineError>()("DataEngineError", {
   operation: Schema.String,
@@ -25,6 +25,12 @@ export interface QueryResult {
 export class DataEngine extends Context.Tag("estat-mcp/DataEngine")<DataEngine, {
   /** Writes the rows as one zstd Parquet file at a local `path` (the caller moves it into storage). */
   readonly writeParquet: (rows: CsvRows, path: string) => Effect.Effect<void, DataEngineError>
+  /**
+   * `writeParquet` in two steps, so that the rows can be let go while the part waits for DuckDB:
+   * the rows as a CSV file at a local `csv` path, then that file (its `columns`) as Parquet at `path`.
+   */
+  readonly writeCsv: (rows: CsvRows, csv: string) => Effect.Effect<void, DataEngineError>
+  readonly csvToParquet: (csv: string, columns: ReadonlyArray<ColumnSpec>, path: string) => Effect.Effect<void, DataEngineError>
   /** A query's rows as they are produced, one DuckDB chunk (≤ 2,048 rows) at a time. */
   readonly scan: (sql: string) => Stream.Stream<RowBatch, DataEngineError>
   /** Runs one statement with `?` parameters; interrupting the fiber interrupts the query. */
@@ -89,39 +95,42 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
      * The rows go to DuckDB as a CSV file, written a chunk at a time, and DuckDB streams it into
      * Parquet: faster than appending value by value from JS, and DuckDB never holds the whole page.
      */
+    const writeCsv = (rows: CsvRows, csv: string) =>
+      Effect.tryPromise({
+        try: async () => {
+          const file = await open(csv, "w")
+          try {
+            for (const chunk of rows.chunks()) {
+              // A write may take fewer bytes than it is given; the chunk must be out before the next is made.
+              for (let done = 0; done < chunk.length;) done += (await file.write(chunk, done)).bytesWritten
+            }
+          } finally {
+            await file.close()
+          }
+        },
+        catch: (e) => new DataEngineError({ operation: "write a Parquet part", reason: reasonOf(e) })
+      })
+
+    const csvToParquet = (csv: string, columns: ReadonlyArray<ColumnSpec>, path: string) =>
+      converting.withPermits(1)(withConnection("write a Parquet part", async (connection) => {
+        await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(CONVERSION_BULK_FLUSH)}`)
+        try {
+          await connection.run(
+            `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)}, header = false, delim = ',', quote = '"', escape = '"', ` +
+              `nullstr = ${quoteLiteral(duckDbDialect.nullText)}, allow_quoted_nulls = false, auto_detect = false, ` +
+              `max_line_size = ${CSV_MAX_LINE_BYTES}, buffer_size = ${CSV_BUFFER_BYTES}, columns = {${
+                columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")
+              }})) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`
+          )
+        } finally {
+          await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(QUERY_BULK_FLUSH)}`)
+        }
+      }))
+
     const writeParquet = (rows: CsvRows, path: string) =>
       Effect.acquireUseRelease(
         Effect.sync(() => `${path}.csv`),
-        (csv) =>
-          Effect.tryPromise({
-            try: async () => {
-              const file = await open(csv, "w")
-              try {
-                for (const chunk of rows.chunks()) {
-                  // A write may take fewer bytes than it is given; the chunk must be out before the next is made.
-                  for (let done = 0; done < chunk.length;) done += (await file.write(chunk, done)).bytesWritten
-                }
-              } finally {
-                await file.close()
-              }
-            },
-            catch: (e) => new DataEngineError({ operation: "write a Parquet part", reason: reasonOf(e) })
-          }).pipe(
-            Effect.zipRight(converting.withPermits(1)(withConnection("write a Parquet part", async (connection) => {
-              await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(CONVERSION_BULK_FLUSH)}`)
-              try {
-                await connection.run(
-                  `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)}, header = false, delim = ',', quote = '"', escape = '"', ` +
-                    `nullstr = ${quoteLiteral(duckDbDialect.nullText)}, allow_quoted_nulls = false, auto_detect = false, ` +
-                    `max_line_size = ${CSV_MAX_LINE_BYTES}, buffer_size = ${CSV_BUFFER_BYTES}, columns = {${
-                      rows.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")
-                    }})) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`
-                )
-              } finally {
-                await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(QUERY_BULK_FLUSH)}`)
-              }
-            })))
-          ),
+        (csv) => Effect.zipRight(writeCsv(rows, csv), csvToParquet(csv, rows.columns, path)),
         (csv) => Effect.promise(() => rm(csv, { force: true }))
       ).pipe(Effect.withSpan("DataEngine.writeParquet", { attributes: { rows: rows.count } }))
 
@@ -160,7 +169,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         ))
       }))
 
-    return DataEngine.of({ writeParquet, query, scan })
+    return DataEngine.of({ writeParquet, writeCsv, csvToParquet, query, scan })
   })
 
 /** JS values of DuckDB's result types as JSON-safe values (BIGINT within 2^53 → number). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
@@ -37,6 +37,28 @@ describe("DataEngine", () => {
       const back = yield* db.query(`SELECT label, year, value FROM read_parquet(${quoteLiteral(file)})`)
       expect(back.columns).toEqual([{ name: "label", type: "VARCHAR" }, { name: "year", type: "INTEGER" }, { name: "value", type: "DOUBLE" }])
       expect(back.rows).toEqual(batch.values[0]!.map((label, i) => ({ label, year: batch.values[1]![i], value: batch.values[2]![i] })))
+    }))
+
+  it.scoped("in two steps (CSV, then Parquet from it) it makes the part writeParquet makes; the CSV stays for the caller to remove", () =>
+    Effect.gen(function* () {
+      const db = yield* engine
+      const batch: RowBatch = {
+        columns: [{ name: "label", type: "VARCHAR" }, { name: "value", type: "DOUBLE" }],
+        values: [["a,b", 'say "hi"', null], [1.5, null, -2]],
+        count: 3
+      }
+      const whole = yield* scratchParquet("whole")
+      const stepped = yield* scratchParquet("stepped")
+      const csv = `${stepped}.csv`
+      yield* db.writeParquet(csvRowsOfBatch(batch), whole)
+      yield* db.writeCsv(csvRowsOfBatch(batch), csv)
+      expect(existsSync(csv)).toBe(true)
+      yield* db.csvToParquet(csv, batch.columns, stepped)
+      expect(existsSync(csv)).toBe(true)
+      const read = (file: string) => db.query(`SELECT label, value FROM read_parquet(${quoteLiteral(file)})`)
+      const back = yield* read(stepped)
+      expect(back.rows).toEqual([{ label: "a,b", value: 1.5 }, { label: 'say "hi"', value: null }, { label: null, value: -2 }])
+      expect(back).toEqual(yield* read(whole))
     }))
 
   it.scoped("a page's rows made as CSV bytes read back as exactly the rows of its row batch, across chunks", () =>
