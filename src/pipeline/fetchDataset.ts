@@ -201,7 +201,7 @@ const runFetch = (request: FetchRequest, runId: string) =>
         }))
         if (!request.store) return { request: pageRequest, rows: page.cells.count, csv: null }
         const part = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
-        yield* Effect.zipRight(partsWaiting.take(1), Scope.addFinalizer(part, partsWaiting.release(1)))
+        yield* Scope.extend(Effect.acquireRelease(partsWaiting.take(1), () => partsWaiting.release(1)), part)
         const csv = yield* Scope.extend(store.scratchFile(".csv"), part)
         yield* engine.writeCsv(rows.csv(page.cells, page.annotations), csv)
         return { request: pageRequest, rows: page.cells.count, csv: { path: csv, part } }
