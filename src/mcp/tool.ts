@@ -17,6 +17,8 @@ export interface ProgressUpdate {
   readonly progress: number
   readonly total?: number | undefined
   readonly message?: string | undefined
+  /** The dataset run the call is writing: what to resume when a task running the call ends early. */
+  readonly runId?: string | undefined
 }
 
 /**

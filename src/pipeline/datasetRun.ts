@@ -90,7 +90,8 @@ export const progressReporter = Effect.map(ToolContext, (context) => (progress: 
     : context.progress({
       progress: progress.pagesDone,
       total: progress.pagesTotal,
-      message: `page ${progress.pagesDone}/${progress.pagesTotal}: ${progress.recordsFetched.toLocaleString("en")} of ${progress.expectedRecords.toLocaleString("en")} rows`
+      message: `page ${progress.pagesDone}/${progress.pagesTotal}: ${progress.recordsFetched.toLocaleString("en")} of ${progress.expectedRecords.toLocaleString("en")} rows`,
+      runId: progress.runId
     }))
 
 /**

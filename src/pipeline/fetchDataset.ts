@@ -45,6 +45,8 @@ export interface FetchProgress {
   readonly pagesTotal: number
   readonly recordsFetched: number
   readonly expectedRecords: number
+  /** The run being stored, if it is: what a task cut short points its caller at to resume. */
+  readonly runId?: string | undefined
 }
 
 export interface FetchOutcome {
@@ -228,7 +230,8 @@ const runFetch = (request: FetchRequest, runId: string) =>
           pagesDone: all.length,
           pagesTotal: plan.length,
           recordsFetched: all.reduce((sum, p) => sum + p.rows, 0),
-          expectedRecords
+          expectedRecords,
+          runId: request.store ? runId : undefined
         })
       })
 
