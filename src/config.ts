@@ -111,6 +111,12 @@ export interface AppSettings {
   readonly resourceMaxBytes: number
   /** MCP_APPS: the chart app (`ui://estat-mcp/explorer`) linked from the fetch and analysis tools, for hosts that render MCP Apps. */
   readonly mcpApps: boolean
+  /** How long a task and its result are kept when the client asks for no ttl. */
+  readonly taskTtl: Duration.Duration
+  /** How often clients are told to poll a task; a running task's state is written as often. */
+  readonly taskPollInterval: Duration.Duration
+  /** Tasks one server process runs at once. */
+  readonly tasksMaxRunning: number
 }
 
 export class AppConfig extends Context.Tag("estat-mcp/AppConfig")<AppConfig, AppSettings>() {}
@@ -298,7 +304,10 @@ const settingsConfig = Config.all({
   shutdownGrace: Config.duration("MCP_SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(90))),
   sseReplayBuffer: positiveInt("MCP_SSE_REPLAY_BUFFER", 256),
   resourceMaxBytes: positiveInt("MCP_RESOURCE_MAX_BYTES", 8 * 1024 * 1024),
-  mcpApps: Config.boolean("MCP_APPS").pipe(Config.withDefault(true))
+  mcpApps: Config.boolean("MCP_APPS").pipe(Config.withDefault(true)),
+  taskTtl: Config.duration("MCP_TASK_TTL").pipe(Config.withDefault(Duration.hours(1))),
+  taskPollInterval: Config.duration("MCP_TASK_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(5))),
+  tasksMaxRunning: positiveInt("MCP_TASKS_MAX_RUNNING", 4)
 })
 
 export const appSettingsConfig: Config.Config<AppSettings> = Config.zipWith(settingsConfig, authConfig, (settings, auth) => ({ ...settings, ...auth }))

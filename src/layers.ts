@@ -14,6 +14,7 @@ import * as LocalFs from "./services/storage/LocalFs.js"
 import { tools, type ToolRequirements } from "./tools/registry.js"
 import { appsAware } from "./resources/explorerApp.js"
 import { storedFiles } from "./resources/storedFiles.js"
+import * as TaskRunner from "./tasks/TaskRunner.js"
 
 // The AWS SDK is loaded only for the aws backend: on the local one it would be ~20 MB of idle code.
 
@@ -50,11 +51,18 @@ export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =
 /** The services tools run on, for one set of settings. */
 export const servicesLayer = servicesLayerWith(liveEStat)
 
-/** The MCP protocol core serving `toolset`, the stored files as resources and the explorer app (MCP_APPS), with the services they need. */
+/**
+ * The MCP protocol core serving `toolset`, the stored files as resources and the explorer app
+ * (MCP_APPS), with the services they need, and tasks (long calls that outlive their connection)
+ * kept in the same storage.
+ */
 export const mcpLayerFor = (toolset: ReadonlyArray<Tool<ToolRequirements>>, estat: Layer.Layer<EStat, never, AppConfig> = liveEStat) =>
   Layer.unwrapEffect(Effect.flatMap(AppConfig, (settings) => appsAware(settings.mcpApps, toolset, storedFiles)).pipe(
     Effect.map(({ extensions, resources, tools }) => McpServer.layer(tools, resources, extensions))
-  )).pipe(Layer.provideMerge(servicesLayerWith(estat)))
+  )).pipe(
+    Layer.provideMerge(TaskRunner.layer),
+    Layer.provideMerge(servicesLayerWith(estat))
+  )
 
 /** The MCP protocol core with every registered tool. */
 export const mcpLayer = mcpLayerFor(tools)

@@ -29,7 +29,10 @@ import {
   type StatelessOffer,
   statelessVersion
 } from "./stateless.js"
+import { handleTaskRequest, ownerOf, taskErrorResponse, taskExecution, taskMethods, taskRequestOf, tasksCapability, tasksSince, taskTools } from "./tasks.js"
 import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
+import { AppConfig } from "../config.js"
+import { TaskRunner } from "../tasks/TaskRunner.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
 export type Send = (message: JsonRpcNotification) => Effect.Effect<void>
@@ -146,6 +149,9 @@ export const make = <R>(
   Effect.gen(function* () {
     const context = yield* Effect.context<R>()
     const byName = new Map(tools.map((tool) => [tool.definition.name, tool]))
+    /** Tasks (2025-11-25 sessions) when a TaskRunner is provided. */
+    const taskRunner = yield* Effect.serviceOption(TaskRunner)
+    const tokenAuth = Option.match(yield* Effect.serviceOption(AppConfig), { onNone: () => false, onSome: (config) => Option.isSome(config.authToken) })
     const capabilities = {
       tools: { listChanged: false },
       ...(resources === undefined ? {} : { resources: { listChanged: false, subscribe: false } }),
@@ -153,6 +159,7 @@ export const make = <R>(
       // 2025 sessions read extensions from initialize's capabilities too (SEP-1724); none: the key is left out.
       ...(Object.keys(extensions).length === 0 ? {} : { extensions })
     }
+    const withTasks = (version: string) => Option.isSome(taskRunner) && version >= tasksSince
 
     const initialize = (session: Session, request: JsonRpcRequest) =>
       Effect.gen(function* () {
@@ -160,18 +167,41 @@ export const make = <R>(
         yield* Ref.set(session.protocolVersion, version)
         return resultResponse(request.id, {
           protocolVersion: version,
-          capabilities,
+          capabilities: withTasks(version) ? { ...capabilities, tasks: tasksCapability } : capabilities,
           serverInfo,
           instructions
         })
       })
 
-    const callTool = (caller: Caller, request: JsonRpcRequest, channel: Channel) =>
+    /** A `tools/call` with `task`: the call runs detached and the client gets the task at once. */
+    const startTask = (session: Session, tool: Tool<R>, request: JsonRpcRequest, task: { readonly ttlMs?: number }) =>
+      Option.match(taskRunner, {
+        onNone: () => Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, "This server runs no tasks.")),
+        onSome: (runner) =>
+          runner.start(ownerOf(session, tokenAuth), tool.call(request.params?.["arguments"]).pipe(Effect.provide(context)), {
+            tool: tool.definition.name,
+            ttlMs: task.ttlMs
+          }).pipe(Effect.match({
+            onFailure: (failure) => taskErrorResponse(request, failure),
+            onSuccess: (view) => resultResponse(request.id, { task: view })
+          }))
+      })
+
+    const callTool = (caller: Caller, request: JsonRpcRequest, channel: Channel, session?: Session) =>
       Effect.gen(function* () {
         const name = request.params?.["name"]
         const tool = typeof name === "string" ? byName.get(name) : undefined
         if (tool === undefined) {
           return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, `Unknown tool: ${String(name)}. Call tools/list for the available tools.`))
+        }
+        // 2026-07-28 drops `task` from tools/call (its Tasks extension decides on the server side): ignored there.
+        const task = session !== undefined && withTasks(caller.version) ? taskRequestOf(request) : Option.none()
+        if (Option.isSome(task)) {
+          if (typeof task.value === "string") return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, task.value))
+          if (!taskTools.has(tool.definition.name)) {
+            return Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `${tool.definition.name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task.`))
+          }
+          return Option.some(yield* startTask(session!, tool, request, task.value))
         }
         const toolContext = yield* makeToolContext(caller, request, channel)
         const program = tool.call(request.params?.["arguments"]).pipe(
@@ -198,7 +228,10 @@ export const make = <R>(
         : Effect.succeed(errorResponse(request.id, ErrorCode.InvalidParams, `Invalid log level: ${String(level)}. Use one of ${logLevels.join(", ")}.`))
     }
 
-    const toolList = { tools: tools.map((tool) => tool.definition) }
+    const toolList = {
+      tools: tools.map((tool) =>
+        Option.isSome(taskRunner) && taskTools.has(tool.definition.name) ? { ...tool.definition, execution: taskExecution } : tool.definition)
+    }
     /** The tools fit one page: no cursor was ever issued, so any cursor is not ours. */
     const listTools = (request: JsonRpcRequest) =>
       request.params?.["cursor"] === undefined
@@ -243,12 +276,12 @@ export const make = <R>(
     }
 
     /** The methods every revision shares; None for one it does not know. */
-    const dispatchShared = (caller: Caller, request: JsonRpcRequest, channel: Channel): Option.Option<Effect.Effect<Option.Option<JsonRpcResponse>>> => {
+    const dispatchShared = (caller: Caller, request: JsonRpcRequest, channel: Channel, session?: Session): Option.Option<Effect.Effect<Option.Option<JsonRpcResponse>>> => {
       switch (request.method) {
         case "tools/list":
           return Option.some(Effect.succeed(Option.some(listTools(request))))
         case "tools/call":
-          return Option.some(callTool(caller, request, channel))
+          return Option.some(callTool(caller, request, channel, session))
         case "resources/list":
         case "resources/read":
         case "resources/templates/list":
@@ -271,7 +304,12 @@ export const make = <R>(
           return Effect.map(setLevel(session, request), Option.some)
         default:
           return sessionCaller(session).pipe(
-            Effect.flatMap((caller) => Option.getOrElse(dispatchShared(caller, request, channel), () => methodNotFound(request)))
+            Effect.flatMap((caller) =>
+              taskMethods.has(request.method) && Option.isSome(taskRunner) && withTasks(caller.version)
+                ? caller.run(request.id, handleTaskRequest(ownerOf(session, tokenAuth), request, (result) => forVersion(result, caller.version)).pipe(
+                  Effect.provideService(TaskRunner, taskRunner.value)
+                )).pipe(Effect.map((exit) => Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()))
+                : Option.getOrElse(dispatchShared(caller, request, channel, session), () => methodNotFound(request)))
           )
       }
     }

@@ -1,4 +1,5 @@
 import { Clock, Context, Deferred, Duration, Effect, Exit, Fiber, FiberMap, Layer, Option, Ref, Schema } from "effect"
+import { AppConfig, type AppSettings } from "../config.js"
 import { pageOf } from "../mcp/resources.js"
 import { type CallToolResult, errorResult, type ProgressUpdate, ToolContext } from "../mcp/tool.js"
 import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
@@ -329,4 +330,15 @@ export const make = (settings: TaskSettings) =>
     return TaskRunner.of({ start, get, result, cancel, list })
   })
 
-export const layer = (settings: TaskSettings = defaultTaskSettings) => Layer.scoped(TaskRunner, make(settings))
+/** Settings from the app's: a running task writes its state as often as clients are told to poll. */
+export const settingsOf = (config: AppSettings): TaskSettings => ({
+  ...defaultTaskSettings,
+  defaultTtl: config.taskTtl,
+  pollInterval: config.taskPollInterval,
+  heartbeat: config.taskPollInterval,
+  // Six missed heartbeats, and never under 30 s: a busy event loop is not a dead process.
+  staleAfter: Duration.max(Duration.times(config.taskPollInterval, 6), Duration.seconds(30)),
+  maxRunning: config.tasksMaxRunning
+})
+
+export const layer = Layer.scoped(TaskRunner, Effect.flatMap(AppConfig, (config) => make(settingsOf(config))))

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto"
 import { Effect, Option, Schema } from "effect"
 import type { CallToolResult } from "../mcp/tool.js"
-import { ObjectStore, type StorageError, StorageFailure } from "../services/storage/ObjectStore.js"
+import { ObjectStore, type StorageError, StorageFailure, TASKS_FOLDER } from "../services/storage/ObjectStore.js"
 
 /**
  * Tasks as objects in the ObjectStore, so every server process behind the load balancer sees
@@ -72,7 +72,7 @@ export const newTaskId = () => randomBytes(16).toString("base64url")
 /** Anything else a client sends as a task id names no task (and never reaches a key). */
 export const isTaskId = (value: string) => /^[A-Za-z0-9_-]{22}$/.test(value)
 
-export const TASKS_PREFIX = "tasks/"
+export const TASKS_PREFIX = `${TASKS_FOLDER}/`
 
 const folderOf = (owner: TaskOwner, taskId: string) => `${TASKS_PREFIX}${ownerFolder(owner)}/${taskId}/`
 

@@ -120,11 +120,17 @@ export class ObjectStore extends Context.Tag("estat-mcp/ObjectStore")<ObjectStor
 /** The first key segment no caller may use: where the local store keeps files being written. */
 export const SCRATCH = ".tmp"
 
+/** Whether a segment names `folder` on some file system (see isScratchSegment). */
+const namesFolder = (segment: string, folder: string) => segment.toLowerCase().replace(/[. ]+$/, "") === folder
+
 /**
  * A segment that names the scratch folder on some file system: macOS and Windows ignore case
  * (`.TMP`), and Windows drops trailing dots and spaces (`.tmp.`).
  */
-export const isScratchSegment = (segment: string) => segment.toLowerCase().replace(/[. ]+$/, "") === SCRATCH
+export const isScratchSegment = (segment: string) => namesFolder(segment, SCRATCH)
+
+/** Where tasks keep their state and results (src/tasks): the server's own, never a location a user names. */
+export const TASKS_FOLDER = "tasks"
 
 /** Keys are `/`-separated relative paths of plain segments, outside the scratch space. */
 export const isValidKey = (key: string) =>
@@ -144,7 +150,10 @@ export const isValidKey = (key: string) =>
  */
 export const keyUnder = (location: string, root: string, fromUri: (rest: string) => string | null = (rest) => rest): string | null => {
   const key = location.startsWith(root) ? fromUri(location.slice(root.length)) : /^[a-z][a-z0-9+.-]*:/i.test(location) ? null : location
-  return key !== null && isValidKey(withoutTrailingSlash(key)) ? withoutTrailingSlash(key) : null
+  if (key === null) return null
+  const bare = withoutTrailingSlash(key)
+  // Tasks' records are reached only through tasks/* requests, which check whose they are.
+  return isValidKey(bare) && !namesFolder(bare.split("/")[0]!, TASKS_FOLDER) ? bare : null
 }
 
 /** A folder named with its trailing `/` (`datasets/<id>/<runId>/`) is the same key prefix. */

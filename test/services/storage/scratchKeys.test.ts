@@ -59,3 +59,21 @@ describe("the scratch space is not a key", () => {
       for (const key of SCRATCH_KEYS) expect(yield* outcomes(store, key), key).toEqual(refusedEverywhere)
     }))
 })
+
+describe("tasks' records are not a location a user can name", () => {
+  const TASK_LOCATIONS = ["tasks/abc/AAAAAAAAAAAAAAAAAAAAAA/result.json", "tasks", "tasks/", "TASKS/abc/x/state.json", "tasks./abc/x", "Tasks /abc/x"]
+
+  it.scoped("keyOf refuses them as keys and as the store's URIs, on every store; the store itself still writes there", () =>
+    Effect.gen(function* () {
+      const data = mkdtempSync(join(tmpdir(), "estat-taskkeys-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(data, { recursive: true, force: true })))
+      for (const store of [yield* LocalFs.make(data), yield* ObjectStoreMemory.make()]) {
+        yield* store.putBytes("tasks/abc/AAAAAAAAAAAAAAAAAAAAAA/result.json", new TextEncoder().encode("{}"), "application/json")
+        for (const location of TASK_LOCATIONS) {
+          expect(Exit.isFailure(yield* Effect.exit(store.keyOf(location))), location).toBe(true)
+          expect(Exit.isFailure(yield* Effect.exit(store.keyOf(store.uri(location)))), location).toBe(true)
+        }
+        expect(yield* store.keyOf("csv/tasks/x.csv")).toBe("csv/tasks/x.csv")
+      }
+    }))
+})

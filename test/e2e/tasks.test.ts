@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { CallToolResultSchema, CreateTaskResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js"
+import { Duration, Option, Redacted } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import type { AppSettings } from "../../src/config.js"
+import { FAKE_APP_ID, type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
+import { type RunningServer, startTestServer } from "../support/testServer.js"
+
+/**
+ * MCP tasks (2025-11-25) with the SDK's experimental tasks client, against two servers sharing one
+ * DATA_DIR as two tasks behind a load balancer share S3: a task outlives the client that started
+ * it, any server answers for it, cancel stops it, and a stopped server's task says how to resume.
+ */
+
+const table = generatedTable({ id: "0009000031", categories: 5, areas: 4, months: 12, specialEvery: 7 })
+const TOKEN = "tasks-e2e-token"
+const fetchArgs = { dataset_id: table.info.id, chunk_size: 100, concurrency: 1, force: true }
+
+let fake: FakeEStatHandle
+let dataDir: string
+const servers: Array<RunningServer> = []
+const clients: Array<Client> = []
+
+const startServer = async (overrides: Partial<AppSettings> = {}) => {
+  const server = await startTestServer({
+    estatBaseUrl: fake.baseUrl,
+    estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
+    estatRetryBase: Duration.millis(5),
+    estatPageSize: 100,
+    dataDir,
+    authToken: Option.some(Redacted.make(TOKEN)),
+    taskPollInterval: Duration.millis(50),
+    ...overrides
+  })
+  servers.push(server)
+  return server
+}
+
+const connect = async (server: RunningServer, token: string | null = TOKEN) => {
+  const client = new Client({ name: "tasks-e2e", version: "1.0.0" })
+  await client.connect(new StreamableHTTPClientTransport(server.mcpUrl, {
+    requestInit: token === null ? {} : { headers: { authorization: `Bearer ${token}` } }
+  }))
+  clients.push(client)
+  return client
+}
+
+const startTask = (client: Client, name: string, args: Record<string, unknown>) =>
+  client.request({ method: "tools/call", params: { name, arguments: args, task: { ttl: 600_000 } } }, CreateTaskResultSchema)
+
+/** Whether the run has asked e-Stat for its second page (the one a test holds). */
+const heldPageAsked = () => fake.requests.some((r) => r.params.get("startPosition") === "101" && r.endedAt === null)
+
+/** Polls as a client does, at the interval the task names, until `done` holds. */
+const pollUntil = async (client: Client, taskId: string, done: (status: string) => boolean) => {
+  for (;;) {
+    const task = await client.experimental.tasks.getTask(taskId)
+    if (done(task.status)) return task
+    await new Promise((resolve) => setTimeout(resolve, task.pollInterval ?? 50))
+  }
+}
+
+beforeAll(async () => {
+  fake = await startFakeEStat({ tables: [table] })
+  dataDir = mkdtempSync(join(tmpdir(), "estat-tasks-"))
+})
+
+afterAll(async () => {
+  for (const client of clients) await client.close().catch(() => undefined)
+  for (const server of servers) await server.close()
+  await fake.close()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe("MCP tasks (2025-11-25)", () => {
+  it("declares tasks and marks the six long tools as optional tasks", async () => {
+    const client = await connect(await startServer())
+    expect(client.getServerCapabilities()?.tasks).toEqual({ list: {}, cancel: {}, requests: { tools: { call: {} } } })
+    const { tools } = await client.listTools()
+    expect(tools.filter((t) => t.execution?.taskSupport === "optional").map((t) => t.name).sort()).toEqual([
+      "analyze_with_athena", "fetch_dataset_auto", "fetch_dataset_filtered", "fetch_large_dataset_complete", "load_to_iceberg", "save_dataset_as_csv"
+    ])
+    const refused = await startTask(client, "apply_keyword_suggestions", { original_query: "x", accepted_keywords: {} }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(McpError)
+    expect((refused as McpError).code).toBe(-32601)
+  })
+
+  it("a task outlives its client; another client on another server polls it and gets every row", async () => {
+    const [a, b] = [await startServer(), await startServer()]
+    fake.setFaults({ latencyMs: 150 })
+    const starter = await connect(a)
+    const { task } = await startTask(starter, "fetch_large_dataset_complete", fetchArgs)
+    expect(task).toMatchObject({ status: "working", ttl: 600_000, pollInterval: 50 })
+    await starter.close()
+    const other = await connect(b)
+    const ended = await pollUntil(other, task.taskId, (s) => s !== "working")
+    fake.setFaults({})
+    expect(ended.status).toBe("completed")
+    const result = await other.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)
+    expect(result.isError).toBe(false)
+    expect(result.structuredContent).toMatchObject({ records_fetched: 240, expected_records: 240, complete: true, pages: 3 })
+    expect(result._meta).toMatchObject({ "io.modelcontextprotocol/related-task": { taskId: task.taskId } })
+    const listed = await other.experimental.tasks.listTasks()
+    expect(listed.tasks.map((t) => t.taskId)).toContain(task.taskId)
+  })
+
+  it("tasks/cancel stops the run mid-way; the partial run resumes to the end", async () => {
+    const server = await startServer()
+    const client = await connect(server)
+    fake.setFaults({ holdPage: { startPosition: 101 } })
+    const { task } = await startTask(client, "fetch_large_dataset_complete", fetchArgs)
+    await pollUntil(client, task.taskId, () => heldPageAsked())
+    const cancelled = await client.experimental.tasks.cancelTask(task.taskId)
+    expect(cancelled.status).toBe("cancelled")
+    fake.setFaults({})
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)
+    expect(result.isError).toBe(true)
+    const text = (result.content[0] as { text: string }).text
+    const runId = /resume_run_id "([^"]+)"/.exec(text)![1]!
+    const again = await client.experimental.tasks.cancelTask(task.taskId).catch((e: unknown) => e)
+    expect((again as McpError).code).toBe(-32602)
+    const resumed = await client.callTool({ name: "fetch_large_dataset_complete", arguments: { ...fetchArgs, force: false, resume_run_id: runId } })
+    expect(resumed.structuredContent).toMatchObject({ run_id: runId, records_fetched: 240, complete: true })
+  })
+
+  it("a server stopped mid-task: the other server reports it failed, with the run to resume", async () => {
+    const [a, b] = [await startServer(), await startServer()]
+    const client = await connect(a)
+    fake.setFaults({ holdPage: { startPosition: 101 } })
+    const { task } = await startTask(client, "fetch_large_dataset_complete", fetchArgs)
+    await pollUntil(client, task.taskId, (s) => s === "working" && heldPageAsked())
+    await client.close()
+    await a.close()
+    servers.splice(servers.indexOf(a), 1)
+    fake.setFaults({})
+    const other = await connect(b)
+    const seen = await other.experimental.tasks.getTask(task.taskId)
+    expect(seen.status).toBe("failed")
+    expect(seen.statusMessage).toMatch(/The server stopped while this task ran\. Run \S+ is kept as partial: call the tool again with resume_run_id/)
+  })
+
+  it("without auth a task belongs to its session: another session does not find it", async () => {
+    const server = await startServer({ authToken: Option.none() })
+    const owner = await connect(server, null)
+    const stranger = await connect(server, null)
+    const { task } = await startTask(owner, "fetch_dataset_auto", { dataset_id: table.info.id })
+    const refused = await stranger.experimental.tasks.getTask(task.taskId).catch((e: unknown) => e)
+    expect((refused as McpError).code).toBe(-32602)
+    expect((await stranger.experimental.tasks.listTasks()).tasks).toEqual([])
+    const done = await pollUntil(owner, task.taskId, (s) => s !== "working")
+    expect(done.status).toBe("completed")
+  })
+})
