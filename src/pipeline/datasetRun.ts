@@ -14,7 +14,7 @@ export const DatasetId = Schema.String.pipe(
 export const SaveToS3 = withDefault(
   Schema.Boolean,
   true,
-  "Store the run in S3 (aws backend) or DATA_DIR (local). false: fetch and check every page, store nothing."
+  "Store the run (S3 on aws, DATA_DIR locally). false: fetch and check every page, store nothing."
 )
 
 export const ConvertToJapanese = withDefault(

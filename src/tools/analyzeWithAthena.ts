@@ -47,9 +47,8 @@ export const analyzeWithAthena = Tool.make({
   name: "analyze_with_athena",
   title: "Analyse an Iceberg table",
   description:
-    "Analyses a table load_to_iceberg made, on Athena (aws) or DuckDB (local): basic (rows, value statistics, by year), " +
-    "advanced (also by area, by each other dimension, trend) or custom (one read-only SELECT). Result: each query's SQL, " +
-    "columns with types and rows (at most max_rows, truncated says so).",
+    "Analyses a table load_to_iceberg made, on Athena (aws) or DuckDB (local): basic, advanced (see analysis_type) " +
+    "or custom (one read-only SELECT). Result: each query's SQL, columns with types and rows (at most max_rows, truncated says so).",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

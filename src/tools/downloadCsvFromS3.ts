@@ -59,7 +59,7 @@ export const downloadCsvFromS3 = Tool.make({
   title: "Get a download link for a stored file",
   description:
     "Result: a download URL for a stored file — presigned S3 URL (expires_in) on aws, a file:// path usable only on the server's machine " +
-    "locally — and, with return_content, its text inline up to max_bytes, cut at a whole line (truncated, line_count). " +
+    "locally — and, with return_content, its text inline up to max_bytes, cut at a whole line. " +
     "Paths outside the bucket/prefix or data dir are refused.",
   input: Input,
   output: Output,

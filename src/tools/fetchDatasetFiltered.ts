@@ -52,7 +52,7 @@ export const fetchDatasetFiltered = Tool.make({
   description:
     "Fetches the rows of an e-Stat table matching filters on its dimensions into a run, as fetch_dataset_auto does. Filters are " +
     "checked against the table's metadata; an unknown dimension or value is an error listing close matches. Result and next steps " +
-    "as fetch_dataset_auto, plus filters_applied (codes and labels) and the filtered count beside the table's total.",
+    "as fetch_dataset_auto, plus filters_applied and the filtered count beside the table's total.",
   input: Input,
   output: Output,
   ...fetchToolTraits,

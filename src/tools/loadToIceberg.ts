@@ -34,8 +34,8 @@ export const loadToIceberg = Tool.make({
   title: "Load a run into an Iceberg table",
   description:
     "Loads one complete run into an Iceberg table (Glue on aws, local otherwise): a snapshot per load, rows tagged with run_id, " +
-    "idempotent per run. Creates the table from the run's columns if allowed; other columns are refused by name. Result: rows " +
-    "loaded and in the table, the run used. Next: analyze_with_athena with table_name.",
+    "idempotent per run. Creates the table from the run's columns if allowed; other columns are refused by name. " +
+    "Result: rows loaded, table total, run. Next: analyze_with_athena with table_name.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

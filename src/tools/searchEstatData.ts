@@ -170,7 +170,7 @@ export const searchEstatData = Tool.make({
   title: "Search e-Stat tables",
   description:
     "Searches and ranks e-Stat (Japan's official statistics) tables. Result: each table's dataset_id, title, statistics name, " +
-    "dates, total_records; if enhanced also its dimensions with sample labels and requires_filtering; official-term suggestions. " +
+    "dates, total_records; if enhanced also its dimensions (sample labels) and requires_filtering; official-term suggestions. " +
     "Next: fetch_dataset_auto or fetch_dataset_filtered with a dataset_id; apply_keyword_suggestions to search with official terms.",
   input: Input,
   output: Output,
