@@ -215,8 +215,9 @@ export const make = (settings: TaskSettings) =>
         onNone: () => ["cancelled", cancelledMessage(runId), errorResult(`The task was cancelled.${resumeHint(runId)}`)],
         onSome: Exit.match({
           onFailure: () => ["failed", "The call failed inside the server; see its logs.", errorResult("The call failed inside the server; see its logs.")],
+          // A tool that ran and reported an error completed (its result says why); failed is the server's own trouble.
           onSuccess: (result): [TaskStatus, string, CallToolResult] =>
-            result.isError ? ["failed", "The call ended with an error: its result says why.", result] : ["completed", "Done.", result]
+            ["completed", result.isError ? "Done: the call reported an error, which its result gives." : "Done.", result]
         })
       })
 
@@ -229,6 +230,7 @@ export const make = (settings: TaskSettings) =>
           Deferred.await(cancel).pipe(Effect.as(Option.none<Exit.Exit<CallToolResult>>()))
         )
         yield* Fiber.interrupt(beating)
+        if (Option.isSome(outcome) && Exit.isFailure(outcome.value)) yield* Effect.logError("a task's call failed", outcome.value.cause)
         const { taskId, runId } = yield* Ref.get(latest)
         const [status, message, result] = outcomeOf(outcome, runId)
         // The result first: whoever sees a terminal state finds it.

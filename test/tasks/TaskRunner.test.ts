@@ -66,6 +66,19 @@ describe("TaskRunner", () => {
       expect(Option.isSome(yield* readResult(alice, task.taskId).pipe(inStore))).toBe(true)
     }))
 
+  it.scoped("a call that reports an error completes, with that error as its result; a defect fails the task", () =>
+    Effect.gen(function* () {
+      const { process } = yield* world
+      const a = yield* process
+      const refused: CallToolResult = { content: [{ type: "text", text: "Dataset 0000000000 does not exist." }], isError: true }
+      const ran = yield* a.runner.start(alice, Effect.succeed(refused), { tool: "fetch_dataset_auto" })
+      expect(yield* a.runner.result(alice, ran.taskId)).toEqual({ task: expect.objectContaining({ status: "completed" }), result: refused })
+      const broke = yield* a.runner.start(alice, Effect.die("bug"), { tool: "fetch_dataset_auto" })
+      const answered = yield* a.runner.result(alice, broke.taskId)
+      expect(answered.task.status).toBe("failed")
+      expect(answered.result.isError).toBe(true)
+    }))
+
   it.scoped("a task is visible only to its owner, and ids that are not task ids name nothing", () =>
     Effect.gen(function* () {
       const { process } = yield* world
