@@ -56,10 +56,10 @@ const startTask = (client: Client, name: string, args: Record<string, unknown>) 
 const heldPageAsked = () => fake.requests.some((r) => r.params.get("startPosition") === "101" && r.endedAt === null)
 
 /** Polls as a client does, at the interval the task names, until `done` holds. */
-const pollUntil = async (client: Client, taskId: string, done: (status: string) => boolean) => {
+const pollUntil = async (client: Client, taskId: string, done: (status: string, message: string) => boolean) => {
   for (;;) {
     const task = await client.experimental.tasks.getTask(taskId)
-    if (done(task.status)) return task
+    if (done(task.status, task.statusMessage ?? "")) return task
     await new Promise((resolve) => setTimeout(resolve, task.pollInterval ?? 50))
   }
 }
@@ -132,7 +132,8 @@ describe("MCP tasks (2025-11-25)", () => {
     const client = await connect(a)
     fake.setFaults({ holdPage: { startPosition: 101 } })
     const { task } = await startTask(client, "fetch_large_dataset_complete", fetchArgs)
-    await pollUntil(client, task.taskId, (s) => s === "working" && heldPageAsked())
+    // Page 1 stored (its progress names the run), page 2 held.
+    await pollUntil(client, task.taskId, (s, message) => s === "working" && heldPageAsked() && message.startsWith("page 1/3"))
     await client.close()
     await a.close()
     servers.splice(servers.indexOf(a), 1)
