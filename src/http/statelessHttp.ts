@@ -54,7 +54,15 @@ export const isStateless = (body: unknown, headers: Headers.Headers): boolean =>
     : isMessage(body) && (claimsStateless(paramsOf(body)) || namesStatelessVersion(headers))
 
 /** `Mcp-Name` mirrors this body field on these methods (streamable-http, "Standard Request Headers"). */
-const nameSources: Readonly<Record<string, "name" | "uri">> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
+const nameSources: Readonly<Record<string, "name" | "uri" | "taskId">> = {
+  "tools/call": "name",
+  "prompts/get": "name",
+  "resources/read": "uri",
+  // The Tasks extension (SEP-2663): a proxy routes every request for a task to where it lives.
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId"
+}
 
 const BASE64_VALUE = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/
 const utf8 = new TextDecoder("utf-8", { fatal: true })

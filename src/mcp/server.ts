@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Cause, Context, Effect, Exit, Fiber, FiberMap, Layer, Option, Ref } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, FiberMap, FiberRef, Layer, Option, Ref } from "effect"
 import {
   ErrorCode,
   errorResponse,
@@ -11,7 +11,7 @@ import {
   resultResponse
 } from "./jsonrpc.js"
 import { instructions, negotiateVersion, serverInfo } from "./protocol.js"
-import { type LogLevel, logLevels, type Session } from "./session.js"
+import { currentSubject, type LogLevel, logLevels, type Session } from "./session.js"
 import {
   invalidCursor,
   RESOURCE_NOT_FOUND,
@@ -29,10 +29,26 @@ import {
   type StatelessOffer,
   statelessVersion
 } from "./stateless.js"
-import { handleTaskRequest, ownerOf, taskErrorResponse, taskExecution, taskMethods, taskRequestOf, tasksCapability, tasksSince, taskTools } from "./tasks.js"
+import {
+  declaresTasks,
+  extensionTask,
+  extensionTaskMethods,
+  handleExtensionTaskRequest,
+  handleTaskRequest,
+  ownerOf,
+  taskErrorResponse,
+  taskExecution,
+  taskMethods,
+  taskRequestOf,
+  tasksCapability,
+  TASKS_EXTENSION,
+  tasksExtensionRequired,
+  tasksSince
+} from "./tasks.js"
 import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 import { AppConfig } from "../config.js"
 import { TaskRunner } from "../tasks/TaskRunner.js"
+import type { TaskOwner } from "../tasks/TaskStore.js"
 
 /** Sends a server message that belongs to the request being handled (on its stream). */
 export type Send = (message: JsonRpcNotification) => Effect.Effect<void>
@@ -68,6 +84,8 @@ interface Caller {
   readonly logLevel: Effect.Effect<Option.Option<LogLevel>>
   /** Runs a call where it can be cancelled; the exit is interrupted when it was. */
   readonly run: <A>(id: RequestId, call: Effect.Effect<A>) => Effect.Effect<Exit.Exit<A>>
+  /** A 2026-07-28 request that declares the Tasks extension: whose its tasks are. */
+  readonly taskOwner: Option.Option<TaskOwner>
 }
 
 const sessionCaller = (session: Session): Effect.Effect<Caller> =>
@@ -78,13 +96,15 @@ const sessionCaller = (session: Session): Effect.Effect<Caller> =>
       FiberMap.run(session.inflight, id, call).pipe(
         Effect.flatMap(Fiber.await),
         Effect.tap(() => FiberMap.remove(session.inflight, id))
-      )
+      ),
+    taskOwner: Option.none()
   }))
 
-const statelessCaller = (envelope: Envelope): Caller => ({
+const statelessCaller = (envelope: Envelope, taskOwner: Option.Option<TaskOwner>): Caller => ({
   version: statelessVersion,
   logLevel: Effect.succeed(Option.fromNullable(envelope[MetaKey.logLevel])),
-  run: (_id, call) => Effect.exit(call)
+  run: (_id, call) => Effect.exit(call),
+  taskOwner
 })
 
 /** List results a client or a shared cache may keep (2026-07-28 `CacheableResult`). */
@@ -151,7 +171,11 @@ export const make = <R>(
     const byName = new Map(tools.map((tool) => [tool.definition.name, tool]))
     /** Tasks (2025-11-25 sessions) when a TaskRunner is provided. */
     const taskRunner = yield* Effect.serviceOption(TaskRunner)
-    const tokenAuth = Option.match(yield* Effect.serviceOption(AppConfig), { onNone: () => false, onSome: (config) => Option.isSome(config.authToken) })
+    const config = yield* Effect.serviceOption(AppConfig)
+    const tokenAuth = Option.match(config, { onNone: () => false, onSome: (settings) => Option.isSome(settings.authToken) })
+    const onAws = Option.match(config, { onNone: () => false, onSome: (settings) => settings.backend === "aws" })
+    /** On 2026-07-28 the server decides: a call of a tool that may run long becomes a task (see TaskPolicy). */
+    const runsLong = (tool: Tool<R>) => tool.task !== undefined && (tool.task.runsLong === "always" || onAws)
     const capabilities = {
       tools: { listChanged: false },
       ...(resources === undefined ? {} : { resources: { listChanged: false, subscribe: false } }),
@@ -173,17 +197,20 @@ export const make = <R>(
         })
       })
 
-    /** A `tools/call` with `task`: the call runs detached and the client gets the task at once. */
-    const startTask = (session: Session, tool: Tool<R>, request: JsonRpcRequest, task: { readonly ttlMs?: number }) =>
+    /**
+     * The call runs detached and the client gets the task at once: `{ task }` for a 2025-11-25
+     * session, the task itself with `resultType: "task"` for the 2026-07-28 Tasks extension.
+     */
+    const startTask = (owner: TaskOwner, tool: Tool<R>, request: JsonRpcRequest, options: { readonly ttlMs?: number; readonly extension: boolean }) =>
       Option.match(taskRunner, {
         onNone: () => Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, "This server runs no tasks.")),
         onSome: (runner) =>
-          runner.start(ownerOf(session, tokenAuth), tool.call(request.params?.["arguments"]).pipe(Effect.provide(context)), {
+          runner.start(owner, tool.call(request.params?.["arguments"]).pipe(Effect.provide(context)), {
             tool: tool.definition.name,
-            ttlMs: task.ttlMs
+            ttlMs: options.ttlMs
           }).pipe(Effect.match({
             onFailure: (failure) => taskErrorResponse(request, failure),
-            onSuccess: (view) => resultResponse(request.id, { task: view })
+            onSuccess: (view) => resultResponse(request.id, options.extension ? { resultType: "task", ...extensionTask(view) } : { task: view })
           }))
       })
 
@@ -194,14 +221,17 @@ export const make = <R>(
         if (tool === undefined) {
           return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, `Unknown tool: ${String(name)}. Call tools/list for the available tools.`))
         }
-        // 2026-07-28 drops `task` from tools/call (its Tasks extension decides on the server side): ignored there.
+        // 2026-07-28 drops `task` from tools/call: its Tasks extension decides on the server side.
+        if (Option.isSome(caller.taskOwner) && runsLong(tool)) {
+          return Option.some(yield* startTask(caller.taskOwner.value, tool, request, { extension: true }))
+        }
         const task = session !== undefined && withTasks(caller.version) ? taskRequestOf(request) : Option.none()
-        if (Option.isSome(task)) {
+        if (session !== undefined && Option.isSome(task)) {
           if (typeof task.value === "string") return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, task.value))
-          if (!taskTools.has(tool.definition.name)) {
+          if (tool.task === undefined) {
             return Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `${tool.definition.name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task.`))
           }
-          return Option.some(yield* startTask(session!, tool, request, task.value))
+          return Option.some(yield* startTask(ownerOf(session, tokenAuth), tool, request, { ...task.value, extension: false }))
         }
         const toolContext = yield* makeToolContext(caller, request, channel)
         const program = tool.call(request.params?.["arguments"]).pipe(
@@ -230,7 +260,7 @@ export const make = <R>(
 
     const toolList = {
       tools: tools.map((tool) =>
-        Option.isSome(taskRunner) && taskTools.has(tool.definition.name) ? { ...tool.definition, execution: taskExecution } : tool.definition)
+        Option.isSome(taskRunner) && tool.task !== undefined ? { ...tool.definition, execution: taskExecution } : tool.definition)
     }
     /** The tools fit one page: no cursor was ever issued, so any cursor is not ours. */
     const listTools = (request: JsonRpcRequest) =>
@@ -325,7 +355,10 @@ export const make = <R>(
     const handleRequest = (session: Session, request: JsonRpcRequest, channel: Channel) =>
       dispatch(session, request, channel).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`))
 
-    const statelessCapabilities = { ...capabilities, extensions }
+    const statelessCapabilities = {
+      ...capabilities,
+      extensions: Option.isSome(taskRunner) ? { ...extensions, [TASKS_EXTENSION]: {} } : extensions
+    }
     const discover = (request: JsonRpcRequest) =>
       resultResponse(request.id, { supportedVersions: allVersions, capabilities: statelessCapabilities, instructions, ...cacheHints.static })
 
@@ -342,13 +375,14 @@ export const make = <R>(
       }
     }
 
-    /** Every 2026-07-28 result says it is complete and names the server (no session remembers it). */
+    /** Every 2026-07-28 result says what it is (complete, or a task) and names the server (no session remembers it). */
     const statelessResult = (method: string) => (response: JsonRpcResponse): JsonRpcResponse =>
       "result" in response && typeof response.result === "object" && response.result !== null
         ? resultResponse(response.id, {
+          // "complete" unless the handler says otherwise (a task: "task").
+          resultType: "complete",
           ...response.result,
           ...cacheHintsOf(method),
-          resultType: "complete",
           _meta: { [MetaKey.serverInfo]: serverInfo }
         })
         : response
@@ -357,14 +391,26 @@ export const make = <R>(
       "server/discover",
       "tools/list",
       "tools/call",
-      ...(resources === undefined ? [] : ["resources/list", "resources/read", "resources/templates/list"])
+      ...(resources === undefined ? [] : ["resources/list", "resources/read", "resources/templates/list"]),
+      ...(Option.isSome(taskRunner) ? extensionTaskMethods : [])
     ])
 
+    /** Whose a 2026-07-28 request's tasks are: the OAuth subject, the shared token, or whoever holds the id. */
+    const statelessOwner = Effect.map(FiberRef.get(currentSubject), Option.match({
+      onSome: (subject): TaskOwner => ({ _tag: "Subject", subject }),
+      onNone: (): TaskOwner => tokenAuth ? { _tag: "Subject", subject: "(MCP_AUTH_TOKEN)" } : { _tag: "IdHolder" }
+    }))
+
     const handleStateless = (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => {
-      const caller = statelessCaller(envelope)
-      const dispatched = request.method === "server/discover"
-        ? Effect.succeed(Option.some(discover(request)))
-        : Option.getOrElse(dispatchShared(caller, request, channel), () => methodNotFound(request))
+      const tasksDeclared = Option.isSome(taskRunner) && declaresTasks(envelope[MetaKey.clientCapabilities])
+      const dispatched = Effect.flatMap(tasksDeclared ? Effect.map(statelessOwner, Option.some) : Effect.succeedNone, (taskOwner) => {
+        const caller = statelessCaller(envelope, taskOwner)
+        if (request.method === "server/discover") return Effect.succeed(Option.some(discover(request)))
+        if (extensionTaskMethods.has(request.method) && Option.isSome(taskOwner) && Option.isSome(taskRunner)) {
+          return Effect.map(handleExtensionTaskRequest(taskOwner.value, request).pipe(Effect.provideService(TaskRunner, taskRunner.value)), Option.some)
+        }
+        return Option.getOrElse(dispatchShared(caller, request, channel), () => methodNotFound(request))
+      })
       const parent = parentSpanOf(envelope.traceparent)
       return dispatched.pipe(
         answered(request),
@@ -397,6 +443,7 @@ export const make = <R>(
     }
 
     const requiredClientCapabilities = (request: JsonRpcRequest): ClientCapabilities => {
+      if (extensionTaskMethods.has(request.method)) return tasksExtensionRequired
       const name = request.method === "tools/call" ? request.params?.["name"] : undefined
       return (typeof name === "string" ? byName.get(name)?.requiredClientCapabilities : undefined) ?? {}
     }

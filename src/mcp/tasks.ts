@@ -1,4 +1,5 @@
 import { Effect, Option } from "effect"
+import type { TaskView } from "../tasks/TaskRunner.js"
 import type { StorageError } from "../services/storage/ObjectStore.js"
 import { type InvalidTaskCursor, type TaskAlreadyEnded, type TaskNotFound, TaskRunner, type TooManyTasks } from "../tasks/TaskRunner.js"
 import type { TaskOwner } from "../tasks/TaskStore.js"
@@ -7,22 +8,16 @@ import type { Session } from "./session.js"
 import type { CallToolResult } from "./tool.js"
 
 /**
- * MCP tasks as 2025-11-25 defines them (experimental there): a client augments `tools/call` with
- * `task: { ttl }` and gets a task at once; `tasks/get`, `tasks/result`, `tasks/list` and
- * `tasks/cancel` follow it. The work itself is TaskRunner's.
+ * MCP tasks on the wire, in both revisions that define them; the work itself is TaskRunner's.
+ * - 2025-11-25 (experimental there): a client augments `tools/call` with `task: { ttl }` and gets
+ *   `{ task }` at once; `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` follow it.
+ * - 2026-07-28, the Tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663): for a request that
+ *   declares the extension the server decides that a call becomes a task and answers with the task
+ *   itself (`resultType: "task"`); `tasks/get` inlines the result once it has ended, `tasks/cancel`
+ *   acknowledges, `tasks/update` is for input the server's tools never ask for.
  */
 
 export const tasksSince = "2025-11-25"
-
-/** The calls that may take minutes: these become tasks when the client asks. */
-export const taskTools: ReadonlySet<string> = new Set([
-  "fetch_dataset_auto",
-  "fetch_large_dataset_complete",
-  "fetch_dataset_filtered",
-  "save_dataset_as_csv",
-  "load_to_iceberg",
-  "analyze_with_athena"
-])
 
 export const tasksCapability = { list: {}, cancel: {}, requests: { tools: { call: {} } } }
 
@@ -107,4 +102,63 @@ export const handleTaskRequest = (
         onSuccess: (result) => resultResponse(request.id, result)
       })
     )
+  })
+
+export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
+
+/** The methods of the extension; requests for them must declare it (else -32021, before anything runs). */
+export const extensionTaskMethods: ReadonlySet<string> = new Set(["tasks/get", "tasks/update", "tasks/cancel"])
+
+export const tasksExtensionRequired = { extensions: { [TASKS_EXTENSION]: {} } }
+
+const isObject = (value: unknown): value is Readonly<Record<string, unknown>> => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** Whether a 2026-07-28 request's client capabilities declare the Tasks extension. */
+export const declaresTasks = (clientCapabilities: unknown): boolean =>
+  isObject(clientCapabilities) && isObject(clientCapabilities["extensions"]) && isObject(clientCapabilities["extensions"][TASKS_EXTENSION])
+
+/** A task as the extension writes it: durations with their unit in the name. */
+export const extensionTask = (task: TaskView) => ({
+  taskId: task.taskId,
+  status: task.status,
+  statusMessage: task.statusMessage,
+  createdAt: task.createdAt,
+  lastUpdatedAt: task.lastUpdatedAt,
+  ttlMs: task.ttl,
+  pollIntervalMs: task.pollInterval
+})
+
+/** `tasks/get`, `tasks/cancel`, `tasks/update` of the Tasks extension for `owner`. */
+export const handleExtensionTaskRequest = (owner: TaskOwner, request: JsonRpcRequest): Effect.Effect<JsonRpcResponse, never, TaskRunner> =>
+  Effect.gen(function* () {
+    const runner = yield* TaskRunner
+    const taskId = request.params?.["taskId"]
+    if (typeof taskId !== "string") return errorResponse(request.id, ErrorCode.InvalidParams, `${request.method} needs params.taskId`)
+    const answer: Effect.Effect<JsonRpcResponse, TaskFailure> = (() => {
+      switch (request.method) {
+        case "tasks/cancel":
+          // An acknowledgement, also for a task that has already ended (idempotent); tasks/get shows the status.
+          return runner.cancel(owner, taskId).pipe(
+            Effect.catchTag("TaskAlreadyEnded", () => Effect.void),
+            Effect.as(resultResponse(request.id, {}))
+          )
+        case "tasks/update":
+          return Effect.map(runner.get(owner, taskId), (task) =>
+            errorResponse(request.id, ErrorCode.InvalidParams, `Task ${taskId} is ${task.status}, not waiting for input: this server's tools never ask for any.`))
+        default:
+          // Once ended: the tool's result (a tool error too: completed with isError), or the server's own failure as an error.
+          return Effect.map(runner.inspect(owner, taskId), ({ result, task }) =>
+            resultResponse(request.id, {
+              ...extensionTask(task),
+              ...Option.match(result, {
+                onNone: () => ({}),
+                onSome: (ended) =>
+                  task.status === "completed" ? { result: ended }
+                  : task.status === "failed" ? { error: { code: ErrorCode.InternalError, message: task.statusMessage } }
+                  : {}
+              })
+            }))
+      }
+    })()
+    return yield* answer.pipe(Effect.catchAll((failure) => Effect.succeed(taskErrorResponse(request, failure))))
   })

@@ -67,6 +67,15 @@ export interface CallToolResult {
   readonly isError: boolean
 }
 
+/**
+ * A tool whose calls may run as tasks (execution.taskSupport "optional"). A 2025-11-25 client asks
+ * for one; on 2026-07-28 the server decides, for clients of the Tasks extension: `always`, or only
+ * `on aws` (where Athena and Glue take seconds to minutes; locally DuckDB answers at once).
+ */
+export interface TaskPolicy {
+  readonly runsLong: "always" | "on aws"
+}
+
 /** A tool with its types erased: what the registry and the protocol handle. */
 export interface Tool<R> {
   readonly definition: ToolDefinition
@@ -74,6 +83,8 @@ export interface Tool<R> {
   readonly call: (args: unknown) => Effect.Effect<CallToolResult, never, R | ToolContext>
   /** Client capabilities the tool cannot run without; a 2026-07-28 call that does not declare them is refused with -32021. */
   readonly requiredClientCapabilities?: ClientCapabilities
+  /** Present when its calls may run as tasks. */
+  readonly task?: TaskPolicy
 }
 
 /** An optional argument with a default, published in the JSON Schema as `default`. */
@@ -109,6 +120,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   readonly links?: (output: O) => ReadonlyArray<Omit<ResourceLink, "type">>
   readonly run: (input: I) => Effect.Effect<O, E, R>
   readonly requiredClientCapabilities?: ClientCapabilities
+  readonly task?: TaskPolicy
 }): Tool<Exclude<R, ToolContext>> => {
   const decode = Schema.decodeUnknown(options.input, { errors: "all", onExcessProperty: "error" })
   const encode = Schema.encode(options.output)
@@ -141,6 +153,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   return {
     definition,
     call: call as Tool<Exclude<R, ToolContext>>["call"],
-    ...(options.requiredClientCapabilities === undefined ? {} : { requiredClientCapabilities: options.requiredClientCapabilities })
+    ...(options.requiredClientCapabilities === undefined ? {} : { requiredClientCapabilities: options.requiredClientCapabilities }),
+    ...(options.task === undefined ? {} : { task: options.task })
   }
 }

@@ -128,10 +128,11 @@ export const fetchWholeTable = (options: {
 export const runLinks = (output: { readonly storage: { readonly manifest: string } | null }) =>
   output.storage === null ? [] : [{ uri: output.storage.manifest, name: "manifest.json", mimeType: "application/json" }]
 
-/** What the three fetch tools share: they write runs (not read-only, not idempotent) from e-Stat, and link the manifest. */
+/** What the three fetch tools share: they write runs (not read-only, not idempotent) from e-Stat, link the manifest, and may take minutes. */
 export const fetchToolTraits = {
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  links: runLinks
+  links: runLinks,
+  task: { runsLong: "always" }
 } as const
 
 /** The first line of a fetch result: what was fetched, where the rest of the rows are, what to call next. */

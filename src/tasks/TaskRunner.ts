@@ -105,6 +105,11 @@ export class TaskRunner extends Context.Tag("estat-mcp/TaskRunner")<TaskRunner, 
   readonly get: (owner: TaskOwner, taskId: string) => Effect.Effect<TaskView, TaskNotFound | StorageError>
   /** Waits until the task ends, then gives the CallToolResult the plain call would have given. */
   readonly result: (owner: TaskOwner, taskId: string) => Effect.Effect<{ readonly task: TaskView; readonly result: CallToolResult }, TaskNotFound | StorageError>
+  /** The task now, and once it has ended the CallToolResult it ended with (None while it works). */
+  readonly inspect: (owner: TaskOwner, taskId: string) => Effect.Effect<
+    { readonly task: TaskView; readonly result: Option.Option<CallToolResult> },
+    TaskNotFound | StorageError
+  >
   /** The task is cancelled when this answers (MCP); the work stops as soon as its process sees it. */
   readonly cancel: (owner: TaskOwner, taskId: string) => Effect.Effect<TaskView, TaskNotFound | TaskAlreadyEnded | StorageError>
   /** The owner's tasks, newest first, a page at a time. */
@@ -282,15 +287,26 @@ export const make = (settings: TaskSettings) =>
       Effect.flatMap(load(owner, taskId), (state) =>
         isTerminal(state.status) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(settings.pollInterval), Effect.suspend(() => ended(owner, taskId))))
 
+    /** What an ended task answers: its stored result; a cancelled task, or one whose process died before writing one, what its state says. */
+    const outcome = (owner: TaskOwner, state: TaskState) =>
+      Effect.map(
+        state.status === "cancelled" ? Effect.succeedNone : readResult(owner, state.taskId).pipe(provideStore),
+        Option.getOrElse(() => errorResult(state.statusMessage))
+      )
+
     const result: TaskRunner["Type"]["result"] = (owner, taskId) =>
       Effect.gen(function* () {
         const local = yield* FiberMap.get(running, taskId).pipe(Effect.option)
         if (Option.isSome(local)) yield* Fiber.await(local.value)
         const state = yield* ended(owner, taskId)
-        const stored = state.status === "cancelled" ? Option.none() : yield* readResult(owner, taskId).pipe(provideStore)
-        // A cancelled task, or one whose process died before writing a result: its state says why.
-        return { task: view(state), result: Option.getOrElse(stored, () => errorResult(state.statusMessage)) }
+        return { task: view(state), result: yield* outcome(owner, state) }
       }).pipe(Effect.withSpan("TaskRunner.result"))
+
+    const inspect: TaskRunner["Type"]["inspect"] = (owner, taskId) =>
+      Effect.gen(function* () {
+        const state = yield* load(owner, taskId)
+        return { task: view(state), result: isTerminal(state.status) ? Option.some(yield* outcome(owner, state)) : Option.none() }
+      }).pipe(Effect.withSpan("TaskRunner.inspect"))
 
     const cancel: TaskRunner["Type"]["cancel"] = (owner, taskId) =>
       Effect.gen(function* () {
@@ -329,7 +345,7 @@ export const make = (settings: TaskSettings) =>
     }).pipe(provideStore, Effect.catchAll((error) => Effect.logWarning("expired tasks not swept", error.message)))
     yield* sweep.pipe(Effect.delay(settings.sweepInterval), Effect.forever, Effect.forkScoped)
 
-    return TaskRunner.of({ start, get, result, cancel, list })
+    return TaskRunner.of({ start, get, result, inspect, cancel, list })
   })
 
 /** Settings from the app's: a running task writes its state as often as clients are told to poll. */

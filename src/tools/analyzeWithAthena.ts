@@ -51,6 +51,7 @@ export const analyzeWithAthena = Tool.make({
     "or custom (one read-only SELECT). Result: each query's SQL, columns with types and rows (at most max_rows, truncated says so).",
   input: Input,
   output: Output,
+  task: { runsLong: "on aws" },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
     `${out.engine} on ${out.database}.${out.table_name}${out.execution_ms === null ? "" : ` in ${out.execution_ms} ms`}.` +

@@ -38,6 +38,7 @@ export const loadToIceberg = Tool.make({
     "Result: rows loaded, table total, run. Next: analyze_with_athena with table_name.",
   input: Input,
   output: Output,
+  task: { runsLong: "on aws" },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   summarize: (out) =>
     (out.run_note === null ? "" : `${out.run_note} `) +

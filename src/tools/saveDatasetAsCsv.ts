@@ -113,6 +113,7 @@ export const saveDatasetAsCsv = Tool.make({
     "download_csv_from_s3 for a fresh link or the content inline.",
   input: Input,
   output: Output,
+  task: { runsLong: "always" },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   links: (out) => [{ uri: out.location, name: out.location.split("/").at(-1) ?? out.location, mimeType: "text/csv", size: out.size_bytes }],
   summarize: (out) =>

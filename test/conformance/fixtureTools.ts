@@ -131,3 +131,62 @@ export const testCustomHeader = Tool.make({
   summarize: (output) => output.region,
   run: (input) => Effect.succeed({ region: input.region })
 })
+
+/**
+ * The Tasks extension scenarios' fixtures (SEP-2663): `greet` answers at once; the other three may
+ * run as tasks (always, as the product's fetch tools do) and exercise a task's three endings.
+ */
+export const greet = Tool.make({
+  name: "greet",
+  title: "Sync fixture",
+  description: "Greets by name, at once",
+  input: Schema.Struct({ name: Schema.String }),
+  output: Schema.Struct({ greeting: Schema.String }),
+  annotations,
+  summarize: (out) => out.greeting,
+  // The text is the greeting alone, as the scenario reads it.
+  summaryStates: ["greeting"],
+  run: (input) => Effect.succeed({ greeting: `Hello, ${input.name}!` })
+})
+
+export const slowCompute = Tool.make({
+  name: "slow_compute",
+  title: "Task fixture",
+  description: "Sleeps for the given seconds, then answers",
+  input: Schema.Struct({ seconds: Schema.Number, label: Schema.optional(Schema.String) }),
+  output: Schema.Struct({ label: Schema.String, slept: Schema.Number }),
+  annotations,
+  task: { runsLong: "always" },
+  summarize: (out) => `${out.label} done after ${out.slept} s`,
+  run: (input) => Effect.as(Effect.sleep(`${input.seconds} seconds`), { label: input.label ?? "", slept: input.seconds })
+})
+
+class JobFailed extends Schema.TaggedError<JobFailed>()("JobFailed", {}) {
+  override get message() {
+    return "The job failed, as this fixture always does."
+  }
+}
+
+export const failingJob = Tool.make({
+  name: "failing_job",
+  title: "Task fixture: a tool error",
+  description: "Reports a tool execution error after about a second",
+  input: Schema.Struct({}),
+  output: Schema.Struct({}),
+  annotations,
+  task: { runsLong: "always" },
+  summarize: () => "never",
+  run: () => Effect.zipRight(Effect.sleep("1 second"), Effect.fail(new JobFailed()))
+})
+
+export const protocolErrorJob = Tool.make({
+  name: "protocol_error_job",
+  title: "Task fixture: the server's own failure",
+  description: "Fails inside the server (a defect), not as a tool error",
+  input: Schema.Struct({}),
+  output: Schema.Struct({}),
+  annotations,
+  task: { runsLong: "always" },
+  summarize: () => "never",
+  run: () => Effect.dieMessage("protocol_error_job: a defect by design")
+})
