@@ -156,3 +156,75 @@ describe("MCP tasks (2025-11-25)", () => {
     expect(done.status).toBe("completed")
   })
 })
+
+/** A raw 2026-07-28 request, as a client of the Tasks extension sends it (SDK v2 2.4.0's client refuses `resultType: "task"`). */
+const post2026 = async (server: RunningServer, method: string, params: Record<string, unknown>, declares = true) => {
+  const capabilities = declares ? { extensions: { "io.modelcontextprotocol/tasks": {} } } : {}
+  const name = method === "tools/call" ? params["name"] : params["taskId"]
+  const response = await fetch(server.mcpUrl, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": method,
+      ...(typeof name === "string" ? { "mcp-name": name } : {})
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method,
+      params: {
+        ...params,
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientInfo": { name: "tasks-2026", version: "1.0.0" },
+          "io.modelcontextprotocol/clientCapabilities": capabilities
+        }
+      }
+    })
+  })
+  return await response.json() as { result?: Record<string, unknown>; error?: { code: number; message: string } }
+}
+
+const pollUntil2026 = async (server: RunningServer, taskId: string, done: (status: unknown) => boolean) => {
+  for (;;) {
+    const { result } = await post2026(server, "tasks/get", { taskId })
+    if (done(result?.["status"])) return result!
+    await new Promise((resolve) => setTimeout(resolve, Number(result?.["pollIntervalMs"] ?? 50)))
+  }
+}
+
+describe("the Tasks extension (2026-07-28)", () => {
+  it("a fetch from a client of the extension becomes a task any server answers for, its result inlined once done", async () => {
+    const [a, b] = [await startServer({ authToken: Option.none() }), await startServer({ authToken: Option.none() })]
+    const created = await post2026(a, "tools/call", { name: "fetch_large_dataset_complete", arguments: fetchArgs })
+    expect(created.result).toMatchObject({ resultType: "task", status: "working", ttlMs: 3_600_000, pollIntervalMs: 50 })
+    expect(created.result).not.toHaveProperty("task")
+    const taskId = String(created.result!["taskId"])
+    const ended = await pollUntil2026(b, taskId, (s) => s !== "working")
+    expect(ended).toMatchObject({ status: "completed", resultType: "complete", result: { isError: false } })
+    expect((ended["result"] as { structuredContent: unknown }).structuredContent).toMatchObject({ records_fetched: 240, complete: true })
+    // 2026-07-28 removed tasks/result and tasks/list.
+    expect((await post2026(b, "tasks/result", { taskId })).error?.code).toBe(-32601)
+  })
+
+  it("cancel is acknowledged and the task is cancelled; without the extension no task is made and tasks/* are refused", async () => {
+    const server = await startServer({ authToken: Option.none() })
+    fake.setFaults({ holdPage: { startPosition: 101 } })
+    const created = await post2026(server, "tools/call", { name: "fetch_large_dataset_complete", arguments: fetchArgs })
+    const taskId = String(created.result!["taskId"])
+    await pollUntil2026(server, taskId, () => heldPageAsked())
+    expect((await post2026(server, "tasks/cancel", { taskId })).result).toMatchObject({ resultType: "complete" })
+    fake.setFaults({})
+    expect(await pollUntil2026(server, taskId, (s) => s !== "working")).toMatchObject({ status: "cancelled" })
+    // Idempotent on an ended task.
+    expect((await post2026(server, "tasks/cancel", { taskId })).result).toMatchObject({ resultType: "complete" })
+    expect((await post2026(server, "tasks/get", { taskId }, false)).error?.code).toBe(-32021)
+    const plain = await post2026(server, "tools/call", { name: "fetch_dataset_auto", arguments: { dataset_id: table.info.id } }, false)
+    expect(plain.result).toMatchObject({ resultType: "complete", isError: false })
+    // Locally a query answers at once: analyze_with_athena stays a plain call even for a client of the extension.
+    const unknownTable = await post2026(server, "tools/call", { name: "analyze_with_athena", arguments: { table_name: "none_here" } })
+    expect(unknownTable.result).toMatchObject({ resultType: "complete", isError: true })
+  })
+})
