@@ -7,7 +7,8 @@ import { CallToolResultSchema, CreateTaskResultSchema, McpError } from "@modelco
 import { Duration, Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { AppSettings } from "../../src/config.js"
-import { FAKE_APP_ID, type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
+import { type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
+import { onFakeEStat } from "../support/e2eStack.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
 /**
@@ -27,11 +28,7 @@ const clients: Array<Client> = []
 
 const startServer = async (overrides: Partial<AppSettings> = {}) => {
   const server = await startTestServer({
-    estatBaseUrl: fake.baseUrl,
-    estatAppId: Option.some(Redacted.make(FAKE_APP_ID)),
-    estatRetryBase: Duration.millis(5),
-    estatPageSize: 100,
-    dataDir,
+    ...onFakeEStat(fake, dataDir),
     authToken: Option.some(Redacted.make(TOKEN)),
     taskPollInterval: Duration.millis(50),
     ...overrides

@@ -40,6 +40,17 @@ const world = Effect.gen(function* () {
   return { store, process, inStore: Effect.provideService(ObjectStore, store) }
 })
 
+/** Two processes on one store, the first running a controlled call as alice's task. */
+const runningOnA = (tool: string) =>
+  Effect.gen(function* () {
+    const { process } = yield* world
+    const a = yield* process
+    const b = yield* process
+    const controlled = yield* controlledCall
+    const task = yield* a.runner.start(alice, controlled.call, { tool })
+    return { a, b, task, ...controlled }
+  })
+
 describe("TaskRunner", () => {
   it.scoped("a task answers at once, reports progress through the store, and gives the plain call's result", () =>
     Effect.gen(function* () {
@@ -98,11 +109,7 @@ describe("TaskRunner", () => {
 
   it.scoped("a cancel through another process cancels at once and stops the work at the next heartbeat", () =>
     Effect.gen(function* () {
-      const { process } = yield* world
-      const a = yield* process
-      const b = yield* process
-      const { call, stopped } = yield* controlledCall
-      const task = yield* a.runner.start(alice, call, { tool: "fetch_large_dataset_complete" })
+      const { a, b, stopped, task } = yield* runningOnA("fetch_large_dataset_complete")
       yield* TestClock.adjust(settings.heartbeat)
       const cancelled = yield* b.runner.cancel(alice, task.taskId)
       expect(cancelled.status).toBe("cancelled")
@@ -135,11 +142,7 @@ describe("TaskRunner", () => {
 
   it.scoped("a process that stops while its task runs records it failed, with the run to resume", () =>
     Effect.gen(function* () {
-      const { process } = yield* world
-      const a = yield* process
-      const b = yield* process
-      const { call, stopped } = yield* controlledCall
-      const task = yield* a.runner.start(alice, call, { tool: "fetch_large_dataset_complete" })
+      const { a, b, stopped, task } = yield* runningOnA("fetch_large_dataset_complete")
       yield* a.stop
       expect(yield* Deferred.isDone(stopped)).toBe(true)
       const seen = yield* b.runner.get(alice, task.taskId)
