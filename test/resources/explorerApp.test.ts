@@ -45,7 +45,8 @@ describe("the explorer app (MCP_APPS on, the default)", () => {
 
   it("declares the ui extension in initialize and server/discover", async () => {
     expect(client.getServerCapabilities()?.extensions).toEqual({ [uiExtension]: { mimeTypes: [appMimeType] } })
-    expect((await discover(server))["extensions"]).toEqual({ [uiExtension]: { mimeTypes: [appMimeType] } })
+    // The Tasks extension is the server's too, whatever MCP_APPS says.
+    expect((await discover(server))["extensions"]).toEqual({ [uiExtension]: { mimeTypes: [appMimeType] }, "io.modelcontextprotocol/tasks": {} })
   })
 
   it("links the app from the fetch and analysis tools only", async () => {
@@ -89,7 +90,7 @@ describe("the explorer app with MCP_APPS=false", () => {
 
   it("is not there: no extension, no _meta on tools, no resource", async () => {
     expect(client.getServerCapabilities()?.extensions).toBeUndefined()
-    expect((await discover(server))["extensions"]).toEqual({})
+    expect((await discover(server))["extensions"]).toEqual({ "io.modelcontextprotocol/tasks": {} })
     const { tools } = await client.listTools()
     expect(tools.filter((t) => t._meta !== undefined)).toEqual([])
     const { resources } = await client.listResources()
