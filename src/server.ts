@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http"
-import { HttpServer } from "@effect/platform"
+import { HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Deferred, Duration, Effect, Fiber, Layer } from "effect"
 import type { AppSettings } from "./config.js"
@@ -49,7 +49,10 @@ export const httpServerLayer = (settings: Pick<AppSettings, "host" | "port">) =>
   // Released after the sessions (their streams ended), before the server closes: a client that
   // reconnects meanwhile reaches no handler any more, and Node would wait for its connection.
   const cutConnections = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections())))
+  // No span per HTTP request: attributes for every header and a parsed URL cost more than a quick call.
+  // MCP requests have spans of their own (mcp.<method>; a 2026-07-28 one parented by its traceparent).
   return HttpServer.serve(httpApp).pipe(
+    HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
     Layer.provideMerge(Layer.mergeAll(SessionStoreLive, RequestBodies.layer, AccessTokens.layer)),
     Layer.provideMerge(cutConnections),

@@ -196,6 +196,12 @@ const answerAsJson = (request: JsonRpcRequest, envelope: Envelope) =>
     })
   })
 
+/** The trace a request belongs to: its `_meta.traceparent`, else the HTTP `traceparent` header (W3C Trace Context). */
+const withTraceHeader = (envelope: Envelope, headers: Headers.Headers): Envelope =>
+  envelope.traceparent !== undefined
+    ? envelope
+    : Option.match(headerOf(headers, "traceparent"), { onNone: () => envelope, onSome: (traceparent) => ({ ...envelope, traceparent }) })
+
 /** Answers one 2026-07-28 POST (its body parsed); refusals go out with the status the revision gives them. */
 export const answer = (body: unknown) =>
   Effect.gen(function* () {
@@ -210,7 +216,8 @@ export const answer = (body: unknown) =>
     if (valid._tag === "Notification") return HttpServerResponse.empty({ status: 202 })
     const refused = yield* refuseScope([valid.request])
     if (Option.isSome(refused)) return refused.value
-    return yield* (streams(valid.request, valid.envelope) ? answerOnStream(valid.request, valid.envelope) : answerAsJson(valid.request, valid.envelope))
+    const envelope = withTraceHeader(valid.envelope, http.headers)
+    return yield* (streams(valid.request, envelope) ? answerOnStream(valid.request, envelope) : answerAsJson(valid.request, envelope))
   })
 
 /** GET and DELETE are session operations: a 2026-07-28 client without a session gets 405 (POST only). */

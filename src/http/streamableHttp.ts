@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Deferred, Duration, Effect, Either, Mailbox, Option, Ref, Stream } from "effect"
+import { Effect, Either, Option, Ref, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import {
@@ -15,6 +14,7 @@ import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion
 import { channel, McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
+import { answerCall } from "./callAnswer.js"
 import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
@@ -29,10 +29,6 @@ import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
 
 const SESSION_HEADER = "mcp-session-id"
 const STANDALONE = "standalone"
-/** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
-const RETRY_MILLIS = 1000
-/** How long a call may take and still be answered as plain JSON (it has sent nothing by then). */
-const QUICK_ANSWER = Duration.millis(30)
 
 const accepts = (accept: string | undefined, type: string) =>
   (accept ?? "").split(",").some((part) => {
@@ -40,7 +36,7 @@ const accepts = (accept: string | undefined, type: string) =>
     return media === type || media === "*/*"
   })
 
-/** Calls that may run long answer on an SSE stream (progress, then the result). */
+/** Calls may send progress or log messages before their result (then they answer on an SSE stream). */
 const streams = (request: JsonRpcRequest) => request.method === "tools/call"
 
 const sessionHeaders = (session: Session) => ({ "mcp-session-id": session.id })
@@ -69,70 +65,6 @@ const requireSession = Effect.gen(function* () {
   }
   return Either.right(session)
 })
-
-/**
- * Runs a request that may stream. A call that finishes within QUICK_ANSWER having sent nothing
- * is answered as plain JSON (most calls: the SSE machinery is the costly part). Otherwise the
- * answer goes on its own SSE stream: every event is also kept in the session's event log, so the
- * client can resume the stream with Last-Event-ID; this first connection is fed directly, and
- * the work outlives it if it drops.
- */
-const answerOnStream = (session: Session, request: JsonRpcRequest) =>
-  Effect.gen(function* () {
-    const server = yield* McpServer
-    const config = yield* AppConfig
-    const streamId = randomUUID()
-    const version = yield* Ref.get(session.protocolVersion)
-    const connection = yield* Mailbox.make<Uint8Array>()
-    const attached = yield* Ref.make(true)
-    const deliver = (frame: Uint8Array) =>
-      Ref.get(attached).pipe(Effect.flatMap((live) => (live ? Effect.asVoid(connection.offer(frame)) : Effect.void)))
-    const publish = (data: string | undefined, retry?: number) =>
-      session.events.publish(streamId, data).pipe(Effect.flatMap((event) => deliver(encodeEvent(event, retry))))
-
-    // "pending" until the answer is known to be quick (JSON) or not (a stream); switched under a lock.
-    const mode = yield* Ref.make<"pending" | "json" | "stream">("pending")
-    const lock = yield* Effect.makeSemaphore(1)
-    const quick = yield* Deferred.make<Option.Option<JsonRpcResponse>>()
-    const toStream = lock.withPermits(1)(Effect.gen(function* () {
-      if ((yield* Ref.get(mode)) !== "pending") return
-      yield* Ref.set(mode, "stream")
-      // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
-      if (version >= "2025-11-25") yield* publish(undefined, RETRY_MILLIS)
-    }))
-    const send = (message: unknown) => Effect.zipRight(toStream, publish(JSON.stringify(message)))
-    const finish = (response: Option.Option<JsonRpcResponse>) =>
-      lock.withPermits(1)(Effect.gen(function* () {
-        if ((yield* Ref.get(mode)) !== "pending") return false
-        yield* Ref.set(mode, "json")
-        yield* Deferred.succeed(quick, response)
-        return true
-      })).pipe(Effect.flatMap((answered) => (answered ? Effect.void : Option.match(response, { onNone: () => Effect.void, onSome: send }))))
-
-    const closeStream = Effect.zipRight(toStream, Ref.set(attached, false)).pipe(
-      Effect.zipRight(session.events.detach(streamId)),
-      Effect.zipRight(connection.end)
-    )
-    yield* server.handleRequest(session, request, { send, closeStream }).pipe(
-      Effect.flatMap(finish),
-      Effect.ensuring(session.events.end(streamId).pipe(Effect.zipRight(connection.end))),
-      Effect.forkIn(session.scope)
-    )
-    const asJson = Option.match({
-      onNone: () => HttpServerResponse.empty({ status: 202 }),
-      onSome: (body: JsonRpcResponse) => jsonRpc(body, 200, sessionHeaders(session))
-    })
-    const answeredQuickly = yield* Deferred.await(quick).pipe(Effect.timeoutOption(QUICK_ANSWER))
-    if (Option.isSome(answeredQuickly)) return asJson(answeredQuickly.value)
-    yield* toStream
-    // The answer may have become ready while switching: then it is already JSON.
-    if ((yield* Ref.get(mode)) === "json") return asJson(yield* Deferred.await(quick))
-    // Keep-alive comments only while a stream is open: quick JSON answers set up no timer.
-    return HttpServerResponse.stream(withKeepAlive(Mailbox.toStream(connection), config.sseKeepAlive), {
-      contentType: "text/event-stream",
-      headers: { ...sseHeaders, ...sessionHeaders(session) }
-    })
-  })
 
 const answerAsJson = (session: Session, request: JsonRpcRequest) =>
   Effect.gen(function* () {
@@ -229,7 +161,7 @@ export const post = Effect.gen(function* () {
     case "Request": {
       const refused = yield* refuseScope([m.message])
       if (Option.isSome(refused)) return refused.value
-      return yield* (streams(m.message) ? answerOnStream(session.right, m.message) : answerAsJson(session.right, m.message))
+      return yield* (streams(m.message) ? answerCall(session.right, m.message) : answerAsJson(session.right, m.message))
     }
   }
 })

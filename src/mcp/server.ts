@@ -127,12 +127,11 @@ const progressTokenOf = (request: JsonRpcRequest): Option.Option<string | number
 
 const makeToolContext = (caller: Caller, request: JsonRpcRequest, { closeStream, send }: Channel) =>
   Effect.gen(function* () {
-    const token = progressTokenOf(request)
-    const last = yield* Ref.make(Number.NEGATIVE_INFINITY)
-    const progress = (update: ProgressUpdate) =>
-      Option.match(token, {
-        onNone: () => Effect.void,
-        onSome: (progressToken) =>
+    // Only a call that asked for progress keeps the last value sent.
+    const progress = yield* Option.match(progressTokenOf(request), {
+      onNone: () => Effect.succeed((_: ProgressUpdate) => Effect.void),
+      onSome: (progressToken) =>
+        Effect.map(Ref.make(Number.NEGATIVE_INFINITY), (last) => (update: ProgressUpdate) =>
           // Progress must increase; a stale or repeated value is dropped, not sent.
           Ref.modify(last, (prev) => [update.progress > prev, Math.max(prev, update.progress)] as const).pipe(
             Effect.flatMap((increases) =>
@@ -145,8 +144,8 @@ const makeToolContext = (caller: Caller, request: JsonRpcRequest, { closeStream,
                 }))
                 : Effect.void
             )
-          )
-      })
+          ))
+    })
     const log = (level: LogLevel, data: unknown) =>
       caller.logLevel.pipe(
         Effect.flatMap((threshold) =>
@@ -353,7 +352,8 @@ export const make = <R>(
       )
 
     const handleRequest = (session: Session, request: JsonRpcRequest, channel: Channel) =>
-      dispatch(session, request, channel).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`))
+      // No stack trace on the span: it is made here for every request, so it would always say this line.
+      dispatch(session, request, channel).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`, { captureStackTrace: false }))
 
     const statelessCapabilities = {
       ...capabilities,
@@ -418,6 +418,7 @@ export const make = <R>(
         // The client's trace context (`_meta.traceparent`) makes this request's span part of its trace.
         Effect.withSpan(`mcp.${request.method}`, {
           ...(Option.isSome(parent) ? { parent: parent.value } : {}),
+          captureStackTrace: false,
           attributes: { "mcp.protocol.version": statelessVersion, "mcp.method.name": request.method }
         })
       )

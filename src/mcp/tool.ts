@@ -1,4 +1,4 @@
-import { Context, Effect, ParseResult, Schema } from "effect"
+import { Context, Effect, Either, ParseResult, Schema } from "effect"
 import { describeArgumentErrors } from "./argumentErrors.js"
 import { type JsonSchemaObject, jsonSchemaOf } from "./jsonSchema.js"
 import type { ResourceLink } from "./resources.js"
@@ -122,8 +122,9 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
   readonly requiredClientCapabilities?: ClientCapabilities
   readonly task?: TaskPolicy
 }): Tool<Exclude<R, ToolContext>> => {
-  const decode = Schema.decodeUnknown(options.input, { errors: "all", onExcessProperty: "error" })
-  const encode = Schema.encode(options.output)
+  // Built once per tool; synchronous, so a call costs no effect steps for decoding and encoding.
+  const decode = Schema.decodeUnknownEither(options.input, { errors: "all", onExcessProperty: "error" })
+  const encode = Schema.encodeEither(options.output)
   const definition: ToolDefinition = {
     name: options.name,
     title: options.title,
@@ -132,23 +133,24 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
     outputSchema: jsonSchemaOf(options.output),
     annotations: options.annotations
   }
+  const resultOf = (output: O, encoded: OE): CallToolResult => ({
+    content: [
+      { type: "text", text: renderText(options.summarize(output), encoded, options.summaryStates) },
+      ...(options.links?.(output) ?? []).map((link): ResourceLink => ({ type: "resource_link", ...link }))
+    ],
+    structuredContent: encoded,
+    isError: false
+  })
   const call = (args: unknown) =>
-    decode(args ?? {}).pipe(
-      Effect.mapError((error) => formatArgumentError(definition, args, error)),
-      Effect.flatMap((input) => options.run(input).pipe(Effect.mapError((failure) => failure.message))),
-      // An output that does not match its own schema is a bug, not a user error.
-      Effect.flatMap((output) => encode(output).pipe(Effect.orDie, Effect.map((encoded) => ({ output, encoded })))),
-      Effect.map(({ encoded, output }): CallToolResult => ({
-        content: [
-          { type: "text", text: renderText(options.summarize(output), encoded, options.summaryStates) },
-          ...(options.links?.(output) ?? []).map((link): ResourceLink => ({ type: "resource_link", ...link }))
-        ],
-        structuredContent: encoded,
-        isError: false
-      })),
-      Effect.catchAll((message) => Effect.succeed(errorResult(message))),
-      Effect.withSpan(`tool.${options.name}`)
-    )
+    Either.match(decode(args ?? {}), {
+      onLeft: (error) => Effect.succeed(errorResult(formatArgumentError(definition, args, error))),
+      onRight: (input) =>
+        options.run(input).pipe(Effect.matchEffect({
+          onFailure: (failure) => Effect.succeed(errorResult(failure.message)),
+          // An output that does not match its own schema is a bug, not a user error.
+          onSuccess: (output) => Effect.map(Effect.orDie(encode(output)), (encoded) => resultOf(output, encoded))
+        }))
+    }).pipe(Effect.withSpan(`tool.${options.name}`, { captureStackTrace: false }))
   // R ⊆ Exclude<R, ToolContext> | ToolContext holds, but TypeScript cannot prove it for a generic R.
   return {
     definition,

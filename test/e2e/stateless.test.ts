@@ -217,7 +217,7 @@ describe("MCP 2026-07-28, stateless", () => {
     expect(events[3]?.result).toMatchObject({ resultType: "complete", structuredContent: { counted: 2, traceId: TRACE_ID } })
   })
 
-  it("without _meta.traceparent, the HTTP traceparent header is the parent (the platform's server span)", async () => {
+  it("without _meta.traceparent, the HTTP traceparent header is the parent (read by the transport: no platform span per request)", async () => {
     const response = await post(tested.mcpUrl, request("tools/call", { name: "count", arguments: { n: 1 } }), {
       ...headersFor("tools/call", "count"),
       traceparent: TRACEPARENT

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { request } from "node:http"
 import { Duration, Effect, Option, Redacted } from "effect"
 import { tools } from "../../src/tools/registry.js"
-import { slowEcho } from "../support/slowEcho.js"
+import { slowEcho, slowQuietEcho } from "../support/slowEcho.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { initializeBody, jsonHeaders, openSession, post, readSse } from "../support/rawMcp.js"
 import { s3rver, TEST_BUCKET } from "../support/s3rver.js"
@@ -34,7 +34,7 @@ describe("Streamable HTTP transport", () => {
   let server: RunningServer
   let slow: RunningServer
   beforeAll(async () => {
-    slow = await startTestServer({}, [...tools, slowEcho])
+    slow = await startTestServer({}, [...tools, slowEcho, slowQuietEcho])
     server = await startTestServer({
       maxBodyBytes: 64 * 1024,
       dataDir: mkdtempSync(join(tmpdir(), "estat-mcp-http-")),
@@ -141,15 +141,23 @@ describe("Streamable HTTP transport", () => {
     expect(result.result.content[0]!.text).toContain("accepted_keywords")
   })
 
-  it("a call that takes longer streams its answer as SSE, primed, with event ids", async () => {
+  it("a call that sends a message before its result streams its answer as SSE, primed, with event ids", async () => {
     const { headers } = await openSession(slow.mcpUrl)
     const response = await post(slow.mcpUrl, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "slow_echo", arguments: { text: "やあ" } } }, headers)
     expect(response.headers.get("content-type")).toContain("text/event-stream")
     const events = await readSse(response)
     expect(events[0]).toMatchObject({ data: "", retry: 1000 })
+    expect(JSON.parse(events[1]!.data)).toMatchObject({ method: "notifications/message", params: { level: "info", data: "echoing in 150 ms" } })
     const last = events.at(-1)!
     expect(last.id).toMatch(/_\d+$/)
     expect(JSON.parse(last.data)).toMatchObject({ id: 7, result: { isError: false, structuredContent: { text: "やあ" } } })
+  })
+
+  it("a slow call that sends nothing before its result is answered as plain JSON (no timer decides)", async () => {
+    const { headers } = await openSession(slow.mcpUrl)
+    const response = await post(slow.mcpUrl, { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "slow_quiet_echo", arguments: { text: "しずか" } } }, headers)
+    expect(response.headers.get("content-type")).toContain("application/json")
+    expect(await response.json()).toMatchObject({ id: 8, result: { isError: false, structuredContent: { text: "しずか" } } })
   })
 
   it("accepts batches only from 2025-03-26 sessions", async () => {

@@ -1,14 +1,25 @@
 import { Effect, Schema } from "effect"
 import * as Tool from "../../src/mcp/tool.js"
+import { ToolContext } from "../../src/mcp/tool.js"
 
-/** A test-only tool slower than the quick-answer window, so its answer streams with event ids. */
-export const slowEcho = Tool.make({
-  name: "slow_echo",
-  title: "slow echo",
-  description: "Echoes its text after 150 ms (test only).",
-  input: Schema.Struct({ text: Schema.String }),
-  output: Schema.Struct({ text: Schema.String }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  summarize: (out) => out.text,
-  run: (input) => Effect.as(Effect.sleep("150 millis"), { text: input.text })
-})
+const slowTool = (name: string, description: string, before: Effect.Effect<void, never, ToolContext>) =>
+  Tool.make({
+    name,
+    title: name.replace("_", " "),
+    description,
+    input: Schema.Struct({ text: Schema.String }),
+    output: Schema.Struct({ text: Schema.String }),
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    summarize: (out) => out.text,
+    run: (input) => before.pipe(Effect.zipRight(Effect.sleep("150 millis")), Effect.as({ text: input.text }))
+  })
+
+/** A test-only tool that logs a line before its result, so its answer streams (with event ids on sessions). */
+export const slowEcho = slowTool(
+  "slow_echo",
+  "Says it starts (an info log message), then echoes its text after 150 ms (test only).",
+  Effect.flatMap(ToolContext, (context) => context.log("info", "echoing in 150 ms"))
+)
+
+/** A test-only tool as slow as slow_echo that sends nothing before its result: answered as plain JSON. */
+export const slowQuietEcho = slowTool("slow_quiet_echo", "Echoes its text after 150 ms, saying nothing before (test only).", Effect.void)

@@ -1,0 +1,96 @@
+import { randomUUID } from "node:crypto"
+import { HttpServerResponse } from "@effect/platform"
+import { Deferred, Effect, Mailbox, Option, Ref } from "effect"
+import { AppConfig } from "../config.js"
+import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "../mcp/jsonrpc.js"
+import { McpServer } from "../mcp/server.js"
+import type { Session } from "../mcp/session.js"
+import { jsonRpc } from "./rpcResponses.js"
+import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
+
+/** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
+const RETRY_MILLIS = 1000
+
+const sessionHeaders = (session: Session) => ({ "mcp-session-id": session.id })
+
+/** A call's SSE stream, opened by the first message the call sends before its result. */
+interface OpenStream {
+  readonly streamId: string
+  readonly connection: Mailbox.Mailbox<Uint8Array>
+  /** False once the call closed its connection (SSE polling): later events only reach the log. */
+  readonly attached: Ref.Ref<boolean>
+}
+
+/** How the HTTP request is answered: the response as JSON (the call sent nothing first), or a stream. */
+type Answer =
+  | { readonly _tag: "Json"; readonly response: Option.Option<JsonRpcResponse> }
+  | { readonly _tag: "Stream"; readonly stream: OpenStream }
+
+/**
+ * Answers a session's call that may send messages before its result. The call runs in the
+ * session's scope (it outlives the HTTP connection if the client drops it). Whatever happens
+ * first decides the answer, with no timer: the result (plain JSON: the quick, common case costs
+ * no stream, no event log entry, no keep-alive) or a first message (progress, a log line), which
+ * opens an SSE stream: every event of it is also kept in the session's event log, so the client
+ * can resume the stream with Last-Event-ID.
+ */
+export const answerCall = (session: Session, request: JsonRpcRequest) =>
+  Effect.gen(function* () {
+    const server = yield* McpServer
+    const config = yield* AppConfig
+    const answer = yield* Deferred.make<Answer>()
+    const opened = yield* Deferred.make<OpenStream>()
+    // Pending until the result or a first message comes; the one that flips it decides the answer.
+    const pending = yield* Ref.make(true)
+    const version = yield* Ref.get(session.protocolVersion)
+
+    const publish = (stream: OpenStream, data: string | undefined, retry?: number) =>
+      session.events.publish(stream.streamId, data).pipe(
+        Effect.flatMap((event) =>
+          Effect.flatMap(Ref.get(stream.attached), (live) => live ? Effect.asVoid(stream.connection.offer(encodeEvent(event, retry))) : Effect.void)
+        )
+      )
+    const open = Effect.gen(function* () {
+      const stream: OpenStream = { streamId: randomUUID(), connection: yield* Mailbox.make<Uint8Array>(), attached: yield* Ref.make(true) }
+      // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
+      if (version >= "2025-11-25") yield* publish(stream, undefined, RETRY_MILLIS)
+      yield* Deferred.succeed(opened, stream)
+      yield* Deferred.succeed(answer, { _tag: "Stream", stream })
+      return stream
+    })
+    /** The call's stream: opened by whoever comes first, awaited by the rest. */
+    const stream = Effect.flatMap(Ref.getAndSet(pending, false), (first) => first ? open : Deferred.await(opened))
+    const send = (message: JsonRpcNotification | JsonRpcResponse) => Effect.flatMap(stream, (s) => publish(s, JSON.stringify(message)))
+    const closeStream = Effect.flatMap(stream, (s) =>
+      Ref.set(s.attached, false).pipe(Effect.zipRight(session.events.detach(s.streamId)), Effect.zipRight(s.connection.end))
+    )
+    const finish = (response: Option.Option<JsonRpcResponse>) =>
+      Effect.flatMap(Ref.getAndSet(pending, false), (first) =>
+        first
+          ? Deferred.succeed(answer, { _tag: "Json", response })
+          : Effect.flatMap(Deferred.await(opened), (s) =>
+            Option.match(response, { onNone: () => Effect.void, onSome: (body) => publish(s, JSON.stringify(body)) }).pipe(
+              Effect.zipRight(session.events.end(s.streamId)),
+              Effect.zipRight(s.connection.end)
+            ))
+      )
+
+    yield* server.handleRequest(session, request, { send, closeStream }).pipe(
+      Effect.flatMap(finish),
+      // Interrupted (the session ended): no response, and the HTTP answer is not left waiting.
+      Effect.onInterrupt(() => finish(Option.none())),
+      Effect.forkIn(session.scope)
+    )
+    const decided = yield* Deferred.await(answer)
+    if (decided._tag === "Json") {
+      return Option.match(decided.response, {
+        onNone: () => HttpServerResponse.empty({ status: 202 }),
+        onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
+      })
+    }
+    // Keep-alive comments only while a stream is open: JSON answers set up no timer.
+    return HttpServerResponse.stream(withKeepAlive(Mailbox.toStream(decided.stream.connection), config.sseKeepAlive), {
+      contentType: "text/event-stream",
+      headers: { ...sseHeaders, ...sessionHeaders(session) }
+    })
+  })
