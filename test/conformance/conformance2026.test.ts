@@ -11,10 +11,13 @@ import {
   protocolErrorJob,
   slowCompute,
   testCustomHeader,
+  testErrorHandling,
   testLoggingTool,
   testMissingCapability,
   testReconnection,
-  testStreamingElicitation
+  testSimpleText,
+  testStreamingElicitation,
+  testToolWithProgress
 } from "./fixtureTools.js"
 import { baseline, node22, runServerSuite, suites, suiteTitle } from "./suite.js"
 
@@ -58,7 +61,7 @@ describe.skipIf(node22 === undefined)(suiteTitle("MCP conformance suite 0.2.0-al
   beforeAll(async () => {
     const fixtures = [
       jsonSchema202012Tool, testReconnection, testMissingCapability, testStreamingElicitation, testLoggingTool, testCustomHeader,
-      greet, slowCompute, failingJob, protocolErrorJob
+      greet, slowCompute, failingJob, protocolErrorJob, testSimpleText, testErrorHandling, testToolWithProgress
     ]
     harness = await startTestServer({ dataDir, logLevel: "error" }, [...tools, ...fixtures])
     run = await runServerSuite(suites.stateless, [

@@ -190,3 +190,44 @@ export const protocolErrorJob = Tool.make({
   summarize: () => "never",
   run: () => Effect.dieMessage("protocol_error_job: a defect by design")
 })
+
+/** A text result: the `text` content every tool result leads with. */
+export const testSimpleText = Tool.make({
+  name: "test_simple_text",
+  title: "Simple text fixture",
+  description: "A tool whose result is text",
+  input: Schema.Struct({}),
+  output: Schema.Struct({ said: Schema.String }),
+  annotations,
+  summarize: () => "This is a simple text response for testing.",
+  run: () => Effect.succeed({ said: "simple text" })
+})
+
+/** A tool failure: an `isError` result with the failure's message, not a protocol error. */
+export const testErrorHandling = Tool.make({
+  name: "test_error_handling",
+  title: "Error fixture",
+  description: "A tool that always fails",
+  input: Schema.Struct({}),
+  output: Schema.Struct({}),
+  annotations,
+  summarize: () => "never",
+  run: () => Effect.fail({ _tag: "FixtureFailure", message: "This tool intentionally returns an error for testing" })
+})
+
+/** Progress notifications (0, 50, 100 of 100) on the call's stream before its result. */
+export const testToolWithProgress = Tool.make({
+  name: "test_tool_with_progress",
+  title: "Progress fixture",
+  description: "A tool that reports progress three times",
+  input: Schema.Struct({}),
+  output: Schema.Struct({ steps: Schema.Int }),
+  annotations,
+  summarize: () => "progressed",
+  run: () =>
+    Effect.gen(function* () {
+      const context = yield* ToolContext
+      for (const progress of [0, 50, 100]) yield* context.progress({ progress, total: 100 })
+      return { steps: 3 }
+    })
+})
