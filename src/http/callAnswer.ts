@@ -11,7 +11,8 @@ import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
 /** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
 const RETRY_MILLIS = 1000
 
-const sessionHeaders = (session: Session) => ({ "mcp-session-id": session.id })
+/** The header every answer within a session carries. */
+export const sessionHeaders = (session: Session) => ({ "mcp-session-id": session.id })
 
 /** A call's SSE stream, opened by the first message the call sends before its result. */
 interface OpenStream {

@@ -14,7 +14,7 @@ import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion
 import { channel, McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
-import { answerCall } from "./callAnswer.js"
+import { answerCall, sessionHeaders } from "./callAnswer.js"
 import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
@@ -38,8 +38,6 @@ const accepts = (accept: string | undefined, type: string) =>
 
 /** Calls may send progress or log messages before their result (then they answer on an SSE stream). */
 const streams = (request: JsonRpcRequest) => request.method === "tools/call"
-
-const sessionHeaders = (session: Session) => ({ "mcp-session-id": session.id })
 
 /** Quick methods send nothing besides their response. */
 const silent = channel(() => Effect.void)
