@@ -33,7 +33,8 @@ type Answer =
  * first decides the answer, with no timer: the result (plain JSON: the quick, common case costs
  * no stream, no event log entry, no keep-alive) or a first message (progress, a log line), which
  * opens an SSE stream: every event of it is also kept in the session's event log, so the client
- * can resume the stream with Last-Event-ID.
+ * can resume the stream with Last-Event-ID. A call of a tool that may run for minutes streams at
+ * once (McpServer.runsLong): its keep-alive comments hold the connection through idle timeouts.
  */
 export const answerCall = (session: Session, request: JsonRpcRequest) =>
   Effect.gen(function* () {
@@ -76,6 +77,7 @@ export const answerCall = (session: Session, request: JsonRpcRequest) =>
             ))
       )
 
+    if (server.runsLong(request)) yield* stream
     yield* server.handleRequest(session, request, { send, closeStream }).pipe(
       Effect.flatMap(finish),
       // Interrupted (the session ended): no response, and the HTTP answer is not left waiting.

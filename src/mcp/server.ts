@@ -71,6 +71,12 @@ export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, Sta
   /** Answers one 2026-07-28 request from what it carries alone (its envelope already validated); None when interrupted. */
   readonly handleStateless: (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
   readonly toolNames: ReadonlyArray<string>
+  /**
+   * A `tools/call` of a tool that may run for minutes (its TaskPolicy, on this backend): its answer
+   * streams at once, so keep-alive comments hold the connection open through proxies' idle timeouts
+   * even when the call sends nothing (no progressToken) until its result.
+   */
+  readonly runsLong: (request: JsonRpcRequest) => boolean
 }>() {}
 
 /**
@@ -175,6 +181,11 @@ export const make = <R>(
     const onAws = Option.match(config, { onNone: () => false, onSome: (settings) => settings.backend === "aws" })
     /** On 2026-07-28 the server decides: a call of a tool that may run long becomes a task (see TaskPolicy). */
     const runsLong = (tool: Tool<R>) => tool.task !== undefined && (tool.task.runsLong === "always" || onAws)
+    const callRunsLong = (request: JsonRpcRequest) => {
+      const name = request.method === "tools/call" ? request.params?.["name"] : undefined
+      const tool = typeof name === "string" ? byName.get(name) : undefined
+      return tool !== undefined && runsLong(tool)
+    }
     const capabilities = {
       tools: { listChanged: false },
       ...(resources === undefined ? {} : { resources: { listChanged: false, subscribe: false } }),
@@ -456,7 +467,8 @@ export const make = <R>(
       statelessMethods,
       requiredClientCapabilities,
       mirroredArguments,
-      toolNames: tools.map((t) => t.definition.name)
+      toolNames: tools.map((t) => t.definition.name),
+      runsLong: callRunsLong
     }
   })
 

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { request } from "node:http"
 import { Duration, Effect, Option, Redacted } from "effect"
 import { tools } from "../../src/tools/registry.js"
-import { slowEcho, slowQuietEcho } from "../support/slowEcho.js"
+import { slowEcho, slowLongEcho, slowQuietEcho } from "../support/slowEcho.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { initializeBody, jsonHeaders, openSession, post, readSse } from "../support/rawMcp.js"
 import { s3rver, TEST_BUCKET } from "../support/s3rver.js"
@@ -34,7 +34,7 @@ describe("Streamable HTTP transport", () => {
   let server: RunningServer
   let slow: RunningServer
   beforeAll(async () => {
-    slow = await startTestServer({}, [...tools, slowEcho, slowQuietEcho])
+    slow = await startTestServer({}, [...tools, slowEcho, slowQuietEcho, slowLongEcho])
     server = await startTestServer({
       maxBodyBytes: 64 * 1024,
       dataDir: mkdtempSync(join(tmpdir(), "estat-mcp-http-")),
@@ -158,6 +158,15 @@ describe("Streamable HTTP transport", () => {
     const response = await post(slow.mcpUrl, { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "slow_quiet_echo", arguments: { text: "しずか" } } }, headers)
     expect(response.headers.get("content-type")).toContain("application/json")
     expect(await response.json()).toMatchObject({ id: 8, result: { isError: false, structuredContent: { text: "しずか" } } })
+  })
+
+  it("a call of a tool that may run for minutes streams at once, though it sends nothing before its result (keep-alives hold it open)", async () => {
+    const { headers } = await openSession(slow.mcpUrl)
+    const response = await post(slow.mcpUrl, { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "slow_long_echo", arguments: { text: "ながい" } } }, headers)
+    expect(response.headers.get("content-type")).toContain("text/event-stream")
+    const events = await readSse(response)
+    expect(events[0]!.data).toBe("")
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ id: 9, result: { isError: false, structuredContent: { text: "ながい" } } })
   })
 
   it("accepts batches only from 2025-03-26 sessions", async () => {

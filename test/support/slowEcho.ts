@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import * as Tool from "../../src/mcp/tool.js"
 import { ToolContext } from "../../src/mcp/tool.js"
 
-const slowTool = (name: string, description: string, before: Effect.Effect<void, never, ToolContext>) =>
+const slowTool = (name: string, description: string, before: Effect.Effect<void, never, ToolContext>, task?: Tool.TaskPolicy) =>
   Tool.make({
     name,
     title: name.replace("_", " "),
@@ -10,6 +10,7 @@ const slowTool = (name: string, description: string, before: Effect.Effect<void,
     input: Schema.Struct({ text: Schema.String }),
     output: Schema.Struct({ text: Schema.String }),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    ...(task === undefined ? {} : { task }),
     summarize: (out) => out.text,
     run: (input) => before.pipe(Effect.zipRight(Effect.sleep("150 millis")), Effect.as({ text: input.text }))
   })
@@ -23,3 +24,8 @@ export const slowEcho = slowTool(
 
 /** A test-only tool as slow as slow_echo that sends nothing before its result: answered as plain JSON. */
 export const slowQuietEcho = slowTool("slow_quiet_echo", "Echoes its text after 150 ms, saying nothing before (test only).", Effect.void)
+
+/** As quiet, but of a kind that may run for minutes (as the fetch tools): its answer streams at once. */
+export const slowLongEcho = slowTool("slow_long_echo", "Echoes its text after 150 ms, saying nothing before; may run long (test only).", Effect.void, {
+  runsLong: "always"
+})
