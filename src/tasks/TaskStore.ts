@@ -84,9 +84,10 @@ const decoder = new TextDecoder()
 const readJson = <A>(schema: Schema.Schema<A, string>, key: string) =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
-    if (Option.isNone(yield* store.head(key))) return Option.none<A>()
-    const text = decoder.decode(yield* store.getBytes(key))
-    return Option.some(yield* Schema.decode(schema)(text).pipe(
+    // One request: a record that is not there is None, not a HEAD first.
+    const bytes = yield* store.getBytes(key).pipe(Effect.map(Option.some), Effect.catchTag("StorageNotFound", () => Effect.succeedNone))
+    if (Option.isNone(bytes)) return Option.none<A>()
+    return Option.some(yield* Schema.decode(schema)(decoder.decode(bytes.value)).pipe(
       Effect.mapError((error) => new StorageFailure({ operation: "read", location: store.uri(key), reason: `not a task record: ${error.message}` }))
     ))
   })
