@@ -3,6 +3,7 @@ import { Effect, Either, Option, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, parseJson } from "../mcp/jsonrpc.js"
 import { channel, McpServer } from "../mcp/server.js"
+import { LEGACY_STREAM } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
@@ -16,7 +17,6 @@ import { encodeFrame, sseHeaders, withKeepAlive } from "./sse.js"
  * their responses travel on that stream. The session lives as long as the stream.
  */
 
-const STREAM = "legacy"
 
 export const openStream = Effect.gen(function* () {
   const store = yield* SessionStore
@@ -26,7 +26,7 @@ export const openStream = Effect.gen(function* () {
   const session = created.right
   // Relative to the /sse URL, so the endpoint stays right when the router is mounted under a prefix.
   const endpoint = encodeFrame({ event: "endpoint", data: `messages?sessionId=${encodeURIComponent(session.id)}` })
-  const messages = session.events.listen(STREAM, 0).pipe(
+  const messages = session.events.listen(LEGACY_STREAM, 0).pipe(
     Stream.filter((event) => event.data !== undefined),
     Stream.map((event) => encodeFrame({ event: "message", data: event.data ?? "" }))
   )
@@ -52,7 +52,7 @@ export const postMessage = Effect.gen(function* () {
   const session = found.value
   const body = yield* readBody
   if (Either.isLeft(body)) return body.left
-  const send = (message: unknown) => Effect.asVoid(session.events.publish(STREAM, JSON.stringify(message)))
+  const send = (message: unknown) => Effect.asVoid(session.events.publish(LEGACY_STREAM, JSON.stringify(message)))
   const message = Either.flatMap(parseJson(body.right), classify)
   if (Either.isLeft(message)) {
     yield* send(message.left)

@@ -12,7 +12,7 @@ import {
 } from "../mcp/jsonrpc.js"
 import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion } from "../mcp/protocol.js"
 import { channel, McpServer } from "../mcp/server.js"
-import type { Session } from "../mcp/session.js"
+import { type Session, STANDALONE_STREAM } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { answerCall, sessionHeaders } from "./callAnswer.js"
 import { refuseScope } from "./oauthResource.js"
@@ -28,7 +28,6 @@ import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
  */
 
 const SESSION_HEADER = "mcp-session-id"
-const STANDALONE = "standalone"
 
 const accepts = (accept: string | undefined, type: string) =>
   (accept ?? "").split(",").some((part) => {
@@ -198,7 +197,7 @@ export const get = Effect.gen(function* () {
   // One standalone stream per session: a second one is refused, as the SDK's server does.
   const claimed = yield* Ref.modify(session.standaloneOpen, (open) => [!open, true] as const)
   if (!claimed) return httpError(409, TransportCode.BadRequest, "Conflict: this session already has an open GET stream")
-  const frames = session.events.listen(STANDALONE, 0).pipe(
+  const frames = session.events.listen(STANDALONE_STREAM, 0).pipe(
     Stream.map((event) => encodeEvent(event)),
     Stream.ensuring(Ref.set(session.standaloneOpen, false))
   )

@@ -211,13 +211,23 @@ export const make = <R>(
      * The call runs detached and the client gets the task at once: `{ task }` for a 2025-11-25
      * session, the task itself with `resultType: "task"` for the 2026-07-28 Tasks extension.
      */
-    const startTask = (owner: TaskOwner, tool: Tool<R>, request: JsonRpcRequest, options: { readonly ttlMs?: number; readonly extension: boolean }) =>
+    const startTask = (
+      owner: TaskOwner,
+      tool: Tool<R>,
+      request: JsonRpcRequest,
+      options: { readonly ttlMs?: number; readonly extension: boolean; readonly session?: Session }
+    ) =>
       Option.match(taskRunner, {
         onNone: () => Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, "This server runs no tasks.")),
         onSome: (runner) =>
           runner.start(owner, tool.call(request.params?.["arguments"]).pipe(Effect.provide(context)), {
             tool: tool.definition.name,
-            ttlMs: options.ttlMs
+            ttlMs: options.ttlMs,
+            // A 2025 session hears when its task ends (2026-07-28 would say it on subscriptions/listen, not served here).
+            onEnded: Option.match(Option.fromNullable(options.session), {
+              onNone: () => undefined,
+              onSome: (session) => (task) => session.notify(notification("notifications/tasks/status", { ...task }))
+            })
           }).pipe(Effect.match({
             onFailure: (failure) => taskErrorResponse(request, failure),
             onSuccess: (view) => resultResponse(request.id, options.extension ? { resultType: "task", ...extensionTask(view) } : { task: view })
@@ -241,7 +251,7 @@ export const make = <R>(
           if (tool.task === undefined) {
             return Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `${tool.definition.name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task.`))
           }
-          return Option.some(yield* startTask(ownerOf(session, tokenAuth), tool, request, { ...task.value, extension: false }))
+          return Option.some(yield* startTask(ownerOf(session, tokenAuth), tool, request, { ...task.value, extension: false, session }))
         }
         const toolContext = yield* makeToolContext(caller, request, channel)
         const program = tool.call(request.params?.["arguments"]).pipe(

@@ -1,6 +1,6 @@
 import { Clock, Effect, Exit, FiberMap, FiberRef, Option, Ref, Schema, Scope } from "effect"
 import { type EventLog, makeEventLog } from "./eventLog.js"
-import type { RequestId } from "./jsonrpc.js"
+import type { JsonRpcNotification, RequestId } from "./jsonrpc.js"
 
 export const LogLevel = Schema.Literal("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 export type LogLevel = typeof LogLevel.Type
@@ -8,6 +8,10 @@ export const logLevels: ReadonlyArray<LogLevel> = LogLevel.literals
 
 /** Where a session's client reaches us; shapes what a session may do (e.g. batches). */
 export type SessionKind = "streamable-http" | "legacy-sse" | "stdio"
+
+/** The event streams that carry a session's own messages (not a request's): the GET stream, the legacy /sse stream. */
+export const STANDALONE_STREAM = "standalone"
+export const LEGACY_STREAM = "legacy"
 
 /**
  * Whom the current request acts for: its OAuth access token's `sub` (set by the HTTP guard in
@@ -32,6 +36,11 @@ export interface Session {
   readonly scope: Scope.Scope
   /** Whether the standalone GET stream is open (at most one per session). */
   readonly standaloneOpen: Ref.Ref<boolean>
+  /**
+   * Sends the client a message of the session's own (e.g. a task's status): on its GET stream, kept
+   * for replay until one is open. Never fails: a session already closed has no one to tell.
+   */
+  readonly notify: (message: JsonRpcNotification) => Effect.Effect<void>
   readonly close: Effect.Effect<void>
 }
 
@@ -47,6 +56,8 @@ export const makeSession = (options: {
   readonly subject?: Option.Option<string>
   readonly protocolVersion: string
   readonly replayCapacity: number
+  /** How the session's own messages reach the client; default: its event stream (STANDALONE_STREAM or LEGACY_STREAM). */
+  readonly deliver?: (message: JsonRpcNotification) => Effect.Effect<void>
 }): Effect.Effect<Session> =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
@@ -66,6 +77,9 @@ export const makeSession = (options: {
       lastSeen: yield* Ref.make(now),
       scope,
       standaloneOpen: yield* Ref.make(false),
+      notify: (message) =>
+        (options.deliver ?? ((m: JsonRpcNotification) =>
+          events.publish(options.kind === "legacy-sse" ? LEGACY_STREAM : STANDALONE_STREAM, JSON.stringify(m))))(message).pipe(Effect.exit, Effect.asVoid),
       close: Scope.close(scope, Exit.void)
     }
   })

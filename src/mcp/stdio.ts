@@ -19,8 +19,8 @@ export const serveStdio = (io: {
 } = { input: process.stdin, write: (line) => process.stdout.write(line) }) =>
   Effect.gen(function* () {
     const server = yield* McpServer
-    const session = yield* makeSession({ id: "stdio", kind: "stdio", protocolVersion: latestVersion, replayCapacity: 1 })
     const send = (message: unknown) => Effect.sync(() => io.write(`${JSON.stringify(message)}\n`))
+    const session = yield* makeSession({ id: "stdio", kind: "stdio", protocolVersion: latestVersion, replayCapacity: 1, deliver: send })
     const answer = Option.match({ onNone: () => Effect.void, onSome: (response: JsonRpcResponse) => send(response) })
 
     /** A 2026-07-28 request: refused before it runs, or handled with its envelope; cancellable by id like a session's. */

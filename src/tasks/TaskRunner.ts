@@ -100,7 +100,12 @@ export class TaskRunner extends Context.Tag("estat-mcp/TaskRunner")<TaskRunner, 
   readonly start: (
     owner: TaskOwner,
     call: Effect.Effect<CallToolResult, never, ToolContext>,
-    options: { readonly tool: string; readonly ttlMs?: number | undefined }
+    options: {
+      readonly tool: string
+      readonly ttlMs?: number | undefined
+      /** Told once the task has ended (2025-11-25 sessions: `notifications/tasks/status`); must not fail. */
+      readonly onEnded?: ((task: TaskView) => Effect.Effect<void>) | undefined
+    }
   ) => Effect.Effect<TaskView, TooManyTasks | StorageError>
   readonly get: (owner: TaskOwner, taskId: string) => Effect.Effect<TaskView, TaskNotFound | StorageError>
   /** Waits until the task ends, then gives the CallToolResult the plain call would have given. */
@@ -226,7 +231,13 @@ export const make = (settings: TaskSettings) =>
         })
       })
 
-    const run = (owner: TaskOwner, latest: Ref.Ref<TaskState>, call: Effect.Effect<CallToolResult, never, ToolContext>, cancel: Deferred.Deferred<void>) =>
+    const run = (
+      owner: TaskOwner,
+      latest: Ref.Ref<TaskState>,
+      call: Effect.Effect<CallToolResult, never, ToolContext>,
+      cancel: Deferred.Deferred<void>,
+      onEnded: (task: TaskView) => Effect.Effect<void>
+    ) =>
       Effect.gen(function* () {
         const beating = yield* Effect.fork(heartbeat(owner, latest, cancel))
         // A cancel interrupts the work and waits for it to stop (a fetch writes its partial manifest).
@@ -241,6 +252,7 @@ export const make = (settings: TaskSettings) =>
         // The result first: whoever sees a terminal state finds it.
         yield* writeResult(owner, taskId, result)
         yield* save(owner, latest, (state) => new TaskState({ ...state, status, statusMessage: message }))
+        yield* onEnded(view(yield* Ref.get(latest)))
       }).pipe(
         Effect.catchAll((error) => Effect.logError("task state not written", error.message)),
         // This process stops (deploy, shutdown) while the task runs: say so now, not after the stale timeout.
@@ -274,7 +286,7 @@ export const make = (settings: TaskSettings) =>
         const latest = yield* Ref.make(initial)
         const cancel = yield* Deferred.make<void>()
         cancels.set(initial.taskId, cancel)
-        yield* FiberMap.run(running, initial.taskId, run(owner, latest, call, cancel).pipe(
+        yield* FiberMap.run(running, initial.taskId, run(owner, latest, call, cancel, options.onEnded ?? (() => Effect.void)).pipe(
           Effect.ensuring(Effect.sync(() => cancels.delete(initial.taskId)))
         ))
         return view(initial)

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { CallToolResultSchema, CreateTaskResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js"
+import { CallToolResultSchema, CreateTaskResultSchema, McpError, TaskStatusNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Duration, Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { AppSettings } from "../../src/config.js"
@@ -141,6 +142,15 @@ describe("MCP tasks (2025-11-25)", () => {
     expect(seen.statusMessage).toMatch(/The server stopped while this task ran\. Run \S+ is kept as partial: call the tool again with resume_run_id/)
   })
 
+  it("the session that started a task hears when it ends (notifications/tasks/status on its GET stream)", async () => {
+    const client = await connect(await startServer())
+    const heard: Array<{ taskId: string; status: string }> = []
+    client.setNotificationHandler(TaskStatusNotificationSchema, (n) => void heard.push(n.params))
+    const { task } = await startTask(client, "fetch_dataset_auto", { dataset_id: table.info.id, force: true })
+    await pollUntil(client, task.taskId, (s) => s !== "working")
+    await expect.poll(() => heard.find((n) => n.taskId === task.taskId)?.status).toBe("completed")
+  })
+
   it("without auth a task belongs to its session: another session does not find it", async () => {
     const server = await startServer({ authToken: Option.none() })
     const owner = await connect(server, null)
@@ -204,6 +214,19 @@ describe("the Tasks extension (2026-07-28)", () => {
     expect((ended["result"] as { structuredContent: unknown }).structuredContent).toMatchObject({ records_fetched: 240, complete: true })
     // 2026-07-28 removed tasks/result and tasks/list.
     expect((await post2026(b, "tasks/result", { taskId })).error?.code).toBe(-32601)
+  })
+
+  it("SDK v2's client, which knows no Tasks extension, gets the plain call as before", async () => {
+    const server = await startServer({ authToken: Option.none() })
+    const client = new ClientV2({ name: "sdk-v2", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } })
+    await client.connect(new TransportV2(server.mcpUrl))
+    try {
+      const result = await client.callTool({ name: "fetch_large_dataset_complete", arguments: fetchArgs })
+      expect(result.isError).toBe(false)
+      expect(result.structuredContent).toMatchObject({ records_fetched: 240, complete: true })
+    } finally {
+      await client.close()
+    }
   })
 
   it("cancel is acknowledged and the task is cancelled; without the extension no task is made and tasks/* are refused", async () => {
