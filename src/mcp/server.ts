@@ -36,6 +36,7 @@ import {
   handleExtensionTaskRequest,
   handleTaskRequest,
   ownerOf,
+  sessionOwner,
   taskErrorResponse,
   taskExecution,
   taskMethods,
@@ -251,7 +252,7 @@ export const make = <R>(
           if (tool.task === undefined) {
             return Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `${tool.definition.name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task.`))
           }
-          return Option.some(yield* startTask(ownerOf(session, tokenAuth), tool, request, { ...task.value, extension: false, session }))
+          return Option.some(yield* startTask(sessionOwner(session, tokenAuth), tool, request, { ...task.value, extension: false, session }))
         }
         const toolContext = yield* makeToolContext(caller, request, channel)
         const program = tool.call(request.params?.["arguments"]).pipe(
@@ -356,7 +357,7 @@ export const make = <R>(
           return sessionCaller(session).pipe(
             Effect.flatMap((caller) =>
               taskMethods.has(request.method) && Option.isSome(taskRunner) && withTasks(caller.version)
-                ? caller.run(request.id, handleTaskRequest(ownerOf(session, tokenAuth), request, (result) => forVersion(result, caller.version)).pipe(
+                ? caller.run(request.id, handleTaskRequest(sessionOwner(session, tokenAuth), request, (result) => forVersion(result, caller.version)).pipe(
                   Effect.provideService(TaskRunner, taskRunner.value)
                 )).pipe(Effect.map((exit) => Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()))
                 : Option.getOrElse(dispatchShared(caller, request, channel, session), () => methodNotFound(request)))
@@ -417,10 +418,7 @@ export const make = <R>(
     ])
 
     /** Whose a 2026-07-28 request's tasks are: the OAuth subject, the shared token, or whoever holds the id. */
-    const statelessOwner = Effect.map(FiberRef.get(currentSubject), Option.match({
-      onSome: (subject): TaskOwner => ({ _tag: "Subject", subject }),
-      onNone: (): TaskOwner => tokenAuth ? { _tag: "Subject", subject: "(MCP_AUTH_TOKEN)" } : { _tag: "IdHolder" }
-    }))
+    const statelessOwner = Effect.map(FiberRef.get(currentSubject), (subject) => ownerOf(subject, tokenAuth, { _tag: "IdHolder" }))
 
     const handleStateless = (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => {
       const tasksDeclared = Option.isSome(taskRunner) && declaresTasks(envelope[MetaKey.clientCapabilities])

@@ -28,14 +28,18 @@ export const RELATED_TASK = "io.modelcontextprotocol/related-task"
 export const taskMethods: ReadonlySet<string> = new Set(["tasks/get", "tasks/result", "tasks/list", "tasks/cancel"])
 
 /**
- * Whom a session's tasks belong to: the OAuth subject; else the shared MCP_AUTH_TOKEN (every holder
- * is the same credential); else the session alone.
+ * Whom tasks belong to: the OAuth subject; else the shared MCP_AUTH_TOKEN (every holder is the same
+ * credential); else, with no auth, `unauthenticated` (a 2025 session; whoever holds the id on 2026).
  */
-export const ownerOf = (session: Session, tokenAuth: boolean): TaskOwner =>
-  Option.match(session.subject, {
+export const ownerOf = (subject: Option.Option<string>, tokenAuth: boolean, unauthenticated: TaskOwner): TaskOwner =>
+  Option.match(subject, {
     onSome: (subject): TaskOwner => ({ _tag: "Subject", subject }),
-    onNone: (): TaskOwner => tokenAuth ? { _tag: "Subject", subject: "(MCP_AUTH_TOKEN)" } : { _tag: "Session", sessionId: session.id }
+    onNone: (): TaskOwner => tokenAuth ? { _tag: "SharedToken" } : unauthenticated
   })
+
+/** A 2025 session's tasks: its subject's, the token's, or the session's own. */
+export const sessionOwner = (session: Session, tokenAuth: boolean): TaskOwner =>
+  ownerOf(session.subject, tokenAuth, { _tag: "Session", sessionId: session.id })
 
 /** A `tools/call`'s task request: None without one; its ttl in ms when given; a message when malformed. */
 export const taskRequestOf = (request: JsonRpcRequest): Option.Option<{ readonly ttlMs?: number } | string> => {

@@ -57,12 +57,16 @@ export const StoredResult = Schema.Struct({
  */
 export type TaskOwner =
   | { readonly _tag: "Subject"; readonly subject: string }
+  | { readonly _tag: "SharedToken" }
   | { readonly _tag: "Session"; readonly sessionId: string }
   | { readonly _tag: "IdHolder" }
 
 /** The owner's folder: a hash, so neither subjects nor session ids appear in keys or listings. */
 export const ownerFolder = (owner: TaskOwner): string => {
-  const name = owner._tag === "Subject" ? `subject:${owner.subject}` : owner._tag === "Session" ? `session:${owner.sessionId}` : "id-holder"
+  const name = owner._tag === "Subject" ? `subject:${owner.subject}`
+    : owner._tag === "Session" ? `session:${owner.sessionId}`
+    : owner._tag === "SharedToken" ? "shared-token"
+    : "id-holder"
   return createHash("sha256").update(name).digest("base64url").slice(0, 32)
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type CallToolResult, ToolContext } from "../../src/mcp/tool.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import { defaultTaskSettings, make, type TaskSettings } from "../../src/tasks/TaskRunner.js"
-import { readResult, readState, type TaskOwner, TaskState, writeState } from "../../src/tasks/TaskStore.js"
+import { ownerFolder, readResult, readState, type TaskOwner, TaskState, writeState } from "../../src/tasks/TaskStore.js"
 import { ObjectStoreMemory } from "../../src/testing/index.js"
 
 /**
@@ -96,7 +96,9 @@ describe("TaskRunner", () => {
       const a = yield* process
       const { call } = yield* controlledCall
       const task = yield* a.runner.start(alice, call, { tool: "fetch_dataset_auto" })
-      for (const owner of [bob, { _tag: "Session", sessionId: "alice" }, { _tag: "IdHolder" }] as const) {
+      // Every kind of owner has its own folders: a subject is never the shared token, whatever it is called.
+      expect(ownerFolder({ _tag: "SharedToken" })).not.toBe(ownerFolder({ _tag: "Subject", subject: "shared-token" }))
+      for (const owner of [bob, { _tag: "Session", sessionId: "alice" }, { _tag: "IdHolder" }, { _tag: "SharedToken" }] as const) {
         expect((yield* Effect.flip(a.runner.get(owner, task.taskId)))._tag).toBe("TaskNotFound")
         expect((yield* Effect.flip(a.runner.cancel(owner, task.taskId)))._tag).toBe("TaskNotFound")
         expect((yield* a.runner.list(owner, undefined)).tasks).toEqual([])
