@@ -11,6 +11,7 @@
  * median of the repeats. Then memory per idle 2025 session and per open SSE stream (after a full GC).
  *
  *   npm run bench:mcp     CLIENTS=50,200  CALLS=5000 (per load, split across clients)  REPEATS=3  SESSIONS=200
+ *                         PARTS=throughput,memory (either alone runs only that part)
  */
 import { fork, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -24,6 +25,7 @@ const CALLS = Number(process.env["CALLS"] ?? 5000)
 const REPEATS = Number(process.env["REPEATS"] ?? 3)
 const SESSIONS = Number(process.env["SESSIONS"] ?? 200)
 const WARMUP = 20
+const PARTS = new Set((process.env["PARTS"] ?? "throughput,memory").split(","))
 
 type Revision = "2025-11-25" | "2026-07-28"
 const served: Record<Revision, ReadonlyArray<ServerKind>> = {
@@ -205,7 +207,8 @@ const memoryTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) => {
     const heap = (m: NodeJS.MemoryUsage) => m.heapUsed + m.external
     const per = (a: number, b: number) => (b - a) / SESSIONS
     // RSS is left out: freed pages return to the system at the allocator's whim, and its deltas swing by more than a session.
-    console.log(`  ${names[kind].padEnd(14)} session ${kilobytes(per(heap(before), heap(idle)))}   SSE stream ${kilobytes(per(heap(idle), heap(streaming)))}`)
+    console.log(`  ${names[kind].padEnd(14)} session ${kilobytes(per(heap(before), heap(idle)))}   SSE stream ${kilobytes(per(heap(idle), heap(streaming)))}` +
+      ` (of which external ${kilobytes(per(idle.external, streaming.external))})`)
   }
 }
 
@@ -213,8 +216,8 @@ const main = async () => {
   console.log(`tools/call apply_keyword_suggestions, ${CALLS} calls per load across ${CLIENT_COUNTS.join(" / ")} clients (node ${process.version})`)
   const kinds: ReadonlyArray<ServerKind> = ["sdk1", "sdk1-events", "sdk2", "estat"]
   const servers = new Map(await Promise.all(kinds.map(async (kind) => [kind, await startServer(kind)] as const)))
-  await throughputTable(servers)
-  await memoryTable(servers)
+  if (PARTS.has("throughput")) await throughputTable(servers)
+  if (PARTS.has("memory")) await memoryTable(servers)
   await Promise.all([...servers.values()].map((server) => server.stop()))
 }
 

@@ -6,7 +6,7 @@ import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "../mc
 import { McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { jsonRpc } from "./rpcResponses.js"
-import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
+import { encodeEvent, sseHeaders, sseStream } from "./sse.js"
 
 /** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
 const RETRY_MILLIS = 1000
@@ -92,7 +92,7 @@ export const answerCall = (session: Session, request: JsonRpcRequest) =>
       })
     }
     // Keep-alive comments only while a stream is open: JSON answers set up no timer.
-    return HttpServerResponse.stream(withKeepAlive(Mailbox.toStream(decided.stream.connection), config.sseKeepAlive), {
+    return HttpServerResponse.stream(sseStream(decided.stream.connection, config.sseKeepAlive), {
       contentType: "text/event-stream",
       headers: { ...sseHeaders, ...sessionHeaders(session) }
     })

@@ -1,5 +1,5 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option, Stream } from "effect"
+import { Effect, Either, Mailbox, Option, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, parseJson } from "../mcp/jsonrpc.js"
 import { channel, McpServer } from "../mcp/server.js"
@@ -9,7 +9,7 @@ import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import { httpError, TransportCode } from "./rpcResponses.js"
-import { encodeFrame, sseHeaders, withKeepAlive } from "./sse.js"
+import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
 
 /**
  * The 2024-11-05 HTTP+SSE transport: `GET /sse` opens the session's only stream (its first
@@ -26,14 +26,10 @@ export const openStream = Effect.gen(function* () {
   const session = created.right
   // Relative to the /sse URL, so the endpoint stays right when the router is mounted under a prefix.
   const endpoint = encodeFrame({ event: "endpoint", data: `messages?sessionId=${encodeURIComponent(session.id)}` })
-  const messages = session.events.listen(LEGACY_STREAM, 0).pipe(
-    Stream.filter((event) => event.data !== undefined),
-    Stream.map((event) => encodeFrame({ event: "message", data: event.data ?? "" }))
-  )
-  const frames = Stream.concat(Stream.make(endpoint), messages).pipe(
-    Stream.ensuring(Effect.asVoid(store.remove(session.id)))
-  )
-  return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+  const frames = yield* Mailbox.make<Uint8Array>()
+  yield* frames.offer(endpoint)
+  const messages = session.events.follow(LEGACY_STREAM, 0, frames, (event) => event.data === undefined ? undefined : encodeFrame({ event: "message", data: event.data }))
+  return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, messages).pipe(Stream.ensuring(Effect.asVoid(store.remove(session.id)))), {
     contentType: "text/event-stream",
     headers: sseHeaders
   })

@@ -1,5 +1,5 @@
 import { Headers, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Mailbox, Option, Stream } from "effect"
+import { Effect, Either, Mailbox, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, type RequestId } from "../mcp/jsonrpc.js"
 import { channel, McpServer } from "../mcp/server.js"
@@ -21,7 +21,7 @@ import {
   statelessVersions
 } from "../mcp/stateless.js"
 import { refuseScope } from "./oauthResource.js"
-import { encodeFrame, sseHeaders, withKeepAlive } from "./sse.js"
+import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
 
 /**
  * MCP 2026-07-28 on `/mcp`: every POST is answered from what it carries, with no session id
@@ -182,8 +182,7 @@ const answerOnStream = (request: JsonRpcRequest, envelope: Envelope) =>
       Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
       Effect.ensuring(frames.end)
     )
-    const events = Stream.unwrapScoped(Effect.as(Effect.forkScoped(call), Mailbox.toStream(frames)))
-    return HttpServerResponse.stream(withKeepAlive(events, config.sseKeepAlive), { contentType: "text/event-stream", headers: sseHeaders })
+    return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, Effect.forkScoped(call)), { contentType: "text/event-stream", headers: sseHeaders })
   })
 
 const answerAsJson = (request: JsonRpcRequest, envelope: Envelope) =>

@@ -1,5 +1,5 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option, Ref, Stream } from "effect"
+import { Effect, Either, Mailbox, Option, Ref, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import {
@@ -20,7 +20,7 @@ import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import * as StatelessHttp from "./statelessHttp.js"
 import { httpError, jsonRpc, TransportCode } from "./rpcResponses.js"
-import { encodeEvent, sseHeaders, withKeepAlive } from "./sse.js"
+import { encodeEvent, sseHeaders, sseStream } from "./sse.js"
 
 /**
  * The Streamable HTTP transport (MCP.md): POST carries client messages, GET opens the
@@ -184,11 +184,9 @@ export const get = Effect.gen(function* () {
       return httpError(400, TransportCode.BadRequest, "Bad Request: Last-Event-ID is not an event of this session, or too old to replay")
     }
     const { seq, streamId } = lastEventId.value
-    const frames = session.events.listen(streamId, seq).pipe(
-      Stream.filter((event) => !event.end && !event.detach),
-      Stream.map((event) => encodeEvent(event))
-    )
-    return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+    const frames = yield* Mailbox.make<Uint8Array>()
+    const resumed = session.events.follow(streamId, seq, frames, (event) => event.end || event.detach ? undefined : encodeEvent(event))
+    return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, resumed), {
       contentType: "text/event-stream",
       headers: { ...sseHeaders, ...sessionHeaders(session) }
     })
@@ -197,11 +195,9 @@ export const get = Effect.gen(function* () {
   // One standalone stream per session: a second one is refused, as the SDK's server does.
   const claimed = yield* Ref.modify(session.standaloneOpen, (open) => [!open, true] as const)
   if (!claimed) return httpError(409, TransportCode.BadRequest, "Conflict: this session already has an open GET stream")
-  const frames = session.events.listen(STANDALONE_STREAM, 0).pipe(
-    Stream.map((event) => encodeEvent(event)),
-    Stream.ensuring(Ref.set(session.standaloneOpen, false))
-  )
-  return HttpServerResponse.stream(withKeepAlive(frames, config.sseKeepAlive), {
+  const frames = yield* Mailbox.make<Uint8Array>()
+  const standalone = session.events.follow(STANDALONE_STREAM, 0, frames, (event) => encodeEvent(event))
+  return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, standalone).pipe(Stream.ensuring(Ref.set(session.standaloneOpen, false))), {
     contentType: "text/event-stream",
     headers: { ...sseHeaders, ...sessionHeaders(session) }
   })

@@ -1,4 +1,4 @@
-import { Effect, Option, PubSub, Stream } from "effect"
+import { Effect, Exit, identity, Mailbox, Option, type Scope, Stream } from "effect"
 
 /**
  * The server-to-client events of one session, for every SSE stream it has (each POST
@@ -35,7 +35,14 @@ export interface EventLog {
   readonly end: (streamId: string) => Effect.Effect<void>
   /** Ends the stream's current connection only (SSE polling): later resumptions go on past it. */
   readonly detach: (streamId: string) => Effect.Effect<void>
-  /** Events of `streamId` after `afterSeq` still in the buffer, then live ones until the stream ends. */
+  /**
+   * Events of `streamId` after `afterSeq` still in the buffer, then live ones, into `into` until
+   * the stream ends or detaches (that marker is offered too, then `into` is done), the scope closes
+   * or the log shuts down. A mailbox, not a Stream of its own: an open SSE stream is the one
+   * stream its response reads, not a pipeline of operators (which cost ~100 KB of heap each).
+   */
+  readonly follow: <A>(streamId: string, afterSeq: number, into: Mailbox.Mailbox<A>, frame: (event: SseEvent) => A | undefined) => Effect.Effect<void, never, Scope.Scope>
+  /** `follow` as a Stream of the events themselves. */
   readonly listen: (streamId: string, afterSeq: number) => Stream.Stream<SseEvent>
   /** Whether the buffer still holds this event, as sent to a client: the only `Last-Event-ID`s a stream resumes after. */
   readonly holds: (id: { readonly streamId: string; readonly seq: number }) => Effect.Effect<boolean>
@@ -43,14 +50,36 @@ export interface EventLog {
 }
 
 const sizeOf = (event: SseEvent) => event.data?.length ?? 0
+const closes = (event: SseEvent) => event.end || event.detach
+
+/** A follower that ended before it began (its stream had ended, or the log had shut down). */
+const done = <A>(into: Mailbox.Mailbox<A>): null => {
+  into.unsafeDone(Exit.void)
+  return null
+}
+
+/** Who follows a stream: told each event, and told when the log shuts down. */
+interface Follower {
+  readonly deliver: (event: SseEvent) => void
+  readonly close: () => void
+}
 
 export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effect.Effect<EventLog> =>
-  Effect.gen(function* () {
-    const hub = yield* PubSub.unbounded<SseEvent>()
-    // Plain mutable state: every access is one synchronous step, so it cannot interleave.
+  Effect.sync(() => {
+    // Plain mutable state: every access is one synchronous step, so nothing interleaves — a
+    // follower sees the buffer and then every later event, none twice and none lost.
     const buffer: Array<SseEvent> = []
+    const followers = new Map<string, Set<Follower>>()
     let seq = 0
     let bytes = 0
+    let open = true
+
+    const unfollow = (streamId: string, follower: Follower) => {
+      const set = followers.get(streamId)
+      if (set === undefined) return
+      set.delete(follower)
+      if (set.size === 0) followers.delete(streamId)
+    }
 
     const append = (streamId: string, data: string | undefined, marker?: "end" | "detach") =>
       Effect.sync(() => {
@@ -61,33 +90,61 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
         while (buffer.length > 1 && (buffer.length > capacity || bytes > maxBytes)) {
           bytes -= sizeOf(buffer.shift()!)
         }
+        const set = followers.get(streamId)
+        if (set !== undefined) for (const follower of [...set]) follower.deliver(event)
         return event
-      }).pipe(Effect.tap((event) => PubSub.publish(hub, event)))
+      })
+
+    const follow = <A>(streamId: string, afterSeq: number, into: Mailbox.Mailbox<A>, frame: (event: SseEvent) => A | undefined) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const offer = (event: SseEvent) => {
+            const framed = frame(event)
+            if (framed !== undefined) into.unsafeOffer(framed)
+          }
+          // A detach already in the buffer closed an earlier connection, not this one.
+          for (const event of buffer) {
+            if (event.streamId !== streamId || event.seq <= afterSeq || event.detach) continue
+            offer(event)
+            if (event.end) return done(into)
+          }
+          if (!open) return done(into)
+          const follower: Follower = {
+            deliver: (event) => {
+              offer(event)
+              if (closes(event)) {
+                unfollow(streamId, follower)
+                into.unsafeDone(Exit.void)
+              }
+            },
+            close: () => into.unsafeDone(Exit.void)
+          }
+          const set = followers.get(streamId) ?? new Set<Follower>()
+          followers.set(streamId, set.add(follower))
+          return follower
+        }),
+        (follower) => Effect.sync(() => follower === null ? undefined : unfollow(streamId, follower))
+      ).pipe(Effect.asVoid)
 
     const listen = (streamId: string, afterSeq: number): Stream.Stream<SseEvent> =>
-      Stream.unwrapScoped(
-        Effect.gen(function* () {
-          // Subscribe before reading the buffer, so nothing published in between is lost.
-          const live = yield* PubSub.subscribe(hub)
-          // A detach already in the buffer closed an earlier connection, not this one.
-          const replay = buffer.filter((e) => e.streamId === streamId && e.seq > afterSeq && !e.detach)
-          const lastReplayed = replay.at(-1)?.seq ?? afterSeq
-          const rest = replay.some((e) => e.end)
-            ? Stream.empty
-            : Stream.fromQueue(live).pipe(
-              Stream.filter((e) => e.streamId === streamId && e.seq > lastReplayed),
-              Stream.takeUntil((e) => e.end || e.detach)
-            )
-          return Stream.concat(Stream.fromIterable(replay), rest).pipe(Stream.takeUntil((e) => e.end))
-        })
-      )
+      Stream.unwrapScoped(Effect.gen(function* () {
+        const events = yield* Mailbox.make<SseEvent>()
+        yield* follow(streamId, afterSeq, events, identity)
+        return Mailbox.toStream(events)
+      }))
 
     return {
       publish: (streamId, data) => append(streamId, data),
       end: (streamId) => Effect.asVoid(append(streamId, undefined, "end")),
       detach: (streamId) => Effect.asVoid(append(streamId, undefined, "detach")),
+      follow,
       listen,
       holds: ({ seq, streamId }) => Effect.sync(() => buffer.some((e) => e.streamId === streamId && e.seq === seq && !e.detach)),
-      shutdown: PubSub.shutdown(hub)
+      shutdown: Effect.sync(() => {
+        open = false
+        const all = [...followers.values()].flatMap((set) => [...set])
+        followers.clear()
+        for (const follower of all) follower.close()
+      })
     }
   })

@@ -1,4 +1,4 @@
-import { Chunk, Effect, Fiber, Option, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Mailbox, Option, Scope, Stream } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { eventId, makeEventLog, parseEventId } from "../../src/mcp/eventLog.js"
 
@@ -40,6 +40,45 @@ describe("EventLog", () => {
       expect(yield* byBytes.holds({ streamId: "s", seq: 1 })).toBe(false)
       yield* byBytes.end("s")
       expect(dataOf(yield* Stream.runCollect(byBytes.listen("s", 0)))).toEqual(["cccccc", undefined])
+    }))
+
+  it.effect("a follower gets only its stream, ends at a detach, and is let go when its scope closes", () =>
+    Effect.gen(function* () {
+      const log = yield* makeEventLog(16)
+      const into = yield* Mailbox.make<string>()
+      const scope = yield* Scope.make()
+      yield* log.follow("a", 0, into, (e) => e.data).pipe(Scope.extend(scope))
+      yield* log.publish("b", "b1")
+      yield* log.publish("a", "a1")
+      yield* log.detach("a")
+      yield* log.publish("a", "a2") // after the detach: for the next connection, not this one
+      expect(Chunk.toReadonlyArray(yield* Mailbox.toStream(into).pipe(Stream.runCollect))).toEqual(["a1"])
+
+      const second = yield* Mailbox.make<string>()
+      const secondScope = yield* Scope.make()
+      yield* log.follow("a", 0, second, (e) => e.data).pipe(Scope.extend(secondScope))
+      yield* Scope.close(secondScope, Exit.void)
+      yield* log.publish("a", "a3") // nobody follows any more: not offered
+      // A new connection from the start: everything but the marker, live a2 included, then nothing more.
+      expect(Chunk.toReadonlyArray((yield* second.takeAll)[0])).toEqual(["a1", "a2"])
+      yield* Scope.close(scope, Exit.void)
+    }))
+
+  it.effect("shutting the log down ends every follower, and a later one at once", () =>
+    Effect.gen(function* () {
+      const log = yield* makeEventLog(16)
+      const into = yield* Mailbox.make<string>()
+      yield* Effect.scoped(Effect.gen(function* () {
+        yield* log.follow("a", 0, into, (e) => e.data)
+        const reading = yield* Effect.fork(Stream.runCollect(Mailbox.toStream(into)))
+        yield* log.publish("a", "a1")
+        yield* log.shutdown
+        expect(Chunk.toReadonlyArray(yield* Fiber.join(reading))).toEqual(["a1"])
+        const late = yield* Mailbox.make<string>()
+        yield* log.follow("a", 0, late, (e) => e.data)
+        const [replayed, done] = yield* late.takeAll
+        expect([Chunk.toReadonlyArray(replayed), done]).toEqual([["a1"], true])
+      }))
     }))
 
   it("event ids round-trip and reject garbage", () => {
