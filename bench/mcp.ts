@@ -12,6 +12,7 @@
  *
  *   npm run bench:mcp     CLIENTS=50,200  CALLS=5000 (per load, split across clients)  REPEATS=3  SESSIONS=200
  *                         PARTS=throughput,memory (either alone runs only that part)
+ *                         REVISIONS=2025-11-25,2026-07-28  PROFILE=<dir> (estat-mcp's --cpu-prof, written there)
  */
 import { fork, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -28,10 +29,13 @@ const WARMUP = 20
 const PARTS = new Set((process.env["PARTS"] ?? "throughput,memory").split(","))
 
 type Revision = "2025-11-25" | "2026-07-28"
-const served: Record<Revision, ReadonlyArray<ServerKind>> = {
+const allServed: Record<Revision, ReadonlyArray<ServerKind>> = {
   "2025-11-25": ["sdk1", "sdk1-events", "sdk2", "estat"],
   "2026-07-28": ["sdk2", "estat"]
 }
+const REVISIONS = new Set((process.env["REVISIONS"] ?? "2025-11-25,2026-07-28").split(","))
+const served = Object.fromEntries(Object.entries(allServed).filter(([revision]) => REVISIONS.has(revision))) as Partial<Record<Revision, ReadonlyArray<ServerKind>>>
+const PROFILE = process.env["PROFILE"]
 const names: Record<ServerKind, string> = { sdk1: "sdk v1", "sdk1-events": "sdk v1+events", sdk2: "sdk v2", estat: "estat-mcp" }
 
 const args = { original_query: "北海道の収入と年収の推移", accepted_keywords: { 収入: "所得", 年収: "年間収入" } }
@@ -61,7 +65,8 @@ const field = <K extends string>(key: K) => (message: unknown) =>
 
 const startServer = async (kind: ServerKind): Promise<ServerProcess> => {
   const script = fileURLToPath(new URL("mcpServerProcess.mjs", import.meta.url))
-  const child = fork(script, [kind], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const profile = PROFILE !== undefined && kind === "estat" ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []
+  const child = fork(script, [kind], { execArgv: ["--expose-gc", ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] })
   const url = new URL(String(await nextMessage(child, field("url"))))
   return {
     url,
@@ -137,7 +142,7 @@ const throughputTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) 
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     for (const revision of Object.keys(served) as Array<Revision>) {
       for (const clients of CLIENT_COUNTS) {
-        for (const kind of served[revision]) {
+        for (const kind of served[revision] ?? []) {
           const result = await load(revision, servers.get(kind)!.url, clients)
           const key = keyOf(revision, clients, kind)
           runs.set(key, [...(runs.get(key) ?? []), result])
@@ -148,7 +153,7 @@ const throughputTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) 
   for (const revision of Object.keys(served) as Array<Revision>) {
     for (const clients of CLIENT_COUNTS) {
       console.log(`\n${revision}, ${clients} clients, median of ${REPEATS}:`)
-      const results = served[revision].map((kind) => [kind, medianOf(runs.get(keyOf(revision, clients, kind))!)] as const)
+      const results = (served[revision] ?? []).map((kind) => [kind, medianOf(runs.get(keyOf(revision, clients, kind))!)] as const)
       for (const [kind, r] of results) {
         console.log(`  ${names[kind].padEnd(14)} ${r.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms`)
       }

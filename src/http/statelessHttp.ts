@@ -1,5 +1,5 @@
 import { Headers, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Mailbox, Option } from "effect"
+import { type Context, Effect, Either, Mailbox, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, type RequestId } from "../mcp/jsonrpc.js"
 import { channel, McpServer } from "../mcp/server.js"
@@ -162,9 +162,14 @@ const idOf = (body: unknown): RequestId | null => {
   return typeof id === "string" || typeof id === "number" ? id : null
 }
 
-/** Only a call that asked for progress or log messages can have anything to say before its result. */
-const streams = (request: JsonRpcRequest, envelope: Envelope) =>
-  request.method === "tools/call" && (envelope.progressToken !== undefined || envelope[MetaKey.logLevel] !== undefined)
+/**
+ * Only a call that asked for progress or log messages can have anything to say before its result;
+ * a call that may run for minutes streams anyway, so keep-alive comments hold it open through
+ * idle timeouts (the load balancer's 310 s) — unless it becomes a task (McpServer.runsLong).
+ */
+const streams = (request: JsonRpcRequest, envelope: Envelope, server: Context.Tag.Service<McpServer>) =>
+  request.method === "tools/call" &&
+  (envelope.progressToken !== undefined || envelope[MetaKey.logLevel] !== undefined || server.runsLong(request, envelope))
 
 /**
  * The answer on an SSE stream of its own: notifications, then the response. The call belongs to
@@ -216,7 +221,7 @@ export const answer = (body: unknown) =>
     const refused = yield* refuseScope([valid.request])
     if (Option.isSome(refused)) return refused.value
     const envelope = withTraceHeader(valid.envelope, http.headers)
-    return yield* (streams(valid.request, envelope) ? answerOnStream(valid.request, envelope) : answerAsJson(valid.request, envelope))
+    return yield* (streams(valid.request, envelope, server) ? answerOnStream(valid.request, envelope) : answerAsJson(valid.request, envelope))
   })
 
 /** GET and DELETE are session operations: a 2026-07-28 client without a session gets 405 (POST only). */

@@ -75,9 +75,10 @@ export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, Sta
   /**
    * A `tools/call` of a tool that may run for minutes (its TaskPolicy, on this backend): its answer
    * streams at once, so keep-alive comments hold the connection open through proxies' idle timeouts
-   * even when the call sends nothing (no progressToken) until its result.
+   * even when the call sends nothing (no progressToken) until its result. Not so for a 2026-07-28
+   * request (its `envelope`) that declares the Tasks extension: that call becomes a task, answered at once.
    */
-  readonly runsLong: (request: JsonRpcRequest) => boolean
+  readonly runsLong: (request: JsonRpcRequest, envelope?: Envelope) => boolean
 }>() {}
 
 /**
@@ -476,7 +477,8 @@ export const make = <R>(
       requiredClientCapabilities,
       mirroredArguments,
       toolNames: tools.map((t) => t.definition.name),
-      runsLong: callRunsLong
+      runsLong: (request, envelope) =>
+        callRunsLong(request) && !(envelope !== undefined && Option.isSome(taskRunner) && declaresTasks(envelope[MetaKey.clientCapabilities]))
     }
   })
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { AppSettings } from "../../src/config.js"
 import { type FakeEStatHandle, generatedTable, startFakeEStat } from "../fakes/estatServer.js"
 import { onFakeEStat } from "../support/e2eStack.js"
+import { readSse } from "../support/rawMcp.js"
 import { type RunningServer, startTestServer } from "../support/testServer.js"
 
 /**
@@ -191,7 +192,11 @@ const post2026 = async (server: RunningServer, method: string, params: Record<st
       }
     })
   })
-  return await response.json() as { result?: Record<string, unknown>; error?: { code: number; message: string } }
+  // A long call without the extension streams (keep-alives), its answer the last event.
+  const body = response.headers.get("content-type")?.includes("text/event-stream") === true
+    ? JSON.parse((await readSse(response)).at(-1)!.data) as unknown
+    : await response.json()
+  return body as { result?: Record<string, unknown>; error?: { code: number; message: string } }
 }
 
 const pollUntil2026 = async (server: RunningServer, taskId: string, done: (status: unknown) => boolean) => {

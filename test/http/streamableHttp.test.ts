@@ -169,6 +169,24 @@ describe("Streamable HTTP transport", () => {
     expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ id: 9, result: { isError: false, structuredContent: { text: "ながい" } } })
   })
 
+  it("so does a 2026-07-28 call of such a tool without the Tasks extension; declaring it, the call is a task answered as JSON", async () => {
+    const meta = (clientCapabilities: Record<string, unknown>) => ({
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientInfo": { name: "raw-2026", version: "1.0.0" },
+      "io.modelcontextprotocol/clientCapabilities": clientCapabilities
+    })
+    const headers = { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "slow_long_echo" }
+    const call = (id: number, clientCapabilities: Record<string, unknown>) =>
+      post(slow.mcpUrl, { jsonrpc: "2.0", id, method: "tools/call", params: { name: "slow_long_echo", arguments: { text: "ながい" }, _meta: meta(clientCapabilities) } }, headers)
+    const plain = await call(10, {})
+    expect(plain.headers.get("content-type")).toContain("text/event-stream")
+    const events = await readSse(plain)
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ id: 10, result: { isError: false, structuredContent: { text: "ながい" } } })
+    const asTask = await call(11, { extensions: { "io.modelcontextprotocol/tasks": {} } })
+    expect(asTask.headers.get("content-type")).toContain("application/json")
+    expect(await asTask.json()).toMatchObject({ id: 11, result: { resultType: "task" } })
+  })
+
   it("accepts batches only from 2025-03-26 sessions", async () => {
     const v0326 = await openSession(server.mcpUrl, "2025-03-26")
     const batch = [{ jsonrpc: "2.0", id: 1, method: "ping" }, { jsonrpc: "2.0", method: "notifications/initialized" }, { jsonrpc: "2.0", id: 2, method: "ping" }]
