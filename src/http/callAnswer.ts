@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto"
 import { HttpServerResponse } from "@effect/platform"
 import { Deferred, Effect, Mailbox, Option, Ref } from "effect"
 import { AppConfig } from "../config.js"
-import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "../mcp/jsonrpc.js"
+import type { McpRequest } from "../mcp/incoming.js"
+import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
 import { McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { jsonRpc } from "./rpcResponses.js"
@@ -36,7 +37,7 @@ type Answer =
  * can resume the stream with Last-Event-ID. A call of a tool that may run for minutes streams at
  * once (McpServer.runsLong): its keep-alive comments hold the connection through idle timeouts.
  */
-export const answerCall = (session: Session, request: JsonRpcRequest) =>
+export const answerCall = (session: Session, request: McpRequest) =>
   Effect.gen(function* () {
     const server = yield* McpServer
     const config = yield* AppConfig

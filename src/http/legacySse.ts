@@ -1,7 +1,8 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Mailbox, Option, Stream } from "effect"
 import { AppConfig } from "../config.js"
-import { classify, parseJson } from "../mcp/jsonrpc.js"
+import { classify, parseJson } from "../mcp/incoming.js"
+import { rpcErrorResponse } from "../mcp/rpcErrors.js"
 import { channel, McpServer } from "../mcp/server.js"
 import { LEGACY_STREAM } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
@@ -49,9 +50,12 @@ export const postMessage = Effect.gen(function* () {
   const body = yield* readBody
   if (Either.isLeft(body)) return body.left
   const send = (message: unknown) => Effect.asVoid(session.events.publish(LEGACY_STREAM, JSON.stringify(message)))
-  const message = Either.flatMap(parseJson(body.right), classify)
+  const message = Either.flatMap(
+    Either.mapLeft(parseJson(body.right), (error) => ({ id: null, error })),
+    classify
+  )
   if (Either.isLeft(message)) {
-    yield* send(message.left)
+    yield* send(rpcErrorResponse(message.left.id, message.left.error))
     return HttpServerResponse.text("Accepted", { status: 202 })
   }
   const m = message.right

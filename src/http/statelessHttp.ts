@@ -1,7 +1,8 @@
 import { Headers, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { type Context, Effect, Either, Mailbox, Option } from "effect"
 import { AppConfig } from "../config.js"
-import { classify, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, type RequestId } from "../mcp/jsonrpc.js"
+import { classify, idOf, type McpRequest } from "../mcp/incoming.js"
+import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
 import { channel, McpServer } from "../mcp/server.js"
 import {
   claimedVersion,
@@ -75,7 +76,7 @@ export const decodeHeaderValue = (value: string): Option.Option<string> => {
   return Either.getRight(Either.try(() => utf8.decode(Buffer.from(encoded, "base64"))))
 }
 
-const checkName = (request: JsonRpcRequest, headers: Headers.Headers): Either.Either<void, HeaderMismatch> => {
+const checkName = (request: McpRequest, headers: Headers.Headers): Either.Either<void, HeaderMismatch> => {
   const field = Object.hasOwn(nameSources, request.method) ? nameSources[request.method] : undefined
   if (field === undefined) return Either.void
   const value = request.params?.[field]
@@ -97,7 +98,7 @@ const checkName = (request: JsonRpcRequest, headers: Headers.Headers): Either.Ei
  * An argument the tool mirrors into `Mcp-Param-<header>` (SEP-2243): the header is required when
  * the argument is there, and must say the same (plain, or in the `=?base64?…?=` form).
  */
-const checkMirrored = (request: JsonRpcRequest, headers: Headers.Headers, { argument, header }: MirroredArgument): Either.Either<void, HeaderMismatch> => {
+const checkMirrored = (request: McpRequest, headers: Headers.Headers, { argument, header }: MirroredArgument): Either.Either<void, HeaderMismatch> => {
   const name = `Mcp-Param-${header}`
   const args = request.params?.["arguments"]
   const value = typeof args === "object" && args !== null ? (args as Record<string, unknown>)[argument] : undefined
@@ -118,7 +119,7 @@ const checkMirrored = (request: JsonRpcRequest, headers: Headers.Headers, { argu
 
 type Validated =
   | { readonly _tag: "Notification"; readonly message: JsonRpcNotification }
-  | { readonly _tag: "Request"; readonly request: JsonRpcRequest; readonly envelope: Envelope }
+  | { readonly _tag: "Request"; readonly request: McpRequest; readonly envelope: Envelope }
 
 /**
  * The checks the revision asks for, in the order SDK v2's ladder applies them: one JSON-RPC
@@ -157,17 +158,12 @@ const validate = (body: unknown, headers: Headers.Headers, offer: StatelessOffer
     return { _tag: "Request", request, envelope } as const
   })
 
-const idOf = (body: unknown): RequestId | null => {
-  const id = typeof body === "object" && body !== null ? (body as { readonly id?: unknown }).id : undefined
-  return typeof id === "string" || typeof id === "number" ? id : null
-}
-
 /**
  * Only a call that asked for progress or log messages can have anything to say before its result;
  * a call that may run for minutes streams anyway, so keep-alive comments hold it open through
  * idle timeouts (the load balancer's 310 s) — unless it becomes a task (McpServer.runsLong).
  */
-const streams = (request: JsonRpcRequest, envelope: Envelope, server: Context.Tag.Service<McpServer>) =>
+const streams = (request: McpRequest, envelope: Envelope, server: Context.Tag.Service<McpServer>) =>
   request.method === "tools/call" &&
   (envelope.progressToken !== undefined || envelope[MetaKey.logLevel] !== undefined || server.runsLong(request, envelope))
 
@@ -176,7 +172,7 @@ const streams = (request: JsonRpcRequest, envelope: Envelope, server: Context.Ta
  * the stream: a client that closes it cancels the call (the revision's cancellation on HTTP).
  * No event ids: 2026-07-28 streams are not resumable.
  */
-const answerOnStream = (request: JsonRpcRequest, envelope: Envelope) =>
+const answerOnStream = (request: McpRequest, envelope: Envelope) =>
   Effect.gen(function* () {
     const server = yield* McpServer
     const config = yield* AppConfig
@@ -190,7 +186,7 @@ const answerOnStream = (request: JsonRpcRequest, envelope: Envelope) =>
     return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, Effect.forkScoped(call)), { contentType: "text/event-stream", headers: sseHeaders })
   })
 
-const answerAsJson = (request: JsonRpcRequest, envelope: Envelope) =>
+const answerAsJson = (request: McpRequest, envelope: Envelope) =>
   Effect.gen(function* () {
     const server = yield* McpServer
     const response = yield* server.handleStateless(request, envelope, channel(() => Effect.void))

@@ -2,14 +2,9 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Mailbox, Option, Ref, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
-import {
-  classify,
-  ErrorCode,
-  type JsonRpcMessage,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-  parseJson
-} from "../mcp/jsonrpc.js"
+import { classify, type JsonRpcMessage, type McpRequest, paramsOf, parseJson } from "../mcp/incoming.js"
+import type { JsonRpcResponse } from "../mcp/jsonrpc.js"
+import { InvalidRequest, rpcErrorResponse } from "../mcp/rpcErrors.js"
 import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion } from "../mcp/protocol.js"
 import { channel, McpServer } from "../mcp/server.js"
 import { type Session, STANDALONE_STREAM } from "../mcp/session.js"
@@ -36,7 +31,7 @@ const accepts = (accept: string | undefined, type: string) =>
   })
 
 /** Calls may send progress or log messages before their result (then they answer on an SSE stream). */
-const streams = (request: JsonRpcRequest) => request.method === "tools/call"
+const streams = (request: McpRequest) => request.method === "tools/call"
 
 /** Quick methods send nothing besides their response. */
 const silent = channel(() => Effect.void)
@@ -63,7 +58,7 @@ const requireSession = Effect.gen(function* () {
   return Either.right(session)
 })
 
-const answerAsJson = (session: Session, request: JsonRpcRequest) =>
+const answerAsJson = (session: Session, request: McpRequest) =>
   Effect.gen(function* () {
     const server = yield* McpServer
     const response = yield* server.handleRequest(session, request, silent)
@@ -73,16 +68,19 @@ const answerAsJson = (session: Session, request: JsonRpcRequest) =>
     })
   })
 
-const initialize = (request: JsonRpcRequest) =>
+const initialize = (request: McpRequest) =>
   Effect.gen(function* () {
     const http = yield* HttpServerRequest.HttpServerRequest
     const store = yield* SessionStore
     const server = yield* McpServer
     const existing = http.headers[SESSION_HEADER]
     if (existing !== undefined && Option.isSome(yield* store.get(existing))) {
-      return httpError(400, ErrorCode.InvalidRequest, "Invalid Request: this session is already initialized")
+      return httpError(400, InvalidRequest.code, "Invalid Request: this session is already initialized")
     }
-    const created = yield* createSession("streamable-http", negotiateVersion(request.params?.["protocolVersion"]))
+    // Malformed params create no session: the error is the answer.
+    const params = paramsOf(request, "initialize")
+    if (Either.isLeft(params)) return jsonRpc(rpcErrorResponse(request.id, params.left), 400)
+    const created = yield* createSession("streamable-http", negotiateVersion(params.right.protocolVersion))
     if (Either.isLeft(created)) return created.left
     const session = created.right
     const response = yield* server.handleRequest(session, request, silent)
@@ -123,7 +121,7 @@ export const post = Effect.gen(function* () {
   const body = yield* readBody
   if (Either.isLeft(body)) return body.left
   const parsed = parseJson(body.right)
-  if (Either.isLeft(parsed)) return jsonRpc(parsed.left, 400)
+  if (Either.isLeft(parsed)) return jsonRpc(rpcErrorResponse(null, parsed.left), 400)
   // The version a request speaks decides the path: 2026-07-28 is stateless, older revisions keep sessions.
   if (StatelessHttp.isStateless(parsed.right, http.headers)) return yield* StatelessHttp.answer(parsed.right)
 
@@ -132,18 +130,18 @@ export const post = Effect.gen(function* () {
     if (Either.isLeft(session)) return session.left
     const version = yield* Ref.get(session.right.protocolVersion)
     if (!allowsBatches(version) || parsed.right.length === 0) {
-      return httpError(400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are not part of MCP ${version}`)
+      return httpError(400, InvalidRequest.code, `Invalid Request: JSON-RPC batches are not part of MCP ${version}`)
     }
     const messages = parsed.right.map(classify)
     const invalid = messages.find(Either.isLeft)
-    if (invalid !== undefined) return jsonRpc(invalid.left, 400)
+    if (invalid !== undefined) return jsonRpc(rpcErrorResponse(invalid.left.id, invalid.left.error), 400)
     const refused = yield* refuseScope(messages.flatMap((m) => Either.isRight(m) && m.right._tag === "Request" ? [m.right.message] : []))
     if (Option.isSome(refused)) return refused.value
     return yield* handleBatch(session.right, messages.flatMap((m) => Either.isRight(m) ? [m.right] : []))
   }
 
   const message = classify(parsed.right)
-  if (Either.isLeft(message)) return jsonRpc(message.left, 400)
+  if (Either.isLeft(message)) return jsonRpc(rpcErrorResponse(message.left.id, message.left.error), 400)
   const m = message.right
   if (m._tag === "Request" && m.message.method === "initialize") return yield* initialize(m.message)
 

@@ -1,17 +1,10 @@
 import { Either, type Effect } from "effect"
-import { ErrorCode } from "./jsonrpc.js"
+import type { Resource } from "./messages.js"
+import { type InternalError, InvalidParams, type ResourceNotFound } from "./rpcErrors.js"
+
+export type { Resource, ResourceLink } from "./messages.js"
 
 /** MCP resources (`resources/list`, `resources/read`, `resources/templates/list`) as a server offers them. */
-
-export interface Resource {
-  readonly uri: string
-  readonly name: string
-  readonly title?: string
-  readonly mimeType?: string
-  readonly size?: number
-  /** Extension metadata, e.g. an MCP App's `ui` (CSP, border) for hosts to review before rendering it. */
-  readonly _meta?: Readonly<Record<string, unknown>>
-}
 
 export interface ResourceTemplate {
   readonly uriTemplate: string
@@ -24,11 +17,8 @@ export type ResourceContents =
   | { readonly uri: string; readonly mimeType: string; readonly text: string; readonly _meta?: Readonly<Record<string, unknown>> }
   | { readonly uri: string; readonly mimeType: string; readonly blob: string }
 
-/** A failure the client can act on, with its JSON-RPC code (-32002 resource not found, -32602 invalid params). */
-export interface ResourceFailure {
-  readonly code: number
-  readonly message: string
-}
+/** A failure the client can act on (-32002 resource not found, -32602 invalid params), or the server's own (-32603). */
+export type ResourceFailure = ResourceNotFound | InvalidParams | InternalError
 
 export interface ResourceProvider<R> {
   readonly templates: ReadonlyArray<ResourceTemplate>
@@ -43,10 +33,9 @@ export interface Page<A> {
 }
 
 /** What a cursor this server did not issue gets (MCP: -32602), for every paginated list. */
-export const invalidCursor: ResourceFailure = {
-  code: ErrorCode.InvalidParams,
+export const invalidCursor = new InvalidParams({
   message: "Invalid cursor: pass the nextCursor of the previous page, or no cursor for the first page"
-}
+})
 
 /** The offset a cursor stands for, if it is one this listing would issue now: a whole page in, not past the end. */
 const offsetOf = (cursor: string, length: number, pageSize: number): number | undefined => {
@@ -60,19 +49,12 @@ const offsetOf = (cursor: string, length: number, pageSize: number): number | un
  * next page, and anything else (garbage, "", "0", an offset between pages or past the end, as
  * after the list shrank) is refused, never answered with a silently full or empty page.
  */
-export const pageOf = <A>(items: ReadonlyArray<A>, cursor: string | undefined, pageSize: number): Either.Either<Page<A>, ResourceFailure> => {
+export const pageOf = <A>(items: ReadonlyArray<A>, cursor: string | undefined, pageSize: number): Either.Either<Page<A>, InvalidParams> => {
   const start = cursor === undefined ? 0 : offsetOf(cursor, items.length, pageSize)
   if (start === undefined) return Either.left(invalidCursor)
   const end = start + pageSize
   return Either.right({ items: items.slice(start, end), ...(end < items.length ? { nextCursor: String(end) } : {}) })
 }
 
-/** A tool result's pointer to a resource it wrote (MCP `resource_link`, 2025-06-18 and later). */
-export interface ResourceLink extends Resource {
-  readonly type: "resource_link"
-}
-
 /** `resource_link` content exists from this revision on; older clients get only the text. */
 export const resourceLinksSince = "2025-06-18"
-
-export const RESOURCE_NOT_FOUND = -32002

@@ -1,24 +1,12 @@
 import { randomUUID } from "node:crypto"
-import { Cause, Context, Effect, Exit, Fiber, FiberMap, FiberRef, Layer, Option, Ref } from "effect"
-import {
-  ErrorCode,
-  errorResponse,
-  type JsonRpcNotification,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-  notification,
-  type RequestId,
-  resultResponse
-} from "./jsonrpc.js"
+import { Cause, Context, Effect, Either, Exit, Fiber, FiberMap, FiberRef, Layer, Option, Ref, Schema } from "effect"
+import { type McpRequest, paramsOf, toolNameOf } from "./incoming.js"
+import { type JsonRpcNotification, type JsonRpcResponse, notification, type RequestId, resultResponse } from "./jsonrpc.js"
+import { type CallToolParams, type CallToolResult, CancelledParams, type ProgressToken } from "./messages.js"
 import { instructions, negotiateVersion, serverInfo } from "./protocol.js"
+import { InternalError, InvalidParams, MethodNotFound, type RpcError, rpcErrorResponse } from "./rpcErrors.js"
 import { currentSubject, type LogLevel, logLevels, type Session } from "./session.js"
-import {
-  invalidCursor,
-  RESOURCE_NOT_FOUND,
-  type ResourceFailure,
-  type ResourceProvider,
-  resourceLinksSince
-} from "./resources.js"
+import { invalidCursor, type ResourceFailure, type ResourceProvider, resourceLinksSince } from "./resources.js"
 import {
   allVersions,
   type ClientCapabilities,
@@ -37,16 +25,15 @@ import {
   handleTaskRequest,
   ownerOf,
   sessionOwner,
-  taskErrorResponse,
   taskExecution,
   taskMethods,
-  taskRequestOf,
+  taskRpcError,
   tasksCapability,
   TASKS_EXTENSION,
   tasksExtensionRequired,
   tasksSince
 } from "./tasks.js"
-import { type CallToolResult, type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
+import { type ProgressUpdate, type Tool, ToolContext } from "./tool.js"
 import { AppConfig } from "../config.js"
 import { TaskRunner } from "../tasks/TaskRunner.js"
 import type { TaskOwner } from "../tasks/TaskStore.js"
@@ -67,10 +54,10 @@ export const channel = (send: Send): Channel => ({ send, closeStream: Effect.voi
 /** The transport-independent MCP protocol: what every transport (HTTP, SSE, stdio) delegates to. */
 export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, StatelessOffer & {
   /** Answers one request; None when it was cancelled (then no response is sent). */
-  readonly handleRequest: (session: Session, request: JsonRpcRequest, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
+  readonly handleRequest: (session: Session, request: McpRequest, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
   readonly handleNotification: (session: Session, message: JsonRpcNotification) => Effect.Effect<void>
   /** Answers one 2026-07-28 request from what it carries alone (its envelope already validated); None when interrupted. */
-  readonly handleStateless: (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
+  readonly handleStateless: (request: McpRequest, envelope: Envelope, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
   readonly toolNames: ReadonlyArray<string>
   /**
    * A `tools/call` of a tool that may run for minutes (its TaskPolicy, on this backend): its answer
@@ -78,7 +65,7 @@ export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, Sta
    * even when the call sends nothing (no progressToken) until its result. Not so for a 2026-07-28
    * request (its `envelope`) that declares the Tasks extension: that call becomes a task, answered at once.
    */
-  readonly runsLong: (request: JsonRpcRequest, envelope?: Envelope) => boolean
+  readonly runsLong: (request: McpRequest, envelope?: Envelope) => boolean
 }>() {}
 
 /**
@@ -91,7 +78,7 @@ interface Caller {
   /** The level from which log messages are sent; None sends none. */
   readonly logLevel: Effect.Effect<Option.Option<LogLevel>>
   /** Runs a call where it can be cancelled; the exit is interrupted when it was. */
-  readonly run: <A>(id: RequestId, call: Effect.Effect<A>) => Effect.Effect<Exit.Exit<A>>
+  readonly run: <A, E>(id: RequestId, call: Effect.Effect<A, E>) => Effect.Effect<Exit.Exit<A, E>>
   /** A 2026-07-28 request that declares the Tasks extension: whose its tasks are. */
   readonly taskOwner: Option.Option<TaskOwner>
 }
@@ -100,7 +87,7 @@ const sessionCaller = (session: Session): Effect.Effect<Caller> =>
   Effect.map(Ref.get(session.protocolVersion), (version) => ({
     version,
     logLevel: Effect.map(Ref.get(session.logLevel), Option.some),
-    run: <A>(id: RequestId, call: Effect.Effect<A>) =>
+    run: <A, E>(id: RequestId, call: Effect.Effect<A, E>) =>
       FiberMap.run(session.inflight, id, call).pipe(
         Effect.flatMap(Fiber.await),
         Effect.tap(() => FiberMap.remove(session.inflight, id))
@@ -124,19 +111,19 @@ const cacheHints = {
 } as const
 
 const levelRank = (level: LogLevel) => logLevels.indexOf(level)
-const isLogLevel = (value: unknown): value is LogLevel => logLevels.some((l) => l === value)
 
-const progressTokenOf = (request: JsonRpcRequest): Option.Option<string | number> => {
-  const meta = request.params?.["_meta"]
-  if (typeof meta !== "object" || meta === null) return Option.none()
-  const token = (meta as { readonly progressToken?: unknown }).progressToken
-  return typeof token === "string" || typeof token === "number" ? Option.some(token) : Option.none()
-}
+const decodeCancelled = Schema.decodeUnknownOption(CancelledParams)
 
-const makeToolContext = (caller: Caller, request: JsonRpcRequest, { closeStream, send }: Channel) =>
+/**
+ * What a handler gives: the result (None when the call was cancelled: no response is sent), or
+ * the JSON-RPC error it fails with; `answered` turns either into the response.
+ */
+type Handled = Effect.Effect<Option.Option<object>, RpcError>
+
+const makeToolContext = (caller: Caller, progressToken: Option.Option<ProgressToken>, { closeStream, send }: Channel) =>
   Effect.gen(function* () {
     // Only a call that asked for progress keeps the last value sent.
-    const progress = yield* Option.match(progressTokenOf(request), {
+    const progress = yield* Option.match(progressToken, {
       onNone: () => Effect.succeed((_: ProgressUpdate) => Effect.void),
       onSome: (progressToken) =>
         Effect.map(Ref.make(Number.NEGATIVE_INFINITY), (last) => (update: ProgressUpdate) =>
@@ -183,9 +170,12 @@ export const make = <R>(
     const onAws = Option.match(config, { onNone: () => false, onSome: (settings) => settings.backend === "aws" })
     /** On 2026-07-28 the server decides: a call of a tool that may run long becomes a task (see TaskPolicy). */
     const runsLong = (tool: Tool<R>) => tool.task !== undefined && (tool.task.runsLong === "always" || onAws)
-    const callRunsLong = (request: JsonRpcRequest) => {
-      const name = request.method === "tools/call" ? request.params?.["name"] : undefined
-      const tool = typeof name === "string" ? byName.get(name) : undefined
+    const toolOf = (request: McpRequest) => {
+      const name = toolNameOf(request)
+      return name === undefined ? undefined : byName.get(name)
+    }
+    const callRunsLong = (request: McpRequest) => {
+      const tool = toolOf(request)
       return tool !== undefined && runsLong(tool)
     }
     const capabilities = {
@@ -197,16 +187,16 @@ export const make = <R>(
     }
     const withTasks = (version: string) => Option.isSome(taskRunner) && version >= tasksSince
 
-    const initialize = (session: Session, request: JsonRpcRequest) =>
+    const initialize = (session: Session, request: McpRequest) =>
       Effect.gen(function* () {
-        const version = negotiateVersion(request.params?.["protocolVersion"])
+        const version = negotiateVersion((yield* paramsOf(request, "initialize")).protocolVersion)
         yield* Ref.set(session.protocolVersion, version)
-        return resultResponse(request.id, {
+        return {
           protocolVersion: version,
           capabilities: withTasks(version) ? { ...capabilities, tasks: tasksCapability } : capabilities,
           serverInfo,
           instructions
-        })
+        }
       })
 
     /**
@@ -216,13 +206,13 @@ export const make = <R>(
     const startTask = (
       owner: TaskOwner,
       tool: Tool<R>,
-      request: JsonRpcRequest,
-      options: { readonly ttlMs?: number; readonly extension: boolean; readonly session?: Session }
+      params: CallToolParams,
+      options: { readonly ttlMs?: number | undefined; readonly extension: boolean; readonly session?: Session }
     ) =>
       Option.match(taskRunner, {
-        onNone: () => Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, "This server runs no tasks.")),
+        onNone: () => Effect.fail(new MethodNotFound({ message: "This server runs no tasks." })),
         onSome: (runner) =>
-          runner.start(owner, tool.call(request.params?.["arguments"]).pipe(Effect.provide(context)), {
+          runner.start(owner, tool.call(params.arguments).pipe(Effect.provide(context)), {
             tool: tool.definition.name,
             ttlMs: options.ttlMs,
             // A 2025 session hears when its task ends (2026-07-28 would say it on subscriptions/listen, not served here).
@@ -230,151 +220,134 @@ export const make = <R>(
               onNone: () => undefined,
               onSome: (session) => (task) => session.notify(notification("notifications/tasks/status", { ...task }))
             })
-          }).pipe(Effect.match({
-            onFailure: (failure) => taskErrorResponse(request, failure),
-            onSuccess: (view) => resultResponse(request.id, options.extension ? { resultType: "task", ...extensionTask(view) } : { task: view })
-          }))
+          }).pipe(
+            Effect.mapError(taskRpcError),
+            Effect.map((view) => Option.some(options.extension ? { resultType: "task", ...extensionTask(view) } : { task: view }))
+          )
       })
 
-    const callTool = (caller: Caller, request: JsonRpcRequest, channel: Channel, session?: Session) =>
+    const callTool = (caller: Caller, request: McpRequest, channel: Channel, session?: Session): Handled =>
       Effect.gen(function* () {
-        const name = request.params?.["name"]
-        const tool = typeof name === "string" ? byName.get(name) : undefined
+        const params = yield* paramsOf(request, "tools/call")
+        const tool = byName.get(params.name)
         if (tool === undefined) {
-          return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, `Unknown tool: ${String(name)}. Call tools/list for the available tools.`))
+          return yield* new InvalidParams({ message: `Unknown tool: ${params.name}. Call tools/list for the available tools.` })
         }
         // 2026-07-28 drops `task` from tools/call: its Tasks extension decides on the server side.
         if (Option.isSome(caller.taskOwner) && runsLong(tool)) {
-          return Option.some(yield* startTask(caller.taskOwner.value, tool, request, { extension: true }))
+          return yield* startTask(caller.taskOwner.value, tool, params, { extension: true })
         }
-        const task = session !== undefined && withTasks(caller.version) ? taskRequestOf(request) : Option.none()
-        if (session !== undefined && Option.isSome(task)) {
-          if (typeof task.value === "string") return Option.some(errorResponse(request.id, ErrorCode.InvalidParams, task.value))
+        if (session !== undefined && withTasks(caller.version) && params.task !== undefined) {
           if (tool.task === undefined) {
-            return Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `${tool.definition.name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task.`))
+            return yield* new MethodNotFound({ message: `${tool.definition.name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task.` })
           }
-          return Option.some(yield* startTask(sessionOwner(session, tokenAuth), tool, request, { ...task.value, extension: false, session }))
+          return yield* startTask(sessionOwner(session, tokenAuth), tool, params, { ttlMs: params.task.ttl ?? undefined, extension: false, session })
         }
-        const toolContext = yield* makeToolContext(caller, request, channel)
-        const program = tool.call(request.params?.["arguments"]).pipe(
-          Effect.provide(Context.merge(context, toolContext))
-        )
+        const toolContext = yield* makeToolContext(caller, Option.fromNullable(params._meta?.progressToken), channel)
+        const program = tool.call(params.arguments).pipe(Effect.provide(Context.merge(context, toolContext)))
         const exit = yield* caller.run(request.id, program)
-        if (Exit.isSuccess(exit)) return Option.some(resultResponse(request.id, forVersion(exit.value, caller.version)))
+        if (Exit.isSuccess(exit)) return Option.some(forVersion(exit.value, caller.version))
         if (Cause.isInterruptedOnly(exit.cause)) return Option.none()
-        return Option.some(yield* internalError(request, exit.cause))
+        // A defect: `answered` logs it and answers -32603 with a trace id.
+        return yield* Effect.failCause(exit.cause)
       })
 
-    const internalError = (request: JsonRpcRequest, cause: Cause.Cause<unknown>) => {
+    const internalError = (request: McpRequest, cause: Cause.Cause<unknown>) => {
       const traceId = randomUUID()
       return Effect.logError("defect while handling a request", cause).pipe(
         Effect.annotateLogs({ traceId, method: request.method }),
-        Effect.as(errorResponse(request.id, ErrorCode.InternalError, `Internal error (trace id ${traceId})`))
+        Effect.as(rpcErrorResponse(request.id, new InternalError({ message: `Internal error (trace id ${traceId})` })))
       )
     }
 
-    const setLevel = (session: Session, request: JsonRpcRequest) => {
-      const level = request.params?.["level"]
-      return isLogLevel(level)
-        ? Effect.as(Ref.set(session.logLevel, level), resultResponse(request.id, {}))
-        : Effect.succeed(errorResponse(request.id, ErrorCode.InvalidParams, `Invalid log level: ${String(level)}. Use one of ${logLevels.join(", ")}.`))
-    }
+    const setLevel = (session: Session, request: McpRequest) =>
+      Effect.flatMap(paramsOf(request, "logging/setLevel"), ({ level }) => Effect.as(Ref.set(session.logLevel, level), {}))
 
     const toolList = {
       tools: tools.map((tool) =>
         Option.isSome(taskRunner) && tool.task !== undefined ? { ...tool.definition, execution: taskExecution } : tool.definition)
     }
     /** The tools fit one page: no cursor was ever issued, so any cursor is not ours. */
-    const listTools = (request: JsonRpcRequest) =>
-      request.params?.["cursor"] === undefined
-        ? resultResponse(request.id, toolList)
-        : errorResponse(request.id, invalidCursor.code, invalidCursor.message)
+    const listTools = (request: McpRequest) =>
+      Either.flatMap(paramsOf(request, "tools/list"), ({ cursor }) => cursor === undefined ? Either.right(toolList) : Either.left(invalidCursor))
 
     /** resources/list, resources/read and resources/templates/list, when the server has resources. */
-    const resourceRequest = (request: JsonRpcRequest, version: string): Effect.Effect<JsonRpcResponse> => {
-      if (resources === undefined) return Effect.succeed(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`))
+    const resourceRequest = (request: McpRequest, version: string): Effect.Effect<object, RpcError> => {
+      if (resources === undefined) return Effect.fail(MethodNotFound.of(request.method))
       // 2026-07-28 retired -32002 (resource not found) for -32602, which names the URI it refused in data.uri.
-      const failed = (failure: ResourceFailure) => {
-        if (version < statelessVersion) return errorResponse(request.id, failure.code, failure.message)
-        const code = failure.code === RESOURCE_NOT_FOUND ? ErrorCode.InvalidParams : failure.code
-        const uri = request.params?.["uri"]
-        return errorResponse(request.id, code, failure.message, code === ErrorCode.InvalidParams && typeof uri === "string" ? { uri } : undefined)
+      const failed = (uri: string | undefined) => (failure: ResourceFailure): RpcError => {
+        if (version < statelessVersion || failure._tag === "InternalError") return failure
+        return new InvalidParams({ message: failure.message, ...(uri === undefined ? {} : { data: { uri } }) })
       }
-      const answer = <A>(effect: Effect.Effect<A, ResourceFailure, R>) =>
-        effect.pipe(
-          Effect.provide(context),
-          Effect.match({
-            onFailure: failed,
-            onSuccess: (result) => resultResponse(request.id, result)
-          })
-        )
+      const answer = <A>(effect: Effect.Effect<A, ResourceFailure, R>, uri?: string) =>
+        effect.pipe(Effect.provide(context), Effect.mapError(failed(uri)))
       switch (request.method) {
         case "resources/templates/list":
-          return Effect.succeed(resultResponse(request.id, { resourceTemplates: resources.templates }))
-        case "resources/list": {
-          const cursor = request.params?.["cursor"]
-          if (cursor !== undefined && typeof cursor !== "string") {
-            return Effect.succeed(errorResponse(request.id, invalidCursor.code, invalidCursor.message))
-          }
-          return answer(resources.list(cursor))
-        }
-        default: {
-          const uri = request.params?.["uri"]
-          return typeof uri === "string"
-            ? answer(Effect.map(resources.read(uri), (contents) => ({ contents })))
-            : Effect.succeed(errorResponse(request.id, ErrorCode.InvalidParams, "resources/read needs params.uri"))
-        }
+          return Effect.succeed({ resourceTemplates: resources.templates })
+        case "resources/list":
+          return Effect.flatMap(paramsOf(request, "resources/list"), ({ cursor }) => answer(resources.list(cursor)))
+        default:
+          return Effect.flatMap(paramsOf(request, "resources/read"), ({ uri }) =>
+            answer(Effect.map(resources.read(uri), (contents) => ({ contents })), uri))
       }
     }
 
+    const some = <A, E>(effect: Effect.Effect<A, E>) => Effect.map(effect, Option.some)
+
     /** The methods every revision shares; None for one it does not know. */
-    const dispatchShared = (caller: Caller, request: JsonRpcRequest, channel: Channel, session?: Session): Option.Option<Effect.Effect<Option.Option<JsonRpcResponse>>> => {
+    const dispatchShared = (caller: Caller, request: McpRequest, channel: Channel, session?: Session): Option.Option<Handled> => {
       switch (request.method) {
         case "tools/list":
-          return Option.some(Effect.succeed(Option.some(listTools(request))))
+          return Option.some(some(listTools(request)))
         case "tools/call":
           return Option.some(callTool(caller, request, channel, session))
         case "resources/list":
         case "resources/read":
         case "resources/templates/list":
-          return Option.some(Effect.map(resourceRequest(request, caller.version), Option.some))
+          return Option.some(some(resourceRequest(request, caller.version)))
         default:
           return Option.none()
       }
     }
 
-    const methodNotFound = (request: JsonRpcRequest) =>
-      Effect.succeed(Option.some(errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method}`)))
+    const methodNotFound = (request: McpRequest): Handled => Effect.fail(MethodNotFound.of(request.method))
 
-    const dispatch = (session: Session, request: JsonRpcRequest, channel: Channel): Effect.Effect<Option.Option<JsonRpcResponse>> => {
+    const dispatch = (session: Session, request: McpRequest, channel: Channel): Handled => {
       switch (request.method) {
         case "initialize":
-          return Effect.map(initialize(session, request), Option.some)
+          return some(initialize(session, request))
         case "ping":
-          return Effect.succeed(Option.some(resultResponse(request.id, {})))
+          return Effect.succeed(Option.some({}))
         case "logging/setLevel":
-          return Effect.map(setLevel(session, request), Option.some)
+          return some(setLevel(session, request))
         default:
           return sessionCaller(session).pipe(
-            Effect.flatMap((caller) =>
+            Effect.flatMap((caller): Handled =>
               taskMethods.has(request.method) && Option.isSome(taskRunner) && withTasks(caller.version)
                 ? caller.run(request.id, handleTaskRequest(sessionOwner(session, tokenAuth), request, (result) => forVersion(result, caller.version)).pipe(
                   Effect.provideService(TaskRunner, taskRunner.value)
-                )).pipe(Effect.map((exit) => Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()))
+                )).pipe(Effect.flatMap((exit): Handled =>
+                  Exit.isSuccess(exit) ? Effect.succeedSome(exit.value)
+                  : Cause.isInterruptedOnly(exit.cause) ? Effect.succeedNone
+                  : Effect.failCause(exit.cause)))
                 : Option.getOrElse(dispatchShared(caller, request, channel, session), () => methodNotFound(request)))
           )
       }
     }
 
-    /** Defects become -32603 with a trace id; an interrupted request gets no answer. */
-    const answered = (request: JsonRpcRequest) => (effect: Effect.Effect<Option.Option<JsonRpcResponse>>) =>
+    /** Results and typed failures become the response; defects -32603 with a trace id; an interrupted request gets no answer. */
+    const answered = (request: McpRequest) => (effect: Handled): Effect.Effect<Option.Option<JsonRpcResponse>> =>
       effect.pipe(
+        Effect.match({
+          onFailure: (error) => Option.some(rpcErrorResponse(request.id, error)),
+          onSuccess: Option.map((result) => resultResponse(request.id, result))
+        }),
         Effect.catchAllCause((cause) =>
           Cause.isInterruptedOnly(cause) ? Effect.succeed(Option.none()) : Effect.map(internalError(request, cause), Option.some)
         )
       )
 
-    const handleRequest = (session: Session, request: JsonRpcRequest, channel: Channel) =>
+    const handleRequest = (session: Session, request: McpRequest, channel: Channel) =>
       // No stack trace on the span: it is made here for every request, so it would always say this line.
       dispatch(session, request, channel).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`, { captureStackTrace: false }))
 
@@ -382,8 +355,7 @@ export const make = <R>(
       ...capabilities,
       extensions: Option.isSome(taskRunner) ? { ...extensions, [TASKS_EXTENSION]: {} } : extensions
     }
-    const discover = (request: JsonRpcRequest) =>
-      resultResponse(request.id, { supportedVersions: allVersions, capabilities: statelessCapabilities, instructions, ...cacheHints.static })
+    const discovery = { supportedVersions: allVersions, capabilities: statelessCapabilities, instructions, ...cacheHints.static }
 
     const cacheHintsOf = (method: string) => {
       switch (method) {
@@ -421,13 +393,13 @@ export const make = <R>(
     /** Whose a 2026-07-28 request's tasks are: the OAuth subject, the shared token, or whoever holds the id. */
     const statelessOwner = Effect.map(FiberRef.get(currentSubject), (subject) => ownerOf(subject, tokenAuth, { _tag: "IdHolder" }))
 
-    const handleStateless = (request: JsonRpcRequest, envelope: Envelope, channel: Channel) => {
+    const handleStateless = (request: McpRequest, envelope: Envelope, channel: Channel) => {
       const tasksDeclared = Option.isSome(taskRunner) && declaresTasks(envelope[MetaKey.clientCapabilities])
-      const dispatched = Effect.flatMap(tasksDeclared ? Effect.map(statelessOwner, Option.some) : Effect.succeedNone, (taskOwner) => {
+      const dispatched = Effect.flatMap(tasksDeclared ? Effect.map(statelessOwner, Option.some) : Effect.succeedNone, (taskOwner): Handled => {
         const caller = statelessCaller(envelope, taskOwner)
-        if (request.method === "server/discover") return Effect.succeed(Option.some(discover(request)))
+        if (request.method === "server/discover") return Effect.succeed(Option.some(discovery))
         if (extensionTaskMethods.has(request.method) && Option.isSome(taskOwner) && Option.isSome(taskRunner)) {
-          return Effect.map(handleExtensionTaskRequest(taskOwner.value, request).pipe(Effect.provideService(TaskRunner, taskRunner.value)), Option.some)
+          return some(handleExtensionTaskRequest(taskOwner.value, request).pipe(Effect.provideService(TaskRunner, taskRunner.value)))
         }
         return Option.getOrElse(dispatchShared(caller, request, channel), () => methodNotFound(request))
       })
@@ -448,26 +420,25 @@ export const make = <R>(
       switch (message.method) {
         case "notifications/initialized":
           return Ref.set(session.initialized, true)
-        case "notifications/cancelled": {
-          const id = message.params?.["requestId"]
-          return typeof id === "string" || typeof id === "number" ? FiberMap.remove(session.inflight, id) : Effect.void
-        }
+        case "notifications/cancelled":
+          // A malformed cancellation names no request of ours: nothing to do.
+          return Option.match(decodeCancelled(message.params ?? {}), {
+            onNone: () => Effect.void,
+            onSome: ({ requestId }) => FiberMap.remove(session.inflight, requestId)
+          })
         default:
           return Effect.void
       }
     }
 
     const mirrored = new Map(tools.map((tool) => [tool.definition.name, mirroredArgumentsOf(tool.definition.inputSchema)]))
-    const mirroredArguments = (request: JsonRpcRequest) => {
-      const name = request.method === "tools/call" ? request.params?.["name"] : undefined
-      return (typeof name === "string" ? mirrored.get(name) : undefined) ?? []
+    const mirroredArguments = (request: McpRequest) => {
+      const name = toolNameOf(request)
+      return (name === undefined ? undefined : mirrored.get(name)) ?? []
     }
 
-    const requiredClientCapabilities = (request: JsonRpcRequest): ClientCapabilities => {
-      if (extensionTaskMethods.has(request.method)) return tasksExtensionRequired
-      const name = request.method === "tools/call" ? request.params?.["name"] : undefined
-      return (typeof name === "string" ? byName.get(name)?.requiredClientCapabilities : undefined) ?? {}
-    }
+    const requiredClientCapabilities = (request: McpRequest): ClientCapabilities =>
+      extensionTaskMethods.has(request.method) ? tasksExtensionRequired : toolOf(request)?.requiredClientCapabilities ?? {}
 
     return {
       handleRequest,

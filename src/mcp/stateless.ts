@@ -1,5 +1,7 @@
 import { Either, Option, ParseResult, Schema, Tracer } from "effect"
-import { ErrorCode, errorResponse, type JsonRpcRequest, type JsonRpcResponse, type Params, type RequestId } from "./jsonrpc.js"
+import type { McpRequest } from "./incoming.js"
+import type { JsonRpcResponse, Params, RequestId } from "./jsonrpc.js"
+import { InvalidParams, InvalidRequest, MethodNotFound, rpcErrorResponse } from "./rpcErrors.js"
 import { supportedVersions } from "./protocol.js"
 import { LogLevel } from "./session.js"
 
@@ -77,7 +79,7 @@ export class InvalidEnvelope extends Schema.TaggedError<InvalidEnvelope>()("Inva
   key: Schema.String,
   problem: Schema.String
 }) {
-  readonly code = ErrorCode.InvalidParams
+  readonly code = InvalidParams.code
   readonly status = 400
   override get message() {
     return `Invalid params: _meta["${this.key}"] ${this.problem}`
@@ -85,10 +87,10 @@ export class InvalidEnvelope extends Schema.TaggedError<InvalidEnvelope>()("Inva
 }
 
 /** A method this revision does not have, or we do not serve (404, -32601: the body tells it from a legacy server's 404). */
-export class MethodNotFound extends Schema.TaggedError<MethodNotFound>()("MethodNotFound", {
+export class NotServedStatelessly extends Schema.TaggedError<NotServedStatelessly>()("NotServedStatelessly", {
   method: Schema.String
 }) {
-  readonly code = ErrorCode.MethodNotFound
+  readonly code = MethodNotFound.code
   readonly status = 404
   override get message() {
     return `Method not found: ${this.method} is not part of MCP ${statelessVersion} on this server (call server/discover)`
@@ -99,7 +101,7 @@ export class MethodNotFound extends Schema.TaggedError<MethodNotFound>()("Method
 export class InvalidStatelessRequest extends Schema.TaggedError<InvalidStatelessRequest>()("InvalidStatelessRequest", {
   problem: Schema.String
 }) {
-  readonly code = ErrorCode.InvalidRequest
+  readonly code = InvalidRequest.code
   readonly status = 400
   override get message() {
     return `Invalid Request: ${this.problem}`
@@ -153,9 +155,9 @@ export const missingCapabilities = (required: ClientCapabilities, declared: unkn
 export interface StatelessOffer {
   /** The methods served statelessly; any other is -32601. */
   readonly statelessMethods: ReadonlySet<string>
-  readonly requiredClientCapabilities: (request: JsonRpcRequest) => ClientCapabilities
+  readonly requiredClientCapabilities: (request: McpRequest) => ClientCapabilities
   /** The arguments of a tools/call that its tool's input schema mirrors into `Mcp-Param-*` headers (`x-mcp-header`). */
-  readonly mirroredArguments: (request: JsonRpcRequest) => ReadonlyArray<MirroredArgument>
+  readonly mirroredArguments: (request: McpRequest) => ReadonlyArray<MirroredArgument>
 }
 
 /** A tool argument an HTTP client also sends as the header `Mcp-Param-<header>` (SEP-2243), so proxies can route on it. */
@@ -178,8 +180,8 @@ export const mirroredArgumentsOf = (inputSchema: { readonly [key: string]: unkno
  * The checks every transport makes of a request whose envelope has been read: a method we serve
  * (-32601), then the client capabilities handling it needs (-32021), before anything runs.
  */
-export const admit = (request: JsonRpcRequest, envelope: Envelope, offer: StatelessOffer): Either.Either<void, MethodNotFound | MissingRequiredClientCapability> => {
-  if (!offer.statelessMethods.has(request.method)) return Either.left(new MethodNotFound({ method: request.method }))
+export const admit = (request: McpRequest, envelope: Envelope, offer: StatelessOffer): Either.Either<void, NotServedStatelessly | MissingRequiredClientCapability> => {
+  if (!offer.statelessMethods.has(request.method)) return Either.left(new NotServedStatelessly({ method: request.method }))
   return Option.match(missingCapabilities(offer.requiredClientCapabilities(request), envelope[MetaKey.clientCapabilities]), {
     onNone: () => Either.void,
     onSome: (missing) => Either.left(new MissingRequiredClientCapability({ method: request.method, required: missing }))
@@ -190,13 +192,12 @@ export type StatelessRefusal =
   | HeaderMismatch
   | UnsupportedProtocolVersion
   | InvalidEnvelope
-  | MethodNotFound
+  | NotServedStatelessly
   | InvalidStatelessRequest
   | MissingRequiredClientCapability
 
 /** The JSON-RPC error a refusal is answered with. */
-export const refusalResponse = (id: RequestId | null, refusal: StatelessRefusal): JsonRpcResponse =>
-  errorResponse(id, refusal.code, refusal.message, "data" in refusal ? refusal.data : undefined)
+export const refusalResponse = (id: RequestId | null, refusal: StatelessRefusal): JsonRpcResponse => rpcErrorResponse(id, refusal)
 
 const metaOf = (params: Params | undefined): Option.Option<Record<string, unknown>> => {
   const meta = params?.["_meta"]

@@ -1,6 +1,8 @@
 import { NodeStream } from "@effect/platform-node"
 import { Effect, Either, FiberMap, Option, Stream } from "effect"
-import { classify, type JsonRpcRequest, type JsonRpcResponse, parseJson } from "./jsonrpc.js"
+import { classify, type McpRequest, parseJson } from "./incoming.js"
+import type { JsonRpcResponse } from "./jsonrpc.js"
+import { rpcErrorResponse } from "./rpcErrors.js"
 import { latestVersion } from "./protocol.js"
 import { channel, McpServer } from "./server.js"
 import { makeSession } from "./session.js"
@@ -24,7 +26,7 @@ export const serveStdio = (io: {
     const answer = Option.match({ onNone: () => Effect.void, onSome: (response: JsonRpcResponse) => send(response) })
 
     /** A 2026-07-28 request: refused before it runs, or handled with its envelope; cancellable by id like a session's. */
-    const handleStateless = (request: JsonRpcRequest) =>
+    const handleStateless = (request: McpRequest) =>
       Either.match(Either.flatMap(readEnvelope(request.params), (envelope) => Either.map(admit(request, envelope, server), () => envelope)), {
         onLeft: (refusal) => send(refusalResponse(request.id, refusal)),
         onRight: (envelope) =>
@@ -32,8 +34,8 @@ export const serveStdio = (io: {
       })
 
     const handleLine = (line: string) => {
-      const message = Either.flatMap(parseJson(line), classify)
-      if (Either.isLeft(message)) return send(message.left)
+      const message = Either.flatMap(Either.mapLeft(parseJson(line), (error) => ({ id: null, error })), classify)
+      if (Either.isLeft(message)) return send(rpcErrorResponse(message.left.id, message.left.error))
       const m = message.right
       switch (m._tag) {
         case "Request":

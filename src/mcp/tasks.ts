@@ -3,9 +3,10 @@ import type { TaskView } from "../tasks/TaskRunner.js"
 import type { StorageError } from "../services/storage/ObjectStore.js"
 import { type InvalidTaskCursor, type TaskAlreadyEnded, type TaskNotFound, TaskRunner, type TooManyTasks } from "../tasks/TaskRunner.js"
 import type { TaskOwner } from "../tasks/TaskStore.js"
-import { ErrorCode, errorResponse, type JsonRpcRequest, type JsonRpcResponse, resultResponse } from "./jsonrpc.js"
+import type { McpRequest } from "./incoming.js"
+import type { CallToolResult } from "./messages.js"
+import { InternalError, InvalidParams, MethodNotFound } from "./rpcErrors.js"
 import type { Session } from "./session.js"
-import type { CallToolResult } from "./tool.js"
 
 /**
  * MCP tasks on the wire, in both revisions that define them; the work itself is TaskRunner's.
@@ -41,71 +42,63 @@ export const ownerOf = (subject: Option.Option<string>, tokenAuth: boolean, unau
 export const sessionOwner = (session: Session, tokenAuth: boolean): TaskOwner =>
   ownerOf(session.subject, tokenAuth, { _tag: "Session", sessionId: session.id })
 
-/** A `tools/call`'s task request: None without one; its ttl in ms when given; a message when malformed. */
-export const taskRequestOf = (request: JsonRpcRequest): Option.Option<{ readonly ttlMs?: number } | string> => {
-  const task = request.params?.["task"]
-  if (task === undefined) return Option.none()
-  if (typeof task !== "object" || task === null || Array.isArray(task)) return Option.some("params.task must be an object ({ ttl?: milliseconds })")
-  const ttl = (task as { readonly ttl?: unknown }).ttl
-  if (ttl === undefined || ttl === null) return Option.some({})
-  return typeof ttl === "number" && Number.isInteger(ttl) && ttl > 0
-    ? Option.some({ ttlMs: ttl })
-    : Option.some("params.task.ttl must be a positive whole number of milliseconds")
-}
-
 type TaskFailure = TaskNotFound | TaskAlreadyEnded | InvalidTaskCursor | TooManyTasks | StorageError
 
 /** Task errors the client caused are -32602 (MCP); the server's own trouble (capacity, storage) is -32603, said plainly. */
-export const taskErrorResponse = (request: JsonRpcRequest, failure: TaskFailure): JsonRpcResponse => {
+export const taskRpcError = (failure: TaskFailure): InvalidParams | InternalError => {
   switch (failure._tag) {
     case "TaskNotFound":
     case "TaskAlreadyEnded":
     case "InvalidTaskCursor":
-      return errorResponse(request.id, ErrorCode.InvalidParams, failure.message)
+      return new InvalidParams({ message: failure.message })
     default:
-      return errorResponse(request.id, ErrorCode.InternalError, failure.message)
+      return new InternalError({ message: failure.message })
   }
 }
 
-/** What one tasks/* method answers for `owner`; `adapt` fits a result to the session's revision. */
-const taskAnswer = (
-  runner: TaskRunner["Type"],
-  owner: TaskOwner,
-  request: JsonRpcRequest,
-  taskId: string,
-  adapt: (result: CallToolResult) => CallToolResult
-): Effect.Effect<object, TaskFailure> => {
-  switch (request.method) {
-    case "tasks/get":
-      return runner.get(owner, taskId)
-    case "tasks/cancel":
-      return runner.cancel(owner, taskId)
-    case "tasks/result":
-      return Effect.map(runner.result(owner, taskId), ({ result }) => ({ ...adapt(result), _meta: { [RELATED_TASK]: { taskId } } }))
-    default: {
-      const cursor = request.params?.["cursor"]
-      return cursor === undefined || typeof cursor === "string" ? runner.list(owner, cursor) : runner.list(owner, "")
+/** The decoded params of a tasks/* request (messages.ts): a task's id, or a page's cursor. */
+const taskCallOf = (request: McpRequest) =>
+  Effect.gen(function* () {
+    const call = request.call
+    if (call._tag === "Invalid") return yield* call.error
+    if (call._tag === "Unread") return yield* MethodNotFound.of(request.method)
+    switch (call.method) {
+      case "tasks/get":
+      case "tasks/result":
+      case "tasks/cancel":
+      case "tasks/update":
+        return { method: call.method, taskId: call.params.taskId } as const
+      case "tasks/list":
+        return { method: call.method, cursor: call.params.cursor } as const
+      default:
+        return yield* MethodNotFound.of(request.method)
     }
-  }
-}
+  })
 
-/** `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` for `owner`. */
+/** `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` for `owner`; `adapt` fits a result to the session's revision. */
 export const handleTaskRequest = (
   owner: TaskOwner,
-  request: JsonRpcRequest,
+  request: McpRequest,
   adapt: (result: CallToolResult) => CallToolResult
-): Effect.Effect<JsonRpcResponse, never, TaskRunner> =>
+): Effect.Effect<object, InvalidParams | InternalError | MethodNotFound, TaskRunner> =>
   Effect.gen(function* () {
-    const taskId = request.params?.["taskId"]
-    if (request.method !== "tasks/list" && typeof taskId !== "string") {
-      return errorResponse(request.id, ErrorCode.InvalidParams, `${request.method} needs params.taskId`)
+    const runner = yield* TaskRunner
+    const call = yield* taskCallOf(request)
+    switch (call.method) {
+      case "tasks/list":
+        return yield* Effect.mapError(runner.list(owner, call.cursor), taskRpcError)
+      case "tasks/get":
+        return yield* Effect.mapError(runner.get(owner, call.taskId), taskRpcError)
+      case "tasks/cancel":
+        return yield* Effect.mapError(runner.cancel(owner, call.taskId), taskRpcError)
+      case "tasks/result":
+        return yield* runner.result(owner, call.taskId).pipe(
+          Effect.mapError(taskRpcError),
+          Effect.map(({ result }) => ({ ...adapt(result), _meta: { [RELATED_TASK]: { taskId: call.taskId } } }))
+        )
+      default:
+        return yield* MethodNotFound.of(request.method)
     }
-    return yield* taskAnswer(yield* TaskRunner, owner, request, typeof taskId === "string" ? taskId : "", adapt).pipe(
-      Effect.match({
-        onFailure: (failure) => taskErrorResponse(request, failure),
-        onSuccess: (result) => resultResponse(request.id, result)
-      })
-    )
   })
 
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
@@ -133,36 +126,40 @@ export const extensionTask = (task: TaskView) => ({
 })
 
 /** `tasks/get`, `tasks/cancel`, `tasks/update` of the Tasks extension for `owner`. */
-export const handleExtensionTaskRequest = (owner: TaskOwner, request: JsonRpcRequest): Effect.Effect<JsonRpcResponse, never, TaskRunner> =>
+export const handleExtensionTaskRequest = (
+  owner: TaskOwner,
+  request: McpRequest
+): Effect.Effect<object, InvalidParams | InternalError | MethodNotFound, TaskRunner> =>
   Effect.gen(function* () {
     const runner = yield* TaskRunner
-    const taskId = request.params?.["taskId"]
-    if (typeof taskId !== "string") return errorResponse(request.id, ErrorCode.InvalidParams, `${request.method} needs params.taskId`)
-    const answer: Effect.Effect<JsonRpcResponse, TaskFailure> = (() => {
-      switch (request.method) {
-        case "tasks/cancel":
-          // An acknowledgement, also for a task that has already ended (idempotent); tasks/get shows the status.
-          return runner.cancel(owner, taskId).pipe(
-            Effect.catchTag("TaskAlreadyEnded", () => Effect.void),
-            Effect.as(resultResponse(request.id, {}))
-          )
-        case "tasks/update":
-          return Effect.map(runner.get(owner, taskId), (task) =>
-            errorResponse(request.id, ErrorCode.InvalidParams, `Task ${taskId} is ${task.status}, not waiting for input: this server's tools never ask for any.`))
-        default:
-          // Once ended: the tool's result (a tool error too: completed with isError), or the server's own failure as an error.
-          return Effect.map(runner.inspect(owner, taskId), ({ result, task }) =>
-            resultResponse(request.id, {
-              ...extensionTask(task),
-              ...Option.match(result, {
-                onNone: () => ({}),
-                onSome: (ended) =>
-                  task.status === "completed" ? { result: ended }
-                  : task.status === "failed" ? { error: { code: ErrorCode.InternalError, message: task.statusMessage } }
-                  : {}
-              })
-            }))
+    const call = yield* taskCallOf(request)
+    switch (call.method) {
+      case "tasks/cancel":
+        // An acknowledgement, also for a task that has already ended (idempotent); tasks/get shows the status.
+        return yield* runner.cancel(owner, call.taskId).pipe(
+          Effect.catchTag("TaskAlreadyEnded", () => Effect.void),
+          Effect.mapError(taskRpcError),
+          Effect.as({})
+        )
+      case "tasks/update": {
+        const task = yield* Effect.mapError(runner.get(owner, call.taskId), taskRpcError)
+        return yield* new InvalidParams({ message: `Task ${call.taskId} is ${task.status}, not waiting for input: this server's tools never ask for any.` })
       }
-    })()
-    return yield* answer.pipe(Effect.catchAll((failure) => Effect.succeed(taskErrorResponse(request, failure))))
+      case "tasks/get": {
+        // Once ended: the tool's result (a tool error too: completed with isError), or the server's own failure as an error.
+        const { result, task } = yield* Effect.mapError(runner.inspect(owner, call.taskId), taskRpcError)
+        return {
+          ...extensionTask(task),
+          ...Option.match(result, {
+            onNone: () => ({}),
+            onSome: (ended) =>
+              task.status === "completed" ? { result: ended }
+              : task.status === "failed" ? { error: { code: InternalError.code, message: task.statusMessage } }
+              : {}
+          })
+        }
+      }
+      default:
+        return yield* MethodNotFound.of(request.method)
+    }
   })

@@ -1,17 +1,11 @@
 import { Context, Effect, Either, ParseResult, Schema } from "effect"
 import { describeArgumentErrors } from "./argumentErrors.js"
-import { type JsonSchemaObject, jsonSchemaOf } from "./jsonSchema.js"
-import type { ResourceLink } from "./resources.js"
+import { jsonSchemaOf } from "./jsonSchema.js"
+import type { CallToolResult, ResourceLink, ToolAnnotations, ToolDefinition } from "./messages.js"
 import type { ClientCapabilities } from "./stateless.js"
 import { renderText } from "./textContent.js"
 
-/** Hints a client shows its user before approving a call (MCP `ToolAnnotations`). */
-export interface ToolAnnotations {
-  readonly readOnlyHint: boolean
-  readonly destructiveHint: boolean
-  readonly idempotentHint: boolean
-  readonly openWorldHint: boolean
-}
+export type { CallToolResult, TextContent, ToolAnnotations, ToolDefinition } from "./messages.js"
 
 export interface ProgressUpdate {
   readonly progress: number
@@ -46,25 +40,6 @@ export class ToolContext extends Context.Tag("estat-mcp/ToolContext")<ToolContex
 export interface ToolFailure {
   readonly _tag: string
   readonly message: string
-}
-
-export interface ToolDefinition {
-  readonly name: string
-  readonly title: string
-  readonly description: string
-  readonly inputSchema: JsonSchemaObject
-  readonly outputSchema: JsonSchemaObject
-  readonly annotations: ToolAnnotations
-  /** Extension metadata, e.g. `ui.resourceUri`: the MCP App a host renders beside the tool's results. */
-  readonly _meta?: Readonly<Record<string, unknown>>
-}
-
-export interface TextContent { readonly type: "text"; readonly text: string }
-
-export interface CallToolResult {
-  readonly content: ReadonlyArray<TextContent | ResourceLink>
-  readonly structuredContent?: unknown
-  readonly isError: boolean
 }
 
 /**

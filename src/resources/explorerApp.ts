@@ -1,6 +1,6 @@
 import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
-import { ErrorCode } from "../mcp/jsonrpc.js"
+import { InternalError } from "../mcp/rpcErrors.js"
 import type { Resource, ResourceProvider } from "../mcp/resources.js"
 import type { Extensions } from "../mcp/server.js"
 import type { Tool } from "../mcp/tool.js"
@@ -65,7 +65,7 @@ export const withExplorer = <R>(
     uri === explorerUri
       ? html.pipe(
         Effect.tapError((error) => Effect.logError(error.message)),
-        Effect.mapError((error) => ({ code: ErrorCode.InternalError, message: error.message })),
+        Effect.mapError((error) => new InternalError({ message: error.message })),
         Effect.map((text) => [{ uri, mimeType: appMimeType, text, _meta: resourceMeta }])
       )
       : files.read(uri)

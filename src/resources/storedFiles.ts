@@ -1,8 +1,8 @@
 import { Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { isText, mimeTypeOf } from "../domain/fileNames.js"
-import { pageOf, RESOURCE_NOT_FOUND, type ResourceContents, type ResourceFailure, type ResourceProvider } from "../mcp/resources.js"
-import { ErrorCode } from "../mcp/jsonrpc.js"
+import { pageOf, type ResourceContents, type ResourceFailure, type ResourceProvider } from "../mcp/resources.js"
+import { InternalError, InvalidParams, ResourceNotFound } from "../mcp/rpcErrors.js"
 import { ObjectStore, type StorageError } from "../services/storage/ObjectStore.js"
 import type { ToolRequirements } from "../tools/registry.js"
 
@@ -16,12 +16,16 @@ const LISTED_PREFIXES = ["csv/", "transformed/"]
 const PAGE_SIZE = 100
 
 
-const fromStorage = (error: StorageError): ResourceFailure =>
-  error._tag === "StorageNotFound"
-    ? { code: RESOURCE_NOT_FOUND, message: error.message }
+/** A storage failure as the client sees it; the listing (no `uri`) finds nothing missing, so a not-found there is the server's. */
+const fromStorage = (error: StorageError, uri?: string): ResourceFailure =>
+  error._tag === "StorageNotFound" && uri !== undefined
+    ? new ResourceNotFound({ uri, message: error.message })
     : error._tag === "InvalidStorageKey" || error._tag === "StorageLinkRefused"
-    ? { code: ErrorCode.InvalidParams, message: error.message }
-    : { code: ErrorCode.InternalError, message: error.message }
+    ? new InvalidParams({ message: error.message })
+    : new InternalError({ message: error.message })
+
+const isResourceFailure = (e: object): e is ResourceFailure =>
+  e instanceof ResourceNotFound || e instanceof InvalidParams || e instanceof InternalError
 
 export const storedFiles: ResourceProvider<ToolRequirements> = {
   templates: [{
@@ -38,19 +42,18 @@ export const storedFiles: ResourceProvider<ToolRequirements> = {
         resources: page.items.map((o) => ({ uri: store.uri(o.key), name: o.key.split("/").at(-1) ?? o.key, title: o.key, mimeType: mimeTypeOf(o.key), size: o.size })),
         ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor })
       }
-    }).pipe(Effect.mapError((e) => ("_tag" in e ? fromStorage(e) : e))),
+    }).pipe(Effect.mapError((e) => (isResourceFailure(e) ? e : fromStorage(e)))),
   read: (uri) =>
     Effect.gen(function* () {
       const store = yield* ObjectStore
       const config = yield* AppConfig
       const key = yield* store.keyOf(uri)
       const info = yield* Effect.flatMap(store.head(key), Option.match({
-        onNone: () => Effect.fail<ResourceFailure>({ code: RESOURCE_NOT_FOUND, message: `Resource not found: ${uri}` }),
+        onNone: () => Effect.fail(new ResourceNotFound({ uri, message: `Resource not found: ${uri}` })),
         onSome: Effect.succeed
       }))
       if (info.size > config.resourceMaxBytes) {
-        return yield* Effect.fail<ResourceFailure>({
-          code: ErrorCode.InvalidParams,
+        return yield* new InvalidParams({
           message: `${uri} is ${info.size} bytes, over the ${config.resourceMaxBytes}-byte limit of resources/read (MCP_RESOURCE_MAX_BYTES); ` +
             "get a download URL with download_csv_from_s3 instead."
         })
@@ -61,5 +64,5 @@ export const storedFiles: ResourceProvider<ToolRequirements> = {
         ? { uri, mimeType, text: new TextDecoder().decode(bytes) }
         : { uri, mimeType, blob: Buffer.from(bytes).toString("base64") }
       return [contents]
-    }).pipe(Effect.mapError((e) => ("_tag" in e ? fromStorage(e) : e)))
+    }).pipe(Effect.mapError((e) => (isResourceFailure(e) ? e : fromStorage(e, uri))))
 }

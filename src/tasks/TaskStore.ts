@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto"
 import { Effect, Option, Schema } from "effect"
-import type { CallToolResult } from "../mcp/tool.js"
+import { CallToolResult } from "../mcp/messages.js"
 import { ObjectStore, type StorageError, StorageFailure, TASKS_FOLDER } from "../services/storage/ObjectStore.js"
 
 /**
@@ -34,22 +34,8 @@ export class TaskState extends Schema.Class<TaskState>("TaskState")({
   runId: Schema.optional(Schema.String)
 }) {}
 
-const TextContent = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String })
-const ResourceLink = Schema.Struct({
-  type: Schema.Literal("resource_link"),
-  uri: Schema.String,
-  name: Schema.String,
-  title: Schema.optionalWith(Schema.String, { exact: true }),
-  mimeType: Schema.optionalWith(Schema.String, { exact: true }),
-  size: Schema.optionalWith(Schema.Number, { exact: true })
-})
-
 /** The stored result: exactly the CallToolResult the plain call would have answered. */
-export const StoredResult = Schema.Struct({
-  content: Schema.Array(Schema.Union(TextContent, ResourceLink)),
-  structuredContent: Schema.optionalWith(Schema.Unknown, { exact: true }),
-  isError: Schema.Boolean
-})
+export const StoredResult = CallToolResult
 
 /**
  * Who may see a task (MCP: bound to the authorization context when there is one): the token's

@@ -1,6 +1,8 @@
 import { Effect, Either, Option } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { ErrorCode, type JsonRpcResponse } from "../../src/mcp/jsonrpc.js"
+import { decodeRequest } from "../../src/mcp/incoming.js"
+import type { JsonRpcResponse } from "../../src/mcp/jsonrpc.js"
+import { InvalidParams } from "../../src/mcp/rpcErrors.js"
 import { invalidCursor, type Page, pageOf, type Resource, type ResourceProvider } from "../../src/mcp/resources.js"
 import * as McpServer from "../../src/mcp/server.js"
 import { makeSession } from "../../src/mcp/session.js"
@@ -28,7 +30,7 @@ describe("pageOf: only cursors this listing issues", () => {
 
   it.each(foreignCursors)("refuses cursor %j with -32602", (cursor) => {
     expect(pageOf(items, cursor, 100)).toEqual(Either.left(invalidCursor))
-    expect(invalidCursor.code).toBe(ErrorCode.InvalidParams)
+    expect(invalidCursor.code).toBe(InvalidParams.code)
   })
 
   it("an empty listing has one empty page and accepts no cursor", () => {
@@ -51,7 +53,7 @@ const setup = Effect.gen(function* () {
   const server = yield* McpServer.make([], provider)
   const session = yield* makeSession({ id: "s", kind: "stdio", protocolVersion: "2025-11-25", replayCapacity: 8 })
   const ask = (method: string, params?: Record<string, unknown>) =>
-    server.handleRequest(session, { jsonrpc: "2.0", id: 1, method, ...(params === undefined ? {} : { params }) }, McpServer.channel(() => Effect.void)).pipe(
+    server.handleRequest(session, decodeRequest({ jsonrpc: "2.0", id: 1, method, ...(params === undefined ? {} : { params }) }), McpServer.channel(() => Effect.void)).pipe(
       Effect.map((r) => Option.getOrThrow(r) as JsonRpcResponse & { error?: { code: number }; result?: { nextCursor?: string; resources?: Array<unknown>; tools?: Array<unknown> } })
     )
   return { ask }
@@ -63,7 +65,7 @@ describe("list methods answer a foreign cursor with -32602, never a full or empt
       const { ask } = yield* setup
       expect((yield* ask("tools/list")).result?.tools).toEqual([])
       for (const cursor of ["x", "", "0", "100", 5, null, {}, ["a"]]) {
-        expect((yield* ask("tools/list", { cursor })).error?.code, JSON.stringify(cursor)).toBe(ErrorCode.InvalidParams)
+        expect((yield* ask("tools/list", { cursor })).error?.code, JSON.stringify(cursor)).toBe(InvalidParams.code)
       }
     }))
 
@@ -76,7 +78,7 @@ describe("list methods answer a foreign cursor with -32602, never a full or empt
       expect(second.result?.resources).toHaveLength(100)
       for (const cursor of [...foreignCursors, 100, null, true, {}, ["100"]]) {
         const answer = yield* ask("resources/list", { cursor })
-        expect(answer.error?.code, JSON.stringify(cursor)).toBe(ErrorCode.InvalidParams)
+        expect(answer.error?.code, JSON.stringify(cursor)).toBe(InvalidParams.code)
         expect(answer.result).toBeUndefined()
       }
     }))

@@ -1,5 +1,6 @@
 import { Deferred, Effect, Option, Ref, Schema } from "effect"
 import { describe, expect, it } from "@effect/vitest"
+import { decodeRequest } from "../../src/mcp/incoming.js"
 import type { JsonRpcNotification, JsonRpcRequest } from "../../src/mcp/jsonrpc.js"
 import * as McpServer from "../../src/mcp/server.js"
 import { makeSession } from "../../src/mcp/session.js"
@@ -84,7 +85,7 @@ describe("McpServer core", () => {
   it.effect("tools/list publishes JSON Schema 2020-12 from the Effect Schemas, with descriptions and defaults", () =>
     Effect.gen(function* () {
       const { server, session, send } = yield* setup
-      const response = yield* server.handleRequest(session, { jsonrpc: "2.0", id: 1, method: "tools/list" }, send)
+      const response = yield* server.handleRequest(session, decodeRequest({ jsonrpc: "2.0", id: 1, method: "tools/list" }), send)
       const result = Option.getOrThrow(response) as { result: { tools: Array<{ name: string; inputSchema: Record<string, unknown>; annotations: object }> } }
       const echo = result.result.tools.find((t) => t.name === "echo")!
       expect(echo.inputSchema).toMatchObject({
@@ -99,7 +100,7 @@ describe("McpServer core", () => {
   it.effect("a call sends increasing progress and logs above the session level, then the structured result", () =>
     Effect.gen(function* () {
       const { server, session, sent, send, call } = yield* setup
-      const response = yield* server.handleRequest(session, call(2, "echo", { text: "ab", times: 2 }, { progressToken: "tok" }), send)
+      const response = yield* server.handleRequest(session, decodeRequest(call(2, "echo", { text: "ab", times: 2 }, { progressToken: "tok" })), send)
       expect(Option.getOrThrow(response)).toEqual({
         jsonrpc: "2.0", id: 2,
         result: { content: [{ type: "text", text: "abab\nechoed: abab" }], structuredContent: { echoed: "abab" }, isError: false }
@@ -114,29 +115,29 @@ describe("McpServer core", () => {
   it.effect("no progress without a progressToken; logging/setLevel changes what is sent", () =>
     Effect.gen(function* () {
       const { server, session, sent, send, call } = yield* setup
-      yield* server.handleRequest(session, { jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "error" } }, send)
-      yield* server.handleRequest(session, call(3, "echo", { text: "x" }), send)
+      yield* server.handleRequest(session, decodeRequest({ jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "error" } }), send)
+      yield* server.handleRequest(session, decodeRequest(call(3, "echo", { text: "x" })), send)
       expect(yield* Ref.get(sent)).toEqual([])
-      const bad = yield* server.handleRequest(session, { jsonrpc: "2.0", id: 4, method: "logging/setLevel", params: { level: "loud" } }, send)
+      const bad = yield* server.handleRequest(session, decodeRequest({ jsonrpc: "2.0", id: 4, method: "logging/setLevel", params: { level: "loud" } }), send)
       expect(Option.getOrThrow(bad)).toMatchObject({ error: { code: -32602 } })
     }))
 
   it.effect("invalid arguments and typed failures are isError results with actionable text", () =>
     Effect.gen(function* () {
       const { server, session, send, call } = yield* setup
-      const invalid = Option.getOrThrow(yield* server.handleRequest(session, call(5, "echo", { text: 1, extra: true }), send)) as { result: { isError: boolean; content: Array<{ text: string }> } }
+      const invalid = Option.getOrThrow(yield* server.handleRequest(session, decodeRequest(call(5, "echo", { text: 1, extra: true })), send)) as { result: { isError: boolean; content: Array<{ text: string }> } }
       expect(invalid.result.isError).toBe(true)
       expect(invalid.result.content[0]!.text).toContain("Invalid arguments for echo")
       expect(invalid.result.content[0]!.text).toContain("text")
       expect(invalid.result.content[0]!.text).toContain("extra")
-      const failed = Option.getOrThrow(yield* server.handleRequest(session, call(6, "fail", {}), send))
+      const failed = Option.getOrThrow(yield* server.handleRequest(session, decodeRequest(call(6, "fail", {})), send))
       expect(failed).toEqual({ jsonrpc: "2.0", id: 6, result: { content: [{ type: "text", text: "It broke: the fake said no. Try a smaller request." }], isError: true } })
     }))
 
   it.effect("a defect is -32603 with a trace id and no internals", () =>
     Effect.gen(function* () {
       const { server, session, send, call } = yield* setup
-      const response = Option.getOrThrow(yield* server.handleRequest(session, call(7, "defect", {}), send)) as { error: { code: number; message: string } }
+      const response = Option.getOrThrow(yield* server.handleRequest(session, decodeRequest(call(7, "defect", {})), send)) as { error: { code: number; message: string } }
       expect(response.error.code).toBe(-32603)
       expect(response.error.message).toMatch(/^Internal error \(trace id [0-9a-f-]{36}\)$/)
       expect(JSON.stringify(response)).not.toContain("secret internals")
@@ -145,7 +146,7 @@ describe("McpServer core", () => {
   it.effect("notifications/cancelled interrupts the call; no response is produced", () =>
     Effect.gen(function* () {
       const { server, session, send, call, started, interrupted } = yield* setup
-      const fiber = yield* Effect.fork(server.handleRequest(session, call(8, "wait", {}), send))
+      const fiber = yield* Effect.fork(server.handleRequest(session, decodeRequest(call(8, "wait", {})), send))
       yield* Deferred.await(started)
       yield* server.handleNotification(session, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 8, reason: "user" } })
       const response = yield* fiber.await
@@ -156,7 +157,7 @@ describe("McpServer core", () => {
   it.effect("initialize negotiates: a supported version is kept, others get the latest", () =>
     Effect.gen(function* () {
       const { server, session, send } = yield* setup
-      const init = (v: string) => server.handleRequest(session, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: v, capabilities: {}, clientInfo: { name: "t", version: "1" } } }, send)
+      const init = (v: string) => server.handleRequest(session, decodeRequest({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: v, capabilities: {}, clientInfo: { name: "t", version: "1" } } }), send)
       expect(Option.getOrThrow(yield* init("2025-03-26"))).toMatchObject({ result: { protocolVersion: "2025-03-26" } })
       expect(Option.getOrThrow(yield* init("2023-01-01"))).toMatchObject({ result: { protocolVersion: "2025-11-25" } })
     }))
