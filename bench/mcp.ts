@@ -13,6 +13,7 @@
  *   npm run bench:mcp     CLIENTS=50,200  CALLS=5000 (per load, split across clients)  REPEATS=3  SESSIONS=200
  *                         PARTS=throughput,memory (either alone runs only that part)
  *                         REVISIONS=2025-11-25,2026-07-28  PROFILE=<dir> (estat-mcp's --cpu-prof, written there)
+ *                         SKIP=sdk1-events (server kinds left out, comma-separated)
  */
 import { fork, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -28,10 +29,13 @@ const SESSIONS = Number(process.env["SESSIONS"] ?? 200)
 const WARMUP = 20
 const PARTS = new Set((process.env["PARTS"] ?? "throughput,memory").split(","))
 
+const skipped = new Set((process.env["SKIP"] ?? "").split(",").filter((kind) => kind !== "estat"))
+const kept = (kinds: ReadonlyArray<ServerKind>) => kinds.filter((kind) => !skipped.has(kind))
+
 type Revision = "2025-11-25" | "2026-07-28"
 const allServed: Record<Revision, ReadonlyArray<ServerKind>> = {
-  "2025-11-25": ["sdk1", "sdk1-events", "sdk2", "estat"],
-  "2026-07-28": ["sdk2", "estat"]
+  "2025-11-25": kept(["sdk1", "sdk1-events", "sdk2", "estat"]),
+  "2026-07-28": kept(["sdk2", "estat"])
 }
 const REVISIONS = new Set((process.env["REVISIONS"] ?? "2025-11-25,2026-07-28").split(","))
 const served = Object.fromEntries(Object.entries(allServed).filter(([revision]) => REVISIONS.has(revision))) as Partial<Record<Revision, ReadonlyArray<ServerKind>>>
@@ -200,7 +204,7 @@ const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(1).padStart(6)} K
 
 const memoryTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) => {
   console.log(`\nmemory per idle 2025-11-25 session and per open GET SSE stream (${SESSIONS} of each, after a full GC; heap = heapUsed + external):`)
-  for (const kind of ["sdk1", "sdk1-events", "estat"] as const) {
+  for (const kind of kept(["sdk1", "sdk1-events", "estat"])) {
     const server = servers.get(kind)!
     const before = await server.memory()
     const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => openSession(server.url)))
@@ -219,7 +223,7 @@ const memoryTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) => {
 
 const main = async () => {
   console.log(`tools/call apply_keyword_suggestions, ${CALLS} calls per load across ${CLIENT_COUNTS.join(" / ")} clients (node ${process.version})`)
-  const kinds: ReadonlyArray<ServerKind> = ["sdk1", "sdk1-events", "sdk2", "estat"]
+  const kinds = kept(["sdk1", "sdk1-events", "sdk2", "estat"])
   const servers = new Map(await Promise.all(kinds.map(async (kind) => [kind, await startServer(kind)] as const)))
   if (PARTS.has("throughput")) await throughputTable(servers)
   if (PARTS.has("memory")) await memoryTable(servers)

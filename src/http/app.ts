@@ -4,7 +4,7 @@ import { guard, pathOf } from "./guard.js"
 import { health, ready } from "./health.js"
 import * as LegacySse from "./legacySse.js"
 import { closeUnreadBodies } from "./requestBody.js"
-import { httpError, TransportCode } from "./rpcResponses.js"
+import { answerFailures, PathNotFound } from "./httpFailures.js"
 import * as StreamableHttp from "./streamableHttp.js"
 
 const routes = HttpRouter.empty.pipe(
@@ -20,7 +20,6 @@ const routes = HttpRouter.empty.pipe(
 /** The paths above, as written: the router sees no other. */
 const canonicalPaths: ReadonlySet<string> = new Set(Chunk.toReadonlyArray(routes.routes).map((route) => route.path))
 
-const notFound = httpError(404, TransportCode.BadRequest, "Not Found: the MCP endpoint is /mcp (legacy: /sse)")
 
 /**
  * Routing on exact paths only. Any other spelling of a route (case, trailing or doubled slashes,
@@ -29,9 +28,13 @@ const notFound = httpError(404, TransportCode.BadRequest, "Not Found: the MCP en
  */
 const routed = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
-  if (!canonicalPaths.has(pathOf(request.url))) return notFound
+  if (!canonicalPaths.has(pathOf(request.url))) return yield* new PathNotFound()
   return yield* routes
-}).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(notFound)))
+}).pipe(
+  Effect.catchTag("RouteNotFound", () => new PathNotFound()),
+  // Answered here, inside the guard, so that refusals carry the CORS headers the guard adds.
+  answerFailures
+)
 
 /** The whole server: the guard runs once per request, before routing, for every path. */
 export const httpApp = routed.pipe(guard, closeUnreadBodies)

@@ -1,9 +1,9 @@
 import { HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option } from "effect"
+import { Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { currentSubject } from "../mcp/session.js"
 import { authorize, currentScopes, metadataPaths, metadataResponse } from "./oauthResource.js"
-import { httpError, TransportCode } from "./rpcResponses.js"
+import { answerFailures, Forbidden, Unauthorized } from "./httpFailures.js"
 import { authRequired, corsHeaders, hostAllowed, originAllowed } from "./security.js"
 
 /** The request target without its query: exactly as sent, never decoded or normalised. */
@@ -32,10 +32,10 @@ export const guard = HttpMiddleware.make((app) =>
     const config = yield* AppConfig
     const origin = request.headers["origin"]
     if (!hostAllowed(request.headers["host"], config.host)) {
-      return httpError(403, TransportCode.BadRequest, "Forbidden: Host header is not allowed (DNS rebinding protection)")
+      return yield* new Forbidden({ reason: "Host header is not allowed (DNS rebinding protection)" })
     }
     if (origin !== undefined && !originAllowed(origin, config.allowedOrigins)) {
-      return httpError(403, TransportCode.BadRequest, `Forbidden: Origin ${origin} is not allowed; add it to MCP_ALLOWED_ORIGINS`)
+      return yield* new Forbidden({ reason: `Origin ${origin} is not allowed; add it to MCP_ALLOWED_ORIGINS` })
     }
     const cors = origin === undefined ? {} : corsHeaders(origin)
     if (request.method === "OPTIONS") return HttpServerResponse.empty({ status: 204, headers: cors })
@@ -45,21 +45,17 @@ export const guard = HttpMiddleware.make((app) =>
       if (request.method === "GET" && metadataPaths.has(path)) return metadataResponse(oauth, cors)
       if (publicPaths.has(path)) return HttpServerResponse.setHeaders(yield* app, cors)
       const grant = yield* authorize(request, oauth, cors)
-      if (Either.isLeft(grant)) return grant.left
       const response = yield* app.pipe(
-        Effect.locally(currentSubject, Option.some(grant.right.subject)),
-        Effect.locally(currentScopes, Option.some(grant.right.scopes)),
-        Effect.annotateLogs("subject", grant.right.subject)
+        Effect.locally(currentSubject, Option.some(grant.subject)),
+        Effect.locally(currentScopes, Option.some(grant.scopes)),
+        Effect.annotateLogs("subject", grant.subject)
       )
       return HttpServerResponse.setHeaders(response, cors)
     }
     if (!publicPaths.has(path) && authRequired(config.authToken, request.headers["authorization"])) {
-      return httpError(401, TransportCode.BadRequest, "Unauthorized: send Authorization: Bearer <MCP_AUTH_TOKEN>", {
-        ...cors,
-        "www-authenticate": 'Bearer realm="estat-mcp"'
-      })
+      return yield* new Unauthorized({ reason: "send Authorization: Bearer <MCP_AUTH_TOKEN>", challenge: 'Bearer realm="estat-mcp"', cors })
     }
     const response = yield* app
     return HttpServerResponse.setHeaders(response, cors)
-  })
+  }).pipe(answerFailures)
 )

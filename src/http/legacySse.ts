@@ -9,7 +9,7 @@ import { SessionStore } from "../mcp/sessions.js"
 import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
-import { httpError, TransportCode } from "./rpcResponses.js"
+import { BadRequest, SessionNotFound } from "./httpFailures.js"
 import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
 
 /**
@@ -22,9 +22,7 @@ import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
 export const openStream = Effect.gen(function* () {
   const store = yield* SessionStore
   const config = yield* AppConfig
-  const created = yield* createSession("legacy-sse", "2024-11-05")
-  if (Either.isLeft(created)) return created.left
-  const session = created.right
+  const session = yield* createSession("legacy-sse", "2024-11-05")
   // Relative to the /sse URL, so the endpoint stays right when the router is mounted under a prefix.
   const endpoint = encodeFrame({ event: "endpoint", data: `messages?sessionId=${encodeURIComponent(session.id)}` })
   const frames = yield* Mailbox.make<Uint8Array>()
@@ -41,17 +39,16 @@ export const postMessage = Effect.gen(function* () {
   const store = yield* SessionStore
   const server = yield* McpServer
   const id = new URL(http.url, "http://localhost").searchParams.get("sessionId")
-  if (id === null) return httpError(400, TransportCode.BadRequest, "Bad Request: sessionId query parameter is required")
+  if (id === null) return yield* new BadRequest({ problem: "sessionId query parameter is required" })
   const found = yield* store.get(id)
   if (Option.isNone(found) || found.value.kind !== "legacy-sse") {
-    return httpError(404, TransportCode.SessionNotFound, "Session not found: open a new stream with GET /sse")
+    return yield* new SessionNotFound({ remedy: "open a new stream with GET /sse" })
   }
   const session = found.value
   const body = yield* readBody
-  if (Either.isLeft(body)) return body.left
   const send = (message: unknown) => Effect.asVoid(session.events.publish(LEGACY_STREAM, JSON.stringify(message)))
   const message = Either.flatMap(
-    Either.mapLeft(parseJson(body.right), (error) => ({ id: null, error })),
+    Either.mapLeft(parseJson(body), (error) => ({ id: null, error })),
     classify
   )
   if (Either.isLeft(message)) {
@@ -61,8 +58,7 @@ export const postMessage = Effect.gen(function* () {
   const m = message.right
   switch (m._tag) {
     case "Request": {
-      const refused = yield* refuseScope([m.message])
-      if (Option.isSome(refused)) return refused.value
+      yield* refuseScope([m.message])
       yield* server.handleRequest(session, m.message, channel(send)).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
         Effect.forkIn(session.scope)

@@ -1,9 +1,9 @@
 import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, FiberRef, Option } from "effect"
+import { Duration, Effect, FiberRef, Option } from "effect"
 import { AppConfig, type OAuthSettings } from "../config.js"
-import type { JsonRpcRequest } from "../mcp/jsonrpc.js"
-import { type AccessGrant, AccessTokens } from "./oauthTokens.js"
-import { httpError, TransportCode } from "./rpcResponses.js"
+import { type McpRequest, toolNameOf } from "../mcp/incoming.js"
+import { Forbidden, Unauthorized, Unavailable } from "./httpFailures.js"
+import { AccessTokens } from "./oauthTokens.js"
 
 /**
  * MCP_AUTH_MODE=oauth: the server as an OAuth 2.1 resource server (MCP authorization spec,
@@ -58,62 +58,59 @@ export const challenge = (
 
 const bearerOf = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]
 
-/** The request's grant, or the answer refusing it: 401 without a valid token, 403 without the scope, 503 when keys cannot be read. */
+/** The request's grant; refused 401 without a valid token, 403 without the scope, 503 when keys cannot be read. */
 export const authorize = (request: HttpServerRequest.HttpServerRequest, oauth: OAuthSettings, cors: Record<string, string>) =>
   Effect.gen(function* () {
     const tokens = yield* AccessTokens
     const token = bearerOf(request.headers["authorization"])
     if (token === undefined) {
-      return Either.left(httpError(401, TransportCode.BadRequest, "Unauthorized: send an OAuth access token (Authorization: Bearer)", {
-        ...cors,
-        "www-authenticate": challenge(oauth)
-      }))
+      return yield* new Unauthorized({ reason: "send an OAuth access token (Authorization: Bearer)", challenge: challenge(oauth), cors })
     }
-    return yield* tokens.verify(token).pipe(
-      Effect.map((grant): Either.Either<AccessGrant, HttpServerResponse.HttpServerResponse> =>
-        grant.scopes.has(REQUIRED_SCOPE)
-          ? Either.right(grant)
-          : Either.left(httpError(403, TransportCode.BadRequest, `Forbidden: the access token lacks the scope ${issuedScope(oauth, REQUIRED_SCOPE)}`, {
-            ...cors,
-            "www-authenticate": challenge(oauth, { code: "insufficient_scope", description: `needs ${issuedScope(oauth, REQUIRED_SCOPE)}` })
-          }))
-      ),
+    const grant = yield* tokens.verify(token).pipe(
       Effect.catchTags({
         InvalidAccessToken: (error) =>
-          Effect.as(Effect.logInfo("access token refused", { reason: error.reason }), Either.left(
-            httpError(401, TransportCode.BadRequest, `Unauthorized: invalid access token (${error.reason})`, {
-              ...cors,
-              "www-authenticate": challenge(oauth, { code: "invalid_token", description: error.reason })
+          Effect.zipRight(
+            Effect.logInfo("access token refused", { reason: error.reason }),
+            new Unauthorized({
+              reason: `invalid access token (${error.reason})`,
+              challenge: challenge(oauth, { code: "invalid_token", description: error.reason }),
+              cors
             })
-          )),
+          ),
         AuthorizationServerUnavailable: (error) =>
-          Effect.as(Effect.logWarning("authorization server unavailable", { issuer: error.issuer, reason: error.reason }), Either.left(
-            httpError(503, TransportCode.BadRequest, "Service Unavailable: the authorization server's keys cannot be read", {
-              ...cors,
-              "retry-after": "5"
-            })
-          ))
+          Effect.zipRight(
+            Effect.logWarning("authorization server unavailable", { issuer: error.issuer, reason: error.reason }),
+            new Unavailable({ reason: "the authorization server's keys cannot be read", retryAfter: Duration.seconds(5), cors })
+          )
       })
     )
+    if (!grant.scopes.has(REQUIRED_SCOPE)) {
+      return yield* new Forbidden({
+        reason: `the access token lacks the scope ${issuedScope(oauth, REQUIRED_SCOPE)}`,
+        challenge: challenge(oauth, { code: "insufficient_scope", description: `needs ${issuedScope(oauth, REQUIRED_SCOPE)}` }),
+        cors
+      })
+    }
+    return grant
   })
 
 export const metadataResponse = (oauth: OAuthSettings, cors: Record<string, string>) =>
   HttpServerResponse.unsafeJson(protectedResourceMetadata(oauth), { headers: { ...cors, "cache-control": "max-age=3600" } })
 
 /**
- * 403 `insufficient_scope` when the request's token may not make one of these calls (a writing
+ * Refused 403 `insufficient_scope` when the request's token may not make one of these calls (a writing
  * tool without `estat:write`), naming every scope a new token needs so the client can step up.
  */
-export const refuseScope = (requests: ReadonlyArray<JsonRpcRequest>) =>
+export const refuseScope = (requests: ReadonlyArray<McpRequest>) =>
   Effect.gen(function* () {
     const scopes = yield* FiberRef.get(currentScopes)
     const oauth = (yield* AppConfig).oauth
-    if (Option.isNone(scopes) || Option.isNone(oauth) || scopes.value.has(Scope.write)) return Option.none()
-    const writing = requests.find((r) => r.method === "tools/call" && writingTools.has(String(r.params?.["name"])))
-    if (writing === undefined) return Option.none()
-    const tool = String(writing.params?.["name"])
+    if (Option.isNone(scopes) || Option.isNone(oauth) || scopes.value.has(Scope.write)) return
+    const tool = requests.map(toolNameOf).find((name) => name !== undefined && writingTools.has(name))
+    if (tool === undefined) return
     const write = issuedScope(oauth.value, Scope.write)
-    return Option.some(httpError(403, TransportCode.BadRequest, `Forbidden: ${tool} needs the scope ${write}`, {
-      "www-authenticate": challenge(oauth.value, { code: "insufficient_scope", description: `${tool} needs ${write}` }, [Scope.read, Scope.write])
-    }))
+    return yield* new Forbidden({
+      reason: `${tool} needs the scope ${write}`,
+      challenge: challenge(oauth.value, { code: "insufficient_scope", description: `${tool} needs ${write}` }, [Scope.read, Scope.write])
+    })
   })

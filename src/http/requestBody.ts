@@ -1,7 +1,7 @@
 import { type Headers, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Context, Effect, Either, FiberRef, Layer, Option } from "effect"
-import { AppConfig, type AppSettings } from "../config.js"
-import { httpError, TransportCode } from "./rpcResponses.js"
+import { Context, Duration, Effect, FiberRef, Layer, Option } from "effect"
+import { AppConfig } from "../config.js"
+import { Unavailable, UnreadBody } from "./httpFailures.js"
 
 /**
  * Request bodies are read whole, as text, and each read holds a socket and up to
@@ -11,42 +11,18 @@ import { httpError, TransportCode } from "./rpcResponses.js"
  * trickling bodies on many sockets gets its sockets back instead of a place in a queue).
  */
 
-/** Refused before reading: the declared length is over the cap, or every read slot is taken. */
-export type BodyRefusal = "declared-too-large" | "busy"
-/** Stopped while reading: the platform has destroyed the request, and on Node its socket. */
-export type BodyCut = "too-large" | "timed-out" | "unreadable"
-export type BodyProblem = BodyRefusal | BodyCut
+/** Why a body was not read: refused before reading (declared over the cap), or stopped while reading. */
+export type BodyProblem = UnreadBody["problem"]
 
 /** How long a client should wait before sending again once every read slot was taken. */
-const RETRY_AFTER_SECONDS = 1
-
-/**
- * A cut body is answered with a status and no body: its socket is already gone, and a body
- * written to it never finishes, which would hold the request's fiber and memory for good.
- */
-export const bodyProblemResponse = (problem: BodyProblem, settings: Pick<AppSettings, "maxBodyBytes">) => {
-  switch (problem) {
-    case "declared-too-large":
-      return httpError(413, TransportCode.BadRequest, `Payload Too Large: the body exceeds ${settings.maxBodyBytes} bytes`)
-    case "busy":
-      return httpError(503, TransportCode.BadRequest, "Service Unavailable: too many request bodies are being read; retry shortly", {
-        "retry-after": String(RETRY_AFTER_SECONDS)
-      })
-    case "too-large":
-      return HttpServerResponse.empty({ status: 413 })
-    case "timed-out":
-      return HttpServerResponse.empty({ status: 408 })
-    case "unreadable":
-      return HttpServerResponse.empty({ status: 400 })
-  }
-}
+const RETRY_AFTER = Duration.seconds(1)
 
 /** Whether the current request's body was read to its end (see closeUnreadBodies). */
 const bodyRead = FiberRef.unsafeMake(false)
 
 export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<RequestBodies, {
-  /** The current request's body as text, or the problem that stopped reading it. */
-  readonly read: Effect.Effect<Either.Either<string, BodyProblem>, never, HttpServerRequest.HttpServerRequest>
+  /** The current request's body as text; refused when over the cap or cut (UnreadBody), or when every read slot is taken (503). */
+  readonly read: Effect.Effect<string, UnreadBody | Unavailable, HttpServerRequest.HttpServerRequest>
 }>() {
   /** The read slots are shared by every request the app serves. */
   static readonly layer = Layer.effect(
@@ -54,33 +30,29 @@ export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<Reques
     Effect.gen(function* () {
       const settings = yield* AppConfig
       const slots = yield* Effect.makeSemaphore(settings.maxBodiesInFlight)
+      const unread = (problem: BodyProblem) => new UnreadBody({ problem, maxBytes: settings.maxBodyBytes })
       const readWithin = (request: HttpServerRequest.HttpServerRequest) =>
         request.text.pipe(
           HttpIncomingMessage.withMaxBodySize(Option.some(settings.maxBodyBytes)),
-          Effect.mapError((error): BodyCut => String(error.cause).includes("maxBytes exceeded") ? "too-large" : "unreadable"),
-          Effect.timeoutFail({ duration: settings.bodyTimeout, onTimeout: (): BodyCut => "timed-out" }),
-          Effect.tap(() => FiberRef.set(bodyRead, true)),
-          Effect.either
+          Effect.mapError((error) => unread(String(error.cause).includes("maxBytes exceeded") ? "too-large" : "unreadable")),
+          Effect.timeoutFail({ duration: settings.bodyTimeout, onTimeout: () => unread("timed-out") }),
+          Effect.tap(() => FiberRef.set(bodyRead, true))
         )
+      const busy = new Unavailable({ reason: "too many request bodies are being read; retry shortly", retryAfter: RETRY_AFTER })
       const read = Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
         const declared = Number(request.headers["content-length"] ?? "0")
-        if (Number.isFinite(declared) && declared > settings.maxBodyBytes) return Either.left<BodyProblem>("declared-too-large")
+        if (Number.isFinite(declared) && declared > settings.maxBodyBytes) return yield* unread("declared-too-large")
         const slotted = yield* slots.withPermitsIfAvailable(1)(readWithin(request))
-        return Option.getOrElse(slotted, () => Either.left<BodyProblem>("busy"))
+        return yield* Option.match(slotted, { onNone: () => Effect.fail(busy), onSome: Effect.succeed })
       })
       return { read }
     })
   )
 }
 
-/** The current request's body, or the response to answer instead (413, 503; after a cut 413, 408 or 400). */
-export const readBody = Effect.gen(function* () {
-  const bodies = yield* RequestBodies
-  const settings = yield* AppConfig
-  const body = yield* bodies.read
-  return Either.mapLeft(body, (problem) => bodyProblemResponse(problem, settings))
-})
+/** The current request's body; refused 413 or 503 before reading, 413, 408 or 400 after a cut. */
+export const readBody = Effect.flatMap(RequestBodies, (bodies) => bodies.read)
 
 const declaresBody = (headers: Headers.Headers) =>
   headers["transfer-encoding"] !== undefined || (headers["content-length"] !== undefined && headers["content-length"] !== "0")

@@ -1,10 +1,9 @@
 import { isIPv4, isIPv6 } from "node:net"
-import { HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Duration, Effect, Either, Option } from "effect"
+import { HttpServerRequest } from "@effect/platform"
+import { Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
-import type { Session, SessionKind } from "../mcp/session.js"
+import type { SessionKind } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
-import { httpError, TransportCode } from "./rpcResponses.js"
 
 const withoutZone = (address: string) => address.split("%")[0] ?? ""
 
@@ -38,20 +37,11 @@ export const clientOf = (request: HttpServerRequest.HttpServerRequest, trustedPr
   )
 }
 
-/** A new session for the requesting client, or the answer refusing it (503 at the cap, 429 over the client's rate). */
+/** A new session for the requesting client; refused at the cap (503) or over the client's rate (429), see httpFailures. */
 export const createSession = (kind: SessionKind, protocolVersion: string) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const config = yield* AppConfig
     const store = yield* SessionStore
-    return yield* store.create(kind, protocolVersion, clientOf(request, config.trustedProxies)).pipe(
-      Effect.map((session): Either.Either<Session, HttpServerResponse.HttpServerResponse> => Either.right(session)),
-      Effect.catchTags({
-        TooManySessions: (error) => Effect.succeed(Either.left(httpError(503, TransportCode.BadRequest, error.message))),
-        TooManySessionsFromClient: (error) =>
-          Effect.succeed(Either.left(httpError(429, TransportCode.BadRequest, error.message, {
-            "retry-after": String(Math.ceil(Duration.toSeconds(error.retryAfter)))
-          })))
-      })
-    )
+    return yield* store.create(kind, protocolVersion, clientOf(request, config.trustedProxies))
   })

@@ -15,12 +15,12 @@ import {
   MetaKey,
   type MirroredArgument,
   readEnvelope,
-  refusalResponse,
   type StatelessOffer,
   type StatelessRefusal,
   statelessVersion,
   statelessVersions
 } from "../mcp/stateless.js"
+import { RejectedMessage } from "./httpFailures.js"
 import { refuseScope } from "./oauthResource.js"
 import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
 
@@ -76,11 +76,29 @@ export const decodeHeaderValue = (value: string): Option.Option<string> => {
   return Either.getRight(Either.try(() => utf8.decode(Buffer.from(encoded, "base64"))))
 }
 
+/** What `Mcp-Name` must say: the decoded name, URI or task id of the request (none when its params did not decode). */
+const nameOf = (request: McpRequest): string | undefined => {
+  const call = request.call
+  if (call._tag !== "Decoded") return undefined
+  switch (call.method) {
+    case "tools/call":
+    case "prompts/get":
+      return call.params.name
+    case "resources/read":
+      return call.params.uri
+    case "tasks/get":
+    case "tasks/update":
+    case "tasks/cancel":
+      return call.params.taskId
+    default:
+      return undefined
+  }
+}
+
 const checkName = (request: McpRequest, headers: Headers.Headers): Either.Either<void, HeaderMismatch> => {
   const field = Object.hasOwn(nameSources, request.method) ? nameSources[request.method] : undefined
   if (field === undefined) return Either.void
-  const value = request.params?.[field]
-  const bodyValue = typeof value === "string" ? Option.some(value) : Option.none()
+  const bodyValue = Option.fromNullable(nameOf(request))
   const header = headerOf(headers, "mcp-name")
   if (Option.isNone(header)) {
     return Option.isSome(bodyValue)
@@ -100,8 +118,8 @@ const checkName = (request: McpRequest, headers: Headers.Headers): Either.Either
  */
 const checkMirrored = (request: McpRequest, headers: Headers.Headers, { argument, header }: MirroredArgument): Either.Either<void, HeaderMismatch> => {
   const name = `Mcp-Param-${header}`
-  const args = request.params?.["arguments"]
-  const value = typeof args === "object" && args !== null ? (args as Record<string, unknown>)[argument] : undefined
+  const args = request.call._tag === "Decoded" && request.call.method === "tools/call" ? request.call.params.arguments : undefined
+  const value = typeof args === "object" && args !== null ? (args as Readonly<Record<string, unknown>>)[argument] : undefined
   const bodyValue = value === undefined || value === null ? Option.none() : Option.some(typeof value === "string" ? value : JSON.stringify(value))
   return Option.match(headerOf(headers, name), {
     onNone: () =>
@@ -207,24 +225,24 @@ export const answer = (body: unknown) =>
   Effect.gen(function* () {
     const http = yield* HttpServerRequest.HttpServerRequest
     const server = yield* McpServer
-    const validated = validate(body, http.headers, server)
-    if (Either.isLeft(validated)) {
-      return HttpServerResponse.unsafeJson(refusalResponse(idOf(body), validated.left), { status: validated.left.status })
-    }
-    const valid = validated.right
+    const valid = yield* Either.mapLeft(
+      validate(body, http.headers, server),
+      (refusal) => RejectedMessage.of(idOf(body), refusal.status, refusal)
+    )
     // The revision defines no client notifications on HTTP: accepted, and there is nothing to do.
     if (valid._tag === "Notification") return HttpServerResponse.empty({ status: 202 })
-    const refused = yield* refuseScope([valid.request])
-    if (Option.isSome(refused)) return refused.value
+    yield* refuseScope([valid.request])
     const envelope = withTraceHeader(valid.envelope, http.headers)
     return yield* (streams(valid.request, envelope, server) ? answerOnStream(valid.request, envelope) : answerAsJson(valid.request, envelope))
   })
 
-/** GET and DELETE are session operations: a 2026-07-28 client without a session gets 405 (POST only). */
-export const refuseSessionMethod = (headers: Headers.Headers): Option.Option<HttpServerResponse.HttpServerResponse> =>
+/** GET and DELETE are session operations: a 2026-07-28 client without a session is refused 405 (POST only). */
+export const refuseSessionMethod = (headers: Headers.Headers): Effect.Effect<void, RejectedMessage> =>
   namesStatelessVersion(headers) && Option.isNone(Headers.get(headers, "mcp-session-id"))
-    ? Option.some(HttpServerResponse.unsafeJson(
-      refusalResponse(null, new InvalidStatelessRequest({ problem: `MCP ${statelessVersion} has no GET stream or DELETE: send each request as a POST` })),
-      { status: 405, headers: { allow: "POST" } }
-    ))
-    : Option.none()
+    ? RejectedMessage.of(
+      null,
+      405,
+      new InvalidStatelessRequest({ problem: `MCP ${statelessVersion} has no GET stream or DELETE: send each request as a POST` }),
+      "POST"
+    )
+    : Effect.void

@@ -2,9 +2,9 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Mailbox, Option, Ref, Stream } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
-import { classify, type JsonRpcMessage, type McpRequest, paramsOf, parseJson } from "../mcp/incoming.js"
-import type { JsonRpcResponse } from "../mcp/jsonrpc.js"
-import { InvalidRequest, rpcErrorResponse } from "../mcp/rpcErrors.js"
+import { classify, type JsonRpcMessage, type McpRequest, paramsOf, parseJson, type Unclassified } from "../mcp/incoming.js"
+import type { JsonRpcResponse, RequestId } from "../mcp/jsonrpc.js"
+import { type InvalidParams, InvalidRequest } from "../mcp/rpcErrors.js"
 import { allowsBatches, defaultHttpVersion, isSupportedVersion, negotiateVersion } from "../mcp/protocol.js"
 import { channel, McpServer } from "../mcp/server.js"
 import { type Session, STANDALONE_STREAM } from "../mcp/session.js"
@@ -14,7 +14,8 @@ import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import * as StatelessHttp from "./statelessHttp.js"
-import { httpError, jsonRpc, TransportCode } from "./rpcResponses.js"
+import { BadRequest, NotAcceptable, RejectedMessage, SessionNotFound, StreamAlreadyOpen, UnsupportedMediaType } from "./httpFailures.js"
+import { jsonRpc } from "./rpcResponses.js"
 import { encodeEvent, sseHeaders, sseStream } from "./sse.js"
 
 /**
@@ -23,6 +24,11 @@ import { encodeEvent, sseHeaders, sseStream } from "./sse.js"
  */
 
 const SESSION_HEADER = "mcp-session-id"
+
+/** A JSON-RPC error answered 400 (the message or its params cannot be taken). */
+const rejected = (id: RequestId | null, error: InvalidRequest | InvalidParams) => RejectedMessage.of(id, 400, error)
+
+const unclassified = ({ error, id }: Unclassified) => rejected(id, error)
 
 const accepts = (accept: string | undefined, type: string) =>
   (accept ?? "").split(",").some((part) => {
@@ -36,26 +42,26 @@ const streams = (request: McpRequest) => request.method === "tools/call"
 /** Quick methods send nothing besides their response. */
 const silent = channel(() => Effect.void)
 
-/** Resolves the session a non-initialize request belongs to, or the HTTP error to answer. */
+/** The session a non-initialize request belongs to; refused 400 without an id or with a version we do not speak, 404 for an unknown one. */
 const requireSession = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const store = yield* SessionStore
   const id = request.headers[SESSION_HEADER]
   if (id === undefined || id === "") {
-    return Either.left(httpError(400, TransportCode.BadRequest, "Bad Request: Mcp-Session-Id header is required"))
+    return yield* new BadRequest({ problem: "Mcp-Session-Id header is required" })
   }
   const found = yield* store.resume(id)
   if (Option.isNone(found)) {
-    return Either.left(httpError(404, TransportCode.SessionNotFound, "Session not found: it expired or was ended; initialize a new session"))
+    return yield* new SessionNotFound({ remedy: "it expired or was ended; initialize a new session" })
   }
   const session = found.value
   const header = request.headers["mcp-protocol-version"]
   const negotiated = yield* Ref.get(session.protocolVersion)
   const version = header ?? defaultHttpVersion
   if (!isSupportedVersion(version)) {
-    return Either.left(httpError(400, TransportCode.BadRequest, `Bad Request: unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})`))
+    return yield* new BadRequest({ problem: `unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})` })
   }
-  return Either.right(session)
+  return session
 })
 
 const answerAsJson = (session: Session, request: McpRequest) =>
@@ -75,14 +81,12 @@ const initialize = (request: McpRequest) =>
     const server = yield* McpServer
     const existing = http.headers[SESSION_HEADER]
     if (existing !== undefined && Option.isSome(yield* store.get(existing))) {
-      return httpError(400, InvalidRequest.code, "Invalid Request: this session is already initialized")
+      return yield* rejected(null, new InvalidRequest({ message: "Invalid Request: this session is already initialized" }))
     }
     // Malformed params create no session: the error is the answer.
     const params = paramsOf(request, "initialize")
-    if (Either.isLeft(params)) return jsonRpc(rpcErrorResponse(request.id, params.left), 400)
-    const created = yield* createSession("streamable-http", negotiateVersion(params.right.protocolVersion))
-    if (Either.isLeft(created)) return created.left
-    const session = created.right
+    if (Either.isLeft(params)) return yield* rejected(request.id, params.left)
+    const session = yield* createSession("streamable-http", negotiateVersion(params.right.protocolVersion))
     const response = yield* server.handleRequest(session, request, silent)
     return Option.match(response, {
       onNone: () => HttpServerResponse.empty({ status: 202 }),
@@ -112,51 +116,41 @@ export const post = Effect.gen(function* () {
   const server = yield* McpServer
   const accept = http.headers["accept"]
   if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
-    return httpError(406, TransportCode.BadRequest, "Not Acceptable: the client must accept both application/json and text/event-stream")
+    return yield* new NotAcceptable({ needs: "both application/json and text/event-stream" })
   }
   const contentType = (http.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase()
   if (contentType !== "application/json") {
-    return httpError(415, TransportCode.BadRequest, "Unsupported Media Type: Content-Type must be application/json")
+    return yield* new UnsupportedMediaType()
   }
   const body = yield* readBody
-  if (Either.isLeft(body)) return body.left
-  const parsed = parseJson(body.right)
-  if (Either.isLeft(parsed)) return jsonRpc(rpcErrorResponse(null, parsed.left), 400)
+  const parsed = yield* Either.mapLeft(parseJson(body), (error) => RejectedMessage.of(null, 400, error))
   // The version a request speaks decides the path: 2026-07-28 is stateless, older revisions keep sessions.
-  if (StatelessHttp.isStateless(parsed.right, http.headers)) return yield* StatelessHttp.answer(parsed.right)
+  if (StatelessHttp.isStateless(parsed, http.headers)) return yield* StatelessHttp.answer(parsed)
 
-  if (Array.isArray(parsed.right)) {
+  if (Array.isArray(parsed)) {
     const session = yield* requireSession
-    if (Either.isLeft(session)) return session.left
-    const version = yield* Ref.get(session.right.protocolVersion)
-    if (!allowsBatches(version) || parsed.right.length === 0) {
-      return httpError(400, InvalidRequest.code, `Invalid Request: JSON-RPC batches are not part of MCP ${version}`)
+    const version = yield* Ref.get(session.protocolVersion)
+    if (!allowsBatches(version) || parsed.length === 0) {
+      return yield* rejected(null, new InvalidRequest({ message: `Invalid Request: JSON-RPC batches are not part of MCP ${version}` }))
     }
-    const messages = parsed.right.map(classify)
-    const invalid = messages.find(Either.isLeft)
-    if (invalid !== undefined) return jsonRpc(rpcErrorResponse(invalid.left.id, invalid.left.error), 400)
-    const refused = yield* refuseScope(messages.flatMap((m) => Either.isRight(m) && m.right._tag === "Request" ? [m.right.message] : []))
-    if (Option.isSome(refused)) return refused.value
-    return yield* handleBatch(session.right, messages.flatMap((m) => Either.isRight(m) ? [m.right] : []))
+    const messages = yield* Effect.forEach(parsed, (element) => Either.mapLeft(classify(element), unclassified))
+    yield* refuseScope(messages.flatMap((m) => m._tag === "Request" ? [m.message] : []))
+    return yield* handleBatch(session, messages)
   }
 
-  const message = classify(parsed.right)
-  if (Either.isLeft(message)) return jsonRpc(rpcErrorResponse(message.left.id, message.left.error), 400)
-  const m = message.right
+  const m = yield* Either.mapLeft(classify(parsed), unclassified)
   if (m._tag === "Request" && m.message.method === "initialize") return yield* initialize(m.message)
 
   const session = yield* requireSession
-  if (Either.isLeft(session)) return session.left
   switch (m._tag) {
     case "Notification":
-      yield* server.handleNotification(session.right, m.message)
+      yield* server.handleNotification(session, m.message)
       return HttpServerResponse.empty({ status: 202 })
     case "Response":
       return HttpServerResponse.empty({ status: 202 })
     case "Request": {
-      const refused = yield* refuseScope([m.message])
-      if (Option.isSome(refused)) return refused.value
-      return yield* (streams(m.message) ? answerCall(session.right, m.message) : answerAsJson(session.right, m.message))
+      yield* refuseScope([m.message])
+      return yield* (streams(m.message) ? answerCall(session, m.message) : answerAsJson(session, m.message))
     }
   }
 })
@@ -166,20 +160,17 @@ export const get = Effect.gen(function* () {
   const http = yield* HttpServerRequest.HttpServerRequest
   const config = yield* AppConfig
   if (!accepts(http.headers["accept"], "text/event-stream")) {
-    return httpError(406, TransportCode.BadRequest, "Not Acceptable: the client must accept text/event-stream")
+    return yield* new NotAcceptable({ needs: "text/event-stream" })
   }
-  const stateless = StatelessHttp.refuseSessionMethod(http.headers)
-  if (Option.isSome(stateless)) return stateless.value
-  const found = yield* requireSession
-  if (Either.isLeft(found)) return found.left
-  const session = found.right
+  yield* StatelessHttp.refuseSessionMethod(http.headers)
+  const session = yield* requireSession
   const lastEventIdHeader = http.headers["last-event-id"]
 
   if (lastEventIdHeader !== undefined) {
     // Only an id this session sent and still holds: anything else would replay nothing or the wrong stream.
     const lastEventId = parseEventId(lastEventIdHeader)
     if (Option.isNone(lastEventId) || !(yield* session.events.holds(lastEventId.value))) {
-      return httpError(400, TransportCode.BadRequest, "Bad Request: Last-Event-ID is not an event of this session, or too old to replay")
+      return yield* new BadRequest({ problem: "Last-Event-ID is not an event of this session, or too old to replay" })
     }
     const { seq, streamId } = lastEventId.value
     const frames = yield* Mailbox.make<Uint8Array>()
@@ -192,7 +183,7 @@ export const get = Effect.gen(function* () {
 
   // One standalone stream per session: a second one is refused, as the SDK's server does.
   const claimed = yield* Ref.modify(session.standaloneOpen, (open) => [!open, true] as const)
-  if (!claimed) return httpError(409, TransportCode.BadRequest, "Conflict: this session already has an open GET stream")
+  if (!claimed) return yield* new StreamAlreadyOpen()
   const frames = yield* Mailbox.make<Uint8Array>()
   const standalone = session.events.follow(STANDALONE_STREAM, 0, frames, (event) => encodeEvent(event))
   return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, standalone).pipe(Stream.ensuring(Ref.set(session.standaloneOpen, false))), {
@@ -204,10 +195,8 @@ export const get = Effect.gen(function* () {
 export const del = Effect.gen(function* () {
   const store = yield* SessionStore
   const http = yield* HttpServerRequest.HttpServerRequest
-  const stateless = StatelessHttp.refuseSessionMethod(http.headers)
-  if (Option.isSome(stateless)) return stateless.value
-  const found = yield* requireSession
-  if (Either.isLeft(found)) return found.left
-  yield* store.remove(found.right.id)
+  yield* StatelessHttp.refuseSessionMethod(http.headers)
+  const session = yield* requireSession
+  yield* store.remove(session.id)
   return HttpServerResponse.empty({ status: 200 })
 })

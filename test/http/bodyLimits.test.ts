@@ -2,7 +2,8 @@ import { HttpServerRequest } from "@effect/platform"
 import { Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { configLayer, defaultSettings } from "../../src/config.js"
-import { bodyProblemResponse, RequestBodies } from "../../src/http/requestBody.js"
+import { httpAnswerOf, Unavailable, UnreadBody } from "../../src/http/httpFailures.js"
+import { RequestBodies } from "../../src/http/requestBody.js"
 import { jsonHeaders } from "../support/rawMcp.js"
 import { rawRequest, trickle, type Trickler } from "../support/rawHttp.js"
 import { startTestServer } from "../support/testServer.js"
@@ -20,8 +21,13 @@ const requestWith = (body: "never-ends" | string) =>
 const bodies = (maxBodiesInFlight: number) =>
   RequestBodies.layer.pipe(Layer.provide(configLayer({ ...defaultSettings, bodyTimeout: Duration.seconds(10), maxBodiesInFlight })))
 
+/** The body, or why it was not read: the cut's problem, or "busy" when every read slot was taken. */
 const readOf = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.flatMap(RequestBodies, (b) => b.read).pipe(Effect.provideService(HttpServerRequest.HttpServerRequest, request))
+  Effect.flatMap(RequestBodies, (b) => b.read).pipe(
+    Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+    Effect.either,
+    Effect.map(Either.mapLeft((refused) => (refused._tag === "UnreadBody" ? refused.problem : "busy")))
+  )
 
 describe("RequestBodies", () => {
   it.effect("a body still arriving at MCP_BODY_TIMEOUT is cut: timed-out, not a moment before", () =>
@@ -44,14 +50,14 @@ describe("RequestBodies", () => {
     }).pipe(Effect.provide(bodies(2))))
 
   it("refusals are JSON-RPC errors (413, 503 with Retry-After); a cut body gets its status and no body (413, 408, 400)", () => {
-    const settings = { maxBodyBytes: 1024 }
-    expect(bodyProblemResponse("declared-too-large", settings).status).toBe(413)
-    expect(bodyProblemResponse("declared-too-large", settings).body._tag).toBe("Uint8Array")
-    const busy = bodyProblemResponse("busy", settings)
+    const unread = (problem: UnreadBody["problem"]) => httpAnswerOf(new UnreadBody({ problem, maxBytes: 1024 }))
+    expect(unread("declared-too-large").status).toBe(413)
+    expect(unread("declared-too-large").body._tag).toBe("Uint8Array")
+    const busy = httpAnswerOf(new Unavailable({ reason: "too many request bodies are being read; retry shortly", retryAfter: Duration.seconds(1) }))
     expect(busy.status).toBe(503)
     expect(busy.headers["retry-after"]).toBe("1")
     for (const [cut, status] of [["too-large", 413], ["timed-out", 408], ["unreadable", 400]] as const) {
-      const response = bodyProblemResponse(cut, settings)
+      const response = unread(cut)
       expect(response.status).toBe(status)
       // A body written to a destroyed socket never finishes: the request's fiber would never end.
       expect(response.body._tag).toBe("Empty")
