@@ -80,7 +80,7 @@ describe("params decoded once, where a request is classified", () => {
 
   it.effect("the server answers a malformed tools/call with -32602 naming the field, before any tool runs", () =>
     Effect.gen(function* () {
-      const server = yield* McpServer.make([])
+      const server = yield* McpServer.make<never>([])
       const session = yield* makeSession({ id: "s", kind: "stdio", protocolVersion: "2025-11-25", replayCapacity: 8 })
       const response = yield* server.handleRequest(
         session,
