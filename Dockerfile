@@ -40,6 +40,7 @@ WORKDIR /app
 # Owned by root: the server cannot rewrite its own code.
 COPY --from=build /app/dist/server.mjs ./dist/server.mjs
 COPY --from=build /app/dist/chunks ./dist/chunks
+COPY --from=build /app/dist/pageWorker.mjs ./dist/pageWorker.mjs
 COPY --from=build /app/dist/explorer-app.html ./dist/explorer-app.html
 COPY --from=deps /app/node_modules/@duckdb/node-api ./node_modules/@duckdb/node-api
 COPY --from=deps /app/node_modules/@duckdb/node-bindings ./node_modules/@duckdb/node-bindings

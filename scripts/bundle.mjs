@@ -1,7 +1,8 @@
 // One-file bundles for running (not for embedding: that is `dist/index.js` from tsc).
 // Tree-shaking Effect's and the AWS SDK's barrels saves ~50 MB of RSS at start-up.
 //   node scripts/bundle.mjs <entry.ts> <out.mjs>
-//   For the server (src/main.ts) it also writes the MCP App's HTML beside the bundle (scripts/buildApp.mjs).
+//   For the server (src/main.ts) it also writes beside the bundle the MCP App's HTML (scripts/buildApp.mjs)
+//   and the page worker thread's entry, pageWorker.mjs (src/pageWorker.ts, one file of its own).
 import { writeFileSync } from "node:fs"
 import { basename, dirname, extname, join, resolve } from "node:path"
 import { build } from "esbuild"
@@ -30,4 +31,16 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: "warning"
 })
-if (resolve(entry) === resolve("src/main.ts")) writeFileSync(join(dirname(outfile), explorerFileName), await buildExplorerHtml())
+if (resolve(entry) === resolve("src/main.ts")) {
+  writeFileSync(join(dirname(outfile), explorerFileName), await buildExplorerHtml())
+  await build({
+    entryPoints: ["src/pageWorker.ts"],
+    outfile: join(dirname(outfile), "pageWorker.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: "warning"
+  })
+}

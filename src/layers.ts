@@ -7,6 +7,7 @@ import { scratchSweptLayer } from "./pipeline/leftovers.js"
 import type { Tool } from "./mcp/tool.js"
 import { DataEngine } from "./services/DataEngine.js"
 import { EStat } from "./services/estat/EStat.js"
+import { PageWriter } from "./services/pageWriter/PageWriter.js"
 import { cachedMetadata } from "./services/estat/metadataCache.js"
 import * as LocalLakehouse from "./services/lakehouse/local.js"
 import { RunSlots } from "./services/RunSlots.js"
@@ -42,6 +43,7 @@ export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =
       cachedMetadata.pipe(Layer.provide(Layer.merge(estat, objectStoreLayer))),
       objectStoreLayer,
       DataEngine.layer,
+      PageWriter.layer,
       RunSlots.layer,
       scratchSweptLayer
     )),

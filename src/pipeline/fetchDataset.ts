@@ -1,11 +1,13 @@
-import { Cause, Clock, Effect, Either, ExecutionStrategy, Exit, Option, Ref, Scope, Stream } from "effect"
-import { type DataPage, type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
+import { Cause, Clock, Deferred, Effect, Either, ExecutionStrategy, Exit, Option, Ref, Scope, Stream } from "effect"
+import { type PageRequest, planPages, type TableMeta } from "../domain/estat.js"
 import type { CellValue, ColumnSpec } from "../domain/rowBatch.js"
-import { missingDimensions, rowBuilder } from "../domain/rows.js"
+import { rowBuilder } from "../domain/rows.js"
 import { Manifest, manifestKey, newRunId, partKey, runPrefix } from "../domain/runs.js"
 import { DataEngine } from "../services/DataEngine.js"
-import { EStat, type ReceivedPage } from "../services/estat/EStat.js"
+import { EStat, type PageBodyReader, type ReceivedPage } from "../services/estat/EStat.js"
 import { EStatPageFailed } from "../services/estat/errors.js"
+import type { PageSummary, PageWriterFailed } from "../services/pageWriter/job.js"
+import { PageWriter } from "../services/pageWriter/PageWriter.js"
 import { RunSlots } from "../services/RunSlots.js"
 import { ObjectStore, type StorageError, StorageFailure } from "../services/storage/ObjectStore.js"
 import { PageShort, RunIncomplete, RunNotResumable } from "./errors.js"
@@ -75,6 +77,12 @@ export interface ReplacedRun {
   readonly totalRecords: number
 }
 
+/** A page as the page writer left it: what the run keeps of it, and its CSV file (null when nothing is stored). */
+interface ConvertedPage {
+  readonly summary: PageSummary
+  readonly csv: WrittenPage["csv"]
+}
+
 /** A page whose rows wait as a CSV file (null when nothing is stored) to become its Parquet part. */
 interface WrittenPage {
   readonly request: PageRequest
@@ -94,7 +102,7 @@ const SAMPLE_SIZE = 5
 const IN_PROGRESS = "The run was in progress when this was recorded (if no process is running it, it was stopped): resume it to fetch the missing pages."
 /** Pages between two checkpoint manifests. */
 const CHECKPOINT_PAGES = 10
-/** Pages of a run read or being read, decoded, not yet written as CSV. */
+/** Pages of a run read or being read, handed to the page writer, not yet written as CSV. */
 const PAGES_IN_MEMORY = 2
 /** Pages of a run written as CSV, waiting for DuckDB or being converted and stored. */
 const PARTS_WAITING = 2
@@ -123,16 +131,52 @@ const runFetch = (request: FetchRequest, runId: string) =>
     const estat = yield* EStat
     const store = yield* ObjectStore
     const engine = yield* DataEngine
+    const writer = yield* PageWriter
+    // Pages' CSV files live in parts of this scope until stored (or the run ends).
+    const runScope = yield* Effect.scope
     const query = { statsDataId: request.statsDataId, narrowing: request.narrowing }
+    // The page writer needs the table's dimensions: the first page, asked for with the metadata, waits for them.
+    const metaKnown = yield* Deferred.make<TableMeta>()
+    // Pages of a run written as CSV, waiting for DuckDB or being converted and stored.
+    const partsWaiting = yield* Effect.makeSemaphore(PARTS_WAITING)
+
+    /**
+     * A page's body to the page writer (a worker thread), its rows to a CSV file for DuckDB; the
+     * page itself never comes to this thread. The CSV is removed with `part`, closed when the page
+     * is stored or the run ends (or at once when the page fails: another attempt makes another).
+     */
+    const convert = (pageRequest: PageRequest): PageBodyReader<ConvertedPage, PageWriterFailed | StorageError> => (body, httpStatus) =>
+      Effect.gen(function* () {
+        const meta = yield* Deferred.await(metaKnown)
+        const job = (csv: string | null) => ({
+          body,
+          httpStatus,
+          shape: { statsDataId: request.statsDataId, dimensions: meta.dimensions, withLabels: request.withLabels },
+          expectedCells: pageRequest.limit,
+          sampleSize: SAMPLE_SIZE,
+          csv
+        })
+        if (!request.store) return { summary: yield* writer.write(job(null)), csv: null }
+        const part = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
+        return yield* Effect.gen(function* () {
+          yield* Scope.extend(Effect.acquireRelease(partsWaiting.take(1), () => partsWaiting.release(1)), part)
+          const csv = yield* Scope.extend(store.scratchFile(".csv"), part)
+          return { summary: yield* writer.write(job(csv)), csv: { path: csv, part } }
+        }).pipe(Effect.onError(() => Scope.close(part, Exit.void)))
+      })
+
     // A new run asks for its first page straight away; a resumed one counts (its first page may be stored).
     // The page waits in a cell the stream empties, so nothing keeps it once its part is stored.
-    const firstPage = yield* Ref.make(Option.none<DataPage>())
+    const firstPageRequest = { index: 1, startPosition: 1, limit: Math.min(request.pageSize, request.maxRecords ?? request.pageSize) }
+    const firstPage = yield* Ref.make(Option.none<ConvertedPage>())
     const [meta, totalRecords] = yield* Effect.all([
-      request.meta === undefined ? estat.getMetaInfo(request.statsDataId) : Effect.succeed(request.meta),
+      (request.meta === undefined ? estat.getMetaInfo(request.statsDataId) : Effect.succeed(request.meta)).pipe(
+        Effect.tap((meta) => Deferred.succeed(metaKnown, meta))
+      ),
       request.resumeRunId === null
-        ? estat.getDataPage(query, { startPosition: 1, limit: Math.min(request.pageSize, request.maxRecords ?? request.pageSize) }).pipe(
+        ? estat.readDataPage(query, firstPageRequest, convert(firstPageRequest)).pipe(
           Effect.tap((page) => Ref.set(firstPage, Option.some(page))),
-          Effect.map((page) => page.totalNumber)
+          Effect.map((page) => page.summary.totalNumber)
         )
         : estat.countRecords(query)
     ], { concurrency: 2 })
@@ -182,31 +226,21 @@ const runFetch = (request: FetchRequest, runId: string) =>
     const writeManifest = (manifest: Manifest) =>
       store.putBytes(manifestKey(request.statsDataId, runId), new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json")
 
-    /**
-     * A page checked and its rows written as CSV for DuckDB; the page itself is let go once this
-     * ends (its ~10 MB of columns would otherwise wait, promoted into V8's old space, until DuckDB's
-     * turn comes). The CSV is removed with `part`, closed when the page is stored or the run ends.
-     */
-    const writePage = ({ page, request: pageRequest }: { readonly request: PageRequest; readonly page: DataPage }, runScope: Scope.Scope) =>
+    /** A converted page checked (all its rows, every dimension), its sample and NOTE legend kept. */
+    const acceptPage = (pageRequest: PageRequest, { csv, summary }: ConvertedPage) =>
       Effect.gen(function* () {
-        if (page.cells.count !== pageRequest.limit) {
-          return yield* new PageShort({ ...pageRequest, received: page.cells.count })
+        if (summary.cells !== pageRequest.limit) {
+          return yield* new PageShort({ ...pageRequest, received: summary.cells })
         }
-        const missing = missingDimensions(meta.dimensions, page.cells)
-        if (missing.length > 0) {
-          return yield* new EStatPageFailed({ ...pageRequest, reason: `its cells lack the dimensions ${missing.join(", ")} of the table's metadata` })
+        if (summary.missingDimensions.length > 0) {
+          return yield* new EStatPageFailed({ ...pageRequest, reason: `its cells lack the dimensions ${summary.missingDimensions.join(", ")} of the table's metadata` })
         }
-        yield* Ref.update(sample, (s) => (s === null || pageRequest.index < s.index ? { index: pageRequest.index, rows: rows.sample(page, SAMPLE_SIZE) } : s))
+        yield* Ref.update(sample, (s) => (s === null || pageRequest.index < s.index ? { index: pageRequest.index, rows: summary.sampleRows } : s))
         yield* Ref.update(legend, (l) => ({
-          notes: mergeBy(l.notes, page.notes, (n) => n.char),
-          annotations: mergeBy(l.annotations, page.annotations, (a) => a.code)
+          notes: mergeBy(l.notes, summary.notes, (n) => n.char),
+          annotations: mergeBy(l.annotations, summary.annotations, (a) => a.code)
         }))
-        if (!request.store) return { request: pageRequest, rows: page.cells.count, csv: null }
-        const part = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
-        yield* Scope.extend(Effect.acquireRelease(partsWaiting.take(1), () => partsWaiting.release(1)), part)
-        const csv = yield* Scope.extend(store.scratchFile(".csv"), part)
-        yield* engine.writeCsv(rows.csv(page.cells, page.annotations), csv)
-        return { request: pageRequest, rows: page.cells.count, csv: { path: csv, part } }
+        return { request: pageRequest, rows: summary.cells, csv }
       })
 
     /** A written page as a Parquet part in storage, then recorded (with a checkpoint now and then) and reported. */
@@ -252,26 +286,25 @@ const runFetch = (request: FetchRequest, runId: string) =>
     // answers wait in their sockets, not in memory. More would not go faster (one DuckDB turn at a
     // time) but would fill V8's old space, whose collections then stop the event loop for longer.
     const held = yield* Effect.makeSemaphore(Math.max(1, Math.min(request.concurrency, PAGES_IN_MEMORY)))
-    const partsWaiting = yield* Effect.makeSemaphore(PARTS_WAITING)
     // The first page, already here, goes first; the others are asked for now.
     const hasFirstPage = Option.isSome(yield* Ref.get(firstPage)) && plan[0] !== undefined
     const laterPages = hasFirstPage ? missingPages.filter((p) => p.index !== 1) : missingPages
     const takeFirstPage = Effect.map(Ref.getAndSet(firstPage, Option.none()), (page) =>
-      Option.flatMap(page, (page) => Option.map(Option.fromNullable(plan[0]), (first): ReceivedPage => ({ request: first, page, release: Effect.void }))))
-    const fetchAll = Effect.scoped(Effect.flatMap(Effect.scope, (runScope) => Stream.fromEffect(takeFirstPage).pipe(
+      Option.flatMap(page, (page) => Option.map(Option.fromNullable(plan[0]), (first): ReceivedPage<ConvertedPage> => ({ request: first, page, release: Effect.void }))))
+    const fetchAll = Stream.fromEffect(takeFirstPage).pipe(
       Stream.filterMap((received) => received),
-      Stream.map((received): Either.Either<ReceivedPage, EStatPageFailed> => Either.right(received)),
-      Stream.concat(estat.pages(query, laterPages, { concurrency: request.concurrency, held }).pipe(Stream.either)),
-      // Two pages written as CSV at a time, and two parts stored: one converted by DuckDB while the other goes to storage.
+      Stream.map((received): Either.Either<ReceivedPage<ConvertedPage>, EStatPageFailed> => Either.right(received)),
+      Stream.concat(estat.pages(query, laterPages, { concurrency: request.concurrency, held, read: convert }).pipe(Stream.either)),
+      // Two pages checked at a time, and two parts stored: one converted by DuckDB while the other goes to storage.
       Stream.mapEffect(Either.match({
         onLeft: (failed) => Effect.as(Ref.set(pageFailure, Option.some(failed)), Option.none<WrittenPage>()),
-        onRight: (received) => writePage(received, runScope).pipe(Effect.map(Option.some), Effect.ensuring(received.release))
+        onRight: (received) => acceptPage(received.request, received.page).pipe(Effect.map(Option.some), Effect.ensuring(received.release))
       }), { concurrency: 2, unordered: true }),
       Stream.filterMap((written) => written),
       Stream.mapEffect(storePart, { concurrency: 2, unordered: true }),
       Stream.runDrain,
       Effect.zipRight(Effect.flatMap(Ref.get(pageFailure), Option.match({ onNone: () => Effect.void, onSome: Effect.fail })))
-    )))
+    )
 
     /** The run's record, also when it failed or was cancelled (then from a finalizer, uninterruptibly). */
     const settle = (exit: Exit.Exit<void, unknown>) =>
@@ -328,7 +361,7 @@ const runFetch = (request: FetchRequest, runId: string) =>
       manifest: request.store ? manifest : null
     }
     return outcome
-  }).pipe(Effect.withSpan("fetchDataset", { attributes: { statsDataId: request.statsDataId } }))
+  }).pipe(Effect.scoped, Effect.withSpan("fetchDataset", { attributes: { statsDataId: request.statsDataId } }))
 
 /** Keeps the first entry per key, in order of arrival. */
 const mergeBy = <A>(known: ReadonlyArray<A>, more: ReadonlyArray<A>, key: (a: A) => string): ReadonlyArray<A> => {

@@ -3,6 +3,7 @@ import type { Tool } from "../mcp/tool.js"
 import type { DataEngine } from "../services/DataEngine.js"
 import type { EStat } from "../services/estat/EStat.js"
 import type { Lakehouse } from "../services/lakehouse/Lakehouse.js"
+import type { PageWriter } from "../services/pageWriter/PageWriter.js"
 import type { RunSlots } from "../services/RunSlots.js"
 import type { ObjectStore } from "../services/storage/ObjectStore.js"
 import type { FileSystem } from "@effect/platform"
@@ -18,7 +19,7 @@ import { transformToParquet } from "./transformToParquet.js"
 import { searchEstatData } from "./searchEstatData.js"
 
 /** The services the registered tools need, all provided by Layers. */
-export type ToolRequirements = EStat | AppConfig | ObjectStore | DataEngine | RunSlots | Lakehouse | FileSystem.FileSystem
+export type ToolRequirements = EStat | AppConfig | ObjectStore | DataEngine | PageWriter | RunSlots | Lakehouse | FileSystem.FileSystem
 
 /** The ten tools this server offers. */
 export const tools: ReadonlyArray<Tool<ToolRequirements>> = [

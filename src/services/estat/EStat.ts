@@ -1,5 +1,5 @@
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Either, Layer, Option, RateLimiter, Redacted, Schedule, Schema, Stream } from "effect"
+import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { Clock, Context, Duration, Effect, Either, Layer, Option, Predicate, RateLimiter, Redacted, Schedule, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../../domain/estat.js"
 import {
@@ -17,7 +17,6 @@ import {
   isTransient
 } from "./errors.js"
 import {
-  Envelope,
   GetMetaInfo,
   GetStatsData,
   GetStatsList,
@@ -27,7 +26,7 @@ import {
   toTableInfo,
   totalOf
 } from "./schema.js"
-import { type BodyReader, bySchema, readPage } from "./bodies.js"
+import { type BodyFault, type BodyReader, BodyRejected, bySchema, readBody, readPage } from "./bodies.js"
 
 /** The e-Stat API 3.0, normalised: every method answers in domain shapes or a typed EStatError. */
 export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
@@ -39,24 +38,35 @@ export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
   readonly getMetaInfo: (statsDataId: string, options?: { readonly listedUpdate?: string }) => Effect.Effect<TableMeta, EStatError>
   /** Rows matching the query (`cntGetFlg=Y`). */
   readonly countRecords: (query: DataQuery) => Effect.Effect<number, EStatError>
-  /** One page of values (`metaGetFlg=N`, annotations on, special characters kept). */
+  /** One page of values (`metaGetFlg=N`, annotations on, special characters kept), decoded here. */
   readonly getDataPage: (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) => Effect.Effect<DataPage, EStatError>
+  /**
+   * One page of values whose body `read` makes into what the caller keeps (e.g. a worker thread
+   * writes it out as CSV): the body's bytes are handed over as they came, not decoded here.
+   */
+  readonly readDataPage: <A, E>(
+    query: DataQuery,
+    page: { readonly startPosition: number; readonly limit: number },
+    read: PageBodyReader<A, E>
+  ) => Effect.Effect<A, EStatError | E>
   /**
    * The given pages of a query as they arrive (not in order), at most `concurrency` (≤ 8) in
    * flight, each retried on transient failure; a page that still fails ends the stream with its error.
    */
-  readonly pages: (
+  readonly pages: <A, E>(
     query: DataQuery,
     pages: ReadonlyArray<PageRequest>,
     options: {
       readonly concurrency: number
+      /** What each page's body becomes (see `readDataPage`); its failures fail the page. */
+      readonly read: (request: PageRequest) => PageBodyReader<A, E>
       /**
        * Bounds the pages in memory: a page takes a permit when e-Stat starts answering, before its
        * body is read (waiting for e-Stat holds none), and keeps it until the caller runs its `release`.
        */
       readonly held?: Effect.Semaphore
     }
-  ) => Stream.Stream<ReceivedPage, EStatPageFailed>
+  ) => Stream.Stream<ReceivedPage<A>, EStatPageFailed>
 }>() {
   static readonly layer: Layer.Layer<EStat, never, AppConfig | HttpClient.HttpClient> = Layer.scoped(
     EStat,
@@ -64,12 +74,30 @@ export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
   )
 }
 
-export interface ReceivedPage {
+export interface ReceivedPage<A> {
   readonly request: PageRequest
-  readonly page: DataPage
+  /** What the page's body was made into. */
+  readonly page: A
   /** Gives back the page's `held` permit. */
   readonly release: Effect.Effect<void>
 }
+
+/**
+ * A data page's body as bytes (and its HTTP status) made into the caller's answer; a body that is
+ * not the answer fails with `BodyRejected` (its fault becomes the EStatError the text path gives).
+ */
+export type PageBodyReader<A, E> = (body: Uint8Array, httpStatus: number) => Effect.Effect<A, BodyRejected | E>
+
+/** How an attempt reads its body: as text decoded here, or as bytes handed to the caller's reader. */
+type Reader<A, E> =
+  | { readonly _tag: "Text"; readonly read: BodyReader<A> }
+  | { readonly _tag: "Bytes"; readonly read: PageBodyReader<A, E> }
+const text = <A>(read: BodyReader<A>): Reader<A, never> => ({ _tag: "Text", read })
+const bytes = <A, E>(read: PageBodyReader<A, E>): Reader<A, E> => ({ _tag: "Bytes", read })
+
+const isEStatError = (error: unknown): error is EStatError =>
+  Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && error._tag.startsWith("EStat")
+const tagOf = (error: unknown) => (Predicate.hasProperty(error, "_tag") ? String(error._tag) : "unknown")
 
 type Params = Readonly<Record<string, string | undefined>>
 
@@ -103,7 +131,7 @@ export const make = (settings: AppSettings) =>
      * permit stays taken when the attempt succeeds and is given back when it fails. The request
      * lives in the attempt's scope: an attempt that ends early (failed, cancelled) aborts it.
      */
-    const attempt = <A>(endpoint: string, appId: string, params: Params, read: BodyReader<A>, held: Effect.Semaphore | undefined) => {
+    const attempt = <A, E>(endpoint: string, appId: string, params: Params, read: Reader<A, E>, held: Effect.Semaphore | undefined) => {
       const timedOut = () => new EStatTimeout({ endpoint, timeoutMs })
       const request = HttpClientRequest.get(`${settings.estatBaseUrl}/json/${endpoint}`).pipe(
         HttpClientRequest.setUrlParams({ appId, lang: "J", ...definedOnly(params) }),
@@ -113,19 +141,19 @@ export const make = (settings: AppSettings) =>
         Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(e.reason + describeCause(e.cause)) })),
         Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut })
       )))
-      const answer = (response: HttpClientResponse.HttpClientResponse) =>
-        response.text.pipe(
+      const received = <B>(body: Effect.Effect<B, HttpClientError.ResponseError>) =>
+        body.pipe(
           Effect.mapError((e) => new EStatUnavailable({ endpoint, reason: scrub(`body not received: ${e.reason}${describeCause(e.cause)}`) })),
-          Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut }),
-          Effect.flatMap((body) =>
-            inTurn(body, Effect.gen(function* () {
-              const reading = read(body)
-              const json = yield* interpret(endpoint, response.status, reading.text)
-              return yield* reading.decode(json).pipe(Effect.mapError((fault) =>
-                fault._tag === "Incomplete" ? new EStatIncompleteBody({ endpoint }) : new EStatDecodeError({ endpoint, detail: scrub(fault.detail) })
-              ))
-            })))
+          Effect.timeoutFail({ duration: timeoutMs, onTimeout: timedOut })
         )
+      const answer = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, EStatError | E> =>
+        read._tag === "Text"
+          ? Effect.flatMap(received(response.text), (body) =>
+            inTurn(body, readBody(read.read, response.status, body).pipe(Effect.mapError((fault) => faultError(endpoint, fault)))))
+          : Effect.flatMap(received(response.arrayBuffer), (body) =>
+            read.read(new Uint8Array(body), response.status).pipe(
+              Effect.catchIf((e): e is BodyRejected => e instanceof BodyRejected, (rejected) => Effect.fail(faultError(endpoint, rejected.fault)))
+            ))
       // Waiting for the permit stays interruptible (a cancelled run must not wait for room).
       return Effect.scoped(Effect.flatMap(answered, (response) =>
         held === undefined ? answer(response) : Effect.uninterruptibleMask((restore) =>
@@ -133,35 +161,30 @@ export const make = (settings: AppSettings) =>
         )))
     }
 
-    /** Body first: e-Stat answers errors (even HTTP 403) with a RESULT.STATUS we must read. */
-    const interpret = (endpoint: string, httpStatus: number, body: string): Effect.Effect<unknown, EStatError> => {
-      const parsed = Either.try(() => JSON.parse(body) as unknown)
-      const envelope = Either.flatMap(parsed, (json) => Schema.decodeUnknownEither(Envelope)(json))
-      if (Either.isRight(envelope)) {
-        const result = Object.values(envelope.right)[0]?.RESULT
-        const status = toNumber(result?.STATUS) ?? -1
-        if (status >= 100) {
-          return Effect.fail(new EStatApiError({ status, errorMessage: scrub(String(result?.ERROR_MSG ?? "")), endpoint }))
-        }
-        if (httpStatus >= 200 && httpStatus < 300 && Either.isRight(parsed)) return Effect.succeed(parsed.right)
+    /** What a body's fault is as the caller's error: the endpoint named, the appId scrubbed. */
+    const faultError = (endpoint: string, fault: BodyFault): EStatError => {
+      switch (fault._tag) {
+        case "Incomplete":
+          return new EStatIncompleteBody({ endpoint })
+        case "Unexpected":
+          return new EStatDecodeError({ endpoint, detail: scrub(fault.detail) })
+        case "Refused":
+          return new EStatApiError({ status: fault.status, errorMessage: scrub(fault.errorMessage), endpoint })
+        case "HttpError":
+          return new EStatHttpError({ httpStatus: fault.httpStatus, endpoint, detail: scrub(fault.detail) })
       }
-      if (httpStatus === 429 || httpStatus >= 300) {
-        return Effect.fail(new EStatHttpError({ httpStatus, endpoint, detail: describeBody(body) }))
-      }
-      // A 200 whose body does not parse was cut on the way (or garbled): another attempt may get it whole.
-      return Effect.fail(Either.isLeft(parsed) ? new EStatIncompleteBody({ endpoint }) : new EStatDecodeError({ endpoint, detail: "the body is not an e-Stat response" }))
     }
 
-    const call = <A>(endpoint: string, read: BodyReader<A>, params: Params, held?: Effect.Semaphore) =>
+    const call = <A, E = never>(endpoint: string, read: Reader<A, E>, params: Params, held?: Effect.Semaphore) =>
       Effect.gen(function* () {
         if (Option.isNone(secret)) return yield* new EStatNotConfigured({ endpoint })
         const appId = secret.value
         const started = yield* Clock.currentTimeMillis
         const result = yield* attempt(endpoint, appId, params, read, held).pipe(
-          Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: error._tag }))),
-          Effect.retry({ schedule: retry, while: isTransient }),
+          Effect.tapError((error) => Effect.logDebug("e-Stat attempt failed").pipe(Effect.annotateLogs({ endpoint, error: tagOf(error) }))),
+          Effect.retry({ schedule: retry, while: (error) => isEStatError(error) && isTransient(error) }),
           Effect.catchIf(
-            (error): error is EStatApiError => error._tag === "EStatApiError" && error.status === 100 && params["statsDataId"] !== undefined,
+            (error): error is EStatApiError => error instanceof EStatApiError && error.status === 100 && params["statsDataId"] !== undefined,
             (refused) => Effect.flatMap(appIdWorks(appId), (works) =>
               Effect.fail(works
                 ? new EStatUnknownDataset({ endpoint, statsDataId: params["statsDataId"] ?? "", status: refused.status, errorMessage: refused.errorMessage })
@@ -180,15 +203,15 @@ export const make = (settings: AppSettings) =>
      * refusal of this one too is the ID's fault; anything else leaves e-Stat's own answer.
      */
     const appIdWorks = (appId: string) =>
-      attempt("getStatsList", appId, { statsCode: "00200521", limit: "1", explanationGetFlg: "N" }, bySchema(GetStatsList, () => Either.right(true)), undefined).pipe(
+      attempt("getStatsList", appId, { statsCode: "00200521", limit: "1", explanationGetFlg: "N" }, text(bySchema(GetStatsList, () => Either.right(true))), undefined).pipe(
         Effect.retry({ schedule: retry, while: isTransient }),
         Effect.match({ onFailure: () => false, onSuccess: () => true })
       )
 
     const narrowing = (query: DataQuery): Params => ({ statsDataId: query.statsDataId, ...query.narrowing })
 
-    const getDataPage = (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }, held?: Effect.Semaphore) =>
-      call("getStatsData", readPage(), {
+    const dataPage = <A, E>(query: DataQuery, page: { readonly startPosition: number; readonly limit: number }, read: Reader<A, E>, held?: Effect.Semaphore) =>
+      call("getStatsData", read, {
         ...narrowing(query),
         metaGetFlg: "N",
         cntGetFlg: "N",
@@ -201,7 +224,7 @@ export const make = (settings: AppSettings) =>
 
     return EStat.of({
       searchTables: (query) =>
-        call("getStatsList", bySchema(GetStatsList, (body) => Either.right(listOf(body))), {
+        call("getStatsList", text(bySchema(GetStatsList, (body) => Either.right(listOf(body)))), {
           searchWord: query.searchWord,
           statsField: query.statsField,
           statsCode: query.statsCode,
@@ -213,21 +236,22 @@ export const make = (settings: AppSettings) =>
           explanationGetFlg: "N"
         }),
       getMetaInfo: (statsDataId) =>
-        call("getMetaInfo", bySchema(GetMetaInfo, metaOf), { statsDataId, explanationGetFlg: "N" }).pipe(
+        call("getMetaInfo", text(bySchema(GetMetaInfo, metaOf)), { statsDataId, explanationGetFlg: "N" }).pipe(
           Effect.flatMap(({ meta, resultMessage }) =>
             meta === null ? Effect.fail(new EStatNoData({ endpoint: "getMetaInfo", statsDataId, errorMessage: scrub(resultMessage) })) : Effect.succeed(meta))
         ),
       countRecords: (query) =>
-        call("getStatsData", bySchema(GetStatsData, (body) => Either.right(totalOf(body.GET_STATS_DATA.STATISTICAL_DATA))), { ...narrowing(query), cntGetFlg: "Y" }),
-      getDataPage,
+        call("getStatsData", text(bySchema(GetStatsData, (body) => Either.right(totalOf(body.GET_STATS_DATA.STATISTICAL_DATA)))), { ...narrowing(query), cntGetFlg: "Y" }),
+      getDataPage: (query, page) => dataPage(query, page, text(readPage())),
+      readDataPage: (query, page, read) => dataPage(query, page, bytes(read)),
       pages: (query, pages, options) => {
         const concurrency = Math.min(Math.max(1, options.concurrency), 8)
         const release = options.held?.release(1) ?? Effect.void
         return Stream.fromIterable(pages).pipe(
           Stream.flatMap((request) =>
-            Stream.fromEffect(getDataPage(query, request, options.held).pipe(
-              Effect.map((page): ReceivedPage => ({ request, page, release })),
-              Effect.mapError((error) => new EStatPageFailed({ ...request, reason: error.message }))
+            Stream.fromEffect(dataPage(query, request, bytes(options.read(request)), options.held).pipe(
+              Effect.map((page) => ({ request, page, release })),
+              Effect.mapError((error) => new EStatPageFailed({ ...request, reason: error instanceof Error ? error.message : String(error) }))
             )), { concurrency, bufferSize: 1 })
         )
       }
@@ -253,12 +277,4 @@ const describeCause = (cause: unknown) => {
   const inner = (cause as Error & { readonly cause?: unknown }).cause
   const code = inner instanceof Error ? (inner as Error & { readonly code?: string }).code ?? inner.message : undefined
   return code === undefined ? `: ${cause.message}` : `: ${code}`
-}
-
-/** A short, safe description of a non-e-Stat body (e.g. a WAF's HTML page). */
-const describeBody = (body: string) => {
-  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1]?.trim()
-  if (title !== undefined && title !== "") return `an HTML page "${title.slice(0, 80)}"`
-  const trimmed = body.trim()
-  return trimmed === "" ? "an empty body" : `a non-e-Stat body (${trimmed.length} bytes)`
 }

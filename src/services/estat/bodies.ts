@@ -1,10 +1,26 @@
 import { Effect, Either, Schema } from "effect"
 import type { DataPage } from "../../domain/estat.js"
-import { dataPageOfPieces, GetStatsData, toDataPage } from "./schema.js"
+import { dataPageOfPieces, Envelope, GetStatsData, toDataPage, toNumber } from "./schema.js"
 import { splitValues } from "./valuePieces.js"
 
-/** Why a body could not be read: cut short (not complete JSON), or not the answer expected. */
-export type BodyFault = { readonly _tag: "Incomplete" } | { readonly _tag: "Unexpected"; readonly detail: string }
+/**
+ * Why a body was not the answer: cut short (not complete JSON), not the answer expected, refused
+ * by e-Stat (RESULT.STATUS ≥ 100), or an HTTP error. A Schema: a worker thread sends it back.
+ */
+export const BodyFault = Schema.Union(
+  Schema.TaggedStruct("Incomplete", {}),
+  Schema.TaggedStruct("Unexpected", { detail: Schema.String }),
+  Schema.TaggedStruct("Refused", { status: Schema.Number, errorMessage: Schema.String }),
+  Schema.TaggedStruct("HttpError", { httpStatus: Schema.Number, detail: Schema.String })
+)
+export type BodyFault = typeof BodyFault.Type
+
+/** A body, read where it was handed (a worker thread), was not the answer. */
+export class BodyRejected extends Schema.TaggedError<BodyRejected>()("BodyRejected", { fault: BodyFault }) {
+  override get message() {
+    return `the body was not the answer (${this.fault._tag})`
+  }
+}
 
 const unexpected = (detail: string): BodyFault => ({ _tag: "Unexpected", detail })
 
@@ -33,6 +49,42 @@ const decodePage = schemaDecoder(GetStatsData, (answer) => toDataPage(answer.GET
 const decodeAnswer = schemaDecoder(GetStatsData, Either.right)
 const parseWhole = (body: string) =>
   Either.flatMap(Either.try({ try: () => JSON.parse(body) as unknown, catch: (): BodyFault => ({ _tag: "Incomplete" }) }), decodePage)
+
+/** Body first: e-Stat answers errors (even HTTP 403) with a RESULT.STATUS we must read. */
+export const interpretBody = (httpStatus: number, body: string): Either.Either<unknown, BodyFault> => {
+  const parsed = Either.try(() => JSON.parse(body) as unknown)
+  const envelope = Either.flatMap(parsed, (json) => Schema.decodeUnknownEither(Envelope)(json))
+  if (Either.isRight(envelope)) {
+    const result = Object.values(envelope.right)[0]?.RESULT
+    const status = toNumber(result?.STATUS) ?? -1
+    if (status >= 100) return Either.left({ _tag: "Refused", status, errorMessage: String(result?.ERROR_MSG ?? "") })
+    if (httpStatus >= 200 && httpStatus < 300 && Either.isRight(parsed)) return Either.right(parsed.right)
+  }
+  if (httpStatus === 429 || httpStatus >= 300) return Either.left({ _tag: "HttpError", httpStatus, detail: describeBody(body) })
+  // A 200 whose body does not parse was cut on the way (or garbled): another attempt may get it whole.
+  return Either.left(Either.isLeft(parsed) ? { _tag: "Incomplete" } : unexpected("the body is not an e-Stat response"))
+}
+
+/** A body as `read` makes it into an answer, e-Stat's RESULT checked first. */
+export const readBody = <A>(read: BodyReader<A>, httpStatus: number, body: string): Effect.Effect<A, BodyFault> =>
+  Effect.flatMap(Effect.suspend(() => {
+    const reading = read(body)
+    return Effect.map(interpretBody(httpStatus, reading.text), (json) => ({ reading, json }))
+  }), ({ json, reading }) => reading.decode(json))
+
+/** A short, safe description of a non-e-Stat body (e.g. a WAF's HTML page). */
+const describeBody = (body: string) => {
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1]?.trim()
+  if (title !== undefined && title !== "") return `an HTML page "${title.slice(0, 80)}"`
+  const trimmed = body.trim()
+  return trimmed === "" ? "an empty body" : `a non-e-Stat body (${trimmed.length} bytes)`
+}
+
+const utf8 = new TextDecoder()
+
+/** A getStatsData page from its body's bytes, where they were handed (see EStat's `readDataPage`). */
+export const pageOfBytes = (body: Uint8Array, httpStatus: number): Effect.Effect<DataPage, BodyRejected> =>
+  readBody(readPage(), httpStatus, utf8.decode(body)).pipe(Effect.mapError((fault) => new BodyRejected({ fault })))
 
 /**
  * Lets the event loop run (timers, sockets: `/health`, other sessions' calls) before going on.

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type AppSettings, defaultSettings } from "../../../src/config.js"
 import { cellAt, type DataPage, planPages } from "../../../src/domain/estat.js"
 import { make, type ReceivedPage } from "../../../src/services/estat/EStat.js"
+import { pageOfBytes } from "../../../src/services/estat/bodies.js"
 import { generatedTable, makeEStatApi, MOCK_APP_ID } from "../../../src/testing/index.js"
 import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../../fakes/estatServer.js"
 
@@ -104,8 +105,8 @@ describe("EStat live layer against the fake e-Stat", () => {
     Effect.gen(function* () {
       const { estat, fake } = yield* setup({}, { estatMaxInFlight: 3 })
       const held = yield* Effect.makeSemaphore(1)
-      const received = yield* Queue.unbounded<ReceivedPage>()
-      const fetching = yield* estat.pages({ statsDataId: "0003445078" }, planPages(36, 10), { concurrency: 4, held }).pipe(
+      const received = yield* Queue.unbounded<ReceivedPage<DataPage>>()
+      const fetching = yield* estat.pages({ statsDataId: "0003445078" }, planPages(36, 10), { concurrency: 4, held, read: () => pageOfBytes }).pipe(
         Stream.runForEach((page) => Queue.offer(received, page)),
         Effect.fork
       )
@@ -134,7 +135,7 @@ describe("EStat live layer against the fake e-Stat", () => {
       const { estat, fake } = yield* setup()
       fake.setFaults({ failNext: { status: 503, count: 2, endpoint: "getStatsData" } })
       const held = yield* Effect.makeSemaphore(1)
-      const pages = yield* estat.pages({ statsDataId: "0003445078" }, planPages(36, 36), { concurrency: 1, held }).pipe(
+      const pages = yield* estat.pages({ statsDataId: "0003445078" }, planPages(36, 36), { concurrency: 1, held, read: () => pageOfBytes }).pipe(
         Stream.runCollect,
         Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the retry never got the permit") })
       )
@@ -174,8 +175,8 @@ describe("EStat live layer against the fake e-Stat", () => {
       }
       const estat = yield* make(settings).pipe(Effect.provide(FetchHttpClient.layer))
       const held = yield* Effect.makeSemaphore(1)
-      const received = yield* Queue.unbounded<ReceivedPage>()
-      const fetching = yield* estat.pages({ statsDataId: "0000000001" }, planPages(2, 1), { concurrency: 2, held }).pipe(
+      const received = yield* Queue.unbounded<ReceivedPage<DataPage>>()
+      const fetching = yield* estat.pages({ statsDataId: "0000000001" }, planPages(2, 1), { concurrency: 2, held, read: () => pageOfBytes }).pipe(
         Stream.runForEach((page) => Queue.offer(received, page)),
         Effect.fork
       )

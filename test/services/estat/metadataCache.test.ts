@@ -32,6 +32,7 @@ const countingEStat = (asked: Ref.Ref<ReadonlyArray<string>>, updated: Ref.Ref<s
     searchTables: () => Effect.dieMessage("unused"),
     countRecords: () => Effect.dieMessage("unused"),
     getDataPage: () => Effect.dieMessage("unused"),
+    readDataPage: () => Effect.dieMessage("unused"),
     pages: () => Effect.dieMessage("unused") as never
   }))
 

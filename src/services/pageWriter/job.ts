@@ -1,0 +1,130 @@
+import { open } from "node:fs/promises"
+import { Effect, Ref, Schema } from "effect"
+import { Transferable } from "@effect/platform"
+import type { CsvRows } from "../../domain/csv.js"
+import { missingDimensions, rowBuilder } from "../../domain/rows.js"
+import { BodyRejected, pageOfBytes } from "../estat/bodies.js"
+
+/**
+ * A data page's body, from its bytes to its rows as a CSV file for DuckDB, with what the run keeps
+ * of it (counts, the NOTE legend, annotations, sample rows). The same program runs in the page
+ * worker thread (src/pageWorker.ts) and, where no thread is wanted, on the calling one.
+ */
+
+const ClassItem = Schema.Struct({
+  code: Schema.String,
+  name: Schema.String,
+  level: Schema.String,
+  unit: Schema.NullOr(Schema.String),
+  parentCode: Schema.NullOr(Schema.String)
+})
+
+const Dimension = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  items: Schema.Array(ClassItem)
+})
+
+/** The rows' shape (rows.ts's RowShape). */
+const RowShape = Schema.Struct({ statsDataId: Schema.String, dimensions: Schema.Array(Dimension), withLabels: Schema.Boolean })
+
+const CellValue = Schema.NullOr(Schema.Union(Schema.String, Schema.Number))
+
+/** What the run keeps of a page; the page itself stays where it was decoded. */
+export const PageSummary = Schema.Struct({
+  totalNumber: Schema.Number,
+  cells: Schema.Number,
+  /** Dimensions of the metadata the cells lack (a page that does not belong to the table). */
+  missingDimensions: Schema.Array(Schema.String),
+  notes: Schema.Array(Schema.Struct({ char: Schema.String, text: Schema.String })),
+  annotations: Schema.Array(Schema.Struct({ code: Schema.String, text: Schema.String })),
+  sampleRows: Schema.Array(Schema.Record({ key: Schema.String, value: CellValue })),
+  /** Whether the CSV was written: only for a page of the expected size whose cells have every dimension. */
+  written: Schema.Boolean
+})
+export type PageSummary = typeof PageSummary.Type
+
+/** The page could not be written (the CSV file), or its worker thread failed. */
+export class PageWriterFailed extends Schema.TaggedError<PageWriterFailed>()("PageWriterFailed", { reason: Schema.String }) {
+  override get message() {
+    return `the page could not be converted: ${this.reason}`
+  }
+}
+
+/** The body's bytes move to the worker thread (transferred, not copied). */
+const Body = Transferable.schema(Schema.Uint8ArrayFromSelf, (bytes) => [bytes.buffer])
+
+export class WritePage extends Schema.TaggedRequest<WritePage>()("WritePage", {
+  failure: Schema.Union(BodyRejected, PageWriterFailed),
+  success: PageSummary,
+  payload: {
+    body: Body,
+    httpStatus: Schema.Number,
+    shape: RowShape,
+    /** The cells a full page has: a page with fewer is not written. */
+    expectedCells: Schema.Number,
+    sampleSize: Schema.Number,
+    /** Where the rows go as CSV; null: checked and sampled only. */
+    csv: Schema.NullOr(Schema.String)
+  }
+}) {}
+
+/** How many pages are being converted now (where the jobs run). */
+export class CountRunning extends Schema.TaggedRequest<CountRunning>()("CountRunning", {
+  failure: Schema.Never,
+  success: Schema.Number,
+  payload: {}
+}) {}
+
+/** What the page worker thread is asked. */
+export const PageWorkerRequest = Schema.Union(WritePage, CountRunning)
+
+/** A WritePage's fields. */
+export type PageJob = Omit<Schema.Struct.Type<typeof WritePage.fields>, "_tag">
+
+/** The requests' handlers, jobs counted while they run: a worker thread's, or the calling thread's. */
+export const makeHandlers = Effect.map(Ref.make(0), (running) => ({
+  WritePage: (job: PageJob) =>
+    Effect.acquireUseRelease(Ref.update(running, (n) => n + 1), () => writePage(job), () => Ref.update(running, (n) => n - 1)),
+  CountRunning: () => Ref.get(running)
+}))
+
+/** The job itself (a fiber of the worker: interrupted when its caller is). */
+export const writePage = (job: PageJob): Effect.Effect<PageSummary, BodyRejected | PageWriterFailed> =>
+  Effect.gen(function* () {
+    const page = yield* pageOfBytes(job.body, job.httpStatus)
+    const rows = rowBuilder(job.shape)
+    const missing = missingDimensions(job.shape.dimensions, page.cells)
+    const complete = page.cells.count === job.expectedCells && missing.length === 0
+    if (complete && job.csv !== null) yield* writeCsvFile(rows.csv(page.cells, page.annotations), job.csv)
+    return {
+      totalNumber: page.totalNumber,
+      cells: page.cells.count,
+      missingDimensions: missing,
+      notes: page.notes,
+      annotations: page.annotations,
+      sampleRows: missing.length === 0 ? rows.sample(page, job.sampleSize) : [],
+      written: complete && job.csv !== null
+    }
+  })
+
+/**
+ * CSV bytes to a file, a chunk at a time (each chunk out before the next is made: a chunk may be
+ * overwritten by the next); interruptible between chunks.
+ */
+export const writeCsvFile = (rows: CsvRows, path: string): Effect.Effect<void, PageWriterFailed> =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise({ try: () => open(path, "w"), catch: (e) => new PageWriterFailed({ reason: reasonOf(e) }) }),
+    (file) =>
+      Effect.gen(function* () {
+        for (const chunk of rows.chunks()) {
+          for (let done = 0; done < chunk.length;) {
+            done += (yield* Effect.tryPromise({ try: () => file.write(chunk, done), catch: (e) => new PageWriterFailed({ reason: reasonOf(e) }) })).bytesWritten
+          }
+        }
+      }),
+    (file) => Effect.promise(() => file.close())
+  )
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error))

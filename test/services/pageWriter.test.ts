@@ -1,0 +1,110 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Worker as NodeThread } from "node:worker_threads"
+import { Effect, Either, Fiber } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { decodeSavedPage } from "../../src/services/estat/schema.js"
+import type { PageJob } from "../../src/services/pageWriter/job.js"
+import { inWorker, PageWriter, spawnPageWorker } from "../../src/services/pageWriter/PageWriter.js"
+import { EStat } from "../../src/services/estat/EStat.js"
+import { EStatMemory, generatedTable } from "../../src/testing/index.js"
+
+/** A recorded real getStatsData answer, with its own CLASS_INF (read from ../shared, never copied). */
+const REAL_PAGE = join(process.cwd(), "..", "shared", "real-estat", "0003425893-getStatsData.json")
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "estat-page-writer-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+const realJob = (csv: string | null): PageJob => {
+  const text = readFileSync(REAL_PAGE, "utf8")
+  const saved = Either.getOrThrow(decodeSavedPage(JSON.parse(text)))
+  return {
+    body: new TextEncoder().encode(text),
+    httpStatus: 200,
+    shape: { statsDataId: "0003425893", dimensions: saved.meta!.dimensions, withLabels: true },
+    expectedCells: saved.page.cells.count,
+    sampleSize: 5,
+    csv
+  }
+}
+
+const generated = generatedTable({ id: "0009000077", categories: 40, areas: 50, months: 60, specialEvery: 7, annotationEvery: 11 })
+
+/** The generated table's first page of `limit` cells, its body as the in-memory e-Stat sends it. */
+const generatedJob = (limit: number, csv: string | null) =>
+  Effect.gen(function* () {
+    const estat = yield* EStat
+    const meta = yield* estat.getMetaInfo(generated.info.id)
+    const answer = yield* estat.readDataPage({ statsDataId: generated.info.id }, { startPosition: 1, limit }, (body, httpStatus) => Effect.succeed({ body, httpStatus }))
+    return {
+      ...answer,
+      shape: { statsDataId: generated.info.id, dimensions: meta.dimensions, withLabels: true },
+      expectedCells: limit,
+      sampleSize: 5,
+      csv
+    } satisfies PageJob
+  }).pipe(Effect.provide(EStatMemory.layer({ tables: [generated] })), Effect.orDie)
+
+describe("the page writer's worker thread", () => {
+  it.scopedLive("writes the very CSV and summary the calling thread writes, for a recorded real answer and a generated page", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const thread = yield* inWorker(spawnPageWorker)
+      const here = yield* Effect.provide(PageWriter, PageWriter.inThread)
+      const jobs = [["real", (csv: string) => Effect.succeed(realJob(csv))], ["generated", (csv: string) => generatedJob(3_000, csv)]] as const
+      for (const [name, job] of jobs) {
+        // Each its own bytes: the body is moved to the thread, not copied.
+        const inThread = yield* here.write(yield* job(join(dir, `${name}-here.csv`)))
+        const inWorkerThread = yield* thread.write(yield* job(join(dir, `${name}-worker.csv`)))
+        expect(inWorkerThread).toEqual(inThread)
+        expect(inThread.written).toBe(true)
+        expect(inThread.sampleRows.length).toBe(5)
+        const csv = readFileSync(join(dir, `${name}-worker.csv`))
+        expect(csv.equals(readFileSync(join(dir, `${name}-here.csv`)))).toBe(true)
+        expect(csv.toString("utf8").trimEnd().split("\n").length).toBe(inThread.cells)
+      }
+    }))
+
+  it.scopedLive("a body cut short fails the job with BodyRejected (Incomplete), and the thread goes on with the next", () =>
+    Effect.gen(function* () {
+      const thread = yield* inWorker(spawnPageWorker)
+      const whole = realJob(null)
+      const cut = yield* Effect.flip(thread.write({ ...whole, body: whole.body.slice(0, whole.body.length / 2) }))
+      expect(cut).toMatchObject({ _tag: "BodyRejected", fault: { _tag: "Incomplete" } })
+      expect((yield* thread.write(realJob(null))).cells).toBe(whole.expectedCells)
+    }))
+
+  it.scopedLive("a thread that dies fails its job with PageWriterFailed, not a hang", () =>
+    Effect.gen(function* () {
+      // Says it is ready as the runner does, then exits at the first request.
+      const dying = () =>
+        new NodeThread(
+          `const { parentPort } = require("node:worker_threads"); parentPort.postMessage([0]); parentPort.on("message", () => process.exit(3))`,
+          { eval: true }
+        )
+      const thread = yield* inWorker(dying)
+      const failure = yield* Effect.flip(thread.write(realJob(null)))
+      expect(failure._tag).toBe("PageWriterFailed")
+      expect(failure.message).toContain("exited with code 3")
+    }))
+
+  it.scopedLive("interrupting a job stops it in the thread: it ends without writing its CSV", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const thread = yield* inWorker(spawnPageWorker)
+      const csv = join(dir, "interrupted.csv")
+      // 100,000 cells: hundreds of pieces to decode before any CSV is opened.
+      const job = yield* Effect.fork(thread.write(yield* generatedJob(100_000, csv)))
+      yield* Effect.repeat(thread.running, { until: (n) => n === 1 })
+      yield* Fiber.interrupt(job)
+      // Each question is a message to the thread, answered between the job's pieces: no timer.
+      yield* Effect.repeat(thread.running, { until: (n) => n === 0 })
+      expect(existsSync(csv)).toBe(false)
+      // Left alone, the same job writes it.
+      expect((yield* thread.write(yield* generatedJob(100_000, csv))).written).toBe(true)
+      expect(existsSync(csv)).toBe(true)
+    }), 120_000)
+})
