@@ -12,7 +12,8 @@
  *                                     QUICK_CALL_EVERY_MS=250, 0 for none;
  *                                     PROFILE=<dir> writes the server's --cpu-prof there;
  *                                     TRACE_GC=<file> its --trace-gc lines; SEMI_SPACE_MB=8
- *                                     its --max-semi-space-size)
+ *                                     its --max-semi-space-size; ESTAT_MAX_CONCURRENT_RUNS=1
+ *                                     the server's one fetch at a time)
  *
  * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
@@ -41,6 +42,8 @@ const HEALTH_EVERY_MS = 100
 const SEMI_SPACE_MB = Number(process.env["SEMI_SPACE_MB"] ?? 8)
 /** With FETCHES=0, how long the probes run. */
 const IDLE_MS = 30_000
+/** The server's ESTAT_MAX_CONCURRENT_RUNS (its default, 2, when not set). */
+const MAX_RUNS = process.env["ESTAT_MAX_CONCURRENT_RUNS"]
 /** 0: no quick calls (the fetches with only the /health probe). */
 const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 
@@ -60,7 +63,8 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
         ], {
           env: {
             PATH: process.env["PATH"] ?? "", NODE_ENV: "production", MALLOC_ARENA_MAX: "2", HOST: "127.0.0.1", PORT: String(port),
-            DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID
+            DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID,
+            ...(MAX_RUNS === undefined ? {} : { ESTAT_MAX_CONCURRENT_RUNS: MAX_RUNS })
           },
           stdio: ["ignore", traceGc === undefined ? "ignore" : openSync(traceGc, "w"), "pipe"]
         })

@@ -1,8 +1,9 @@
 // One-file bundles for running (not for embedding: that is `dist/index.js` from tsc).
 // Tree-shaking Effect's and the AWS SDK's barrels saves ~50 MB of RSS at start-up.
 //   node scripts/bundle.mjs <entry.ts> <out.mjs>
-//   For the server (src/main.ts) it also writes beside the bundle the MCP App's HTML (scripts/buildApp.mjs)
-//   and the page worker thread's entry, pageWorker.mjs (src/pageWorker.ts, one file of its own).
+//   For the server (src/main.ts) it also writes the MCP App's HTML beside the bundle (scripts/buildApp.mjs);
+//   for any bundle holding the page writer (the server, benches, test children), the page worker
+//   thread's entry, pageWorker.mjs (src/pageWorker.ts, one file of its own).
 import { writeFileSync } from "node:fs"
 import { basename, dirname, extname, join, resolve } from "node:path"
 import { build } from "esbuild"
@@ -13,8 +14,11 @@ if (entry === undefined || outfile === undefined) {
   console.error("usage: node scripts/bundle.mjs <entry.ts> <out.mjs>")
   process.exit(2)
 }
-await build({
+// CommonJS dependencies inside an ES module bundle still call require().
+const banner = { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" }
+const { metafile } = await build({
   entryPoints: [entry],
+  metafile: true,
   // Code split: what is imported dynamically (the AWS SDK, for the aws backend) loads only when used.
   outdir: dirname(outfile),
   entryNames: basename(outfile, extname(outfile)),
@@ -27,12 +31,12 @@ await build({
   target: "node20",
   // DuckDB is a native addon; it stays in node_modules.
   external: ["@duckdb/*"],
-  // CommonJS dependencies inside an ES module bundle still call require().
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner,
   logLevel: "warning"
 })
-if (resolve(entry) === resolve("src/main.ts")) {
-  writeFileSync(join(dirname(outfile), explorerFileName), await buildExplorerHtml())
+if (resolve(entry) === resolve("src/main.ts")) writeFileSync(join(dirname(outfile), explorerFileName), await buildExplorerHtml())
+const pageWriter = resolve("src/services/pageWriter/PageWriter.ts")
+if (Object.keys(metafile.inputs).some((input) => resolve(input) === pageWriter)) {
   await build({
     entryPoints: ["src/pageWorker.ts"],
     outfile: join(dirname(outfile), "pageWorker.mjs"),
@@ -40,7 +44,7 @@ if (resolve(entry) === resolve("src/main.ts")) {
     platform: "node",
     format: "esm",
     target: "node20",
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner,
     logLevel: "warning"
   })
 }

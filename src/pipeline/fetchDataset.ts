@@ -153,6 +153,7 @@ const runFetch = (request: FetchRequest, runId: string) =>
           httpStatus,
           shape: { statsDataId: request.statsDataId, dimensions: meta.dimensions, withLabels: request.withLabels },
           expectedCells: pageRequest.limit,
+          atMostTotal: pageRequest.startPosition === 1,
           sampleSize: SAMPLE_SIZE,
           csv
         })

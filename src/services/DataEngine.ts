@@ -1,9 +1,10 @@
-import { open, rm } from "node:fs/promises"
+import { rm } from "node:fs/promises"
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../config.js"
 import { type CsvRows, duckDbDialect } from "../domain/csv.js"
 import type { CellValue, ColumnSpec, ColumnType, RowBatch } from "../domain/rowBatch.js"
+import { writeCsvFile } from "./csvFile.js"
 
 export class DataEngineError extends Schema.TaggedError<DataEngineError>()("DataEngineError", {
   operation: Schema.String,
@@ -96,20 +97,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
      * Parquet: faster than appending value by value from JS, and DuckDB never holds the whole page.
      */
     const writeCsv = (rows: CsvRows, csv: string) =>
-      Effect.tryPromise({
-        try: async () => {
-          const file = await open(csv, "w")
-          try {
-            for (const chunk of rows.chunks()) {
-              // A write may take fewer bytes than it is given; the chunk must be out before the next is made.
-              for (let done = 0; done < chunk.length;) done += (await file.write(chunk, done)).bytesWritten
-            }
-          } finally {
-            await file.close()
-          }
-        },
-        catch: (e) => new DataEngineError({ operation: "write a Parquet part", reason: reasonOf(e) })
-      })
+      writeCsvFile(rows, csv, (reason) => new DataEngineError({ operation: "write a Parquet part", reason }))
 
     const csvToParquet = (csv: string, columns: ReadonlyArray<ColumnSpec>, path: string) =>
       converting.withPermits(1)(withConnection("write a Parquet part", async (connection) => {

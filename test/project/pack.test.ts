@@ -58,7 +58,7 @@ describe("the npm package", () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }))
 
   it("ships the build, the README and the licence, and nothing of the repo's sources, tests or deploy", () => {
-    for (const file of ["package.json", "README.md", "LICENSE", "dist/server.mjs", "dist/explorer-app.html", "dist/index.js", "dist/index.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts"]) {
+    for (const file of ["package.json", "README.md", "LICENSE", "dist/server.mjs", "dist/pageWorker.mjs", "dist/pageWorker.js", "dist/explorer-app.html", "dist/index.js", "dist/index.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts"]) {
       expect(files, file).toContain(file)
     }
     expect(files.some((f) => f.startsWith("dist/chunks/"))).toBe(true)
@@ -73,9 +73,9 @@ describe("the npm package", () => {
     expect(help).toMatch(/--mock/)
   })
 
-  it("serves stdio with nothing but JSON-RPC on stdout", async () => {
+  it("serves stdio with nothing but JSON-RPC on stdout, a fetch's pages converted by its page worker thread", async () => {
     const dataDir = join(work, "data")
-    const child = spawn(process.execPath, [bin, "--stdio"], {
+    const child = spawn(process.execPath, [bin, "--stdio", "--mock"], {
       cwd: work,
       env: { PATH: process.env["PATH"] ?? "", DATA_DIR: dataDir, LOG_LEVEL: "info" },
       stdio: ["pipe", "pipe", "pipe"]
@@ -108,6 +108,9 @@ describe("the npm package", () => {
     // The chart app (MCP_APPS), which the bin serves from the page the build put beside it.
     send({ jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "ui://estat-mcp/explorer" } })
     await answered(3)
+    // A sample table's pages go through dist/pageWorker.mjs, beside the bin.
+    send({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "fetch_dataset_auto", arguments: { dataset_id: "0009990001" } } })
+    await answered(4)
     child.stdin.end()
     await new Promise((resolveExit) => child.once("close", resolveExit))
 
@@ -119,6 +122,9 @@ describe("the npm package", () => {
     const app = JSON.parse(lines.find((line) => line.includes('"id":3'))!) as { result: { contents: Array<{ mimeType: string; text: string }> } }
     expect(app.result.contents[0]!.mimeType).toBe("text/html;profile=mcp-app")
     expect(app.result.contents[0]!.text).toMatch(/^<!doctype html>/)
+    const fetched = JSON.parse(lines.find((line) => line.includes('"id":4'))!) as { result: { isError?: boolean; structuredContent: { records_fetched: number } } }
+    expect(fetched.result.isError ?? false).toBe(false)
+    expect(fetched.result.structuredContent.records_fetched).toBeGreaterThan(0)
     expect(stderr).not.toMatch(/\bat file:/)
   }, 60_000)
 

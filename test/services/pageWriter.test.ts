@@ -26,6 +26,7 @@ const realJob = (csv: string | null): PageJob => {
     httpStatus: 200,
     shape: { statsDataId: "0003425893", dimensions: saved.meta!.dimensions, withLabels: true },
     expectedCells: saved.page.cells.count,
+    atMostTotal: false,
     sampleSize: 5,
     csv
   }
@@ -43,6 +44,7 @@ const generatedJob = (limit: number, csv: string | null) =>
       ...answer,
       shape: { statsDataId: generated.info.id, dimensions: meta.dimensions, withLabels: true },
       expectedCells: limit,
+      atMostTotal: false,
       sampleSize: 5,
       csv
     } satisfies PageJob

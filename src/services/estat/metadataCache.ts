@@ -2,6 +2,7 @@ import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
 import { AppConfig } from "../../config.js"
 import type { TableMeta } from "../../domain/estat.js"
 import { EStat } from "./EStat.js"
+import { DimensionSchema } from "./schema.js"
 import { ObjectStore } from "../storage/ObjectStore.js"
 
 /**
@@ -18,14 +19,6 @@ import { ObjectStore } from "../storage/ObjectStore.js"
 const MEMORY_ENTRIES = 256
 /** Metadata of a municipality-level table runs to hundreds of kB; 16 MB keeps the 0.5 GB task safe. */
 const MEMORY_BYTES = 16 * 1024 * 1024
-
-const ClassItem = Schema.Struct({
-  code: Schema.String,
-  name: Schema.String,
-  level: Schema.String,
-  unit: Schema.NullOr(Schema.String),
-  parentCode: Schema.NullOr(Schema.String)
-})
 
 const TableMetaSchema = Schema.Struct({
   table: Schema.Struct({
@@ -51,12 +44,7 @@ const TableMetaSchema = Schema.Struct({
     tableName: Schema.String,
     description: Schema.String
   }),
-  dimensions: Schema.Array(Schema.Struct({
-    id: Schema.String,
-    name: Schema.String,
-    description: Schema.NullOr(Schema.String),
-    items: Schema.Array(ClassItem)
-  }))
+  dimensions: Schema.Array(DimensionSchema)
 }) satisfies Schema.Schema<TableMeta, TableMeta> // the domain's shape: a field added to TableMeta must be added here
 
 /** One stored copy: the metadata and when e-Stat gave it (epoch ms). */

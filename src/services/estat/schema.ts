@@ -365,3 +365,19 @@ export const decodeSavedPage = (json: unknown): Either.Either<SavedPage, string>
     statsDataId: null
   }))
 }
+
+const ClassItemSchema = Schema.Struct({
+  code: Schema.String,
+  name: Schema.String,
+  level: Schema.String,
+  unit: Schema.NullOr(Schema.String),
+  parentCode: Schema.NullOr(Schema.String)
+})
+
+/** A table's dimension in the domain's shape (also what the page worker thread is sent). */
+export const DimensionSchema = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  items: Schema.Array(ClassItemSchema)
+})

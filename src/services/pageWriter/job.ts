@@ -1,9 +1,9 @@
-import { open } from "node:fs/promises"
 import { Effect, Ref, Schema } from "effect"
 import { Transferable } from "@effect/platform"
-import type { CsvRows } from "../../domain/csv.js"
 import { missingDimensions, rowBuilder } from "../../domain/rows.js"
+import { writeCsvFile } from "../csvFile.js"
 import { BodyRejected, pageOfBytes } from "../estat/bodies.js"
+import { DimensionSchema } from "../estat/schema.js"
 
 /**
  * A data page's body, from its bytes to its rows as a CSV file for DuckDB, with what the run keeps
@@ -11,23 +11,8 @@ import { BodyRejected, pageOfBytes } from "../estat/bodies.js"
  * worker thread (src/pageWorker.ts) and, where no thread is wanted, on the calling one.
  */
 
-const ClassItem = Schema.Struct({
-  code: Schema.String,
-  name: Schema.String,
-  level: Schema.String,
-  unit: Schema.NullOr(Schema.String),
-  parentCode: Schema.NullOr(Schema.String)
-})
-
-const Dimension = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  description: Schema.NullOr(Schema.String),
-  items: Schema.Array(ClassItem)
-})
-
 /** The rows' shape (rows.ts's RowShape). */
-const RowShape = Schema.Struct({ statsDataId: Schema.String, dimensions: Schema.Array(Dimension), withLabels: Schema.Boolean })
+const RowShape = Schema.Struct({ statsDataId: Schema.String, dimensions: Schema.Array(DimensionSchema), withLabels: Schema.Boolean })
 
 const CellValue = Schema.NullOr(Schema.Union(Schema.String, Schema.Number))
 
@@ -64,6 +49,8 @@ export class WritePage extends Schema.TaggedRequest<WritePage>()("WritePage", {
     shape: RowShape,
     /** The cells a full page has: a page with fewer is not written. */
     expectedCells: Schema.Number,
+    /** The first page, asked for before the count was known: it has no more cells than the table's TOTAL_NUMBER. */
+    atMostTotal: Schema.Boolean,
     sampleSize: Schema.Number,
     /** Where the rows go as CSV; null: checked and sampled only. */
     csv: Schema.NullOr(Schema.String)
@@ -96,8 +83,9 @@ export const writePage = (job: PageJob): Effect.Effect<PageSummary, BodyRejected
     const page = yield* pageOfBytes(job.body, job.httpStatus)
     const rows = rowBuilder(job.shape)
     const missing = missingDimensions(job.shape.dimensions, page.cells)
-    const complete = page.cells.count === job.expectedCells && missing.length === 0
-    if (complete && job.csv !== null) yield* writeCsvFile(rows.csv(page.cells, page.annotations), job.csv)
+    const expected = job.atMostTotal ? Math.min(job.expectedCells, page.totalNumber) : job.expectedCells
+    const complete = page.cells.count === expected && missing.length === 0
+    if (complete && job.csv !== null) yield* writeCsvFile(rows.csv(page.cells, page.annotations), job.csv, (reason) => new PageWriterFailed({ reason }))
     return {
       totalNumber: page.totalNumber,
       cells: page.cells.count,
@@ -109,22 +97,3 @@ export const writePage = (job: PageJob): Effect.Effect<PageSummary, BodyRejected
     }
   })
 
-/**
- * CSV bytes to a file, a chunk at a time (each chunk out before the next is made: a chunk may be
- * overwritten by the next); interruptible between chunks.
- */
-export const writeCsvFile = (rows: CsvRows, path: string): Effect.Effect<void, PageWriterFailed> =>
-  Effect.acquireUseRelease(
-    Effect.tryPromise({ try: () => open(path, "w"), catch: (e) => new PageWriterFailed({ reason: reasonOf(e) }) }),
-    (file) =>
-      Effect.gen(function* () {
-        for (const chunk of rows.chunks()) {
-          for (let done = 0; done < chunk.length;) {
-            done += (yield* Effect.tryPromise({ try: () => file.write(chunk, done), catch: (e) => new PageWriterFailed({ reason: reasonOf(e) }) })).bytesWritten
-          }
-        }
-      }),
-    (file) => Effect.promise(() => file.close())
-  )
-
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
