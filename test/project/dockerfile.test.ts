@@ -23,11 +23,12 @@ describe("Dockerfile", () => {
     for (const stage of stages) expect(stage.platform, stage.name).toBe("linux/amd64")
   })
 
-  it("copies into the runtime stage only the bundle, its chunks, the chart app's page and DuckDB with what it needs", () => {
+  it("copies into the runtime stage only the bundle, its chunks, its page worker's entry, the chart app's page and DuckDB with what it needs", () => {
     expect(runtime.body).not.toMatch(/^ADD\s/m)
     expect(runtime.copies.map((c) => `${c.from}:${c.source} -> ${c.target}`)).toEqual([
       "build:/app/dist/server.mjs -> ./dist/server.mjs",
       "build:/app/dist/chunks -> ./dist/chunks",
+      "build:/app/dist/pageWorker.mjs -> ./dist/pageWorker.mjs",
       "build:/app/dist/explorer-app.html -> ./dist/explorer-app.html",
       "deps:/app/node_modules/@duckdb/node-api -> ./node_modules/@duckdb/node-api",
       "deps:/app/node_modules/@duckdb/node-bindings -> ./node_modules/@duckdb/node-bindings",
