@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
+import { InvalidParams } from "../../src/mcp/rpcErrors.js"
 import { storedFiles } from "../../src/resources/storedFiles.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import type { ToolRequirements } from "../../src/tools/registry.js"
@@ -25,7 +26,8 @@ describe("stored files as MCP resources", () => {
         { uri: store.uri("transformed/0000000001/x.parquet"), mimeType: "application/vnd.apache.parquet", blob: "UEFSMQ==" }
       ])
       const tooBig = yield* Effect.flip(run(storedFiles.read(store.uri("csv/0000000001/big.csv"))))
-      expect(tooBig).toEqual({
+      expect(tooBig).toBeInstanceOf(InvalidParams)
+      expect({ code: tooBig.code, message: tooBig.message }).toEqual({
         code: -32602,
         message: `${store.uri("csv/0000000001/big.csv")} is 1001 bytes, over the 1000-byte limit of resources/read (MCP_RESOURCE_MAX_BYTES); get a download URL with download_csv_from_s3 instead.`
       })

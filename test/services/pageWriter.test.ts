@@ -9,9 +9,10 @@ import type { PageJob } from "../../src/services/pageWriter/job.js"
 import { inWorker, PageWriter, spawnPageWorker } from "../../src/services/pageWriter/PageWriter.js"
 import { EStat } from "../../src/services/estat/EStat.js"
 import { EStatMemory, generatedTable } from "../../src/testing/index.js"
+import { REAL_ESTAT_DIR } from "../support/realEStat.js"
 
 /** A recorded real getStatsData answer, with its own CLASS_INF (read from ../shared, never copied). */
-const REAL_PAGE = join(process.cwd(), "..", "shared", "real-estat", "0003425893-getStatsData.json")
+const REAL_PAGE = join(REAL_ESTAT_DIR, "0003425893-getStatsData.json")
 
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(join(tmpdir(), "estat-page-writer-"))),

@@ -10,6 +10,7 @@ import { make, type ReceivedPage } from "../../../src/services/estat/EStat.js"
 import { pageOfBytes } from "../../../src/services/estat/bodies.js"
 import { generatedTable, makeEStatApi, MOCK_APP_ID } from "../../../src/testing/index.js"
 import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../../fakes/estatServer.js"
+import { REAL_ESTAT_DIR } from "../../support/realEStat.js"
 
 const cells = (page: DataPage) => Array.from({ length: page.cells.count }, (_, i) => cellAt(page.cells, i))
 
@@ -370,8 +371,8 @@ const bodiesServer = (bodies: ReadonlyArray<string>) =>
     return { estat, served: () => served }
   })
 
-// Real answers recorded from e-Stat by others (see /work/shared/real-estat/SOURCES.md), read where they are.
-const REAL = "/work/shared/real-estat"
+// Real answers recorded from e-Stat by others (see SOURCES.md there), read where they are.
+const REAL = REAL_ESTAT_DIR
 
 describe.skipIf(!existsSync(REAL))("EStat live layer against recorded real e-Stat answers", () => {
   const realData = () => readFileSync(`${REAL}/0003425893-getStatsData.json`, "utf8").trim()
