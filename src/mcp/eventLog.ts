@@ -1,4 +1,4 @@
-import { Effect, Exit, identity, Mailbox, Option, type Scope, Stream } from "effect"
+import { Effect, Exit, type Mailbox, Option, type Scope } from "effect"
 
 /**
  * The server-to-client events of one session, for every SSE stream it has (each POST
@@ -42,8 +42,6 @@ export interface EventLog {
    * stream its response reads, not a pipeline of operators (which cost ~100 KB of heap each).
    */
   readonly follow: <A>(streamId: string, afterSeq: number, into: Mailbox.Mailbox<A>, frame: (event: SseEvent) => A | undefined) => Effect.Effect<void, never, Scope.Scope>
-  /** `follow` as a Stream of the events themselves. */
-  readonly listen: (streamId: string, afterSeq: number) => Stream.Stream<SseEvent>
   /** Whether the buffer still holds this event, as sent to a client: the only `Last-Event-ID`s a stream resumes after. */
   readonly holds: (id: { readonly streamId: string; readonly seq: number }) => Effect.Effect<boolean>
   readonly shutdown: Effect.Effect<void>
@@ -126,19 +124,11 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
         (follower) => Effect.sync(() => follower === null ? undefined : unfollow(streamId, follower))
       ).pipe(Effect.asVoid)
 
-    const listen = (streamId: string, afterSeq: number): Stream.Stream<SseEvent> =>
-      Stream.unwrapScoped(Effect.gen(function* () {
-        const events = yield* Mailbox.make<SseEvent>()
-        yield* follow(streamId, afterSeq, events, identity)
-        return Mailbox.toStream(events)
-      }))
-
     return {
       publish: (streamId, data) => append(streamId, data),
       end: (streamId) => Effect.asVoid(append(streamId, undefined, "end")),
       detach: (streamId) => Effect.asVoid(append(streamId, undefined, "detach")),
       follow,
-      listen,
       holds: ({ seq, streamId }) => Effect.sync(() => buffer.some((e) => e.streamId === streamId && e.seq === seq && !e.detach)),
       shutdown: Effect.sync(() => {
         open = false
