@@ -4,7 +4,8 @@
  * the deployed Fargate task's size; two clients each fetch the 1.4-million-row generated table
  * (14 pages of 100,000 rows, stored as Parquet) while a probe asks `/health` every 100 ms and a
  * third client calls `search_estat_data` (one quick e-Stat search) every 250 ms. It prints the
- * worst and p99 latency of both beside the fetches' wall time and the server's peak RSS.
+ * worst and p99 latency of both beside the fetches' wall time, the server's peak RSS and how often
+ * its group's quota ran out (CFS throttling: then every thread, the event loop's too, waits).
  *
  *   npm run bench:responsiveness     (REPEAT=3 runs it three times; VCPU=0.25, MEMORY_MB=512;
  *                                     LATENCY_MS=300 sets e-Stat's latency; FETCHES=2 (0: the
@@ -162,6 +163,7 @@ const runOnce = (round: number) =>
     console.log(`  load average    ${loadBefore} before, ${load()} after (1, 5, 15 min; ${cpus().length} cores)`)
     console.log(`  fetch wall      ${walls.map((w) => `${(w / 1000).toFixed(1)} s`).join(", ")}`)
     console.log(`  peak RSS        ${peak === null ? "n/a" : `${peak.toFixed(0)} MB`} (the server's VmHWM)`)
+    if (confined._tag === "Confined") console.log(`  CPU quota       ${confined.throttling()} (cpu.stat, the server's whole run)`)
     console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)} (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
     console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)} (${q.count} tools/call search_estat_data of another session)`)
   }))

@@ -52,7 +52,13 @@ export const benchServices = (baseUrl: string, overrides: Partial<AppSettings> =
  * child has exited. `unavailable` says why not (not Linux, not root, no cgroup v1 controllers).
  */
 export type Confinement =
-  | { readonly _tag: "Confined"; readonly describe: string; readonly add: (pid: number) => void }
+  | {
+    readonly _tag: "Confined"
+    readonly describe: string
+    readonly add: (pid: number) => void
+    /** How often the quota ran out (CFS throttling): every thread of the group, the event loop's too, then waits for the next period. */
+    readonly throttling: () => string
+  }
   | { readonly _tag: "Unavailable"; readonly reason: string }
 
 const cgroupRoot = "/sys/fs/cgroup"
@@ -88,7 +94,12 @@ export const confinement = (name: string, vcpu: number, memoryBytes: number) =>
         _tag: "Confined",
         describe: `${vcpu} vCPU (cfs quota ${Math.round(vcpu * period)}/${period} µs)` +
           (memory === null ? ", no memory cgroup" : `, memory.limit_in_bytes ${(memoryBytes / 1024 / 1024).toFixed(0)} MB`),
-        add: (pid) => groups.forEach((dir) => writeFileSync(join(dir, "cgroup.procs"), String(pid)))
+        add: (pid) => groups.forEach((dir) => writeFileSync(join(dir, "cgroup.procs"), String(pid))),
+        throttling: () => {
+          const stat = Object.fromEntries(readFileSync(join(cpu, "cpu.stat"), "utf8").trim().split("\n").map((line) => line.split(" ")))
+          const [periods, throttled, nanos] = [stat["nr_periods"], stat["nr_throttled"], stat["throttled_time"]].map(Number)
+          return `throttled in ${throttled} of ${periods} periods (${(100 * throttled! / Math.max(1, periods!)).toFixed(0)} %), ${(nanos! / 1e9).toFixed(1)} s in all`
+        }
       }
     }),
     (confined) => Effect.sync(() => {
