@@ -112,7 +112,8 @@ describe("MCP tasks (2025-11-25)", () => {
     const client = await connect(server)
     fake.setFaults({ holdPage: { startPosition: 101 } })
     const { task } = await startTask(client, "fetch_large_dataset_complete", fetchArgs)
-    await pollUntil(client, task.taskId, () => heldPageAsked())
+    // Page 1 stored (its progress names the run, which the cancelled result then names), page 2 held.
+    await pollUntil(client, task.taskId, (s, message) => s === "working" && heldPageAsked() && message.startsWith("page 1/3"))
     const cancelled = await client.experimental.tasks.cancelTask(task.taskId)
     expect(cancelled.status).toBe("cancelled")
     fake.setFaults({})
