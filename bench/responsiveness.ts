@@ -115,8 +115,8 @@ const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = tru
 
 const worstAndP99 = (latencies: ReadonlyArray<number>) => {
   const sorted = [...latencies].sort((a, b) => a - b)
-  const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? 0
-  return { worst: sorted.at(-1) ?? 0, p99, count: sorted.length }
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * q) - 1)] ?? 0
+  return { worst: sorted.at(-1) ?? 0, p99: at(0.99), p50: at(0.5), overOneSecond: sorted.filter((n) => n > 1000).length, count: sorted.length }
 }
 
 const peakRssMb = (pid: number) => {
@@ -164,8 +164,8 @@ const runOnce = (round: number) =>
     console.log(`  fetch wall      ${walls.map((w) => `${(w / 1000).toFixed(1)} s`).join(", ")}`)
     console.log(`  peak RSS        ${peak === null ? "n/a" : `${peak.toFixed(0)} MB`} (the server's VmHWM)`)
     if (confined._tag === "Confined") console.log(`  CPU quota       ${confined.throttling()} (cpu.stat, the server's whole run)`)
-    console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)} (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
-    console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)} (${q.count} tools/call search_estat_data of another session)`)
+    console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)}, p50 ${ms(h.p50)}, ${h.overOneSecond} over 1 s (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
+    console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)}, p50 ${ms(q.p50)}, ${q.overOneSecond} over 1 s (${q.count} tools/call search_estat_data of another session)`)
   }))
 
 // runMain: Ctrl-C interrupts the run, and its finalizers stop the server and remove the cgroups.

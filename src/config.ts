@@ -86,6 +86,11 @@ export interface AppSettings {
   readonly duckdbMemoryLimit: string
   readonly duckdbTempDir: string
   readonly duckdbThreads: number
+  /**
+   * The vCPU this process may use (a Fargate task's size, 0.25); none: its cgroup's quota where it
+   * can see one. Background work (page conversion) keeps the process under part of it (CpuPacer).
+   */
+  readonly cpuLimit: Option.Option<number>
   readonly logLevel: string
   readonly logFormat: "json" | "pretty"
   readonly sessionIdleTimeout: Duration.Duration
@@ -286,6 +291,9 @@ const settingsConfig = Config.all({
   ),
   duckdbTempDir: Config.string("DUCKDB_TEMP_DIR").pipe(Config.withDefault(tmpdir() + "/estat-mcp-duckdb")),
   duckdbThreads: positiveInt("DUCKDB_THREADS", 2),
+  cpuLimit: Config.option(Config.number("CPU_LIMIT").pipe(
+    Config.validate({ message: "CPU_LIMIT must be a number of vCPU above 0, such as 0.25", validation: (n) => n > 0 && n <= 1024 })
+  )),
   logLevel: Config.string("LOG_LEVEL").pipe(
     Config.validate({ message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`, validation: (level) => LOG_LEVELS.includes(level.toLowerCase()) }),
     Config.withDefault("info")

@@ -5,6 +5,7 @@ import { AppConfig } from "./config.js"
 import * as McpServer from "./mcp/server.js"
 import { scratchSweptLayer } from "./pipeline/leftovers.js"
 import type { Tool } from "./mcp/tool.js"
+import { CpuPacer } from "./services/CpuPacer.js"
 import { DataEngine } from "./services/DataEngine.js"
 import { EStat } from "./services/estat/EStat.js"
 import { PageWriter } from "./services/pageWriter/PageWriter.js"
@@ -42,8 +43,8 @@ export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =
     Layer.provideMerge(Layer.mergeAll(
       cachedMetadata.pipe(Layer.provide(Layer.merge(estat, objectStoreLayer))),
       objectStoreLayer,
-      DataEngine.layer,
-      PageWriter.layer,
+      // Page conversion keeps under the process's CPU budget, if it has one (CpuPacer).
+      Layer.merge(DataEngine.layer, PageWriter.layer).pipe(Layer.provide(CpuPacer.layer)),
       RunSlots.layer,
       scratchSweptLayer
     )),

@@ -18,7 +18,7 @@ const giveWay = Effect.sync(() => {
 }).pipe(Effect.catchAllDefect(() => Effect.void))
 
 /** As the server's other threads (threadPriority.ts). */
-const PAGE_WORKER_NICENESS = 10
+const PAGE_WORKER_NICENESS = 19
 
 const runner = Layer.unwrapEffect(Effect.map(makeHandlers, (handlers) => WorkerRunner.layerSerialized(PageWorkerRequest, handlers))).pipe(
   Layer.provide(NodeWorkerRunner.layer)

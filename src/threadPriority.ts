@@ -26,4 +26,4 @@ export const yieldOtherThreads = (niceness = OTHER_THREADS_NICENESS): Effect.Eff
   })
 
 /** CFS weighs nice 10 at 110 against 1024 at 0: ~10 % of the CPU while the event loop's thread wants it. */
-const OTHER_THREADS_NICENESS = 10
+const OTHER_THREADS_NICENESS = 19

@@ -179,7 +179,8 @@ export class EStatMcpStack extends Stack {
 
     // --- The service -------------------------------------------------------------------------------
     const logGroup = new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })
-    const taskDefinition = new ecs.FargateTaskDefinition(this, "Task", { cpu: 256, memoryLimitMiB: 512, runtimePlatform: imagePlatform.task })
+    const taskCpu = 256
+    const taskDefinition = new ecs.FargateTaskDefinition(this, "Task", { cpu: taskCpu, memoryLimitMiB: 512, runtimePlatform: imagePlatform.task })
     taskDefinition.addContainer("estat-mcp", {
       image: props.image ?? ecs.ContainerImage.fromAsset(repositoryRoot, { platform: imagePlatform.asset }),
       portMappings: [{ containerPort: 8080 }],
@@ -195,6 +196,8 @@ export class EStatMcpStack extends Stack {
         ATHENA_WORKGROUP: workgroup.name,
         ATHENA_OUTPUT_LOCATION: outputLocation,
         LOG_FORMAT: "json",
+        // The task's quota sits on a cgroup the container cannot see: background work paces itself to it (CpuPacer).
+        CPU_LIMIT: String(taskCpu / 1024),
         // The ALB appends the client's address to X-Forwarded-For: per-client limits count clients, not the ALB.
         MCP_TRUSTED_PROXIES: "1",
         ...oauthEnvironment

@@ -144,6 +144,9 @@ describe("the deploy stack", () => {
     for (const secret of ["ESTAT_APP_ID", "MCP_AUTH_TOKEN", "MCP_SESSION_SECRET"]) expect(plain).not.toContain(secret)
     expect(container!.Secrets.map((s) => s.Name).sort()).toEqual(["ESTAT_APP_ID", "MCP_AUTH_TOKEN", "MCP_SESSION_SECRET"])
     expect(plain).toEqual(expect.arrayContaining(["ESTAT_MCP_BACKEND", "S3_BUCKET", "GLUE_DATABASE", "ATHENA_WORKGROUP", "ATHENA_OUTPUT_LOCATION"]))
+    // Background work paces itself to the task's vCPU (the quota's cgroup is the task's, which the container cannot read).
+    const cpuLimit = (container!.Environment as Array<{ Name: string; Value?: unknown }>).find((e) => e.Name === "CPU_LIMIT")?.Value
+    expect(Number(cpuLimit)).toBe(Number(task!.Properties["Cpu"]) / 1024)
     expect(JSON.stringify(container!.Image)).toContain("container-assets") // built from the Dockerfile as a CDK asset
     expect(container!.LogConfiguration.LogDriver).toBe("awslogs")
     template.resourceCountIs("AWS::SecretsManager::Secret", 3)

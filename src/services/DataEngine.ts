@@ -5,6 +5,7 @@ import { AppConfig, type AppSettings } from "../config.js"
 import { type CsvRows, duckDbDialect } from "../domain/csv.js"
 import type { CellValue, ColumnSpec, ColumnType, RowBatch } from "../domain/rowBatch.js"
 import { writeCsvFile } from "./csvFile.js"
+import { CpuPacer, unpaced } from "./CpuPacer.js"
 
 export class DataEngineError extends Schema.TaggedError<DataEngineError>()("DataEngineError", {
   operation: Schema.String,
@@ -83,6 +84,9 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
 
     // DuckDB converts one part at a time; the next one's CSV is written meanwhile.
     const converting = yield* Effect.makeSemaphore(1)
+    // A part is a burst of DuckDB's CPU: it waits for the process to be within its budget, and the
+    // burst is paid back before the next background step (CpuPacer). None in context: unpaced.
+    const pacer = Option.getOrElse(yield* Effect.serviceOption(CpuPacer), () => unpaced)
 
     /** A connection of its own per operation: temp tables stay private, and interruption reaches the query. */
     const withConnection = <A>(operation: string, use: (connection: DuckDBConnection) => Promise<A>) =>
@@ -100,7 +104,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
       writeCsvFile(rows, csv, (reason) => new DataEngineError({ operation: "write a Parquet part", reason }))
 
     const csvToParquet = (csv: string, columns: ReadonlyArray<ColumnSpec>, path: string) =>
-      converting.withPermits(1)(withConnection("write a Parquet part", async (connection) => {
+      converting.withPermits(1)(Effect.zipRight(pacer.turn, withConnection("write a Parquet part", async (connection) => {
         await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(CONVERSION_BULK_FLUSH)}`)
         try {
           await connection.run(
@@ -113,7 +117,7 @@ export const make = (settings: Pick<AppSettings, "duckdbMemoryLimit" | "duckdbTe
         } finally {
           await connection.run(`SET allocator_bulk_deallocation_flush_threshold = ${quoteLiteral(QUERY_BULK_FLUSH)}`)
         }
-      }))
+      })))
 
     const writeParquet = (rows: CsvRows, path: string) =>
       Effect.acquireUseRelease(

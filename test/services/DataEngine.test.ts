@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Deferred, Effect, Fiber, Option } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { csvRowsOfBatch } from "../../src/domain/csv.js"
 import type { Dimension } from "../../src/domain/estat.js"
 import type { RowBatch } from "../../src/domain/rowBatch.js"
 import { rowBuilder, sampleRows } from "../../src/domain/rows.js"
+import { CpuPacer } from "../../src/services/CpuPacer.js"
 import { make, quoteLiteral } from "../../src/services/DataEngine.js"
 
 /** A Parquet path in a temp folder removed with the test's scope. */
@@ -130,5 +131,21 @@ describe("DataEngine", () => {
       const error = yield* Effect.flip(db.query("SELECT * FROM read_parquet('/nonexistent/x.parquet')"))
       expect(error._tag).toBe("DataEngineError")
       expect(error.message).toMatch(/^The embedded DuckDB engine failed to run a query: .*No files found/)
+    }))
+
+  it.scoped("a Parquet part waits for the CpuPacer's turn before DuckDB starts on it", () =>
+    Effect.gen(function* () {
+      const asked = yield* Deferred.make<void>()
+      const go = yield* Deferred.make<void>()
+      const pacer = { budget: Option.some(0.25), turn: Effect.zipRight(Deferred.succeed(asked, undefined), Deferred.await(go)) }
+      const db = yield* Effect.provideService(engine, CpuPacer, pacer)
+      const batch: RowBatch = { columns: [{ name: "n", type: "INTEGER" }], values: [[1, 2, 3]], count: 3 }
+      const file = yield* scratchParquet("paced")
+      const writing = yield* Effect.fork(db.writeParquet(csvRowsOfBatch(batch), file))
+      yield* Deferred.await(asked)
+      expect(existsSync(file)).toBe(false)
+      yield* Deferred.succeed(go, undefined)
+      yield* Fiber.join(writing)
+      expect((yield* db.query(`SELECT sum(n) AS s FROM read_parquet(${quoteLiteral(file)})`)).rows).toEqual([{ s: 6 }])
     }))
 })

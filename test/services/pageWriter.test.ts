@@ -5,7 +5,7 @@ import { Worker as NodeThread } from "node:worker_threads"
 import { Effect, Either, Fiber } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { decodeSavedPage } from "../../src/services/estat/schema.js"
-import type { PageJob } from "../../src/services/pageWriter/job.js"
+import type { PageOrder } from "../../src/services/pageWriter/job.js"
 import { inWorker, PageWriter, spawnPageWorker } from "../../src/services/pageWriter/PageWriter.js"
 import { EStat } from "../../src/services/estat/EStat.js"
 import { EStatMemory, generatedTable } from "../../src/testing/index.js"
@@ -19,7 +19,7 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
 
-const realJob = (csv: string | null): PageJob => {
+const realJob = (csv: string | null): PageOrder => {
   const text = readFileSync(REAL_PAGE, "utf8")
   const saved = Either.getOrThrow(decodeSavedPage(JSON.parse(text)))
   return {
@@ -48,14 +48,15 @@ const generatedJob = (limit: number, csv: string | null) =>
       atMostTotal: false,
       sampleSize: 5,
       csv
-    } satisfies PageJob
+    } satisfies PageOrder
   }).pipe(Effect.provide(EStatMemory.layer({ tables: [generated] })), Effect.orDie)
 
 describe("the page writer's worker thread", () => {
-  it.scopedLive("writes the very CSV and summary the calling thread writes, for a recorded real answer and a generated page", () =>
+  it.scopedLive("writes the very CSV and summary the calling thread writes, for a recorded real answer and a generated page, paced or not", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
-      const thread = yield* inWorker(spawnPageWorker)
+      // Paced: the thread takes a CpuPacer turn between pieces and chunks (a budget it can keep: no waits to speak of).
+      const thread = yield* inWorker(spawnPageWorker, 64)
       const here = yield* Effect.provide(PageWriter, PageWriter.inThread)
       const jobs = [["real", (csv: string) => Effect.succeed(realJob(csv))], ["generated", (csv: string) => generatedJob(3_000, csv)]] as const
       for (const [name, job] of jobs) {

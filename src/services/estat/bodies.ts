@@ -82,9 +82,12 @@ const describeBody = (body: string) => {
 
 const utf8 = new TextDecoder()
 
-/** A getStatsData page from its body's bytes, where they were handed (see EStat's `readDataPage`). */
-export const pageOfBytes = (body: Uint8Array, httpStatus: number): Effect.Effect<DataPage, BodyRejected> =>
-  readBody(readPage(), httpStatus, utf8.decode(body)).pipe(Effect.mapError((fault) => new BodyRejected({ fault })))
+/**
+ * A getStatsData page from its body's bytes, where they were handed (see EStat's `readDataPage`);
+ * `between` runs between the pieces of its VALUE.
+ */
+export const pageOfBytes = (body: Uint8Array, httpStatus: number, between = yieldToEventLoop): Effect.Effect<DataPage, BodyRejected> =>
+  readBody(readPage(undefined, between), httpStatus, utf8.decode(body)).pipe(Effect.mapError((fault) => new BodyRejected({ fault })))
 
 /**
  * Lets the event loop run (timers, sockets: `/health`, other sessions' calls) before going on.
@@ -97,11 +100,11 @@ export const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume)
 })
 
 /**
- * A getStatsData page: its VALUE parsed in pieces (`splitValues`), letting the event loop run
- * between pieces (a page is ~50 ms of parsing at full speed, ~4× that on a 0.25-vCPU task), or
- * the body whole when it cannot be cut right.
+ * A getStatsData page: its VALUE parsed in pieces (`splitValues`), running `between` between
+ * pieces — by default letting the event loop run (a page is ~50 ms of parsing at full speed, ~4×
+ * that on a 0.25-vCPU task) — or the body whole when it cannot be cut right.
  */
-export const readPage = (pieceChars?: number): BodyReader<DataPage> => (body) => {
+export const readPage = (pieceChars?: number, between = yieldToEventLoop): BodyReader<DataPage> => (body) => {
   const split = splitValues(body, pieceChars)
   return split === null ? { text: body, decode: decodePage } : {
     text: split.head,
@@ -111,7 +114,7 @@ export const readPage = (pieceChars?: number): BodyReader<DataPage> => (body) =>
         const steps = dataPageOfPieces(answer.GET_STATS_DATA.STATISTICAL_DATA, split.pieces)
         for (let step = steps.next(); ; step = steps.next()) {
           if (step.done === true) return yield* step.value === null ? parseWhole(body) : Either.mapLeft(step.value, unexpected)
-          yield* yieldToEventLoop
+          yield* between
         }
       })
   }

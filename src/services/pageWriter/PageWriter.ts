@@ -6,9 +6,10 @@ import { Worker as NodeThread } from "node:worker_threads"
 import { Worker } from "@effect/platform"
 import { WorkerError } from "@effect/platform/WorkerError"
 import { NodeWorker } from "@effect/platform-node"
-import { Context, Effect, Layer, ParseResult, Scope } from "effect"
+import { Context, Effect, Layer, Option, ParseResult, Scope } from "effect"
 import type { BodyRejected } from "../estat/bodies.js"
-import { CountRunning, makeHandlers, type PageJob, type PageSummary, PageWriterFailed, WritePage } from "./job.js"
+import { CpuPacer } from "../CpuPacer.js"
+import { CountRunning, makeHandlers, type PageOrder, type PageSummary, PageWriterFailed, WritePage } from "./job.js"
 
 /**
  * Turns data pages' bodies into CSV files for DuckDB (see job.ts). The live layer does it in one
@@ -17,25 +18,38 @@ import { CountRunning, makeHandlers, type PageJob, type PageSummary, PageWriterF
  * which then answers `/health` and other sessions' calls while fetches run.
  */
 export class PageWriter extends Context.Tag("estat-mcp/PageWriter")<PageWriter, {
-  readonly write: (job: PageJob) => Effect.Effect<PageSummary, BodyRejected | PageWriterFailed>
+  readonly write: (page: PageOrder) => Effect.Effect<PageSummary, BodyRejected | PageWriterFailed>
   /** Pages being converted now, where they are. */
   readonly running: Effect.Effect<number, PageWriterFailed>
 }>() {
-  /** On the calling thread (tests, embedders who want no thread). */
+  /** On the calling thread (tests, embedders who want no thread); paced by the CpuPacer in context, if any. */
   static readonly inThread: Layer.Layer<PageWriter> = Layer.effect(
     PageWriter,
-    Effect.map(makeHandlers, (handlers) => PageWriter.of({ write: handlers.WritePage, running: handlers.CountRunning() }))
+    Effect.gen(function* () {
+      const handlers = yield* makeHandlers
+      const cpuBudget = yield* budgetInContext
+      return PageWriter.of({ write: (page) => handlers.WritePage({ ...page, cpuBudget }), running: handlers.CountRunning() })
+    })
   )
 
-  /** In one worker thread, started at the first page and stopped with the layer. */
-  static readonly layer: Layer.Layer<PageWriter> = Layer.scoped(PageWriter, Effect.suspend(() => inWorker(spawnPageWorker)))
+  /** In one worker thread, started at the first page and stopped with the layer; paced as `inThread`. */
+  static readonly layer: Layer.Layer<PageWriter> = Layer.scoped(
+    PageWriter,
+    Effect.flatMap(Effect.suspend(() => budgetInContext), (cpuBudget) => inWorker(spawnPageWorker, cpuBudget))
+  )
 }
+
+/** The CpuPacer's budget, passed with each page to where it is converted (a thread has its own pacer). */
+const budgetInContext: Effect.Effect<number | null> = Effect.map(
+  Effect.serviceOption(CpuPacer),
+  (pacer) => Option.getOrNull(Option.flatMap(pacer, (paced) => paced.budget))
+)
 
 /**
  * Jobs one at a time in the thread `spawn` makes (its entry must run src/pageWorker.ts's runner).
  * A thread that dies fails its job with PageWriterFailed and is started again for the next one.
  */
-export const inWorker = (spawn: (id: number) => NodeThread): Effect.Effect<PageWriter["Type"], never, Scope.Scope> =>
+export const inWorker = (spawn: (id: number) => NodeThread, cpuBudget: number | null = null): Effect.Effect<PageWriter["Type"], never, Scope.Scope> =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     // Started at the first page: a process that never fetches has no thread to pay for.
@@ -50,7 +64,7 @@ export const inWorker = (spawn: (id: number) => NodeThread): Effect.Effect<PageW
         (error) => Effect.fail(new PageWriterFailed({ reason: workerFailure(error) }))
       ))
     return PageWriter.of({
-      write: (job) => oneAtATime.withPermits(1)(failed(Effect.flatMap(pool, (workers) => workers.executeEffect(new WritePage(job))))),
+      write: (page) => oneAtATime.withPermits(1)(failed(Effect.flatMap(pool, (workers) => workers.executeEffect(new WritePage({ ...page, cpuBudget }))))),
       running: failed(Effect.flatMap(pool, (workers) => workers.executeEffect(new CountRunning())))
     })
   })

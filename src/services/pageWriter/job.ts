@@ -1,8 +1,9 @@
-import { Effect, Ref, Schema } from "effect"
+import { Effect, Option, Ref, Schema } from "effect"
 import { Transferable } from "@effect/platform"
 import { missingDimensions, rowBuilder } from "../../domain/rows.js"
+import { makeCpuPacer } from "../CpuPacer.js"
 import { writeCsvFile } from "../csvFile.js"
-import { BodyRejected, pageOfBytes } from "../estat/bodies.js"
+import { BodyRejected, pageOfBytes, yieldToEventLoop } from "../estat/bodies.js"
 import { DimensionSchema } from "../estat/schema.js"
 
 /**
@@ -53,7 +54,9 @@ export class WritePage extends Schema.TaggedRequest<WritePage>()("WritePage", {
     atMostTotal: Schema.Boolean,
     sampleSize: Schema.Number,
     /** Where the rows go as CSV; null: checked and sampled only. */
-    csv: Schema.NullOr(Schema.String)
+    csv: Schema.NullOr(Schema.String),
+    /** The process's CPU budget for background work (vCPU, CpuPacer); null: not paced. */
+    cpuBudget: Schema.NullOr(Schema.Number)
   }
 }) {}
 
@@ -70,6 +73,9 @@ export const PageWorkerRequest = Schema.Union(WritePage, CountRunning)
 /** A WritePage's fields. */
 export type PageJob = Omit<Schema.Struct.Type<typeof WritePage.fields>, "_tag">
 
+/** What a caller says of a page (the page writer adds the CPU budget). */
+export type PageOrder = Omit<PageJob, "cpuBudget">
+
 /** The requests' handlers, jobs counted while they run: a worker thread's, or the calling thread's. */
 export const makeHandlers = Effect.map(Ref.make(0), (running) => ({
   WritePage: (job: PageJob) =>
@@ -77,15 +83,21 @@ export const makeHandlers = Effect.map(Ref.make(0), (running) => ({
   CountRunning: () => Ref.get(running)
 }))
 
-/** The job itself (a fiber of the worker: interrupted when its caller is). */
+/**
+ * The job itself (a fiber of the worker: interrupted when its caller is), paced between the pieces
+ * of its VALUE and the chunks of its CSV when it has a CPU budget (the meter is the process's CPU,
+ * which the worker thread reads as well as the event loop's).
+ */
 export const writePage = (job: PageJob): Effect.Effect<PageSummary, BodyRejected | PageWriterFailed> =>
   Effect.gen(function* () {
-    const page = yield* pageOfBytes(job.body, job.httpStatus)
+    const pacer = job.cpuBudget === null ? Option.none() : Option.some(yield* makeCpuPacer(job.cpuBudget))
+    const turn = Option.match(pacer, { onNone: () => Effect.void, onSome: (paced) => paced.turn })
+    const page = yield* pageOfBytes(job.body, job.httpStatus, Effect.zipRight(yieldToEventLoop, turn))
     const rows = rowBuilder(job.shape)
     const missing = missingDimensions(job.shape.dimensions, page.cells)
     const expected = job.atMostTotal ? Math.min(job.expectedCells, page.totalNumber) : job.expectedCells
     const complete = page.cells.count === expected && missing.length === 0
-    if (complete && job.csv !== null) yield* writeCsvFile(rows.csv(page.cells, page.annotations), job.csv, (reason) => new PageWriterFailed({ reason }))
+    if (complete && job.csv !== null) yield* writeCsvFile(rows.csv(page.cells, page.annotations), job.csv, (reason) => new PageWriterFailed({ reason }), turn)
     return {
       totalNumber: page.totalNumber,
       cells: page.cells.count,
