@@ -1,10 +1,10 @@
 /**
  * Does the server still answer while it converts? The server bundle runs as the Docker image does
- * (old space 128 MB, semi-spaces 8 MB, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
+ * (old space 128 MB, semi-spaces 8 MB, --single-threaded-gc, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
  * the deployed Fargate task's size; two clients each fetch the 1.4-million-row generated table
  * (14 pages of 100,000 rows, stored as Parquet) while a probe asks `/health` every 100 ms and a
  * third client calls `search_estat_data` (one quick e-Stat search) every 250 ms. It prints the
- * worst and p99 latency of both beside the fetches' wall time, the server's peak RSS and how often
+ * worst, p99 and p50 latency of both beside the fetches' wall time, the server's peak RSS and how often
  * its group's quota ran out (CFS throttling: then every thread, the event loop's too, waits).
  *
  *   npm run bench:responsiveness     (REPEAT=3 runs it three times; VCPU=0.25, MEMORY_MB=512;
@@ -13,8 +13,9 @@
  *                                     QUICK_CALL_EVERY_MS=250, 0 for none;
  *                                     PROFILE=<dir> writes the server's --cpu-prof there;
  *                                     TRACE_GC=<file> its --trace-gc lines; SEMI_SPACE_MB=8
- *                                     its --max-semi-space-size; ESTAT_MAX_CONCURRENT_RUNS=1
- *                                     the server's one fetch at a time)
+ *                                     its --max-semi-space-size; GC_THREADS=1 leaves out
+ *                                     --single-threaded-gc; ESTAT_MAX_CONCURRENT_RUNS=1
+ *                                     the server's one fetch at a time; CPU_LIMIT the server's)
  *
  * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
@@ -48,7 +49,7 @@ const MAX_RUNS = process.env["ESTAT_MAX_CONCURRENT_RUNS"]
 /** 0: no quick calls (the fetches with only the /health probe). */
 const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 
-/** The Docker image's heap flags and allocator setting (Dockerfile), on the bundle next to this one. */
+/** The Docker image's heap and GC flags and allocator setting (Dockerfile), on the bundle next to this one (GC_THREADS=1: V8's GC helper threads as without the image's --single-threaded-gc). */
 const startServer = (estatBaseUrl: string, confined: Confinement) =>
   Effect.acquireRelease(
     Effect.async<{ readonly child: ChildProcess; readonly url: string; readonly dataDir: string }>((resume) => {
@@ -57,7 +58,7 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
       const traceGc = process.env["TRACE_GC"]
       void freePort().then((port) => {
         const child = spawn(process.execPath, [
-          "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`,
+          "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`, ...(process.env["GC_THREADS"] === "1" ? [] : ["--single-threaded-gc"]),
           ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
           ...(traceGc === undefined ? [] : ["--trace-gc"]),
           fileURLToPath(new URL("./server.mjs", import.meta.url))
@@ -65,7 +66,9 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
           env: {
             PATH: process.env["PATH"] ?? "", NODE_ENV: "production", MALLOC_ARENA_MAX: "2", HOST: "127.0.0.1", PORT: String(port),
             DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID,
-            ...(MAX_RUNS === undefined ? {} : { ESTAT_MAX_CONCURRENT_RUNS: MAX_RUNS })
+            ...(MAX_RUNS === undefined ? {} : { ESTAT_MAX_CONCURRENT_RUNS: MAX_RUNS }),
+            // Unset: the server finds the group's quota itself; a large one (1024) turns its pacing off.
+            ...(process.env["CPU_LIMIT"] === undefined ? {} : { CPU_LIMIT: process.env["CPU_LIMIT"] })
           },
           stdio: ["ignore", traceGc === undefined ? "ignore" : openSync(traceGc, "w"), "pipe"]
         })
