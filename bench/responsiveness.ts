@@ -12,6 +12,7 @@
  *                                     probes alone for 30 s, their floor);
  *                                     QUICK_CALL_EVERY_MS=250, 0 for none;
  *                                     PROFILE=<dir> writes the server's --cpu-prof there;
+ *                                     SERVER_FLAGS="--heap-prof …" adds node flags;
  *                                     TRACE_GC=<file> its --trace-gc lines; SEMI_SPACE_MB=8
  *                                     its --max-semi-space-size; GC_THREADS=1 leaves out
  *                                     --single-threaded-gc; ESTAT_MAX_CONCURRENT_RUNS=1
@@ -60,6 +61,7 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
         const child = spawn(process.execPath, [
           "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`, ...(process.env["GC_THREADS"] === "1" ? [] : ["--single-threaded-gc"]),
           ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
+          ...(process.env["SERVER_FLAGS"]?.split(" ").filter((flag) => flag !== "") ?? []),
           ...(traceGc === undefined ? [] : ["--trace-gc"]),
           fileURLToPath(new URL("./server.mjs", import.meta.url))
         ], {
@@ -103,6 +105,9 @@ const connect = (url: string) =>
 /** Runs `probe` every `everyMs` (at once after a slow one) until `stop`, recording each one's latency. */
 const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = true) => {
   const latencies: Array<number> = []
+  /** When (s since the probes began) each answer over 1 s was asked, and how long it took. */
+  const slow: Array<string> = []
+  const began = performance.now()
   let stopped = !enabled
   const done = (async () => {
     while (!stopped) {
@@ -110,10 +115,11 @@ const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = tru
       await probe()
       const took = performance.now() - started
       latencies.push(took)
+      if (took > 1000) slow.push(`${((started - began) / 1000).toFixed(1)} s (${(took / 1000).toFixed(2)} s)`)
       if (took < everyMs) await new Promise((resolve) => setTimeout(resolve, everyMs - took))
     }
   })()
-  return { latencies, stop: () => ((stopped = true), done) }
+  return { latencies, slow, stop: () => ((stopped = true), done) }
 }
 
 const worstAndP99 = (latencies: ReadonlyArray<number>) => {
@@ -169,6 +175,9 @@ const runOnce = (round: number) =>
     if (confined._tag === "Confined") console.log(`  CPU quota       ${confined.throttling()} (cpu.stat, the server's whole run)`)
     console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)}, p50 ${ms(h.p50)}, ${h.overOneSecond} over 1 s (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
     console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)}, p50 ${ms(q.p50)}, ${q.overOneSecond} over 1 s (${q.count} tools/call search_estat_data of another session)`)
+    for (const [name, probe] of [["/health", health], ["quick call", quick]] as const) {
+      if (probe.slow.length > 0) console.log(`  ${name} over 1 s, asked at: ${probe.slow.slice(0, 12).join(", ")}`)
+    }
   }))
 
 // runMain: Ctrl-C interrupts the run, and its finalizers stop the server and remove the cgroups.

@@ -1,6 +1,8 @@
 import { setPriority } from "node:os"
-import { WorkerRunner } from "@effect/platform"
-import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
+import * as WorkerRunner from "@effect/platform/WorkerRunner"
+// Modules, not the package's index: that one brings undici and the HTTP server into the thread.
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
 import { Effect, Layer } from "effect"
 import { makeHandlers, PageWorkerRequest } from "./services/pageWriter/job.js"
 
