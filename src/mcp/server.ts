@@ -228,7 +228,8 @@ export const make = <R>(
       Option.match(taskRunner, {
         onNone: () => Effect.fail(new MethodNotFound({ message: "This server runs no tasks." })),
         onSome: (runner) =>
-          runner.start(owner, tool.call(params.arguments).pipe(Effect.provide(context)), {
+          // A task outlives the request's span: the tool's span of its own, with no stack capture (always this line).
+          runner.start(owner, tool.call(params.arguments).pipe(Effect.provide(context), Effect.withSpan(`tool.${tool.definition.name}`, { captureStackTrace: false })), {
             tool: tool.definition.name,
             ttlMs: options.ttlMs,
             // A 2025 session hears when its task ends (2026-07-28 would say it on subscriptions/listen, not served here).
@@ -363,9 +364,18 @@ export const make = <R>(
         )
       )
 
+    /** A request's span names the tool it calls (the call has no span of its own: one span per request is enough). */
+    const spanAttributes = (request: McpRequest): Record<string, string> => {
+      const tool = toolNameOf(request)
+      return tool === undefined ? { "mcp.method.name": request.method } : { "mcp.method.name": request.method, "gen_ai.tool.name": tool }
+    }
+
     const respond = (session: Session, request: McpRequest, channel: Channel, runsIn: SessionFiber) =>
       // No stack trace on the span: it is made here for every request, so it would always say this line.
-      dispatch(session, request, channel, runsIn).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`, { captureStackTrace: false }))
+      dispatch(session, request, channel, runsIn).pipe(
+        answered(request),
+        Effect.withSpan(`mcp.${request.method}`, { captureStackTrace: false, attributes: spanAttributes(request) })
+      )
 
     const handleRequest = (session: Session, request: McpRequest, channel: Channel) => respond(session, request, channel, "caller")
 
@@ -441,7 +451,7 @@ export const make = <R>(
         Effect.withSpan(`mcp.${request.method}`, {
           ...(Option.isSome(parent) ? { parent: parent.value } : {}),
           captureStackTrace: false,
-          attributes: { "mcp.protocol.version": statelessVersion, "mcp.method.name": request.method }
+          attributes: { "mcp.protocol.version": statelessVersion, ...spanAttributes(request) }
         })
       )
     }
