@@ -28,15 +28,15 @@ const afterParser = Effect.async<void>((resume) => {
 })
 
 /**
- * `whole` when Node has received the request's whole body, else `arriving`. Node parses a body
- * only after the request's handler has started, even when its bytes came with the headers, so a
- * body not yet complete is looked at again after the parser's turn: a small request is then whole.
+ * Whether Node has received the request's whole body. Node parses a body only after the
+ * request's handler has started, even when its bytes came with the head, so a body not yet
+ * complete is looked at again after the parser's turn: a small request is then whole.
  */
-export const receivedWhole = <A, E, R>(request: HttpServerRequest.HttpServerRequest, whole: Effect.Effect<A, E, R>, arriving: Effect.Effect<A, E, R>) =>
+export const receivedWhole = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<boolean> =>
   Effect.suspend(() => {
     const message = nodeMessage(request)
-    if (message === undefined) return arriving
-    return message.complete ? whole : Effect.zipRight(afterParser, Effect.suspend(() => (message.complete ? whole : arriving)))
+    if (message === undefined) return Effect.succeed(false)
+    return message.complete ? Effect.succeed(true) : Effect.map(afterParser, () => message.complete)
   })
 
 /** Whether the current request's body was read to its end (see closeUnreadBodies). */
@@ -60,8 +60,8 @@ export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<Reques
         )
       // A body Node has received whole cannot stall: only one still arriving races the deadline
       // (a race costs two fibers and a timer per request).
-      const readWithin = (request: HttpServerRequest.HttpServerRequest) =>
-        receivedWhole(request, readText(request), readText(request).pipe(
+      const readWithin = (request: HttpServerRequest.HttpServerRequest, whole: boolean) =>
+        (whole ? readText(request) : readText(request).pipe(
           Effect.timeoutFail({ duration: settings.bodyTimeout, onTimeout: () => unread("timed-out") })
         )).pipe(Effect.tap(() => FiberRef.set(bodyRead, true)))
       const busy = new Unavailable({ reason: "too many request bodies are being read; retry shortly", retryAfter: RETRY_AFTER })
@@ -69,7 +69,9 @@ export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<Reques
         const request = yield* HttpServerRequest.HttpServerRequest
         const declared = Number(request.headers["content-length"] ?? "0")
         if (Number.isFinite(declared) && declared > settings.maxBodyBytes) return yield* unread("declared-too-large")
-        const slotted = yield* slots.withPermitsIfAvailable(1)(readWithin(request))
+        // Looked at before a read slot is taken: the parser's turn may see many requests start.
+        const whole = yield* receivedWhole(request)
+        const slotted = yield* slots.withPermitsIfAvailable(1)(readWithin(request, whole))
         return yield* Option.match(slotted, { onNone: () => Effect.fail(busy), onSome: Effect.succeed })
       })
       return { read }
