@@ -14,6 +14,7 @@
  *                         PARTS=throughput,memory (either alone runs only that part)
  *                         REVISIONS=2025-11-25,2026-07-28  PROFILE=<dir> (estat-mcp's --cpu-prof, written there)
  *                         SKIP=sdk1-events (server kinds left out, comma-separated)
+ * Each line also gives the server process's CPU time per call (process.cpuUsage, sessions opened and closed included).
  */
 import { fork, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -47,6 +48,8 @@ const args = { original_query: "北海道の収入と年収の推移", accepted_
 interface ServerProcess {
   readonly url: URL
   readonly memory: () => Promise<NodeJS.MemoryUsage>
+  /** The server process's CPU time so far (user + system), in µs. */
+  readonly cpu: () => Promise<number>
   readonly stop: () => Promise<void>
 }
 
@@ -79,6 +82,11 @@ const startServer = async (kind: ServerKind): Promise<ServerProcess> => {
       child.send("memory")
       return answer
     },
+    cpu: () => {
+      const answer = nextMessage(child, field("cpu")) as Promise<number>
+      child.send("cpu")
+      return answer
+    },
     stop: () => new Promise<void>((resolve) => {
       child.once("exit", () => resolve())
       child.send("stop")
@@ -109,9 +117,13 @@ interface LoadResult {
   readonly perSecond: number
   readonly p50: number
   readonly p99: number
+  /** Server CPU time per call (µs), connecting and closing the clients included. */
+  readonly cpuPerCall: number
 }
 
-const load = async (revision: Revision, url: URL, clientCount: number): Promise<LoadResult> => {
+const load = async (revision: Revision, server: ServerProcess, clientCount: number): Promise<LoadResult> => {
+  const url = server.url
+  const cpuBefore = await server.cpu()
   const clients = await Promise.all(Array.from({ length: clientCount }, () => connect(revision, url)))
   for (const client of clients.slice(0, 5)) {
     for (let i = 0; i < WARMUP; i++) await client.call()
@@ -128,8 +140,14 @@ const load = async (revision: Revision, url: URL, clientCount: number): Promise<
   }))
   const seconds = (performance.now() - started) / 1000
   await Promise.all(clients.map((c) => c.close()))
+  const cpu = (await server.cpu()) - cpuBefore
   latencies.sort((a, b) => a - b)
-  return { perSecond: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+  return {
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpuPerCall: cpu / (latencies.length + Math.min(5, clientCount) * WARMUP)
+  }
 }
 
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
@@ -137,7 +155,8 @@ const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a -
 const medianOf = (runs: ReadonlyArray<LoadResult>): LoadResult => ({
   perSecond: median(runs.map((r) => r.perSecond)),
   p50: median(runs.map((r) => r.p50)),
-  p99: median(runs.map((r) => r.p99))
+  p99: median(runs.map((r) => r.p99)),
+  cpuPerCall: median(runs.map((r) => r.cpuPerCall))
 })
 
 const throughputTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) => {
@@ -147,7 +166,7 @@ const throughputTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) 
     for (const revision of Object.keys(served) as Array<Revision>) {
       for (const clients of CLIENT_COUNTS) {
         for (const kind of served[revision] ?? []) {
-          const result = await load(revision, servers.get(kind)!.url, clients)
+          const result = await load(revision, servers.get(kind)!, clients)
           const key = keyOf(revision, clients, kind)
           runs.set(key, [...(runs.get(key) ?? []), result])
         }
@@ -159,13 +178,13 @@ const throughputTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) 
       console.log(`\n${revision}, ${clients} clients, median of ${REPEATS}:`)
       const results = (served[revision] ?? []).map((kind) => [kind, medianOf(runs.get(keyOf(revision, clients, kind))!)] as const)
       for (const [kind, r] of results) {
-        console.log(`  ${names[kind].padEnd(14)} ${r.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms`)
+        console.log(`  ${names[kind].padEnd(14)} ${r.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server CPU ${r.cpuPerCall.toFixed(0).padStart(5)} µs/call`)
       }
       const ours = results.find(([kind]) => kind === "estat")![1]
       const sdks = results.filter(([kind]) => kind !== "estat")
       const [bestKind, best] = sdks.reduce((a, b) => (b[1].perSecond > a[1].perSecond ? b : a))
       console.log(`  estat-mcp / best SDK (${names[bestKind]}): throughput ${(ours.perSecond / best.perSecond).toFixed(2)}×, ` +
-        `p50 ${(ours.p50 / best.p50).toFixed(2)}×, p99 ${(ours.p99 / best.p99).toFixed(2)}×`)
+        `p50 ${(ours.p50 / best.p50).toFixed(2)}×, p99 ${(ours.p99 / best.p99).toFixed(2)}×, server CPU per call ${(ours.cpuPerCall / best.cpuPerCall).toFixed(2)}×`)
     }
   }
 }

@@ -1,8 +1,8 @@
 /**
  * One MCP server for bench:mcp, in a process of its own so the clients' CPU is not counted
  * against it and its memory can be read alone. Forked with an IPC channel and `--expose-gc`:
- * it sends `{ url }` once listening, answers "memory" with its usage after a full GC, and
- * exits on "stop".
+ * it sends `{ url }` once listening, answers "memory" with its usage after a full GC, "cpu" with
+ * its CPU time so far (user + system, µs), and exits on "stop".
  *
  *   sdk1         SDK v1 (1.32): one StreamableHTTPServerTransport per session, the SDK's reference setup
  *   sdk1-events  the same with an event store, priming resumable SSE streams as estat-mcp always does
@@ -123,6 +123,9 @@ const main = async () => {
       collectGarbage()
       collectGarbage()
       send({ memory: process.memoryUsage() })
+    } else if (message === "cpu") {
+      const { user, system } = process.cpuUsage()
+      send({ cpu: user + system })
     } else if (message === "stop") {
       void server.close().then(() => process.exit(0))
     }

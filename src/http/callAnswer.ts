@@ -29,8 +29,8 @@ type Answer =
   | { readonly _tag: "Stream"; readonly stream: OpenStream }
 
 /**
- * Answers a session's call that may send messages before its result. The call runs in the
- * session's scope (it outlives the HTTP connection if the client drops it). Whatever happens
+ * Answers a session's call that may send messages before its result. The call runs detached
+ * (McpServer.runDetached: it outlives the HTTP connection if the client drops it). Whatever happens
  * first decides the answer, with no timer: the result (plain JSON: the quick, common case costs
  * no stream, no event log entry, no keep-alive) or a first message (progress, a log line), which
  * opens an SSE stream: every event of it is also kept in the session's event log, so the client
@@ -67,10 +67,10 @@ export const answerCall = (session: Session, request: McpRequest) =>
     const closeStream = Effect.flatMap(stream, (s) =>
       Ref.set(s.attached, false).pipe(Effect.zipRight(session.events.detach(s.streamId)), Effect.zipRight(s.connection.end))
     )
-    const finish = (response: Option.Option<JsonRpcResponse>) =>
+    const finish = (response: Option.Option<JsonRpcResponse>): Effect.Effect<void> =>
       Effect.flatMap(Ref.getAndSet(pending, false), (first) =>
         first
-          ? Deferred.succeed(answer, { _tag: "Json", response })
+          ? Effect.asVoid(Deferred.succeed(answer, { _tag: "Json", response }))
           : Effect.flatMap(Deferred.await(opened), (s) =>
             Option.match(response, { onNone: () => Effect.void, onSome: (body) => publish(s, JSON.stringify(body)) }).pipe(
               Effect.zipRight(session.events.end(s.streamId)),
@@ -79,12 +79,8 @@ export const answerCall = (session: Session, request: McpRequest) =>
       )
 
     if (server.runsLong(request)) yield* stream
-    yield* server.handleRequest(session, request, { send, closeStream }).pipe(
-      Effect.flatMap(finish),
-      // Interrupted (the session ended): no response, and the HTTP answer is not left waiting.
-      Effect.onInterrupt(() => finish(Option.none())),
-      Effect.forkIn(session.scope)
-    )
+    // Cancelled or interrupted (the session ended): no response, and the HTTP answer is not left waiting.
+    yield* server.runDetached(session, request, { send, closeStream }, finish)
     const decided = yield* Deferred.await(answer)
     if (decided._tag === "Json") {
       return Option.match(decided.response, {

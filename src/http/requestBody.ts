@@ -1,3 +1,4 @@
+import { IncomingMessage } from "node:http"
 import { type Headers, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Context, Duration, Effect, FiberRef, Layer, Option } from "effect"
 import { AppConfig } from "../config.js"
@@ -17,6 +18,27 @@ export type BodyProblem = UnreadBody["problem"]
 /** How long a client should wait before sending again once every read slot was taken. */
 const RETRY_AFTER = Duration.seconds(1)
 
+/** The request as Node received it; none for a request from elsewhere (a web Request in tests). */
+const nodeMessage = (request: HttpServerRequest.HttpServerRequest) => request.source instanceof IncomingMessage ? request.source : undefined
+
+/** Waits for the I/O callback that started the request to end: Node's parser is then done with the bytes it already had. */
+const afterParser = Effect.async<void>((resume) => {
+  const waiting = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(waiting))
+})
+
+/**
+ * Whether Node has received the request's whole body. Node parses a body only after the
+ * request's handler has started, even when its bytes came with the head, so a body not yet
+ * complete is looked at again after the parser's turn: a small request is then whole.
+ */
+export const receivedWhole = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<boolean> =>
+  Effect.suspend(() => {
+    const message = nodeMessage(request)
+    if (message === undefined) return Effect.succeed(false)
+    return message.complete ? Effect.succeed(true) : Effect.map(afterParser, () => message.complete)
+  })
+
 /** Whether the current request's body was read to its end (see closeUnreadBodies). */
 const bodyRead = FiberRef.unsafeMake(false)
 
@@ -31,19 +53,25 @@ export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<Reques
       const settings = yield* AppConfig
       const slots = yield* Effect.makeSemaphore(settings.maxBodiesInFlight)
       const unread = (problem: BodyProblem) => new UnreadBody({ problem, maxBytes: settings.maxBodyBytes })
-      const readWithin = (request: HttpServerRequest.HttpServerRequest) =>
+      const readText = (request: HttpServerRequest.HttpServerRequest) =>
         request.text.pipe(
           HttpIncomingMessage.withMaxBodySize(Option.some(settings.maxBodyBytes)),
-          Effect.mapError((error) => unread(String(error.cause).includes("maxBytes exceeded") ? "too-large" : "unreadable")),
-          Effect.timeoutFail({ duration: settings.bodyTimeout, onTimeout: () => unread("timed-out") }),
-          Effect.tap(() => FiberRef.set(bodyRead, true))
+          Effect.mapError((error) => unread(String(error.cause).includes("maxBytes exceeded") ? "too-large" : "unreadable"))
         )
+      // A body Node has received whole cannot stall: only one still arriving races the deadline
+      // (a race costs two fibers and a timer per request).
+      const readWithin = (request: HttpServerRequest.HttpServerRequest, whole: boolean) =>
+        (whole ? readText(request) : readText(request).pipe(
+          Effect.timeoutFail({ duration: settings.bodyTimeout, onTimeout: () => unread("timed-out") })
+        )).pipe(Effect.tap(() => FiberRef.set(bodyRead, true)))
       const busy = new Unavailable({ reason: "too many request bodies are being read; retry shortly", retryAfter: RETRY_AFTER })
       const read = Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
         const declared = Number(request.headers["content-length"] ?? "0")
         if (Number.isFinite(declared) && declared > settings.maxBodyBytes) return yield* unread("declared-too-large")
-        const slotted = yield* slots.withPermitsIfAvailable(1)(readWithin(request))
+        // Looked at before a read slot is taken: the parser's turn may see many requests start.
+        const whole = yield* receivedWhole(request)
+        const slotted = yield* slots.withPermitsIfAvailable(1)(readWithin(request, whole))
         return yield* Option.match(slotted, { onNone: () => Effect.fail(busy), onSome: Effect.succeed })
       })
       return { read }

@@ -22,6 +22,7 @@ import {
 } from "../mcp/stateless.js"
 import { RejectedMessage } from "./httpFailures.js"
 import { refuseScope } from "./oauthResource.js"
+import { jsonRpc } from "./rpcResponses.js"
 import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
 
 /**
@@ -210,7 +211,7 @@ const answerAsJson = (request: McpRequest, envelope: Envelope) =>
     const response = yield* server.handleStateless(request, envelope, channel(() => Effect.void))
     return Option.match(response, {
       onNone: () => HttpServerResponse.empty({ status: 202 }),
-      onSome: (body) => HttpServerResponse.unsafeJson(body)
+      onSome: (body) => jsonRpc(body)
     })
   })
 

@@ -55,6 +55,17 @@ export const channel = (send: Send): Channel => ({ send, closeStream: Effect.voi
 export class McpServer extends Context.Tag("estat-mcp/McpServer")<McpServer, StatelessOffer & {
   /** Answers one request; None when it was cancelled (then no response is sent). */
   readonly handleRequest: (session: Session, request: McpRequest, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
+  /**
+   * Runs a session's request detached from the connection that brought it, as one fiber in the
+   * session's `inflight` map under its id: it outlives that connection, ends with the session, and
+   * notifications/cancelled interrupts it. `answer` gets the response (None when cancelled or interrupted).
+   */
+  readonly runDetached: (
+    session: Session,
+    request: McpRequest,
+    channel: Channel,
+    answer: (response: Option.Option<JsonRpcResponse>) => Effect.Effect<void>
+  ) => Effect.Effect<void>
   readonly handleNotification: (session: Session, message: JsonRpcNotification) => Effect.Effect<void>
   /** Answers one 2026-07-28 request from what it carries alone (its envelope already validated); None when interrupted. */
   readonly handleStateless: (request: McpRequest, envelope: Envelope, channel: Channel) => Effect.Effect<Option.Option<JsonRpcResponse>>
@@ -83,15 +94,20 @@ interface Caller {
   readonly taskOwner: Option.Option<TaskOwner>
 }
 
-const sessionCaller = (session: Session): Effect.Effect<Caller> =>
+/** Where a session's request runs: `"inflight"` when it already is the fiber `inflight` holds under its id (runDetached). */
+type SessionFiber = "inflight" | "caller"
+
+const sessionCaller = (session: Session, runsIn: SessionFiber): Effect.Effect<Caller> =>
   Effect.map(Ref.get(session.protocolVersion), (version) => ({
     version,
     logLevel: Effect.map(Ref.get(session.logLevel), Option.some),
-    run: <A, E>(id: RequestId, call: Effect.Effect<A, E>) =>
-      FiberMap.run(session.inflight, id, call).pipe(
-        Effect.flatMap(Fiber.await),
-        Effect.tap(() => FiberMap.remove(session.inflight, id))
-      ),
+    run: runsIn === "inflight"
+      ? (_id, call) => Effect.exit(call)
+      : <A, E>(id: RequestId, call: Effect.Effect<A, E>) =>
+        FiberMap.run(session.inflight, id, call).pipe(
+          Effect.flatMap(Fiber.await),
+          Effect.tap(() => FiberMap.remove(session.inflight, id))
+        ),
     taskOwner: Option.none()
   }))
 
@@ -212,7 +228,8 @@ export const make = <R>(
       Option.match(taskRunner, {
         onNone: () => Effect.fail(new MethodNotFound({ message: "This server runs no tasks." })),
         onSome: (runner) =>
-          runner.start(owner, tool.call(params.arguments).pipe(Effect.provide(context)), {
+          // A task outlives the request's span: the tool's span of its own, with no stack capture (always this line).
+          runner.start(owner, tool.call(params.arguments).pipe(Effect.provide(context), Effect.withSpan(`tool.${tool.definition.name}`, { captureStackTrace: false })), {
             tool: tool.definition.name,
             ttlMs: options.ttlMs,
             // A 2025 session hears when its task ends (2026-07-28 would say it on subscriptions/listen, not served here).
@@ -312,7 +329,7 @@ export const make = <R>(
 
     const methodNotFound = (request: McpRequest): Handled => Effect.fail(MethodNotFound.of(request.method))
 
-    const dispatch = (session: Session, request: McpRequest, channel: Channel): Handled => {
+    const dispatch = (session: Session, request: McpRequest, channel: Channel, runsIn: SessionFiber): Handled => {
       switch (request.method) {
         case "initialize":
           return some(initialize(session, request))
@@ -321,7 +338,7 @@ export const make = <R>(
         case "logging/setLevel":
           return some(setLevel(session, request))
         default:
-          return sessionCaller(session).pipe(
+          return sessionCaller(session, runsIn).pipe(
             Effect.flatMap((caller): Handled =>
               taskMethods.has(request.method) && Option.isSome(taskRunner) && withTasks(caller.version)
                 ? caller.run(request.id, handleTaskRequest(sessionOwner(session, tokenAuth), request, (result) => forVersion(result, caller.version)).pipe(
@@ -347,9 +364,32 @@ export const make = <R>(
         )
       )
 
-    const handleRequest = (session: Session, request: McpRequest, channel: Channel) =>
+    /** A request's span names the tool it calls (the call has no span of its own: one span per request is enough). */
+    const spanAttributes = (request: McpRequest): Record<string, string> => {
+      const tool = toolNameOf(request)
+      return tool === undefined ? { "mcp.method.name": request.method } : { "mcp.method.name": request.method, "gen_ai.tool.name": tool }
+    }
+
+    const respond = (session: Session, request: McpRequest, channel: Channel, runsIn: SessionFiber) =>
       // No stack trace on the span: it is made here for every request, so it would always say this line.
-      dispatch(session, request, channel).pipe(answered(request), Effect.withSpan(`mcp.${request.method}`, { captureStackTrace: false }))
+      dispatch(session, request, channel, runsIn).pipe(
+        answered(request),
+        Effect.withSpan(`mcp.${request.method}`, { captureStackTrace: false, attributes: spanAttributes(request) })
+      )
+
+    const handleRequest = (session: Session, request: McpRequest, channel: Channel) => respond(session, request, channel, "caller")
+
+    const runDetached = (
+      session: Session,
+      request: McpRequest,
+      channel: Channel,
+      answer: (response: Option.Option<JsonRpcResponse>) => Effect.Effect<void>
+    ) =>
+      FiberMap.run(
+        session.inflight,
+        request.id,
+        respond(session, request, channel, "inflight").pipe(Effect.flatMap(answer), Effect.onInterrupt(() => answer(Option.none())))
+      ).pipe(Effect.asVoid)
 
     const statelessCapabilities = {
       ...capabilities,
@@ -411,7 +451,7 @@ export const make = <R>(
         Effect.withSpan(`mcp.${request.method}`, {
           ...(Option.isSome(parent) ? { parent: parent.value } : {}),
           captureStackTrace: false,
-          attributes: { "mcp.protocol.version": statelessVersion, "mcp.method.name": request.method }
+          attributes: { "mcp.protocol.version": statelessVersion, ...spanAttributes(request) }
         })
       )
     }
@@ -442,6 +482,7 @@ export const make = <R>(
 
     return {
       handleRequest,
+      runDetached,
       handleNotification,
       handleStateless,
       statelessMethods,

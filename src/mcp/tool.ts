@@ -125,7 +125,7 @@ export const make = <I, IE, O, OE, E extends ToolFailure, R>(options: {
           // An output that does not match its own schema is a bug, not a user error.
           onSuccess: (output) => Effect.map(Effect.orDie(encode(output)), (encoded) => resultOf(output, encoded))
         }))
-    }).pipe(Effect.withSpan(`tool.${options.name}`, { captureStackTrace: false }))
+    })
   // R ⊆ Exclude<R, ToolContext> | ToolContext holds, but TypeScript cannot prove it for a generic R.
   return {
     definition,
