@@ -16,7 +16,8 @@
  *                                     TRACE_GC=<file> its --trace-gc lines; SEMI_SPACE_MB=8
  *                                     its --max-semi-space-size; GC_THREADS=1 leaves out
  *                                     --single-threaded-gc; ESTAT_MAX_CONCURRENT_RUNS=1
- *                                     the server's one fetch at a time; CPU_LIMIT the server's)
+ *                                     the server's one fetch at a time; CPU_LIMIT and
+ *                                     DUCKDB_THREADS the server's)
  *
  * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
@@ -69,8 +70,8 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
             PATH: process.env["PATH"] ?? "", NODE_ENV: "production", MALLOC_ARENA_MAX: "2", HOST: "127.0.0.1", PORT: String(port),
             DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID,
             ...(MAX_RUNS === undefined ? {} : { ESTAT_MAX_CONCURRENT_RUNS: MAX_RUNS }),
-            // Unset: the server finds the group's quota itself; a large one (1024) turns its pacing off.
-            ...(process.env["CPU_LIMIT"] === undefined ? {} : { CPU_LIMIT: process.env["CPU_LIMIT"] })
+            // CPU_LIMIT unset: the server finds the group's quota itself; a large one (1024) turns its pacing off.
+            ...Object.fromEntries(["CPU_LIMIT", "DUCKDB_THREADS"].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name]!]]))
           },
           stdio: ["ignore", traceGc === undefined ? "ignore" : openSync(traceGc, "w"), "pipe"]
         })
