@@ -1,13 +1,24 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { Clock, Effect, Fiber, Option, Ref, TestClock } from "effect"
+import { Clock, Duration, Effect, Fiber, Option, Ref, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { makeCpuPacer } from "../../src/services/CpuPacer.js"
 import { cgroupQuotaIn } from "../../src/services/cpuQuota.js"
 
-/** A CPU meter the test moves (µs). */
-const meter = Effect.map(Ref.make(0), (used) => ({ used, read: Ref.get(used) }))
+/**
+ * A pacer at 0.25 vCPU (250 µs of CPU a millisecond, at most 25 ms in the bucket: one CFS period's
+ * worth) whose process has spent `cpuMicros` once `elapsed` has passed, and its next turn, forked;
+ * `used` is the CPU meter the test moves (µs).
+ */
+const turnAfter = (cpuMicros: number, elapsed: Duration.DurationInput = 0) =>
+  Effect.gen(function* () {
+    const used = yield* Ref.make(0)
+    const pacer = yield* makeCpuPacer(0.25, Ref.get(used))
+    yield* TestClock.adjust(elapsed)
+    yield* Ref.set(used, cpuMicros)
+    return { used, turn: yield* Effect.fork(pacer.turn) }
+  })
 
 /** Whether the fiber has ended, without waiting for it. */
 const ended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) => Effect.map(Fiber.poll(fiber), Option.isSome)
@@ -15,22 +26,14 @@ const ended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) => Effect.map(Fiber.poll(f
 describe("CpuPacer: a token bucket of the process's CPU time", () => {
   it.effect("a process within its budget goes on at once", () =>
     Effect.gen(function* () {
-      const cpu = yield* meter
-      const pacer = yield* makeCpuPacer(0.25, cpu.read)
-      yield* TestClock.adjust("100 millis")
-      yield* Ref.set(cpu.used, 20_000) // 20 ms of CPU in 100 ms: under 0.25 vCPU
-      const turn = yield* Effect.fork(pacer.turn)
+      const { turn } = yield* turnAfter(20_000, "100 millis") // 20 ms of CPU in 100 ms: under 0.25 vCPU
       yield* TestClock.adjust("0 millis")
       expect(yield* ended(turn)).toBe(true)
     }))
 
   it.effect("a burst above the budget is paid back: the next turn waits until the bucket is out of debt", () =>
     Effect.gen(function* () {
-      const cpu = yield* meter
-      // 0.25 vCPU: 250 µs of CPU a millisecond, at most 25 ms in the bucket (one CFS period's worth).
-      const pacer = yield* makeCpuPacer(0.25, cpu.read)
-      yield* Ref.set(cpu.used, 50_000) // a 50 ms DuckDB statement, in no time: 25 ms of debt, 100 ms to pay back
-      const turn = yield* Effect.fork(pacer.turn)
+      const { turn } = yield* turnAfter(50_000) // a 50 ms DuckDB statement, in no time: 25 ms of debt, 100 ms to pay back
       yield* TestClock.adjust("99 millis")
       expect(yield* ended(turn)).toBe(false)
       yield* TestClock.adjust("1 millis")
@@ -39,12 +42,9 @@ describe("CpuPacer: a token bucket of the process's CPU time", () => {
 
   it.effect("the wait counts what the rest of the process spends meanwhile (the event loop's calls come first)", () =>
     Effect.gen(function* () {
-      const cpu = yield* meter
-      const pacer = yield* makeCpuPacer(0.25, cpu.read)
-      yield* Ref.set(cpu.used, 50_000)
-      const turn = yield* Effect.fork(pacer.turn)
+      const { used, turn } = yield* turnAfter(50_000)
       yield* TestClock.adjust("50 millis")
-      yield* Ref.update(cpu.used, (n) => n + 10_000) // a call's 10 ms while the background waits: 40 ms more
+      yield* Ref.update(used, (n) => n + 10_000) // a call's 10 ms while the background waits: 40 ms more
       yield* TestClock.adjust("50 millis")
       expect(yield* ended(turn)).toBe(false)
       yield* TestClock.adjust("40 millis")
