@@ -1,6 +1,6 @@
 import { IncomingMessage } from "node:http"
 import { type Headers, HttpIncomingMessage, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Context, Duration, Effect, FiberRef, Layer, Option } from "effect"
+import { Context, Duration, Effect, Either, Layer, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { Unavailable, UnreadBody } from "./httpFailures.js"
 
@@ -39,8 +39,15 @@ export const receivedWhole = (request: HttpServerRequest.HttpServerRequest): Eff
     return message.complete ? Effect.succeed(true) : Effect.map(afterParser, () => message.complete)
   })
 
-/** Whether the current request's body was read to its end (see closeUnreadBodies). */
-const bodyRead = FiberRef.unsafeMake(false)
+/**
+ * A body Node has received whole, taken from the message's buffer in one step: the platform's
+ * `request.text` sets up a stream reader, a scope and a cached effect for what is already in memory.
+ */
+const takeReceived = (message: IncomingMessage, maxBytes: number): Either.Either<string, BodyProblem> => {
+  if (message.readableLength > maxBytes) return Either.left("too-large")
+  const buffered: Buffer | null = message.read()
+  return Either.right(buffered === null ? "" : buffered.toString("utf8"))
+}
 
 export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<RequestBodies, {
   /** The current request's body as text; refused when over the cap or cut (UnreadBody), or when every read slot is taken (503). */
@@ -60,10 +67,13 @@ export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<Reques
         )
       // A body Node has received whole cannot stall: only one still arriving races the deadline
       // (a race costs two fibers and a timer per request).
-      const readWithin = (request: HttpServerRequest.HttpServerRequest, whole: boolean) =>
-        (whole ? readText(request) : readText(request).pipe(
+      const readWithin = (request: HttpServerRequest.HttpServerRequest, whole: boolean) => {
+        const message = nodeMessage(request)
+        if (whole && message !== undefined) return Effect.suspend(() => Either.mapLeft(takeReceived(message, settings.maxBodyBytes), unread))
+        return whole ? readText(request) : readText(request).pipe(
           Effect.timeoutFail({ duration: settings.bodyTimeout, onTimeout: () => unread("timed-out") })
-        )).pipe(Effect.tap(() => FiberRef.set(bodyRead, true)))
+        )
+      }
       const busy = new Unavailable({ reason: "too many request bodies are being read; retry shortly", retryAfter: RETRY_AFTER })
       const read = Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
@@ -85,16 +95,19 @@ export const readBody = Effect.flatMap(RequestBodies, (bodies) => bodies.read)
 const declaresBody = (headers: Headers.Headers) =>
   headers["transfer-encoding"] !== undefined || (headers["content-length"] !== undefined && headers["content-length"] !== "0")
 
+/** Whether Node is still receiving the request's body (not for a request from elsewhere: no socket to drain). */
+const stillArriving = (request: HttpServerRequest.HttpServerRequest) => {
+  const message = nodeMessage(request)
+  return message !== undefined && declaresBody(request.headers) && !message.complete
+}
+
 /**
- * A request whose body was not read to its end (refused before reading, too large, too slow, no
- * free slot, or a route that reads no body) is answered with `Connection: close`: otherwise Node
- * drains the rest of the body for as long as the client keeps sending it, holding the socket.
+ * A request answered while its body is still arriving (refused before reading, too large, too
+ * slow, no free slot, or a route that reads no body) is answered with `Connection: close`:
+ * otherwise Node drains the rest of the body for as long as the client keeps sending it, holding
+ * the socket. A body received whole, read or not, leaves keep-alive as it is.
  */
 export const closeUnreadBodies = HttpMiddleware.make((app) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    if (!declaresBody(request.headers)) return yield* app
-    const [response, read] = yield* Effect.locally(Effect.zip(app, FiberRef.get(bodyRead)), bodyRead, false)
-    return read ? response : HttpServerResponse.setHeader(response, "connection", "close")
-  })
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    Effect.map(app, (response) => stillArriving(request) ? HttpServerResponse.setHeader(response, "connection", "close") : response))
 )
