@@ -1,5 +1,5 @@
 import { HttpRouter, HttpServerRequest } from "@effect/platform"
-import { Chunk, Effect } from "effect"
+import { Effect } from "effect"
 import { guard, pathOf } from "./guard.js"
 import { health, ready } from "./health.js"
 import * as LegacySse from "./legacySse.js"
@@ -7,31 +7,34 @@ import { closeUnreadBodies } from "./requestBody.js"
 import { answerFailures, PathNotFound } from "./httpFailures.js"
 import * as StreamableHttp from "./streamableHttp.js"
 
-const routes = HttpRouter.empty.pipe(
-  HttpRouter.get("/health", health),
-  HttpRouter.get("/ready", ready),
-  HttpRouter.post("/mcp", StreamableHttp.post),
-  HttpRouter.get("/mcp", StreamableHttp.get),
-  HttpRouter.del("/mcp", StreamableHttp.del),
-  HttpRouter.get("/sse", LegacySse.openStream),
-  HttpRouter.post("/messages", LegacySse.postMessage)
-)
-
-/** The paths above, as written: the router sees no other. */
-const canonicalPaths: ReadonlySet<string> = new Set(Chunk.toReadonlyArray(routes.routes).map((route) => route.path))
-
+/** The routes, by method and path exactly as sent (its query aside). */
+const routeOf = (method: string, path: string) => {
+  switch (`${method} ${path}`) {
+    case "GET /health": return health
+    case "GET /ready": return ready
+    case "POST /mcp": return StreamableHttp.post
+    case "GET /mcp": return StreamableHttp.get
+    case "DELETE /mcp": return StreamableHttp.del
+    case "GET /sse": return LegacySse.openStream
+    case "POST /messages": return LegacySse.postMessage
+    default: return undefined
+  }
+}
 
 /**
- * Routing on exact paths only. Any other spelling of a route (case, trailing or doubled slashes,
- * `;params`, percent-encoding, dot segments, backslashes, look-alike letters) is 404, so what the
- * guard decided about a path is what the router serves.
+ * Routing on exact paths only, by a lookup (no router: a pattern matcher and a route context cost
+ * more than the quick call they route). Any other spelling of a route (case, trailing or doubled
+ * slashes, `;params`, percent-encoding, dot segments, backslashes, look-alike letters) is 404, so
+ * what the guard decided about a path is what is served.
  */
 const routed = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
-  if (!canonicalPaths.has(pathOf(request.url))) return yield* new PathNotFound()
-  return yield* routes
+  const route = routeOf(request.method, pathOf(request.url))
+  if (route === undefined) return yield* new PathNotFound()
+  // The platform runs an app uninterruptibly; a route is interruptible, as HttpRouter makes it: a
+  // client that goes away interrupts it, and a body read can be cut at its deadline.
+  return yield* Effect.interruptible(route)
 }).pipe(
-  Effect.catchTag("RouteNotFound", () => new PathNotFound()),
   // Answered here, inside the guard, so that refusals carry the CORS headers the guard adds.
   answerFailures
 )

@@ -1,9 +1,10 @@
-import { Deferred, Effect, Option, Ref, Schema } from "effect"
+import { Deferred, Effect, Option, Ref, Schema, Tracer } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { decodeRequest } from "../../src/mcp/incoming.js"
 import type { JsonRpcNotification, JsonRpcRequest } from "../../src/mcp/jsonrpc.js"
 import * as McpServer from "../../src/mcp/server.js"
 import { makeSession } from "../../src/mcp/session.js"
+import { MetaKey, statelessVersion } from "../../src/mcp/stateless.js"
 import * as Tool from "../../src/mcp/tool.js"
 import { ToolContext } from "../../src/mcp/tool.js"
 
@@ -160,5 +161,39 @@ describe("McpServer core", () => {
       const init = (v: string) => server.handleRequest(session, decodeRequest({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: v, capabilities: {}, clientInfo: { name: "t", version: "1" } } }), send)
       expect(Option.getOrThrow(yield* init("2025-03-26"))).toMatchObject({ result: { protocolVersion: "2025-03-26" } })
       expect(Option.getOrThrow(yield* init("2023-01-01"))).toMatchObject({ result: { protocolVersion: "2025-11-25" } })
+    }))
+})
+
+describe("request spans", () => {
+  /** The native tracer, recording every span it makes: an installed tracer as an embedder's OpenTelemetry layer would be. */
+  const recordingTracer = Effect.map(Effect.tracer, (native) => {
+    const spans: Array<Tracer.Span> = []
+    const tracer = Tracer.make({
+      span: (...args) => {
+        const span = native.span(...args)
+        spans.push(span)
+        return span
+      },
+      context: native.context
+    })
+    return { tracer, spans }
+  })
+
+  it.effect("reach an installed tracer: named by method and tool; a 2026-07-28 request's traceparent parents its span", () =>
+    Effect.gen(function* () {
+      const { server, session, send, call } = yield* setup
+      const { tracer, spans } = yield* recordingTracer
+      yield* server.handleRequest(session, decodeRequest(call(1, "echo", { text: "a" })), send).pipe(Effect.withTracer(tracer))
+      expect(spans.map((span) => [span.name, span.attributes.get("gen_ai.tool.name")])).toEqual([["mcp.tools/call", "echo"]])
+
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+      const envelope = {
+        [MetaKey.protocolVersion]: statelessVersion,
+        [MetaKey.clientCapabilities]: {},
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`
+      }
+      yield* server.handleStateless(decodeRequest({ jsonrpc: "2.0", id: 2, method: "tools/list" }), envelope, send).pipe(Effect.withTracer(tracer))
+      const stateless = spans[1]!
+      expect([stateless.name, stateless.traceId, Option.map(stateless.parent, (parent) => parent.spanId)]).toEqual(["mcp.tools/list", traceId, Option.some("00f067aa0ba902b7")])
     }))
 })
