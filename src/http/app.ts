@@ -31,10 +31,11 @@ const routed = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const route = routeOf(request.method, pathOf(request.url))
   if (route === undefined) return yield* new PathNotFound()
+  return yield* route
+}).pipe(
   // The platform runs an app uninterruptibly; a route is interruptible, as HttpRouter makes it: a
   // client that goes away interrupts it, and a body read can be cut at its deadline.
-  return yield* Effect.interruptible(route)
-}).pipe(
+  Effect.interruptible,
   // Answered here, inside the guard, so that refusals carry the CORS headers the guard adds.
   answerFailures
 )

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { HttpServerResponse } from "@effect/platform"
-import { Deferred, Effect, Mailbox, Option, Ref } from "effect"
+import { Deferred, Effect, FiberId, Mailbox, Option, Ref } from "effect"
 import { AppConfig } from "../config.js"
 import type { McpRequest } from "../mcp/incoming.js"
 import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
@@ -41,11 +41,13 @@ export const answerCall = (session: Session, request: McpRequest) =>
   Effect.gen(function* () {
     const server = yield* McpServer
     const config = yield* AppConfig
-    const answer = yield* Deferred.make<Answer>()
-    const opened = yield* Deferred.make<OpenStream>()
-    // Pending until the result or a first message comes; the one that flips it decides the answer.
-    const pending = yield* Ref.make(true)
-    const version = yield* Ref.get(session.protocolVersion)
+    // Made in one step: a quick call's whole cost is in steps like these.
+    const { answer, opened, pending } = yield* Effect.sync(() => ({
+      answer: Deferred.unsafeMake<Answer>(FiberId.none),
+      opened: Deferred.unsafeMake<OpenStream>(FiberId.none),
+      // Pending until the result or a first message comes; the one that flips it decides the answer.
+      pending: Ref.unsafeMake(true)
+    }))
 
     const publish = (stream: OpenStream, data: string | undefined, retry?: number) =>
       session.events.publish(stream.streamId, data).pipe(
@@ -56,7 +58,7 @@ export const answerCall = (session: Session, request: McpRequest) =>
     const open = Effect.gen(function* () {
       const stream: OpenStream = { streamId: randomUUID(), connection: yield* Mailbox.make<Uint8Array>(), attached: yield* Ref.make(true) }
       // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
-      if (version >= "2025-11-25") yield* publish(stream, undefined, RETRY_MILLIS)
+      if ((yield* Ref.get(session.protocolVersion)) >= "2025-11-25") yield* publish(stream, undefined, RETRY_MILLIS)
       yield* Deferred.succeed(opened, stream)
       yield* Deferred.succeed(answer, { _tag: "Stream", stream })
       return stream

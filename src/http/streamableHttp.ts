@@ -55,10 +55,9 @@ const requireSession = Effect.gen(function* () {
     return yield* new SessionNotFound({ remedy: "it expired or was ended; initialize a new session" })
   }
   const session = found.value
-  const header = request.headers["mcp-protocol-version"]
-  const negotiated = yield* Ref.get(session.protocolVersion)
-  const version = header ?? defaultHttpVersion
+  const version = request.headers["mcp-protocol-version"] ?? defaultHttpVersion
   if (!isSupportedVersion(version)) {
+    const negotiated = yield* Ref.get(session.protocolVersion)
     return yield* new BadRequest({ problem: `unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})` })
   }
   return session

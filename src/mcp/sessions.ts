@@ -189,14 +189,14 @@ export const SessionStoreLive = Layer.scoped(
     // Another subject's session is not found (404, as an unknown id): its existence is not revealed,
     // and the client's remedy is the same, a new session of its own.
     const get = (id: string) =>
-      FiberRef.get(currentSubject).pipe(Effect.map((subject) => {
+      Effect.flatMap(FiberRef.get(currentSubject), (subject) => {
         const session = sessions.get(id)
-        if (session === undefined || Option.getOrUndefined(session.subject) !== Option.getOrUndefined(subject)) return Option.none<Session>()
+        if (session === undefined || Option.getOrUndefined(session.subject) !== Option.getOrUndefined(subject)) return Effect.succeedNone
         // Used now: to the end of the order.
         sessions.delete(id)
         sessions.set(id, session)
-        return Option.some(session)
-      }), Effect.tap(Option.match({ onNone: () => Effect.void, onSome: touch })))
+        return Effect.as(touch(session), Option.some(session))
+      })
 
     // Another task initialized it: its state (running calls, replay buffer) stays there, the session goes on here.
     const adopt = (id: string) =>
