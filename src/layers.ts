@@ -4,6 +4,7 @@ import { Effect, Layer } from "effect"
 import { AppConfig } from "./config.js"
 import * as McpServer from "./mcp/server.js"
 import { scratchSweptLayer } from "./pipeline/leftovers.js"
+import { RunIndexMemory } from "./pipeline/runIndexMemory.js"
 import type { Tool } from "./mcp/tool.js"
 import { CpuPacer } from "./services/CpuPacer.js"
 import { DataEngine } from "./services/DataEngine.js"
@@ -46,6 +47,8 @@ export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =
       // Page conversion keeps under the process's CPU budget, if it has one (CpuPacer).
       Layer.merge(DataEngine.layer, PageWriter.layer).pipe(Layer.provide(CpuPacer.layer)),
       RunSlots.layer,
+      // Search's stored-run notes without a storage read per hit per search.
+      RunIndexMemory.layer,
       scratchSweptLayer
     )),
     Layer.provideMerge(NodeContext.layer)

@@ -1,6 +1,7 @@
 import { Effect, Either, Option, Schema } from "effect"
 import { datasetPrefix, isRunId, type Manifest, manifestKey } from "../domain/runs.js"
 import { ObjectStore } from "../services/storage/ObjectStore.js"
+import { RunIndexMemory } from "./runIndexMemory.js"
 import { readManifest } from "./runs.js"
 
 /**
@@ -56,6 +57,9 @@ export const queryKey = (query: { readonly narrowing: Readonly<Record<string, st
 
 export const queryKeyOf = (run: IndexedRun) => queryKey({ narrowing: run.narrowing, maxRecords: run.max_records, withLabels: run.with_labels })
 
+/** The process's memory of run indexes, where the layers provide one (the server's do). */
+const memory = Effect.serviceOption(RunIndexMemory)
+
 const write = (statsDataId: string, runs: ReadonlyArray<IndexedRun>) =>
   Effect.flatMap(ObjectStore, (store) =>
     store.putBytes(
@@ -63,8 +67,10 @@ const write = (statsDataId: string, runs: ReadonlyArray<IndexedRun>) =>
       new TextEncoder().encode(Schema.encodeSync(RunIndexJson)({ stats_data_id: statsDataId, runs: runs.slice(0, KEEP) })),
       "application/json"
     )).pipe(
-      Effect.catchAll((error) => Effect.logWarning(`the run index of ${statsDataId} could not be written: ${error.message}`)),
-      Effect.asVoid
+      Effect.as(Option.some(runs.slice(0, KEEP))),
+      Effect.catchAll((error) =>
+        Effect.as(Effect.logWarning(`the run index of ${statsDataId} could not be written: ${error.message}`), Option.none<ReadonlyArray<IndexedRun>>())),
+      Effect.flatMap((written) => Effect.flatMap(memory, Option.match({ onNone: () => Effect.void, onSome: (known) => known.written(statsDataId, written) })))
     )
 
 /** The manifest keys of a dataset's runs, newest first, from a listing of its folder (every part of every run). */
@@ -105,10 +111,20 @@ export const completeRuns = (statsDataId: string) =>
 
 /**
  * The complete runs the dataset's index lists, for search: read, never made again, so a search
- * never lists a dataset's folder (a dataset with no complete run has no index: no run is known).
+ * never lists a dataset's folder (a dataset with no complete run has no index: no run is known);
+ * remembered for a while where the process has a RunIndexMemory.
  */
-export const indexedRuns = (statsDataId: string) =>
-  Effect.map(readIndex(statsDataId), Option.getOrElse((): ReadonlyArray<IndexedRun> => []))
+export const indexedRuns = (statsDataId: string) => {
+  const read = Effect.map(readIndex(statsDataId), Option.getOrElse((): ReadonlyArray<IndexedRun> => []))
+  return Effect.flatMap(memory, Option.match({
+    onNone: () => read,
+    onSome: (known) =>
+      Effect.flatMap(known.recall(statsDataId), Option.match({
+        onSome: Effect.succeed,
+        onNone: () => Effect.flatMap(known.readStarts, (start) => Effect.tap(read, (runs) => known.rememberRead(statsDataId, runs, start)))
+      }))
+  }))
+}
 
 /** Adds a run that has just completed to its dataset's index (best effort: the index is a cache). */
 export const indexRun = (manifest: Manifest) =>

@@ -56,6 +56,8 @@ describe("search_estat_data", () => {
         callTool(searchEstatData, { query: "生成", ...args }).pipe(Effect.provide(context), Effect.map((r) => r.structuredContent as SearchOutput))
       const hit = (out: SearchOutput, id: string) => out.results.find((r) => r.dataset_id === id)
 
+      // Searched before the fetch: what the process remembers of the index (RunIndexMemory) is replaced when the run completes.
+      expect(hit(yield* search({}), table.info.id)?.stored).toBeUndefined()
       const fetched = (yield* callTool(fetchDatasetAuto, { dataset_id: table.info.id }).pipe(Effect.provide(context))).structuredContent as {
         readonly run_id: string
         readonly fetched_at: string

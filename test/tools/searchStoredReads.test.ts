@@ -1,8 +1,9 @@
-import { Effect, Layer } from "effect"
+import { Effect, Layer, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { configLayer, defaultSettings } from "../../src/config.js"
 import type { TableInfo } from "../../src/domain/estat.js"
 import { runIndexKey } from "../../src/pipeline/runIndex.js"
+import { RUN_INDEX_TTL_MS, RunIndexMemory } from "../../src/pipeline/runIndexMemory.js"
 import { metadataKey } from "../../src/services/estat/metadataCache.js"
 import { ObjectStore } from "../../src/services/storage/ObjectStore.js"
 import * as EStatMemory from "../../src/testing/EStatMemory.js"
@@ -99,5 +100,35 @@ describe("search_estat_data's storage reads", () => {
       // Run indexes: the bare table's (its title), then the 5 results' stored runs.
       expect(count(calls, "get cache/runs/")).toBe(1 + 5)
       expect(calls).toContain(`get ${runIndexKey(bare)}`)
+    }))
+
+  it.scoped("with the process's RunIndexMemory a hit's run index is read once in RUN_INDEX_TTL_MS: another task's new run shows once that has passed", () =>
+    Effect.gen(function* () {
+      const calls: Array<string> = []
+      const tables = [1, 2, 3].map((n) => generatedTable({ id: `000900007${n}`, categories: 2, areas: 2, months: 2 }))
+      const context = yield* Layer.build(Layer.merge(servicesWith(calls, { tables }), RunIndexMemory.layer))
+      const search = callTool(searchEstatData, { query: "生成", scoring_method: "basic" }).pipe(
+        Effect.provide(context),
+        Effect.map((result) => result.structuredContent as SearchOutput)
+      )
+      const indexReads = () => calls.filter((c) => c.startsWith("get cache/runs/")).sort()
+      const everyIndex = tables.map((t) => `get ${runIndexKey(t.info.id)}`)
+
+      expect((yield* search).results.every((r) => r.stored === undefined)).toBe(true)
+      expect(indexReads()).toEqual(everyIndex)
+      // Another task stores a run of the first table in the shared storage.
+      const store = yield* Effect.provide(ObjectStore, context)
+      const first = tables[0]!.info.id
+      yield* store.putBytes(runIndexKey(first), json(indexOf(first, "生成 表")), "application/json")
+      calls.length = 0
+
+      yield* TestClock.adjust(RUN_INDEX_TTL_MS - 1)
+      expect((yield* search).results.every((r) => r.stored === undefined)).toBe(true)
+      expect(indexReads()).toEqual([])
+
+      yield* TestClock.adjust(1)
+      const later = yield* search
+      expect(later.results.find((r) => r.dataset_id === first)?.stored).toMatchObject({ run_id: "20260101T000000Z-aaaaaaaa", rows: 10 })
+      expect(indexReads()).toEqual(everyIndex)
     }))
 })
