@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { Worker } from "node:worker_threads"
 import { Effect } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { yieldOtherThreads } from "../src/threadPriority.js"
+import { startGivingWay, yieldOtherThreads } from "../src/threadPriority.js"
 
 /** A thread's nice value, field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised name). */
 const niceOf = (tid: number) => {
@@ -21,4 +22,20 @@ describe.runIf(process.platform === "linux")("yieldOtherThreads", () => {
       expect(alive.map(niceOf)).toEqual(alive.map(() => mainBefore + 7))
       expect(niceOf(process.pid)).toBe(mainBefore)
     }))
+})
+
+describe.runIf(process.platform === "linux")("startGivingWay", () => {
+  it.effect("the thread it starts gives way from the start, before its code has run; the others keep theirs", () =>
+    Effect.gen(function* () {
+      const others = new Map(readdirSync("/proc/self/task").map(Number).map((tid) => [tid, niceOf(tid)] as const))
+      const mainBefore = niceOf(process.pid)
+      // A thread that spins until terminated: checked as soon as it exists.
+      const worker = startGivingWay(() => new Worker("for (;;);", { eval: true }), mainBefore + 5)
+      yield* Effect.addFinalizer(() => Effect.promise(() => worker.terminate()))
+      const started = readdirSync("/proc/self/task").map(Number).filter((tid) => !others.has(tid))
+      expect(started.length).toBeGreaterThan(0)
+      expect(started.map(niceOf)).toEqual(started.map(() => mainBefore + 5))
+      const kept = [...others].filter(([tid]) => existsSync(`/proc/self/task/${tid}`))
+      expect(kept.map(([tid]) => niceOf(tid))).toEqual(kept.map(([, nice]) => nice))
+    }).pipe(Effect.scoped))
 })

@@ -8,6 +8,7 @@ import { WorkerError } from "@effect/platform/WorkerError"
 import { NodeWorker } from "@effect/platform-node"
 import { Context, Effect, Layer, Option, ParseResult, Scope } from "effect"
 import type { BodyRejected } from "../estat/bodies.js"
+import { startGivingWay } from "../../threadPriority.js"
 import { CpuPacer } from "../CpuPacer.js"
 import { CountRunning, makeHandlers, type PageOrder, type PageSummary, PageWriterFailed, WritePage } from "./job.js"
 
@@ -93,7 +94,8 @@ export const pageWorkerEntry = (): URL => {
 /** Old space for one page at a time and its garbage; young space small, as the server's. */
 const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 }
 
-export const spawnPageWorker = (): NodeThread => {
+/** The page thread, below the event loop's priority from its start (its code loading included). */
+export const spawnPageWorker = (): NodeThread => startGivingWay(() => {
   const entry = pageWorkerEntry()
   if (!entry.pathname.endsWith(".ts")) return new NodeThread(entry, { resourceLimits: RESOURCE_LIMITS })
   // Sources (vitest, tsx, npm run dev): Node 20 cannot load TypeScript in a worker; tsx's API can.
@@ -103,4 +105,4 @@ export const spawnPageWorker = (): NodeThread => {
     `import(${JSON.stringify(tsx)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`,
     { eval: true, resourceLimits: RESOURCE_LIMITS }
   )
-}
+})
