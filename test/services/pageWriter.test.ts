@@ -23,7 +23,7 @@ const realJob = (csv: string | null): PageOrder => {
   const text = readFileSync(REAL_PAGE, "utf8")
   const saved = Either.getOrThrow(decodeSavedPage(JSON.parse(text)))
   return {
-    body: new TextEncoder().encode(text),
+    body: [new TextEncoder().encode(text)],
     httpStatus: 200,
     shape: { statsDataId: "0003425893", dimensions: saved.meta!.dimensions, withLabels: true },
     expectedCells: saved.page.cells.count,
@@ -72,11 +72,31 @@ describe("the page writer's worker thread", () => {
       }
     }))
 
+  it.scopedLive("a body in many pieces, cut through characters, is moved to the thread and written as the whole body is", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const thread = yield* inWorker(spawnPageWorker)
+      const here = yield* Effect.provide(PageWriter, PageWriter.inThread)
+      // The recorded answer as UTF-8 (the file spells its Japanese as \u escapes): 歳 in every cell, 計数のない場合 in its NOTE.
+      const utf8 = () => new TextEncoder().encode(JSON.stringify(JSON.parse(readFileSync(REAL_PAGE, "utf8"))))
+      const whole = here.write({ ...realJob(join(dir, "whole.csv")), body: [utf8()] })
+      const bytes = utf8()
+      // 101 bytes a piece: three-byte characters straddle many of the cuts.
+      const pieces = Array.from({ length: Math.ceil(bytes.length / 101) }, (_, i) => bytes.slice(i * 101, (i + 1) * 101))
+      expect(pieces.length).toBeGreaterThan(10)
+      const inPieces = yield* thread.write({ ...realJob(join(dir, "pieces.csv")), body: pieces })
+      expect(inPieces).toEqual(yield* whole)
+      expect(readFileSync(join(dir, "pieces.csv")).equals(readFileSync(join(dir, "whole.csv")))).toBe(true)
+      // Moved, not copied: this thread's buffers are left empty.
+      expect(pieces.every((piece) => piece.byteLength === 0)).toBe(true)
+    }))
+
   it.scopedLive("a body cut short fails the job with BodyRejected (Incomplete), and the thread goes on with the next", () =>
     Effect.gen(function* () {
       const thread = yield* inWorker(spawnPageWorker)
       const whole = realJob(null)
-      const cut = yield* Effect.flip(thread.write({ ...whole, body: whole.body.slice(0, whole.body.length / 2) }))
+      const bytes = whole.body[0]!
+      const cut = yield* Effect.flip(thread.write({ ...whole, body: [bytes.slice(0, bytes.length / 2)] }))
       expect(cut).toMatchObject({ _tag: "BodyRejected", fault: { _tag: "Incomplete" } })
       expect((yield* thread.write(realJob(null))).cells).toBe(whole.expectedCells)
     }))

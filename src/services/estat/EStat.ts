@@ -1,5 +1,5 @@
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Either, Layer, Option, Predicate, RateLimiter, Redacted, Schedule, Stream } from "effect"
+import { Chunk, Clock, Context, Duration, Effect, Either, Layer, Option, Predicate, RateLimiter, Redacted, Schedule, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../../domain/estat.js"
 import {
@@ -42,7 +42,8 @@ export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
   readonly getDataPage: (query: DataQuery, page: { readonly startPosition: number; readonly limit: number }) => Effect.Effect<DataPage, EStatError>
   /**
    * One page of values whose body `read` makes into what the caller keeps (e.g. a worker thread
-   * writes it out as CSV): the body's bytes are handed over as they came, not decoded here.
+   * writes it out as CSV): the body's bytes are handed over as they came, not decoded here, nor
+   * joined (see `PageBodyReader`).
    */
   readonly readDataPage: <A, E>(
     query: DataQuery,
@@ -85,8 +86,11 @@ export interface ReceivedPage<A> {
 /**
  * A data page's body as bytes (and its HTTP status) made into the caller's answer; a body that is
  * not the answer fails with `BodyRejected` (its fault becomes the EStatError the text path gives).
+ * The bytes come in the pieces the connection gave them, each in a buffer of its own (so it can be
+ * moved to another thread): joining them here copied ~8 MB a page on the event loop's thread, and
+ * the external memory of both copies set off full collections of its heap as pages arrived.
  */
-export type PageBodyReader<A, E> = (body: Uint8Array, httpStatus: number) => Effect.Effect<A, BodyRejected | E>
+export type PageBodyReader<A, E> = (body: ReadonlyArray<Uint8Array>, httpStatus: number) => Effect.Effect<A, BodyRejected | E>
 
 /** How an attempt reads its body: as text decoded here, or as bytes handed to the caller's reader. */
 type Reader<A, E> =
@@ -150,8 +154,8 @@ export const make = (settings: AppSettings) =>
         read._tag === "Text"
           ? Effect.flatMap(received(response.text), (body) =>
             inTurn(body, readBody(read.read, response.status, body).pipe(Effect.mapError((fault) => faultError(endpoint, fault)))))
-          : Effect.flatMap(received(response.arrayBuffer), (body) =>
-            read.read(new Uint8Array(body), response.status).pipe(
+          : Effect.flatMap(received(Stream.runCollect(response.stream)), (pieces) =>
+            read.read(Chunk.toReadonlyArray(pieces).map(ownBuffer), response.status).pipe(
               Effect.catchIf((e): e is BodyRejected => e instanceof BodyRejected, (rejected) => Effect.fail(faultError(endpoint, rejected.fault)))
             ))
       // Waiting for the permit stays interruptible (a cancelled run must not wait for room).
@@ -257,6 +261,9 @@ export const make = (settings: AppSettings) =>
       }
     })
   })
+
+/** The piece itself when it spans its whole buffer, else a copy that does (a view into a shared buffer must not be moved). */
+const ownBuffer = (piece: Uint8Array): Uint8Array => (piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength ? piece : piece.slice())
 
 /** Bodies longer than this (data pages) are decoded one at a time. */
 const ONE_AT_A_TIME_CHARS = 1 << 20

@@ -80,14 +80,18 @@ const describeBody = (body: string) => {
   return trimmed === "" ? "an empty body" : `a non-e-Stat body (${trimmed.length} bytes)`
 }
 
-const utf8 = new TextDecoder()
+/** The UTF-8 text of a body received in pieces (a character may straddle two of them). */
+export const textOfPieces = (pieces: ReadonlyArray<Uint8Array>): string => {
+  const utf8 = new TextDecoder()
+  return pieces.map((piece) => utf8.decode(piece, { stream: true })).join("") + utf8.decode()
+}
 
 /**
- * A getStatsData page from its body's bytes, where they were handed (see EStat's `readDataPage`);
- * `between` runs between the pieces of its VALUE.
+ * A getStatsData page from its body's bytes, in the pieces they were handed (see EStat's
+ * `readDataPage`); `between` runs between the pieces of its VALUE.
  */
-export const pageOfBytes = (body: Uint8Array, httpStatus: number, between = yieldToEventLoop): Effect.Effect<DataPage, BodyRejected> =>
-  readBody(readPage(undefined, between), httpStatus, utf8.decode(body)).pipe(Effect.mapError((fault) => new BodyRejected({ fault })))
+export const pageOfBytes = (body: ReadonlyArray<Uint8Array>, httpStatus: number, between = yieldToEventLoop): Effect.Effect<DataPage, BodyRejected> =>
+  readBody(readPage(undefined, between), httpStatus, textOfPieces(body)).pipe(Effect.mapError((fault) => new BodyRejected({ fault })))
 
 /**
  * Lets the event loop run (timers, sockets: `/health`, other sessions' calls) before going on.

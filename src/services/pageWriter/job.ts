@@ -38,8 +38,8 @@ export class PageWriterFailed extends Schema.TaggedError<PageWriterFailed>()("Pa
   }
 }
 
-/** The body's bytes move to the worker thread (transferred, not copied). */
-const Body = Transferable.schema(Schema.Uint8ArrayFromSelf, (bytes) => [bytes.buffer])
+/** The body's pieces move to the worker thread (their buffers transferred, not copied). */
+const Body = Transferable.schema(Schema.Array(Schema.Uint8ArrayFromSelf), (pieces) => new Set(pieces.map((piece) => piece.buffer)))
 
 export class WritePage extends Schema.TaggedRequest<WritePage>()("WritePage", {
   failure: Schema.Union(BodyRejected, PageWriterFailed),
