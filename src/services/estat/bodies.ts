@@ -81,7 +81,7 @@ const describeBody = (body: string) => {
 }
 
 /** The UTF-8 text of a body received in pieces (a character may straddle two of them). */
-export const textOfPieces = (pieces: ReadonlyArray<Uint8Array>): string => {
+const textOfPieces = (pieces: ReadonlyArray<Uint8Array>): string => {
   const utf8 = new TextDecoder()
   return pieces.map((piece) => utf8.decode(piece, { stream: true })).join("") + utf8.decode()
 }
