@@ -172,9 +172,11 @@ const makeToolContext = (caller: Caller, progressToken: Option.Option<ProgressTo
 const defaultTracer = Effect.runSync(Effect.tracer)
 
 /**
- * A request's span, when a tracer is installed (an embedder's OpenTelemetry layer, say). Without
- * one it is left out: a span, its attributes and its parent context cost ~35 run-loop steps, about
- * a tenth of a quick call, for a record nobody reads.
+ * A 2025 session request's span, when a tracer is installed (an embedder's OpenTelemetry layer,
+ * say). Without one it is left out: a span, its attributes and its parent context cost ~35 run-loop
+ * steps, about a tenth of a quick call, and such a request carries no trace context to pass on.
+ * (A 2026-07-28 request always has its span: it may carry the client's `traceparent`, which its
+ * tools then run under.)
  */
 const requestSpan = (name: string, options: Tracer.SpanOptions) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.tracerWith((tracer) => tracer === defaultTracer ? effect : Effect.withSpan(effect, name, options))
@@ -459,7 +461,7 @@ export const make = <R>(
         answered(request),
         Effect.map(Option.map(statelessResult(request.method))),
         // The client's trace context (`_meta.traceparent`) makes this request's span part of its trace.
-        requestSpan(`mcp.${request.method}`, {
+        Effect.withSpan(`mcp.${request.method}`, {
           ...(Option.isSome(parent) ? { parent: parent.value } : {}),
           captureStackTrace: false,
           attributes: { "mcp.protocol.version": statelessVersion, ...spanAttributes(request) }
