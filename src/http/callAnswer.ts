@@ -7,7 +7,7 @@ import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
 import { McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { jsonRpc } from "./rpcResponses.js"
-import { encodeEvent, sseHeaders, sseStream } from "./sse.js"
+import { encodeEvent, sseResponse } from "./sse.js"
 
 /** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
 const RETRY_MILLIS = 1000
@@ -91,8 +91,5 @@ export const answerCall = (session: Session, request: McpRequest) =>
       })
     }
     // Keep-alive comments only while a stream is open: JSON answers set up no timer.
-    return HttpServerResponse.stream(sseStream(decided.stream.connection, config.sseKeepAlive), {
-      contentType: "text/event-stream",
-      headers: { ...sseHeaders, ...sessionHeaders(session) }
-    })
+    return yield* sseResponse(decided.stream.connection, config.sseKeepAlive, Effect.void, sessionHeaders(session))
   })

@@ -1,5 +1,5 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Mailbox, Option, Stream } from "effect"
+import { Effect, Either, Mailbox, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, parseJson } from "../mcp/incoming.js"
 import { rpcErrorResponse } from "../mcp/rpcErrors.js"
@@ -10,7 +10,7 @@ import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import { BadRequest, SessionNotFound } from "./httpFailures.js"
-import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
+import { encodeFrame, sseResponse } from "./sse.js"
 
 /**
  * The 2024-11-05 HTTP+SSE transport: `GET /sse` opens the session's only stream (its first
@@ -28,10 +28,8 @@ export const openStream = Effect.gen(function* () {
   const frames = yield* Mailbox.make<Uint8Array>()
   yield* frames.offer(endpoint)
   const messages = session.events.follow(LEGACY_STREAM, 0, frames, (event) => event.data === undefined ? undefined : encodeFrame({ event: "message", data: event.data }))
-  return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, messages).pipe(Stream.ensuring(Effect.asVoid(store.remove(session.id)))), {
-    contentType: "text/event-stream",
-    headers: sseHeaders
-  })
+  // The session ends with its stream.
+  return yield* sseResponse(frames, config.sseKeepAlive, Effect.zipRight(messages, Effect.addFinalizer(() => store.remove(session.id))), {})
 })
 
 export const postMessage = Effect.gen(function* () {

@@ -23,7 +23,7 @@ import {
 import { RejectedMessage } from "./httpFailures.js"
 import { refuseScope } from "./oauthResource.js"
 import { jsonRpc } from "./rpcResponses.js"
-import { encodeFrame, sseHeaders, sseStream } from "./sse.js"
+import { encodeFrame, sseResponse } from "./sse.js"
 
 /**
  * MCP 2026-07-28 on `/mcp`: every POST is answered from what it carries, with no session id
@@ -202,7 +202,7 @@ const answerOnStream = (request: McpRequest, envelope: Envelope) =>
       Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: send })),
       Effect.ensuring(frames.end)
     )
-    return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, Effect.forkScoped(call)), { contentType: "text/event-stream", headers: sseHeaders })
+    return yield* sseResponse(frames, config.sseKeepAlive, Effect.forkScoped(call), {})
   })
 
 const answerAsJson = (request: McpRequest, envelope: Envelope) =>

@@ -1,5 +1,5 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Mailbox, Option, Ref, Stream } from "effect"
+import { Effect, Either, Mailbox, Option, Ref } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import { classify, type JsonRpcMessage, type McpRequest, paramsOf, parseJson, type Unclassified } from "../mcp/incoming.js"
@@ -16,7 +16,7 @@ import { createSession } from "./sessionCreation.js"
 import * as StatelessHttp from "./statelessHttp.js"
 import { BadRequest, NotAcceptable, RejectedMessage, SessionNotFound, StreamAlreadyOpen, UnsupportedMediaType } from "./httpFailures.js"
 import { jsonRpc } from "./rpcResponses.js"
-import { encodeEvent, sseHeaders, sseStream } from "./sse.js"
+import { encodeEvent, sseResponse } from "./sse.js"
 
 /**
  * The Streamable HTTP transport (MCP.md): POST carries client messages, GET opens the
@@ -174,10 +174,7 @@ export const get = Effect.gen(function* () {
     const { seq, streamId } = lastEventId.value
     const frames = yield* Mailbox.make<Uint8Array>()
     const resumed = session.events.follow(streamId, seq, frames, (event) => event.end || event.detach ? undefined : encodeEvent(event))
-    return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, resumed), {
-      contentType: "text/event-stream",
-      headers: { ...sseHeaders, ...sessionHeaders(session) }
-    })
+    return yield* sseResponse(frames, config.sseKeepAlive, resumed, sessionHeaders(session))
   }
 
   // One standalone stream per session: a second one is refused, as the SDK's server does.
@@ -185,10 +182,9 @@ export const get = Effect.gen(function* () {
   if (!claimed) return yield* new StreamAlreadyOpen()
   const frames = yield* Mailbox.make<Uint8Array>()
   const standalone = session.events.follow(STANDALONE_STREAM, 0, frames, (event) => encodeEvent(event))
-  return HttpServerResponse.stream(sseStream(frames, config.sseKeepAlive, standalone).pipe(Stream.ensuring(Ref.set(session.standaloneOpen, false))), {
-    contentType: "text/event-stream",
-    headers: { ...sseHeaders, ...sessionHeaders(session) }
-  })
+  // Given back when the stream ends.
+  const released = Effect.zipRight(standalone, Effect.addFinalizer(() => Ref.set(session.standaloneOpen, false)))
+  return yield* sseResponse(frames, config.sseKeepAlive, released, sessionHeaders(session))
 })
 
 export const del = Effect.gen(function* () {

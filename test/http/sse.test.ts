@@ -1,6 +1,9 @@
-import { Chunk, Duration, Effect, Fiber, Mailbox, Stream, TestClock } from "effect"
+import { createServer } from "node:http"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Mailbox, Stream, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { keepAliveFrame, openFrame, sseStream } from "../../src/http/sse.js"
+import { keepAliveFrame, openFrame, sseResponse, sseStream } from "../../src/http/sse.js"
 
 const text = (frames: Chunk.Chunk<Uint8Array>) => Chunk.toReadonlyArray(frames).map((f) => new TextDecoder().decode(f))
 const frame = (s: string) => new TextEncoder().encode(s)
@@ -29,5 +32,49 @@ describe("sseStream", () => {
       const firstTwo = yield* Stream.runCollect(Stream.take(sseStream(frames, Duration.seconds(15), alongside), 2))
       expect(text(firstTwo)[1]).toBe("data: from alongside\n\n")
       expect(Chunk.toReadonlyArray((yield* interrupted.takeAll)[0])).toEqual(["interrupted"])
+    }))
+})
+
+describe("sseResponse on Node", () => {
+  /** Serves one SSE response of `frames` on a real socket; `alongside`'s finalizer says when its scope closed. */
+  const serve = (frames: Mailbox.Mailbox<Uint8Array>, closed: Deferred.Deferred<void>) =>
+    HttpServer.serve(sseResponse(frames, Duration.seconds(15), Effect.addFinalizer(() => Deferred.succeed(closed, undefined)), { "x-test": "1" })).pipe(
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 }))
+    )
+
+  const portOf = Effect.flatMap(HttpServer.HttpServer, (server) =>
+    server.address._tag === "TcpAddress" ? Effect.succeed(server.address.port) : Effect.dieMessage("expected a TCP address"))
+
+  it.live("writes the open frame, the frames already waiting, then the rest as they come, and ends with its mailbox", () =>
+    Effect.gen(function* () {
+      const frames = yield* Mailbox.make<Uint8Array>()
+      const closed = yield* Deferred.make<void>()
+      yield* frames.offer(frame("data: early\n\n"))
+      const body = yield* Effect.scoped(Effect.gen(function* () {
+        const port = yield* portOf
+        const response = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/`))
+        expect(response.headers.get("content-type")).toBe("text/event-stream")
+        expect(response.headers.get("x-test")).toBe("1")
+        yield* frames.offer(frame("data: later\n\n"))
+        yield* frames.end
+        return yield* Effect.promise(() => response.text())
+      }).pipe(Effect.provide(serve(frames, closed))))
+      expect(body).toBe([openFrame, frame("data: early\n\n"), frame("data: later\n\n")].map((f) => new TextDecoder().decode(f)).join(""))
+      yield* Deferred.await(closed)
+    }))
+
+  it.live("closes its scope (what `alongside` holds) when the client goes away", () =>
+    Effect.gen(function* () {
+      const frames = yield* Mailbox.make<Uint8Array>()
+      const closed = yield* Deferred.make<void>()
+      yield* Effect.scoped(Effect.gen(function* () {
+        const port = yield* portOf
+        const abort = new AbortController()
+        const response = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/`, { signal: abort.signal }))
+        const reader = response.body!.getReader()
+        expect(new TextDecoder().decode((yield* Effect.promise(() => reader.read())).value)).toBe(new TextDecoder().decode(openFrame))
+        abort.abort()
+        yield* Deferred.await(closed)
+      }).pipe(Effect.provide(serve(frames, closed))))
     }))
 })
