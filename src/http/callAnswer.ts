@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto"
 import { HttpServerResponse } from "@effect/platform"
-import { Deferred, Effect, FiberId, Mailbox, Option, Ref } from "effect"
+import { Deferred, Effect, FiberId, Option, Ref } from "effect"
 import { AppConfig } from "../config.js"
 import type { McpRequest } from "../mcp/incoming.js"
 import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
 import { McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { jsonRpc } from "./rpcResponses.js"
-import { encodeEvent, sseResponse } from "./sse.js"
+import { encodeEvent, SseFrames, sseResponse } from "./sse.js"
 
 /** Reconnect delay suggested to clients on SSE streams (the SSE `retry` field). */
 const RETRY_MILLIS = 1000
@@ -18,7 +18,7 @@ export const sessionHeaders = (session: Session) => ({ "mcp-session-id": session
 /** A call's SSE stream, opened by the first message the call sends before its result. */
 interface OpenStream {
   readonly streamId: string
-  readonly connection: Mailbox.Mailbox<Uint8Array>
+  readonly connection: SseFrames
   /** False once the call closed its connection (SSE polling): later events only reach the log. */
   readonly attached: Ref.Ref<boolean>
 }
@@ -56,7 +56,7 @@ export const answerCall = (session: Session, request: McpRequest) =>
         )
       )
     const open = Effect.gen(function* () {
-      const stream: OpenStream = { streamId: randomUUID(), connection: yield* Mailbox.make<Uint8Array>(), attached: yield* Ref.make(true) }
+      const stream: OpenStream = { streamId: randomUUID(), connection: yield* SseFrames.make, attached: yield* Ref.make(true) }
       // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
       if ((yield* Ref.get(session.protocolVersion)) >= "2025-11-25") yield* publish(stream, undefined, RETRY_MILLIS)
       yield* Deferred.succeed(opened, stream)

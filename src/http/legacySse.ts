@@ -1,5 +1,5 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Mailbox, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, parseJson } from "../mcp/incoming.js"
 import { rpcErrorResponse } from "../mcp/rpcErrors.js"
@@ -10,7 +10,7 @@ import { refuseScope } from "./oauthResource.js"
 import { readBody } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import { BadRequest, SessionNotFound } from "./httpFailures.js"
-import { encodeFrame, sseResponse } from "./sse.js"
+import { encodeFrame, SseFrames, sseResponse } from "./sse.js"
 
 /**
  * The 2024-11-05 HTTP+SSE transport: `GET /sse` opens the session's only stream (its first
@@ -25,7 +25,7 @@ export const openStream = Effect.gen(function* () {
   const session = yield* createSession("legacy-sse", "2024-11-05")
   // Relative to the /sse URL, so the endpoint stays right when the router is mounted under a prefix.
   const endpoint = encodeFrame({ event: "endpoint", data: `messages?sessionId=${encodeURIComponent(session.id)}` })
-  const frames = yield* Mailbox.make<Uint8Array>()
+  const frames = yield* SseFrames.make
   yield* frames.offer(endpoint)
   const messages = session.events.follow(LEGACY_STREAM, 0, frames, (event) => event.data === undefined ? undefined : encodeFrame({ event: "message", data: event.data }))
   // The session ends with its stream.

@@ -1,8 +1,8 @@
 import { IncomingMessage } from "node:http"
 import { Readable } from "node:stream"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { type Duration, Effect, Exit, Mailbox, Runtime, Scope, Stream } from "effect"
-import { eventId, type SseEvent } from "../mcp/eventLog.js"
+import { type Duration, Effect, Exit, Runtime, Scope, Stream } from "effect"
+import { eventId, type EventSink, type SseEvent } from "../mcp/eventLog.js"
 
 const encoder = new TextEncoder()
 
@@ -34,19 +34,57 @@ export const keepAliveFrame = encoder.encode(": ping\n\n")
 /** Sent first, so the response headers go out at once even when no event is ready. */
 export const openFrame = encoder.encode(": stream open\n\n")
 
-/** A comment every `every` into the mailbox; offered after the mailbox is done, a comment is simply dropped. */
-const keepAlive = (frames: Mailbox.Mailbox<Uint8Array>, every: Duration.DurationInput) =>
+/**
+ * The frames of one SSE response, in order, from whoever writes the stream (the session's event
+ * log, a call, the keep-alive) to the response's body. Frames offered before the body takes them
+ * wait here; after, each goes straight to it: a Node response's `Readable` is pushed to by the
+ * offer itself, no fiber moves frames. Offered after the end, a frame is dropped.
+ */
+export class SseFrames implements EventSink<Uint8Array> {
+  private waiting: Array<Uint8Array> = []
+  private ended = false
+  private taker: ((frame: Uint8Array | null) => void) | undefined = undefined
+
+  static readonly make: Effect.Effect<SseFrames> = Effect.sync(() => new SseFrames())
+
+  readonly unsafeOffer = (frame: Uint8Array): boolean => {
+    if (this.ended) return false
+    if (this.taker === undefined) this.waiting.push(frame)
+    else this.taker(frame)
+    return true
+  }
+
+  readonly unsafeDone = (_exit: Exit.Exit<void> = Exit.void): boolean => {
+    if (this.ended) return false
+    this.ended = true
+    this.taker?.(null)
+    return true
+  }
+
+  readonly offer = (frame: Uint8Array): Effect.Effect<boolean> => Effect.sync(() => this.unsafeOffer(frame))
+  readonly end: Effect.Effect<boolean> = Effect.sync(() => this.unsafeDone(Exit.void))
+
+  /** The one taker: the frames waiting, then each later one as it is offered, then `null` at the end. */
+  readonly unsafeTake = (taker: (frame: Uint8Array | null) => void): void => {
+    const waiting = this.waiting
+    this.waiting = []
+    for (const frame of waiting) taker(frame)
+    if (this.ended) taker(null)
+    else this.taker = taker
+  }
+}
+
+/** A comment every `every` among the frames; offered after their end, a comment is simply dropped. */
+const keepAlive = (frames: SseFrames, every: Duration.DurationInput) =>
   Effect.forever(Effect.zipRight(Effect.sleep(every), frames.offer(keepAliveFrame)))
 
 /**
- * An SSE body read from a mailbox of frames: the open frame, the frames as they come, and a
- * comment every `every` so proxies and load balancers keep an idle stream open; `alongside` runs
- * while the stream is read (what fills the mailbox, say) and stops with it. One stream straight
- * off the mailbox and one sleeping fiber: an open stream costs tens of KB of heap, where a ticker
- * merged into a pipeline of stream operators cost ~120 KB (`npm run bench:mcp`, memory part).
+ * An SSE body as a `Stream`: the open frame, the frames as they come, and a comment every `every`
+ * so proxies and load balancers keep an idle stream open; `alongside` runs while the stream is
+ * read (what offers the frames, say) and stops with it.
  */
 export const sseStream = (
-  frames: Mailbox.Mailbox<Uint8Array>,
+  frames: SseFrames,
   every: Duration.DurationInput,
   alongside: Effect.Effect<unknown, never, Scope.Scope> = Effect.void
 ): Stream.Stream<Uint8Array> =>
@@ -56,47 +94,45 @@ export const sseStream = (
       yield* alongside
       // The fiber ends with the stream.
       yield* Effect.forkScoped(keepAlive(frames, every))
-      return Mailbox.toStream(frames)
+      return Stream.async<Uint8Array>((emit) => {
+        frames.unsafeTake((frame) => frame === null ? void emit.end() : void emit.single(frame))
+        // A reader that stopped takes nothing more: later frames are dropped, not kept.
+        return Effect.sync(() => frames.unsafeDone(Exit.void))
+      }, "unbounded")
     }))
   )
 
 /**
- * The frames as a Node `Readable`: taken from the mailbox while the socket wants more (its buffer
- * under the high-water mark), ended with the mailbox. Its scope (what `alongside` holds, the
- * keep-alive and the pump) closes when the body closes: ended, or destroyed because the client went away.
+ * The frames as a Node `Readable`, pushed to as they are offered (Node buffers what the socket
+ * does not take yet, as a mailbox would) and ended with them. Its scope (what `alongside` holds and
+ * the keep-alive) closes when the body closes: ended, or destroyed because the client went away.
+ * One fiber per open stream, the keep-alive's: a pump fiber beside it (with its latch and mailbox)
+ * held ~8 KB of heap per open stream and ~25 run-loop steps to open.
  */
 const nodeBody = (
   message: IncomingMessage,
-  frames: Mailbox.Mailbox<Uint8Array>,
+  frames: SseFrames,
   every: Duration.DurationInput,
   alongside: Effect.Effect<unknown, never, Scope.Scope>
 ) =>
   Effect.flatMap(Scope.make(), (scope) =>
     Effect.gen(function* () {
       const runtime = yield* Effect.runtime<never>()
-      const wanted = yield* Effect.makeLatch(true)
-      const body = new Readable({ read: () => wanted.unsafeOpen() })
+      const body = new Readable({ read: () => undefined })
       // A connection gone before the body was piped to it (the request interrupted as it returned) ends it too.
       const gone = () => body.destroy()
       message.socket.once("close", gone)
       body.once("close", () => {
         message.socket.off("close", gone)
+        frames.unsafeDone(Exit.void)
         Runtime.runFork(runtime)(Scope.close(scope, Exit.void))
       })
       body.push(openFrame)
-      const pump = Effect.gen(function* () {
-        while (true) {
-          yield* wanted.await
-          const [chunk, done] = yield* frames.takeAll
-          for (const frame of chunk) if (!body.push(frame)) wanted.unsafeClose()
-          if (done) return body.push(null)
-        }
-      })
+      frames.unsafeTake((frame) => void body.push(frame))
       // Interruptible whatever the caller's region (the platform runs an app uninterruptibly): the
       // scope's close interrupts them.
       yield* Scope.extend(Effect.interruptible(alongside), scope)
       yield* Effect.forkIn(Effect.interruptible(keepAlive(frames, every)), scope)
-      yield* Effect.forkIn(Effect.interruptible(pump), scope)
       return body
     }).pipe(Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))))
   )
@@ -108,7 +144,7 @@ const nodeBody = (
  * first calls behind ~0.4 s of it). Elsewhere (a web request) the `Stream`.
  */
 export const sseResponse = (
-  frames: Mailbox.Mailbox<Uint8Array>,
+  frames: SseFrames,
   every: Duration.DurationInput,
   alongside: Effect.Effect<unknown, never, Scope.Scope>,
   headers: Readonly<Record<string, string>>

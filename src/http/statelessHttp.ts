@@ -1,5 +1,5 @@
 import { Headers, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { type Context, Effect, Either, Mailbox, Option } from "effect"
+import { type Context, Effect, Either, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { classify, idOf, type McpRequest } from "../mcp/incoming.js"
 import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
@@ -23,7 +23,7 @@ import {
 import { RejectedMessage } from "./httpFailures.js"
 import { refuseScope } from "./oauthResource.js"
 import { jsonRpc } from "./rpcResponses.js"
-import { encodeFrame, sseResponse } from "./sse.js"
+import { encodeFrame, SseFrames, sseResponse } from "./sse.js"
 
 /**
  * MCP 2026-07-28 on `/mcp`: every POST is answered from what it carries, with no session id
@@ -195,7 +195,7 @@ const answerOnStream = (request: McpRequest, envelope: Envelope) =>
   Effect.gen(function* () {
     const server = yield* McpServer
     const config = yield* AppConfig
-    const frames = yield* Mailbox.make<Uint8Array>()
+    const frames = yield* SseFrames.make
     const send = (message: JsonRpcNotification | JsonRpcResponse) =>
       Effect.asVoid(frames.offer(encodeFrame({ event: "message", data: JSON.stringify(message) })))
     const call = server.handleStateless(request, envelope, channel(send)).pipe(

@@ -1,5 +1,5 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Mailbox, Option, Ref } from "effect"
+import { Effect, Either, Option, Ref } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import { classify, type JsonRpcMessage, type McpRequest, paramsOf, parseJson, type Unclassified } from "../mcp/incoming.js"
@@ -16,7 +16,7 @@ import { createSession } from "./sessionCreation.js"
 import * as StatelessHttp from "./statelessHttp.js"
 import { BadRequest, NotAcceptable, RejectedMessage, SessionNotFound, StreamAlreadyOpen, UnsupportedMediaType } from "./httpFailures.js"
 import { jsonRpc } from "./rpcResponses.js"
-import { encodeEvent, sseResponse } from "./sse.js"
+import { encodeEvent, SseFrames, sseResponse } from "./sse.js"
 
 /**
  * The Streamable HTTP transport (MCP.md): POST carries client messages, GET opens the
@@ -172,7 +172,7 @@ export const get = Effect.gen(function* () {
       return yield* new BadRequest({ problem: "Last-Event-ID is not an event of this session, or too old to replay" })
     }
     const { seq, streamId } = lastEventId.value
-    const frames = yield* Mailbox.make<Uint8Array>()
+    const frames = yield* SseFrames.make
     const resumed = session.events.follow(streamId, seq, frames, (event) => event.end || event.detach ? undefined : encodeEvent(event))
     return yield* sseResponse(frames, config.sseKeepAlive, resumed, sessionHeaders(session))
   }
@@ -180,7 +180,7 @@ export const get = Effect.gen(function* () {
   // One standalone stream per session: a second one is refused, as the SDK's server does.
   const claimed = yield* Ref.modify(session.standaloneOpen, (open) => [!open, true] as const)
   if (!claimed) return yield* new StreamAlreadyOpen()
-  const frames = yield* Mailbox.make<Uint8Array>()
+  const frames = yield* SseFrames.make
   const standalone = session.events.follow(STANDALONE_STREAM, 0, frames, (event) => encodeEvent(event))
   // Given back when the stream ends.
   const released = Effect.zipRight(standalone, Effect.addFinalizer(() => Ref.set(session.standaloneOpen, false)))

@@ -1,4 +1,4 @@
-import { Effect, Exit, type Mailbox, Option, type Scope } from "effect"
+import { Effect, Exit, Option, type Scope } from "effect"
 
 /**
  * The server-to-client events of one session, for every SSE stream it has (each POST
@@ -41,17 +41,23 @@ export interface EventLog {
    * or the log shuts down. A mailbox, not a Stream of its own: an open SSE stream is the one
    * stream its response reads, not a pipeline of operators (which cost ~100 KB of heap each).
    */
-  readonly follow: <A>(streamId: string, afterSeq: number, into: Mailbox.Mailbox<A>, frame: (event: SseEvent) => A | undefined) => Effect.Effect<void, never, Scope.Scope>
+  readonly follow: <A>(streamId: string, afterSeq: number, into: EventSink<A>, frame: (event: SseEvent) => A | undefined) => Effect.Effect<void, never, Scope.Scope>
   /** Whether the buffer still holds this event, as sent to a client: the only `Last-Event-ID`s a stream resumes after. */
   readonly holds: (id: { readonly streamId: string; readonly seq: number }) => Effect.Effect<boolean>
   readonly shutdown: Effect.Effect<void>
+}
+
+/** Where a follower's events go, in Mailbox's names (an SSE response's frames; a Mailbox in tests). */
+export interface EventSink<A> {
+  readonly unsafeOffer: (item: A) => boolean
+  readonly unsafeDone: (exit: Exit.Exit<void>) => boolean
 }
 
 const sizeOf = (event: SseEvent) => event.data?.length ?? 0
 const closes = (event: SseEvent) => event.end || event.detach
 
 /** A follower that ended before it began (its stream had ended, or the log had shut down). */
-const done = <A>(into: Mailbox.Mailbox<A>): null => {
+const done = <A>(into: EventSink<A>): null => {
   into.unsafeDone(Exit.void)
   return null
 }
@@ -93,7 +99,7 @@ export const makeEventLog = (capacity: number, maxBytes = 8 * 1024 * 1024): Effe
         return event
       })
 
-    const follow = <A>(streamId: string, afterSeq: number, into: Mailbox.Mailbox<A>, frame: (event: SseEvent) => A | undefined) =>
+    const follow = <A>(streamId: string, afterSeq: number, into: EventSink<A>, frame: (event: SseEvent) => A | undefined) =>
       Effect.acquireRelease(
         Effect.sync(() => {
           const offer = (event: SseEvent) => {

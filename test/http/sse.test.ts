@@ -1,17 +1,42 @@
 import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Mailbox, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Duration, Effect, Exit, Fiber, Layer, Mailbox, Stream, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { keepAliveFrame, openFrame, sseResponse, sseStream } from "../../src/http/sse.js"
+import { keepAliveFrame, openFrame, SseFrames, sseResponse, sseStream } from "../../src/http/sse.js"
 
 const text = (frames: Chunk.Chunk<Uint8Array>) => Chunk.toReadonlyArray(frames).map((f) => new TextDecoder().decode(f))
 const frame = (s: string) => new TextEncoder().encode(s)
 
+describe("SseFrames", () => {
+  it("gives its taker the frames offered before, then each as offered, then the end; drops what comes after", () => {
+    const frames = new SseFrames()
+    const taken: Array<string | null> = []
+    expect(frames.unsafeOffer(frame("a"))).toBe(true)
+    frames.unsafeTake((f) => taken.push(f === null ? null : new TextDecoder().decode(f)))
+    expect(taken).toEqual(["a"])
+    frames.unsafeOffer(frame("b"))
+    expect(taken).toEqual(["a", "b"])
+    expect(frames.unsafeDone(Exit.void)).toBe(true)
+    expect(frames.unsafeOffer(frame("c"))).toBe(false)
+    expect(frames.unsafeDone(Exit.void)).toBe(false)
+    expect(taken).toEqual(["a", "b", null])
+  })
+
+  it("ended before it is taken: the taker gets what waited, then the end", () => {
+    const frames = new SseFrames()
+    frames.unsafeOffer(frame("a"))
+    frames.unsafeDone(Exit.void)
+    const taken: Array<string | null> = []
+    frames.unsafeTake((f) => taken.push(f === null ? null : new TextDecoder().decode(f)))
+    expect(taken).toEqual(["a", null])
+  })
+})
+
 describe("sseStream", () => {
   it.effect("opens with a comment, keeps an idle stream alive on the clock, and ends with its mailbox", () =>
     Effect.gen(function* () {
-      const frames = yield* Mailbox.make<Uint8Array>()
+      const frames = yield* SseFrames.make
       yield* frames.offer(frame("data: early\n\n")) // offered before the response is read: still after the open frame
       const reading = yield* Effect.fork(Stream.runCollect(sseStream(frames, Duration.seconds(15))))
       yield* TestClock.adjust(Duration.seconds(14))
@@ -24,20 +49,22 @@ describe("sseStream", () => {
       )
     }))
 
-  it.effect("runs `alongside` while the stream is read, and interrupts it when the reader stops", () =>
+  it.effect("runs `alongside` while the stream is read, and interrupts it (and drops later frames) when the reader stops", () =>
     Effect.gen(function* () {
-      const frames = yield* Mailbox.make<Uint8Array>()
+      const frames = yield* SseFrames.make
       const interrupted = yield* Mailbox.make<string>()
       const alongside = Effect.forkScoped(Effect.onInterrupt(Effect.zipRight(frames.offer(frame("data: from alongside\n\n")), Effect.never), () => interrupted.offer("interrupted")))
       const firstTwo = yield* Stream.runCollect(Stream.take(sseStream(frames, Duration.seconds(15), alongside), 2))
       expect(text(firstTwo)[1]).toBe("data: from alongside\n\n")
       expect(Chunk.toReadonlyArray((yield* interrupted.takeAll)[0])).toEqual(["interrupted"])
+      // Nobody reads any more: a later frame is dropped, not kept.
+      expect(frames.unsafeOffer(frame("data: late\n\n"))).toBe(false)
     }))
 })
 
 describe("sseResponse on Node", () => {
   /** Serves one SSE response of `frames` on a real socket; `alongside`'s finalizer says when its scope closed. */
-  const serve = (frames: Mailbox.Mailbox<Uint8Array>, closed: Deferred.Deferred<void>) =>
+  const serve = (frames: SseFrames, closed: Deferred.Deferred<void>) =>
     HttpServer.serve(sseResponse(frames, Duration.seconds(15), Effect.addFinalizer(() => Deferred.succeed(closed, undefined)), { "x-test": "1" })).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 }))
     )
@@ -47,7 +74,7 @@ describe("sseResponse on Node", () => {
 
   it.live("writes the open frame, the frames already waiting, then the rest as they come, and ends with its mailbox", () =>
     Effect.gen(function* () {
-      const frames = yield* Mailbox.make<Uint8Array>()
+      const frames = yield* SseFrames.make
       const closed = yield* Deferred.make<void>()
       yield* frames.offer(frame("data: early\n\n"))
       const body = yield* Effect.scoped(Effect.gen(function* () {
@@ -65,7 +92,7 @@ describe("sseResponse on Node", () => {
 
   it.live("closes its scope (what `alongside` holds) when the client goes away", () =>
     Effect.gen(function* () {
-      const frames = yield* Mailbox.make<Uint8Array>()
+      const frames = yield* SseFrames.make
       const closed = yield* Deferred.make<void>()
       yield* Effect.scoped(Effect.gen(function* () {
         const port = yield* portOf
