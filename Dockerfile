@@ -54,5 +54,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # The one-file bundle (scripts/bundle.mjs): ~50 MB less RSS than dist/main.js. On a 0.25-vCPU task
 # V8's helper threads bring no parallelism, and the event loop's collections waited on them (they
 # run below it, with the background work: src/threadPriority.ts): each isolate collects on its own
-# thread. (A V8 flag NODE_OPTIONS does not take.)
-CMD ["node", "--single-threaded-gc", "dist/server.mjs"]
+# thread. An old space grows to twice what its last mark-compact left (V8's own factor here was
+# ~1.25×: the event loop's marked every ~10 s while fetches ran, each time ~0.2 s of its CPU, the
+# whole 0.25-vCPU quota for ~1 s: README, responsiveness). (V8 flags NODE_OPTIONS does not take.)
+CMD ["node", "--single-threaded-gc", "--heap-growing-percent=100", "dist/server.mjs"]

@@ -1,6 +1,6 @@
 /**
  * Does the server still answer while it converts? The server bundle runs as the Docker image does
- * (old space 128 MB, semi-spaces 8 MB, --single-threaded-gc, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
+ * (old space 128 MB, semi-spaces 8 MB, --single-threaded-gc, --heap-growing-percent=100, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
  * the deployed Fargate task's size; two clients each fetch the 1.4-million-row generated table
  * (14 pages of 100,000 rows, stored as Parquet) while a probe asks `/health` every 100 ms and a
  * third client calls `search_estat_data` (one quick e-Stat search) every 250 ms. It prints the
@@ -15,7 +15,9 @@
  *                                     SERVER_FLAGS="--heap-prof …" adds node flags;
  *                                     TRACE_GC=<file> its --trace-gc lines; SEMI_SPACE_MB=8
  *                                     its --max-semi-space-size; GC_THREADS=1 leaves out
- *                                     --single-threaded-gc; ESTAT_MAX_CONCURRENT_RUNS=1
+ *                                     --single-threaded-gc; HEAP_GROWING_PERCENT=100 its
+ *                                     --heap-growing-percent (0: V8's own growing);
+ *                                     ESTAT_MAX_CONCURRENT_RUNS=1
  *                                     the server's one fetch at a time; CPU_LIMIT and
  *                                     DUCKDB_THREADS the server's)
  *
@@ -44,6 +46,8 @@ const REPEAT = Number(process.env["REPEAT"] ?? 1)
 const HEALTH_EVERY_MS = 100
 /** The image's young generation (Dockerfile); SEMI_SPACE_MB tries another. */
 const SEMI_SPACE_MB = Number(process.env["SEMI_SPACE_MB"] ?? 8)
+/** The image's old-generation growing (Dockerfile); HEAP_GROWING_PERCENT=0 leaves it to V8. */
+const HEAP_GROWING_PERCENT = Number(process.env["HEAP_GROWING_PERCENT"] ?? 100)
 /** With FETCHES=0, how long the probes run. */
 const IDLE_MS = 30_000
 /** The server's ESTAT_MAX_CONCURRENT_RUNS (its default, 2, when not set). */
@@ -61,6 +65,7 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
       void freePort().then((port) => {
         const child = spawn(process.execPath, [
           "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`, ...(process.env["GC_THREADS"] === "1" ? [] : ["--single-threaded-gc"]),
+          ...(HEAP_GROWING_PERCENT === 0 ? [] : [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]),
           ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
           ...(process.env["SERVER_FLAGS"]?.split(" ").filter((flag) => flag !== "") ?? []),
           ...(traceGc === undefined ? [] : ["--trace-gc"]),
