@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto"
 import { HttpServerResponse } from "@effect/platform"
-import { Deferred, Effect, FiberId, Option, Ref } from "effect"
-import { AppConfig } from "../config.js"
+import { Deferred, type Duration, Effect, FiberId, Option, Ref } from "effect"
 import type { McpRequest } from "../mcp/incoming.js"
 import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
-import { McpServer } from "../mcp/server.js"
+import type { McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
 import { jsonRpc } from "./rpcResponses.js"
 import { encodeEvent, SseFrames, sseResponse } from "./sse.js"
@@ -37,10 +36,8 @@ type Answer =
  * can resume the stream with Last-Event-ID. A call of a tool that may run for minutes streams at
  * once (McpServer.runsLong): its keep-alive comments hold the connection through idle timeouts.
  */
-export const answerCall = (session: Session, request: McpRequest) =>
+export const answerCall = (session: Session, request: McpRequest, server: McpServer["Type"], keepAlive: Duration.Duration) =>
   Effect.gen(function* () {
-    const server = yield* McpServer
-    const config = yield* AppConfig
     // Made in one step: a quick call's whole cost is in steps like these.
     const { answer, opened, pending } = yield* Effect.sync(() => ({
       answer: Deferred.unsafeMake<Answer>(FiberId.none),
@@ -91,5 +88,5 @@ export const answerCall = (session: Session, request: McpRequest) =>
       })
     }
     // Keep-alive comments only while a stream is open: JSON answers set up no timer.
-    return yield* sseResponse(decided.stream.connection, config.sseKeepAlive, Effect.void, sessionHeaders(session))
+    return yield* sseResponse(decided.stream.connection, keepAlive, Effect.void, sessionHeaders(session))
   })

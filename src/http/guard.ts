@@ -1,5 +1,5 @@
 import { HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Context, Effect, Option } from "effect"
 import { AppConfig } from "../config.js"
 import { currentSubject } from "../mcp/session.js"
 import { authorize, currentScopes, metadataPaths, metadataResponse } from "./oauthResource.js"
@@ -27,35 +27,36 @@ const publicPaths: ReadonlySet<string> = new Set(["/health", "/ready"])
  * sessions are bound to it, its logs name it) and whose metadata documents are public.
  */
 export const guard = HttpMiddleware.make((app) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const config = yield* AppConfig
+  // The request and the settings in one step: the guard runs for every request, quick calls included.
+  Effect.contextWithEffect((context: Context.Context<HttpServerRequest.HttpServerRequest | AppConfig>) => {
+    const request = Context.get(context, HttpServerRequest.HttpServerRequest)
+    const config = Context.get(context, AppConfig)
     const origin = request.headers["origin"]
     if (!hostAllowed(request.headers["host"], config.host)) {
-      return yield* new Forbidden({ reason: "Host header is not allowed (DNS rebinding protection)" })
+      return Effect.fail(new Forbidden({ reason: "Host header is not allowed (DNS rebinding protection)" }))
     }
     if (origin !== undefined && !originAllowed(origin, config.allowedOrigins)) {
-      return yield* new Forbidden({ reason: `Origin ${origin} is not allowed; add it to MCP_ALLOWED_ORIGINS` })
+      return Effect.fail(new Forbidden({ reason: `Origin ${origin} is not allowed; add it to MCP_ALLOWED_ORIGINS` }))
     }
-    const cors = origin === undefined ? {} : corsHeaders(origin)
-    if (request.method === "OPTIONS") return HttpServerResponse.empty({ status: 204, headers: cors })
+    const cors = origin === undefined ? undefined : corsHeaders(origin)
+    const withCors = <E, R>(response: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+      cors === undefined ? response : Effect.map(response, (answer) => HttpServerResponse.setHeaders(answer, cors))
+    if (request.method === "OPTIONS") return Effect.succeed(HttpServerResponse.empty({ status: 204, headers: cors ?? {} }))
     const path = pathOf(request.url)
     if (Option.isSome(config.oauth)) {
       const oauth = config.oauth.value
-      if (request.method === "GET" && metadataPaths.has(path)) return metadataResponse(oauth, cors)
-      if (publicPaths.has(path)) return HttpServerResponse.setHeaders(yield* app, cors)
-      const grant = yield* authorize(request, oauth, cors)
-      const response = yield* app.pipe(
-        Effect.locally(currentSubject, Option.some(grant.subject)),
-        Effect.locally(currentScopes, Option.some(grant.scopes)),
-        Effect.annotateLogs("subject", grant.subject)
-      )
-      return HttpServerResponse.setHeaders(response, cors)
+      if (request.method === "GET" && metadataPaths.has(path)) return Effect.succeed(metadataResponse(oauth, cors ?? {}))
+      if (publicPaths.has(path)) return withCors(app)
+      return withCors(Effect.flatMap(authorize(request, oauth, cors ?? {}), (grant) =>
+        app.pipe(
+          Effect.locally(currentSubject, Option.some(grant.subject)),
+          Effect.locally(currentScopes, Option.some(grant.scopes)),
+          Effect.annotateLogs("subject", grant.subject)
+        )))
     }
     if (!publicPaths.has(path) && authRequired(config.authToken, request.headers["authorization"])) {
-      return yield* new Unauthorized({ reason: "send Authorization: Bearer <MCP_AUTH_TOKEN>", challenge: 'Bearer realm="estat-mcp"', cors })
+      return Effect.fail(new Unauthorized({ reason: "send Authorization: Bearer <MCP_AUTH_TOKEN>", challenge: 'Bearer realm="estat-mcp"', cors: cors ?? {} }))
     }
-    const response = yield* app
-    return HttpServerResponse.setHeaders(response, cors)
+    return withCors(app)
   }).pipe(answerFailures)
 )

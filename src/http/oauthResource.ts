@@ -102,15 +102,16 @@ export const metadataResponse = (oauth: OAuthSettings, cors: Record<string, stri
  * tool without `estat:write`), naming every scope a new token needs so the client can step up.
  */
 export const refuseScope = (requests: ReadonlyArray<McpRequest>) =>
-  Effect.gen(function* () {
-    const scopes = yield* FiberRef.get(currentScopes)
-    const oauth = (yield* AppConfig).oauth
-    if (Option.isNone(scopes) || Option.isNone(oauth) || scopes.value.has(Scope.write)) return
-    const tool = requests.map(toolNameOf).find((name) => name !== undefined && writingTools.has(name))
-    if (tool === undefined) return
-    const write = issuedScope(oauth.value, Scope.write)
-    return yield* new Forbidden({
-      reason: `${tool} needs the scope ${write}`,
-      challenge: challenge(oauth.value, { code: "insufficient_scope", description: `${tool} needs ${write}` }, [Scope.read, Scope.write])
-    })
-  })
+  // Scopes are set only in OAuth mode: without them (or with the write scope) there is nothing to refuse.
+  Effect.flatMap(FiberRef.get(currentScopes), (scopes) =>
+    Option.isNone(scopes) || scopes.value.has(Scope.write) ? Effect.void : Effect.gen(function* () {
+      const oauth = (yield* AppConfig).oauth
+      if (Option.isNone(oauth)) return
+      const tool = requests.map(toolNameOf).find((name) => name !== undefined && writingTools.has(name))
+      if (tool === undefined) return
+      const write = issuedScope(oauth.value, Scope.write)
+      return yield* new Forbidden({
+        reason: `${tool} needs the scope ${write}`,
+        challenge: challenge(oauth.value, { code: "insufficient_scope", description: `${tool} needs ${write}` }, [Scope.read, Scope.write])
+      })
+    }))

@@ -21,11 +21,12 @@ const RETRY_AFTER = Duration.seconds(1)
 /** The request as Node received it; none for a request from elsewhere (a web Request in tests). */
 const nodeMessage = (request: HttpServerRequest.HttpServerRequest) => request.source instanceof IncomingMessage ? request.source : undefined
 
-/** Waits for the I/O callback that started the request to end: Node's parser is then done with the bytes it already had. */
-const afterParser = Effect.async<void>((resume) => {
-  const waiting = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(waiting))
-})
+/**
+ * Waits for the I/O callback that started the request to end: Node's parser is then done with the
+ * bytes it already had. Nothing to cancel: an interrupted wait's turn comes and resumes no one
+ * (a canceller would cost every request an interruption handler).
+ */
+const afterParser = Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
 
 /**
  * Whether Node has received the request's whole body. Node parses a body only after the
@@ -49,48 +50,70 @@ const takeReceived = (message: IncomingMessage, maxBytes: number): Either.Either
   return Either.right(buffered === null ? "" : buffered.toString("utf8"))
 }
 
+/** Read slots, taken at once or not at all (a request never queues for one). */
+const makeSlots = (capacity: number) => {
+  let taken = 0
+  return {
+    /** Whether one is free now: enough for a read that ends within this step. */
+    free: () => taken < capacity,
+    /** Takes one for a read that may suspend; false when none is free. */
+    take: () => {
+      if (taken >= capacity) return false
+      taken++
+      return true
+    },
+    release: () => void taken--
+  }
+}
+
 export class RequestBodies extends Context.Tag("estat-mcp/RequestBodies")<RequestBodies, {
-  /** The current request's body as text; refused when over the cap or cut (UnreadBody), or when every read slot is taken (503). */
-  readonly read: Effect.Effect<string, UnreadBody | Unavailable, HttpServerRequest.HttpServerRequest>
+  /** The request's body as text; refused when over the cap or cut (UnreadBody), or when every read slot is taken (503). */
+  readonly read: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<string, UnreadBody | Unavailable>
 }>() {
   /** The read slots are shared by every request the app serves. */
   static readonly layer = Layer.effect(
     RequestBodies,
     Effect.gen(function* () {
       const settings = yield* AppConfig
-      const slots = yield* Effect.makeSemaphore(settings.maxBodiesInFlight)
+      const slots = makeSlots(settings.maxBodiesInFlight)
       const unread = (problem: BodyProblem) => new UnreadBody({ problem, maxBytes: settings.maxBodyBytes })
+      const busy = new Unavailable({ reason: "too many request bodies are being read; retry shortly", retryAfter: RETRY_AFTER })
       const readText = (request: HttpServerRequest.HttpServerRequest) =>
         request.text.pipe(
           HttpIncomingMessage.withMaxBodySize(Option.some(settings.maxBodyBytes)),
           Effect.mapError((error) => unread(String(error.cause).includes("maxBytes exceeded") ? "too-large" : "unreadable"))
         )
-      // A body Node has received whole cannot stall: only one still arriving races the deadline
-      // (a race costs two fibers and a timer per request).
+      // A body Node has received whole is taken in one step, so it needs a free slot but holds none;
+      // only one still arriving holds a slot and races the deadline (a race costs two fibers and a timer).
       const readWithin = (request: HttpServerRequest.HttpServerRequest, whole: boolean) => {
         const message = nodeMessage(request)
-        if (whole && message !== undefined) return Effect.suspend(() => Either.mapLeft(takeReceived(message, settings.maxBodyBytes), unread))
-        return whole ? readText(request) : readText(request).pipe(
+        if (whole && message !== undefined) {
+          return Effect.suspend((): Either.Either<string, UnreadBody | Unavailable> =>
+            slots.free() ? Either.mapLeft(takeReceived(message, settings.maxBodyBytes), unread) : Either.left(busy))
+        }
+        const reading = whole ? readText(request) : readText(request).pipe(
           Effect.timeoutFail({ duration: settings.bodyTimeout, onTimeout: () => unread("timed-out") })
         )
+        return Effect.acquireUseRelease(
+          Effect.suspend(() => slots.take() ? Effect.void : Effect.fail(busy)),
+          () => reading,
+          () => Effect.sync(slots.release)
+        )
       }
-      const busy = new Unavailable({ reason: "too many request bodies are being read; retry shortly", retryAfter: RETRY_AFTER })
-      const read = Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
+      const read = (request: HttpServerRequest.HttpServerRequest) => {
         const declared = Number(request.headers["content-length"] ?? "0")
-        if (Number.isFinite(declared) && declared > settings.maxBodyBytes) return yield* unread("declared-too-large")
+        if (Number.isFinite(declared) && declared > settings.maxBodyBytes) return Effect.fail(unread("declared-too-large"))
         // Looked at before a read slot is taken: the parser's turn may see many requests start.
-        const whole = yield* receivedWhole(request)
-        const slotted = yield* slots.withPermitsIfAvailable(1)(readWithin(request, whole))
-        return yield* Option.match(slotted, { onNone: () => Effect.fail(busy), onSome: Effect.succeed })
-      })
+        return Effect.flatMap(receivedWhole(request), (whole) => readWithin(request, whole))
+      }
       return { read }
     })
   )
 }
 
 /** The current request's body; refused 413 or 503 before reading, 413, 408 or 400 after a cut. */
-export const readBody = Effect.flatMap(RequestBodies, (bodies) => bodies.read)
+export const readBody = Effect.contextWithEffect((context: Context.Context<RequestBodies | HttpServerRequest.HttpServerRequest>) =>
+  Context.get(context, RequestBodies).read(Context.get(context, HttpServerRequest.HttpServerRequest)))
 
 const declaresBody = (headers: Headers.Headers) =>
   headers["transfer-encoding"] !== undefined || (headers["content-length"] !== undefined && headers["content-length"] !== "0")

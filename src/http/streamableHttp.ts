@@ -1,5 +1,5 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Option, Ref } from "effect"
+import { Context, Effect, Either, Option, Ref } from "effect"
 import { AppConfig } from "../config.js"
 import { parseEventId } from "../mcp/eventLog.js"
 import { classify, type JsonRpcMessage, type McpRequest, paramsOf, parseJson, type Unclassified } from "../mcp/incoming.js"
@@ -11,7 +11,7 @@ import { type Session, STANDALONE_STREAM } from "../mcp/session.js"
 import { SessionStore } from "../mcp/sessions.js"
 import { answerCall, sessionHeaders } from "./callAnswer.js"
 import { refuseScope } from "./oauthResource.js"
-import { readBody } from "./requestBody.js"
+import { RequestBodies } from "./requestBody.js"
 import { createSession } from "./sessionCreation.js"
 import * as StatelessHttp from "./statelessHttp.js"
 import { BadRequest, NotAcceptable, RejectedMessage, SessionNotFound, StreamAlreadyOpen, UnsupportedMediaType } from "./httpFailures.js"
@@ -42,26 +42,34 @@ const streams = (request: McpRequest) => request.method === "tools/call"
 /** Quick methods send nothing besides their response. */
 const silent = channel(() => Effect.void)
 
+/** The services a request to `/mcp` reads, taken in one step: a quick call's whole cost is in steps like these. */
+const mcpServices = Effect.contextWith((context: Context.Context<HttpServerRequest.HttpServerRequest | McpServer | SessionStore | AppConfig | RequestBodies>) => ({
+  http: Context.get(context, HttpServerRequest.HttpServerRequest),
+  server: Context.get(context, McpServer),
+  store: Context.get(context, SessionStore),
+  config: Context.get(context, AppConfig),
+  bodies: Context.get(context, RequestBodies)
+}))
+
 /** The session a non-initialize request belongs to; refused 400 without an id or with a version we do not speak, 404 for an unknown one. */
-const requireSession = Effect.gen(function* () {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const store = yield* SessionStore
-  const id = request.headers[SESSION_HEADER]
-  if (id === undefined || id === "") {
-    return yield* new BadRequest({ problem: "Mcp-Session-Id header is required" })
-  }
-  const found = yield* store.resume(id)
-  if (Option.isNone(found)) {
-    return yield* new SessionNotFound({ remedy: "it expired or was ended; initialize a new session" })
-  }
-  const session = found.value
-  const version = request.headers["mcp-protocol-version"] ?? defaultHttpVersion
-  if (!isSupportedVersion(version)) {
-    const negotiated = yield* Ref.get(session.protocolVersion)
-    return yield* new BadRequest({ problem: `unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})` })
-  }
-  return session
-})
+const requireSession = ({ http, store }: Effect.Effect.Success<typeof mcpServices>) =>
+  Effect.gen(function* () {
+    const id = http.headers[SESSION_HEADER]
+    if (id === undefined || id === "") {
+      return yield* new BadRequest({ problem: "Mcp-Session-Id header is required" })
+    }
+    const found = yield* store.resume(id)
+    if (Option.isNone(found)) {
+      return yield* new SessionNotFound({ remedy: "it expired or was ended; initialize a new session" })
+    }
+    const session = found.value
+    const version = http.headers["mcp-protocol-version"] ?? defaultHttpVersion
+    if (!isSupportedVersion(version)) {
+      const negotiated = yield* Ref.get(session.protocolVersion)
+      return yield* new BadRequest({ problem: `unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})` })
+    }
+    return session
+  })
 
 const answerAsJson = (session: Session, request: McpRequest) =>
   Effect.gen(function* () {
@@ -111,8 +119,8 @@ const handleBatch = (session: Session, messages: ReadonlyArray<JsonRpcMessage>) 
   })
 
 export const post = Effect.gen(function* () {
-  const http = yield* HttpServerRequest.HttpServerRequest
-  const server = yield* McpServer
+  const services = yield* mcpServices
+  const { http, server } = services
   const accept = http.headers["accept"]
   if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
     return yield* new NotAcceptable({ needs: "both application/json and text/event-stream" })
@@ -121,13 +129,13 @@ export const post = Effect.gen(function* () {
   if (contentType !== "application/json") {
     return yield* new UnsupportedMediaType()
   }
-  const body = yield* readBody
+  const body = yield* services.bodies.read(http)
   const parsed = yield* Either.mapLeft(parseJson(body), (error) => RejectedMessage.of(null, 400, error))
   // The version a request speaks decides the path: 2026-07-28 is stateless, older revisions keep sessions.
   if (StatelessHttp.isStateless(parsed, http.headers)) return yield* StatelessHttp.answer(parsed)
 
   if (Array.isArray(parsed)) {
-    const session = yield* requireSession
+    const session = yield* requireSession(services)
     const version = yield* Ref.get(session.protocolVersion)
     if (!allowsBatches(version) || parsed.length === 0) {
       return yield* rejected(null, new InvalidRequest({ message: `Invalid Request: JSON-RPC batches are not part of MCP ${version}` }))
@@ -140,7 +148,7 @@ export const post = Effect.gen(function* () {
   const m = yield* Either.mapLeft(classify(parsed), unclassified)
   if (m._tag === "Request" && m.message.method === "initialize") return yield* initialize(m.message)
 
-  const session = yield* requireSession
+  const session = yield* requireSession(services)
   switch (m._tag) {
     case "Notification":
       yield* server.handleNotification(session, m.message)
@@ -149,7 +157,7 @@ export const post = Effect.gen(function* () {
       return HttpServerResponse.empty({ status: 202 })
     case "Request": {
       yield* refuseScope([m.message])
-      return yield* (streams(m.message) ? answerCall(session, m.message) : answerAsJson(session, m.message))
+      return yield* (streams(m.message) ? answerCall(session, m.message, server, services.config.sseKeepAlive) : answerAsJson(session, m.message))
     }
   }
 })
@@ -162,7 +170,7 @@ export const get = Effect.gen(function* () {
     return yield* new NotAcceptable({ needs: "text/event-stream" })
   }
   yield* StatelessHttp.refuseSessionMethod(http.headers)
-  const session = yield* requireSession
+  const session = yield* requireSession(yield* mcpServices)
   const lastEventIdHeader = http.headers["last-event-id"]
 
   if (lastEventIdHeader !== undefined) {
@@ -191,7 +199,7 @@ export const del = Effect.gen(function* () {
   const store = yield* SessionStore
   const http = yield* HttpServerRequest.HttpServerRequest
   yield* StatelessHttp.refuseSessionMethod(http.headers)
-  const session = yield* requireSession
+  const session = yield* requireSession(yield* mcpServices)
   yield* store.remove(session.id)
   return HttpServerResponse.empty({ status: 200 })
 })

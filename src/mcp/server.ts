@@ -136,37 +136,39 @@ const decodeCancelled = Schema.decodeUnknownOption(CancelledParams)
  */
 type Handled = Effect.Effect<Option.Option<object>, RpcError>
 
-const makeToolContext = (caller: Caller, progressToken: Option.Option<ProgressToken>, { closeStream, send }: Channel) =>
-  Effect.gen(function* () {
-    // Only a call that asked for progress keeps the last value sent.
-    const progress = yield* Option.match(progressToken, {
-      onNone: () => Effect.succeed((_: ProgressUpdate) => Effect.void),
-      onSome: (progressToken) =>
-        Effect.map(Ref.make(Number.NEGATIVE_INFINITY), (last) => (update: ProgressUpdate) =>
-          // Progress must increase; a stale or repeated value is dropped, not sent.
-          Ref.modify(last, (prev) => [update.progress > prev, Math.max(prev, update.progress)] as const).pipe(
-            Effect.flatMap((increases) =>
-              increases
-                ? send(notification("notifications/progress", {
-                  progressToken,
-                  progress: update.progress,
-                  ...(update.total === undefined ? {} : { total: update.total }),
-                  ...(update.message === undefined ? {} : { message: update.message })
-                }))
-                : Effect.void
-            )
-          ))
-    })
-    const log = (level: LogLevel, data: unknown) =>
-      caller.logLevel.pipe(
-        Effect.flatMap((threshold) =>
-          Option.isSome(threshold) && levelRank(level) >= levelRank(threshold.value)
-            ? send(notification("notifications/message", { level, logger: serverInfo.name, data }))
-            : Effect.void
+/** Made in no effect step: every call has one. */
+const makeToolContext = (caller: Caller, progressToken: Option.Option<ProgressToken>, { closeStream, send }: Channel) => {
+  // Only a call that asked for progress keeps the last value sent.
+  const progress = Option.match(progressToken, {
+    onNone: () => (_: ProgressUpdate) => Effect.void,
+    onSome: (progressToken) => {
+      const last = Ref.unsafeMake(Number.NEGATIVE_INFINITY)
+      return (update: ProgressUpdate) =>
+        // Progress must increase; a stale or repeated value is dropped, not sent.
+        Ref.modify(last, (prev) => [update.progress > prev, Math.max(prev, update.progress)] as const).pipe(
+          Effect.flatMap((increases) =>
+            increases
+              ? send(notification("notifications/progress", {
+                progressToken,
+                progress: update.progress,
+                ...(update.total === undefined ? {} : { total: update.total }),
+                ...(update.message === undefined ? {} : { message: update.message })
+              }))
+              : Effect.void
+          )
         )
-      )
-    return Context.make(ToolContext, { progress, log, closeStream })
+    }
   })
+  const log = (level: LogLevel, data: unknown) =>
+    caller.logLevel.pipe(
+      Effect.flatMap((threshold) =>
+        Option.isSome(threshold) && levelRank(level) >= levelRank(threshold.value)
+          ? send(notification("notifications/message", { level, logger: serverInfo.name, data }))
+          : Effect.void
+      )
+    )
+  return Context.make(ToolContext, { progress, log, closeStream })
+}
 
 /** The tracer a fiber has when none was installed: its spans reach no exporter. */
 const defaultTracer = Effect.runSync(Effect.tracer)
@@ -273,7 +275,7 @@ export const make = <R>(
           }
           return yield* startTask(sessionOwner(session, tokenAuth), tool, params, { ttlMs: params.task.ttl ?? undefined, extension: false, session })
         }
-        const toolContext = yield* makeToolContext(caller, Option.fromNullable(params._meta?.progressToken), channel)
+        const toolContext = makeToolContext(caller, Option.fromNullable(params._meta?.progressToken), channel)
         const program = tool.call(params.arguments).pipe(Effect.provide(Context.merge(context, toolContext)))
         const exit = yield* caller.run(request.id, program)
         if (Exit.isSuccess(exit)) return Option.some(forVersion(exit.value, caller.version))
@@ -367,15 +369,15 @@ export const make = <R>(
 
     /** Results and typed failures become the response; defects -32603 with a trace id; an interrupted request gets no answer. */
     const answered = (request: McpRequest) => (effect: Handled): Effect.Effect<Option.Option<JsonRpcResponse>> =>
-      effect.pipe(
-        Effect.match({
-          onFailure: (error) => Option.some(rpcErrorResponse(request.id, error)),
-          onSuccess: Option.map((result) => resultResponse(request.id, result))
-        }),
-        Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause) ? Effect.succeed(Option.none()) : Effect.map(internalError(request, cause), Option.some)
-        )
-      )
+      // One match for every outcome: it runs for every request.
+      Effect.matchCauseEffect(effect, {
+        onFailure: (cause) =>
+          Option.match(Cause.failureOption(cause), {
+            onSome: (error) => Effect.succeedSome(rpcErrorResponse(request.id, error)),
+            onNone: () => Cause.isInterruptedOnly(cause) ? Effect.succeedNone : Effect.map(internalError(request, cause), Option.some)
+          }),
+        onSuccess: (result) => Effect.succeed(Option.map(result, (body) => resultResponse(request.id, body)))
+      })
 
     /** A request's span names the tool it calls (the call has no span of its own: one span per request is enough). */
     const spanAttributes = (request: McpRequest): Record<string, string> => {

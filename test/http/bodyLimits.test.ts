@@ -23,8 +23,7 @@ const bodies = (maxBodiesInFlight: number) =>
 
 /** The body, or why it was not read: the cut's problem, or "busy" when every read slot was taken. */
 const readOf = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.flatMap(RequestBodies, (b) => b.read).pipe(
-    Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+  Effect.flatMap(RequestBodies, (b) => b.read(request)).pipe(
     Effect.either,
     Effect.map(Either.mapLeft((refused) => (refused._tag === "UnreadBody" ? refused.problem : "busy")))
   )
