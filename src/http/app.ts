@@ -1,4 +1,4 @@
-import { HttpRouter, HttpServerRequest } from "@effect/platform"
+import { HttpRouter, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { guard, pathOf } from "./guard.js"
 import { health, ready } from "./health.js"
@@ -27,12 +27,13 @@ const routeOf = (method: string, path: string) => {
  * slashes, `;params`, percent-encoding, dot segments, backslashes, look-alike letters) is 404, so
  * what the guard decided about a path is what is served.
  */
-const routed = Effect.gen(function* () {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const route = routeOf(request.method, pathOf(request.url))
-  if (route === undefined) return yield* new PathNotFound()
-  return yield* route
-}).pipe(
+type Route = NonNullable<ReturnType<typeof routeOf>>
+
+const routed = Effect.flatMap(
+  HttpServerRequest.HttpServerRequest,
+  (request): Effect.Effect<HttpServerResponse.HttpServerResponse, Effect.Effect.Error<Route> | PathNotFound, Effect.Effect.Context<Route>> =>
+    routeOf(request.method, pathOf(request.url)) ?? Effect.fail(new PathNotFound())
+).pipe(
   // The platform runs an app uninterruptibly; a route is interruptible, as HttpRouter makes it: a
   // client that goes away interrupts it, and a body read can be cut at its deadline.
   Effect.interruptible,
