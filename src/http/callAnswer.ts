@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto"
 import { HttpServerResponse } from "@effect/platform"
-import { Deferred, type Duration, Effect, FiberId, Option, Ref } from "effect"
+import { type Duration, Effect, Option, Ref } from "effect"
 import type { McpRequest } from "../mcp/incoming.js"
 import type { JsonRpcNotification, JsonRpcResponse } from "../mcp/jsonrpc.js"
 import type { McpServer } from "../mcp/server.js"
 import type { Session } from "../mcp/session.js"
+import { unsafeMakeOneShot } from "./oneShot.js"
 import { jsonRpc } from "./rpcResponses.js"
 import { encodeEvent, SseFrames, sseResponse } from "./sse.js"
 
@@ -40,8 +41,8 @@ export const answerCall = (session: Session, request: McpRequest, server: McpSer
   Effect.gen(function* () {
     // Made in one step: a quick call's whole cost is in steps like these.
     const { answer, opened, pending } = yield* Effect.sync(() => ({
-      answer: Deferred.unsafeMake<Answer>(FiberId.none),
-      opened: Deferred.unsafeMake<OpenStream>(FiberId.none),
+      answer: unsafeMakeOneShot<Answer>(),
+      opened: unsafeMakeOneShot<OpenStream>(),
       // Pending until the result or a first message comes; the one that flips it decides the answer.
       pending: Ref.unsafeMake(true)
     }))
@@ -56,12 +57,12 @@ export const answerCall = (session: Session, request: McpRequest, server: McpSer
       const stream: OpenStream = { streamId: randomUUID(), connection: yield* SseFrames.make, attached: yield* Ref.make(true) }
       // 2025-11-25 clients are primed with an event id at once, so they can resume the stream.
       if ((yield* Ref.get(session.protocolVersion)) >= "2025-11-25") yield* publish(stream, undefined, RETRY_MILLIS)
-      yield* Deferred.succeed(opened, stream)
-      yield* Deferred.succeed(answer, { _tag: "Stream", stream })
+      yield* opened.set(stream)
+      yield* answer.set({ _tag: "Stream", stream })
       return stream
     })
     /** The call's stream: opened by whoever comes first, awaited by the rest. */
-    const stream = Effect.flatMap(Ref.getAndSet(pending, false), (first) => first ? open : Deferred.await(opened))
+    const stream = Effect.flatMap(Ref.getAndSet(pending, false), (first) => first ? open : opened.await)
     const send = (message: JsonRpcNotification | JsonRpcResponse) => Effect.flatMap(stream, (s) => publish(s, JSON.stringify(message)))
     const closeStream = Effect.flatMap(stream, (s) =>
       Ref.set(s.attached, false).pipe(Effect.zipRight(session.events.detach(s.streamId)), Effect.zipRight(s.connection.end))
@@ -69,8 +70,8 @@ export const answerCall = (session: Session, request: McpRequest, server: McpSer
     const finish = (response: Option.Option<JsonRpcResponse>): Effect.Effect<void> =>
       Effect.flatMap(Ref.getAndSet(pending, false), (first) =>
         first
-          ? Effect.asVoid(Deferred.succeed(answer, { _tag: "Json", response }))
-          : Effect.flatMap(Deferred.await(opened), (s) =>
+          ? answer.set({ _tag: "Json", response })
+          : Effect.flatMap(opened.await, (s) =>
             Option.match(response, { onNone: () => Effect.void, onSome: (body) => publish(s, JSON.stringify(body)) }).pipe(
               Effect.zipRight(session.events.end(s.streamId)),
               Effect.zipRight(s.connection.end)
@@ -80,7 +81,7 @@ export const answerCall = (session: Session, request: McpRequest, server: McpSer
     if (server.runsLong(request)) yield* stream
     // Cancelled or interrupted (the session ended): no response, and the HTTP answer is not left waiting.
     yield* server.runDetached(session, request, { send, closeStream }, finish)
-    const decided = yield* Deferred.await(answer)
+    const decided = yield* answer.await
     if (decided._tag === "Json") {
       return Option.match(decided.response, {
         onNone: () => HttpServerResponse.empty({ status: 202 }),
