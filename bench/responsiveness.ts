@@ -19,7 +19,12 @@
  *                                     --heap-growing-percent (0: V8's own growing);
  *                                     ESTAT_MAX_CONCURRENT_RUNS=1
  *                                     the server's one fetch at a time; CPU_LIMIT and
- *                                     DUCKDB_THREADS the server's)
+ *                                     DUCKDB_THREADS the server's; SAMPLE_THREADS=1 reads the
+ *                                     server's threads every 100 ms (threadSampler.ts) and prints
+ *                                     the event loop's wait for a CPU, overall and in each slow call;
+ *                                     WARM_ROWS=300000: each fetching client first fetches that
+ *                                     many rows, unmeasured, so that the probes meet a warm server;
+ *                                     STAGGER_MS=5000 starts each fetch that much after the one before)
  *
  * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
@@ -36,6 +41,7 @@ import { Effect } from "effect"
 import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
 import { freePort } from "../test/support/bundleProcess.js"
 import { confinement, type Confinement, startFakeProcess } from "./support.js"
+import { sampleThreads, threadReport } from "./threadSampler.js"
 
 const TABLE = { id: "0009100014", categories: 100, areas: 50, months: 280 }
 const VCPU = Number(process.env["VCPU"] ?? 0.25)
@@ -52,6 +58,10 @@ const HEAP_GROWING_PERCENT = Number(process.env["HEAP_GROWING_PERCENT"] ?? 100)
 const IDLE_MS = 30_000
 /** The server's ESTAT_MAX_CONCURRENT_RUNS (its default, 2, when not set). */
 const MAX_RUNS = process.env["ESTAT_MAX_CONCURRENT_RUNS"]
+/** Rows each fetching client fetches before the probes begin (0: none; the server is cold). */
+const WARM_ROWS = Number(process.env["WARM_ROWS"] ?? 0)
+/** How long after the one before each fetch starts (0: all at once). */
+const STAGGER_MS = Number(process.env["STAGGER_MS"] ?? 0)
 /** 0: no quick calls (the fetches with only the /health probe). */
 const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 
@@ -111,8 +121,8 @@ const connect = (url: string) =>
 /** Runs `probe` every `everyMs` (at once after a slow one) until `stop`, recording each one's latency. */
 const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = true) => {
   const latencies: Array<number> = []
-  /** When (s since the probes began) each answer over 1 s was asked, and how long it took. */
-  const slow: Array<string> = []
+  /** When (performance.now()) each answer over 1 s was asked, and how long it took (ms). */
+  const slow: Array<{ readonly at: number; readonly took: number }> = []
   const began = performance.now()
   let stopped = !enabled
   const done = (async () => {
@@ -121,11 +131,11 @@ const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = tru
       await probe()
       const took = performance.now() - started
       latencies.push(took)
-      if (took > 1000) slow.push(`${((started - began) / 1000).toFixed(1)} s (${(took / 1000).toFixed(2)} s)`)
+      if (took > 1000) slow.push({ at: started, took })
       if (took < everyMs) await new Promise((resolve) => setTimeout(resolve, everyMs - took))
     }
   })()
-  return { latencies, slow, stop: () => ((stopped = true), done) }
+  return { latencies, slow, began, stop: () => ((stopped = true), done) }
 }
 
 const worstAndP99 = (latencies: ReadonlyArray<number>) => {
@@ -153,14 +163,21 @@ const runOnce = (round: number) =>
     const quickCall = () => other.callTool({ name: "search_estat_data", arguments: { query: "人口", max_results: 3 } })
     yield* Effect.promise(quickCall) // warm: the first call loads what later ones reuse
 
+    // A fetch of other rows than the measured one (another query: not reused by it).
+    if (WARM_ROWS > 0) {
+      yield* Effect.promise(() => Promise.all(fetchers.map((client) =>
+        client.callTool({ name: "fetch_large_dataset_complete", arguments: { dataset_id: TABLE.id, max_records: WARM_ROWS } }, undefined, { timeout: 600_000 }))))
+    }
     const loadBefore = load()
+    const threads = process.env["SAMPLE_THREADS"] === "1" ? sampleThreads(server.child.pid!) : null
     const health = probeLoop(HEALTH_EVERY_MS, () => fetch(`${server.url}/health`).then((r) => r.text()))
     const quick = probeLoop(QUICK_CALL_EVERY_MS, quickCall, QUICK_CALL_EVERY_MS > 0)
     const started = performance.now()
     // FETCHES=0: the probes alone for a while, the floor the fetches add to.
     if (FETCHES === 0) yield* Effect.sleep(IDLE_MS)
     const walls = yield* Effect.promise(() =>
-      Promise.all(fetchers.map(async (client) => {
+      Promise.all(fetchers.map(async (client, i) => {
+        if (STAGGER_MS > 0) await new Promise((resolve) => setTimeout(resolve, i * STAGGER_MS))
         const result = await client.callTool(
           { name: "fetch_large_dataset_complete", arguments: { dataset_id: TABLE.id } },
           undefined,
@@ -171,6 +188,8 @@ const runOnce = (round: number) =>
       }))
     )
     yield* Effect.promise(() => Promise.all([health.stop(), quick.stop()]))
+    const ended = performance.now()
+    threads?.stop()
     const peak = peakRssMb(server.child.pid!)
     const h = worstAndP99(health.latencies)
     const q = worstAndP99(quick.latencies)
@@ -182,7 +201,11 @@ const runOnce = (round: number) =>
     console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)}, p50 ${ms(h.p50)}, ${h.overOneSecond} over 1 s (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
     console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)}, p50 ${ms(q.p50)}, ${q.overOneSecond} over 1 s (${q.count} tools/call search_estat_data of another session)`)
     for (const [name, probe] of [["/health", health], ["quick call", quick]] as const) {
-      if (probe.slow.length > 0) console.log(`  ${name} over 1 s, asked at: ${probe.slow.slice(0, 12).join(", ")}`)
+      const asked = probe.slow.slice(0, 12).map(({ at, took }) => `${((at - probe.began) / 1000).toFixed(1)} s (${(took / 1000).toFixed(2)} s)`)
+      if (asked.length > 0) console.log(`  ${name} over 1 s, asked at: ${asked.join(", ")}`)
+    }
+    if (threads !== null) {
+      for (const line of threadReport(threads.samples, server.child.pid!, started, ended, quick.slow)) console.log(`  threads         ${line}`)
     }
   }))
 
