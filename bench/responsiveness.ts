@@ -24,7 +24,8 @@
  *                                     the event loop's wait for a CPU, overall and in each slow call;
  *                                     WARM_ROWS=300000: each fetching client first fetches that
  *                                     many rows, unmeasured, so that the probes meet a warm server;
- *                                     STAGGER_MS=5000 starts each fetch that much after the one before)
+ *                                     STAGGER_MS=5000 starts each fetch that much after the one before;
+ *                                     WARM_CALLS=200 makes that many quick calls first, 8 at a time)
  *
  * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
@@ -62,6 +63,8 @@ const MAX_RUNS = process.env["ESTAT_MAX_CONCURRENT_RUNS"]
 const WARM_ROWS = Number(process.env["WARM_ROWS"] ?? 0)
 /** How long after the one before each fetch starts (0: all at once). */
 const STAGGER_MS = Number(process.env["STAGGER_MS"] ?? 0)
+/** Quick calls made before the probes begin (the search's code compiled by then). */
+const WARM_CALLS = Number(process.env["WARM_CALLS"] ?? 1)
 /** 0: no quick calls (the fetches with only the /health probe). */
 const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 
@@ -161,7 +164,8 @@ const runOnce = (round: number) =>
     const fetchers = yield* Effect.all(Array.from({ length: FETCHES }, () => connect(server.url)))
     const other = yield* connect(server.url)
     const quickCall = () => other.callTool({ name: "search_estat_data", arguments: { query: "人口", max_results: 3 } })
-    yield* Effect.promise(quickCall) // warm: the first call loads what later ones reuse
+    // Warm: the first call loads what later ones reuse (WARM_CALLS more: V8 has compiled the search's code).
+    yield* Effect.forEach(Array.from({ length: WARM_CALLS }), () => Effect.promise(quickCall), { concurrency: 8, discard: true })
 
     // A fetch of other rows than the measured one (another query: not reused by it).
     if (WARM_ROWS > 0) {
