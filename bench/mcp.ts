@@ -15,6 +15,13 @@
  *                         REVISIONS=2025-11-25,2026-07-28  PROFILE=<dir> (estat-mcp's --cpu-prof, written there)
  *                         SKIP=sdk1-events (server kinds left out, comma-separated)
  * Each line also gives the server process's CPU time per call (process.cpuUsage, sessions opened and closed included).
+ *                         TAIL=1: where in each load its slowest 1% of calls began (by tenths of the load)
+ *
+ * This process (the clients) collects its garbage before each load and has room not to collect
+ * during one (`npm run bench:mcp` passes `--expose-gc --max-semi-space-size=64
+ * --initial-old-space-size=1024`; a load grows its old space by ~80–170 MB): with 50 clients a pause
+ * of this process delays 50 calls at once, exactly the 1 % p99 reads, so its own mark-compacts (one
+ * every ~5 s, 35–80 ms each, with V8's defaults) had set the p99 of whichever server they hit.
  */
 import { fork, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -121,7 +128,7 @@ interface LoadResult {
   readonly cpuPerCall: number
 }
 
-const load = async (revision: Revision, server: ServerProcess, clientCount: number): Promise<LoadResult> => {
+const load = async (revision: Revision, server: ServerProcess, clientCount: number, label = ""): Promise<LoadResult> => {
   const url = server.url
   const cpuBefore = await server.cpu()
   const clients = await Promise.all(Array.from({ length: clientCount }, () => connect(revision, url)))
@@ -129,16 +136,26 @@ const load = async (revision: Revision, server: ServerProcess, clientCount: numb
     for (let i = 0; i < WARMUP; i++) await client.call()
   }
   const perClient = Math.ceil(CALLS / clientCount)
+  // The clients' own garbage, collected now rather than in the middle of this server's load.
+  globalThis.gc?.()
   const latencies: Array<number> = []
+  const calls: Array<readonly [number, number, number]> = []
   const started = performance.now()
   await Promise.all(clients.map(async (client) => {
     for (let i = 0; i < perClient; i++) {
       const t0 = performance.now()
       if (!(await client.call())) throw new Error("tool call failed")
       latencies.push(performance.now() - t0)
+      calls.push([t0 - started, performance.now() - t0, i])
     }
   }))
   const seconds = (performance.now() - started) / 1000
+  if (process.env["TAIL"]) {
+    const worst = calls.sort((a, b) => b[1] - a[1]).slice(0, Math.ceil(calls.length / 100))
+    const deciles = Array.from({ length: 10 }, () => 0)
+    for (const [start] of worst) deciles[Math.min(9, Math.floor(10 * start / (seconds * 1000)))]! += 1
+    console.log(`    ${label} ${clientCount} clients, ${started.toFixed(0)}–${(started + seconds * 1000).toFixed(0)} ms: worst 1% by start decile: ${deciles.join(" ")}; first calls among them: ${worst.filter(([, , i]) => i === 0).length}`)
+  }
   await Promise.all(clients.map((c) => c.close()))
   const cpu = (await server.cpu()) - cpuBefore
   latencies.sort((a, b) => a - b)
@@ -166,7 +183,7 @@ const throughputTable = async (servers: ReadonlyMap<ServerKind, ServerProcess>) 
     for (const revision of Object.keys(served) as Array<Revision>) {
       for (const clients of CLIENT_COUNTS) {
         for (const kind of served[revision] ?? []) {
-          const result = await load(revision, servers.get(kind)!, clients)
+          const result = await load(revision, servers.get(kind)!, clients, names[kind])
           const key = keyOf(revision, clients, kind)
           runs.set(key, [...(runs.get(key) ?? []), result])
         }
