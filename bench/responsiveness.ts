@@ -25,13 +25,15 @@
  *                                     WARM_ROWS=300000: each fetching client first fetches that
  *                                     many rows, unmeasured, so that the probes meet a warm server;
  *                                     STAGGER_MS=5000 starts each fetch that much after the one before;
- *                                     WARM_CALLS=200 makes that many quick calls first, 8 at a time)
+ *                                     WARM_CALLS=200 makes that many quick calls first, 8 at a time;
+ *                                     THREADS_OUT=<file> with SAMPLE_THREADS=1 writes every
+ *                                     thread's CPU and wait per 100 ms there, one line each)
  *
  * The fake e-Stat and the clients run in other processes, outside the quota. Without cgroups
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -42,7 +44,7 @@ import { Effect } from "effect"
 import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
 import { freePort } from "../test/support/bundleProcess.js"
 import { confinement, type Confinement, startFakeProcess } from "./support.js"
-import { sampleThreads, threadReport } from "./threadSampler.js"
+import { sampleThreads, steps, threadReport } from "./threadSampler.js"
 
 const TABLE = { id: "0009100014", categories: 100, areas: 50, months: 280 }
 const VCPU = Number(process.env["VCPU"] ?? 0.25)
@@ -71,11 +73,12 @@ const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 /** The Docker image's heap and GC flags and allocator setting (Dockerfile), on the bundle next to this one (GC_THREADS=1: V8's GC helper threads as without the image's --single-threaded-gc). */
 const startServer = (estatBaseUrl: string, confined: Confinement) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly child: ChildProcess; readonly url: string; readonly dataDir: string }>((resume) => {
+    Effect.async<{ readonly child: ChildProcess; readonly url: string; readonly dataDir: string; readonly spawnedAt: number }>((resume) => {
       const dataDir = mkdtempSync(join(tmpdir(), "estat-bench-responsiveness-"))
       const profile = process.env["PROFILE"]
       const traceGc = process.env["TRACE_GC"]
       void freePort().then((port) => {
+        const spawnedAt = performance.now()
         const child = spawn(process.execPath, [
           "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`, ...(process.env["GC_THREADS"] === "1" ? [] : ["--single-threaded-gc"]),
           ...(HEAP_GROWING_PERCENT === 0 ? [] : [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]),
@@ -98,7 +101,7 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
         let log = ""
         child.stderr!.on("data", (chunk: Buffer) => {
           log = (log + chunk.toString()).slice(-4000)
-          if (log.includes("Listening on")) resume(Effect.succeed({ child, url: `http://127.0.0.1:${port}`, dataDir }))
+          if (log.includes("Listening on")) resume(Effect.succeed({ child, url: `http://127.0.0.1:${port}`, dataDir, spawnedAt }))
         })
         child.once("exit", (code) => resume(Effect.dieMessage(`the server exited with ${code}: ${log}`)))
       })
@@ -177,6 +180,7 @@ const runOnce = (round: number) =>
     const health = probeLoop(HEALTH_EVERY_MS, () => fetch(`${server.url}/health`).then((r) => r.text()))
     const quick = probeLoop(QUICK_CALL_EVERY_MS, quickCall, QUICK_CALL_EVERY_MS > 0)
     const started = performance.now()
+    const startedMonotonic = Number(process.hrtime.bigint())
     // FETCHES=0: the probes alone for a while, the floor the fetches add to.
     if (FETCHES === 0) yield* Effect.sleep(IDLE_MS)
     const walls = yield* Effect.promise(() =>
@@ -199,6 +203,8 @@ const runOnce = (round: number) =>
     const q = worstAndP99(quick.latencies)
     console.log(`\nrun ${round + 1}: ${confined._tag === "Confined" ? confined.describe : "unconfined"}; ${FETCHES} × 1,400,000 rows (14 pages, e-Stat latency ${LATENCY_MS} ms)`)
     console.log(`  load average    ${loadBefore} before, ${load()} after (1, 5, 15 min; ${cpus().length} cores)`)
+    // --trace-gc's times count from the server's start: this lines them up with the "asked at" below.
+    console.log(`  probes began    ${((started - server.spawnedAt) / 1000).toFixed(1)} s after the server was started (at ${(startedMonotonic / 1e9).toFixed(3)} s of CLOCK_MONOTONIC, for perf -k CLOCK_MONOTONIC)`)
     console.log(`  fetch wall      ${walls.map((w) => `${(w / 1000).toFixed(1)} s`).join(", ")}`)
     console.log(`  peak RSS        ${peak === null ? "n/a" : `${peak.toFixed(0)} MB`} (the server's VmHWM)`)
     if (confined._tag === "Confined") console.log(`  CPU quota       ${confined.throttling()} (cpu.stat, the server's whole run)`)
@@ -210,6 +216,12 @@ const runOnce = (round: number) =>
     }
     if (threads !== null) {
       for (const line of threadReport(threads.samples, server.child.pid!, started, ended, quick.slow)) console.log(`  threads         ${line}`)
+      const out = process.env["THREADS_OUT"]
+      // One line per thread and 100 ms: seconds since the probes began, thread id (the server's pid: the event loop's), its name, nice, CPU and run delay in ms.
+      if (out !== undefined) {
+        writeFileSync(out, steps(threads.samples).flatMap((step) =>
+          step.deltas.map((d) => `${((step.at - started) / 1000).toFixed(2)}\t${d.tid}\t${d.name}\t${d.nice}\t${d.cpuMs.toFixed(2)}\t${d.delayMs.toFixed(2)}\n`)).join(""))
+      }
     }
   }))
 

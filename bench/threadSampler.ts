@@ -11,14 +11,14 @@ import { Either } from "effect"
 export interface ThreadSample {
   /** performance.now() of the reading. */
   readonly at: number
-  /** tid → [nice, CPU ns, run delay ns] */
-  readonly threads: ReadonlyMap<number, readonly [number, number, number]>
+  /** tid → [nice, CPU ns, run delay ns, name] */
+  readonly threads: ReadonlyMap<number, readonly [number, number, number, string]>
 }
 
 export const sampleThreads = (pid: number, everyMs = 100) => {
   const samples: Array<ThreadSample> = []
   const read = () => {
-    const threads = new Map<number, readonly [number, number, number]>()
+    const threads = new Map<number, readonly [number, number, number, string]>()
     const tids = listTasks(pid)
     for (const tid of tids) {
       const reading = readTask(pid, tid)
@@ -35,22 +35,22 @@ const listTasks = (pid: number): ReadonlyArray<number> =>
   Either.getOrElse(Either.try(() => readdirSync(`/proc/${pid}/task`).map(Number)), () => [])
 
 // The thread ended meanwhile: null.
-const readTask = (pid: number, tid: number): readonly [number, number, number] | null =>
+const readTask = (pid: number, tid: number): readonly [number, number, number, string] | null =>
   Either.getOrNull(Either.try(() => {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")
     // Fields after the command's closing parenthesis: state is field 3, nice field 19.
     const nice = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])
     const [cpu, delay] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ").map(Number)
-    return [nice, cpu ?? 0, delay ?? 0] as const
+    return [nice, cpu ?? 0, delay ?? 0, stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))] as const
   }))
 
 /** Per sample, each thread's CPU and run delay since the previous one (ms). */
-const steps = (samples: ReadonlyArray<ThreadSample>) =>
+export const steps = (samples: ReadonlyArray<ThreadSample>) =>
   samples.slice(1).map((sample, i) => {
     const before = samples[i]!.threads
-    const deltas = [...sample.threads].flatMap(([tid, [nice, cpu, delay]]) => {
+    const deltas = [...sample.threads].flatMap(([tid, [nice, cpu, delay, name]]) => {
       const was = before.get(tid)
-      return was === undefined ? [] : [{ tid, nice, cpuMs: (cpu - was[1]) / 1e6, delayMs: (delay - was[2]) / 1e6 }]
+      return was === undefined ? [] : [{ tid, name, nice, cpuMs: (cpu - was[1]) / 1e6, delayMs: (delay - was[2]) / 1e6 }]
     })
     return { at: sample.at, deltas }
   })
