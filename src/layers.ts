@@ -1,3 +1,4 @@
+import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "./config.js"
@@ -8,7 +9,6 @@ import type { Tool } from "./mcp/tool.js"
 import { CpuPacer } from "./services/CpuPacer.js"
 import { DataEngine } from "./services/DataEngine.js"
 import { EStat } from "./services/estat/EStat.js"
-import { estatHttpClient } from "./services/estat/httpClient.js"
 import { PageWriter } from "./services/pageWriter/PageWriter.js"
 import { cachedMetadata } from "./services/estat/metadataCache.js"
 import * as LocalLakehouse from "./services/lakehouse/local.js"
@@ -36,7 +36,7 @@ export const lakehouseLayer = Layer.unwrapEffect(
 )
 
 /** e-Stat over the network. */
-const liveEStat = EStat.layer.pipe(Layer.provide(estatHttpClient))
+const liveEStat = EStat.layer.pipe(Layer.provide(FetchHttpClient.layer))
 
 /** The services tools run on, for one set of settings, with `estat` as e-Stat (`estat-mcp/testing` has one in memory). */
 export const servicesLayerWith = (estat: Layer.Layer<EStat, never, AppConfig>) =>

@@ -1,5 +1,4 @@
-import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { IncomingMessage } from "node:http"
+import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Chunk, Clock, Context, Duration, Effect, Either, Layer, Option, Predicate, RateLimiter, Redacted, Schedule, Stream } from "effect"
 import { AppConfig, type AppSettings } from "../../config.js"
 import type { DataPage, DataQuery, PageRequest, SearchTablesPage, SearchTablesQuery, TableMeta } from "../../domain/estat.js"
@@ -28,7 +27,6 @@ import {
   totalOf
 } from "./schema.js"
 import { type BodyFault, type BodyReader, BodyRejected, bySchema, readBody, readPage } from "./bodies.js"
-import { messagePieces } from "./httpClient.js"
 
 /** The e-Stat API 3.0, normalised: every method answers in domain shapes or a typed EStatError. */
 export class EStat extends Context.Tag("estat-mcp/EStat")<EStat, {
@@ -156,8 +154,8 @@ export const make = (settings: AppSettings) =>
         read._tag === "Text"
           ? Effect.flatMap(received(response.text), (body) =>
             inTurn(body, readBody(read.read, response.status, body).pipe(Effect.mapError((fault) => faultError(endpoint, fault)))))
-          : Effect.flatMap(received(bodyPieces(response)), (pieces) =>
-            read.read(pieces.map(ownBuffer), response.status).pipe(
+          : Effect.flatMap(received(Stream.runCollect(response.stream)), (pieces) =>
+            read.read(Chunk.toReadonlyArray(pieces).map(ownBuffer), response.status).pipe(
               Effect.catchIf((e): e is BodyRejected => e instanceof BodyRejected, (rejected) => Effect.fail(faultError(endpoint, rejected.fault)))
             ))
       // Waiting for the permit stays interruptible (a cancelled run must not wait for room).
@@ -263,15 +261,6 @@ export const make = (settings: AppSettings) =>
       }
     })
   })
-
-/**
- * A body's pieces as they came: node:http's answer (the live client, `estatHttpClient`) read by its
- * own events, ~3× cheaper for the event loop's thread than any client's Effect Stream over it.
- */
-const bodyPieces = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<ReadonlyArray<Uint8Array>, HttpClientError.ResponseError> =>
-  Predicate.hasProperty(response, "source") && response.source instanceof IncomingMessage
-    ? messagePieces(response.source, (cause) => new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause }))
-    : Effect.map(Stream.runCollect(response.stream), Chunk.toReadonlyArray)
 
 /** The piece itself when it spans its whole buffer, else a copy that does (a view into a shared buffer must not be moved). */
 const ownBuffer = (piece: Uint8Array): Uint8Array => (piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength ? piece : piece.slice())

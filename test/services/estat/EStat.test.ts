@@ -2,12 +2,11 @@ import { existsSync, readFileSync } from "node:fs"
 import { createServer, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
-import { Deferred, Duration, Effect, Fiber, type Layer, Option, Queue, Redacted, Schedule, Stream, TestClock } from "effect"
+import { Deferred, Duration, Effect, Fiber, Option, Queue, Redacted, Schedule, Stream, TestClock } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { type AppSettings, defaultSettings } from "../../../src/config.js"
 import { cellAt, type DataPage, planPages } from "../../../src/domain/estat.js"
 import { make, type ReceivedPage } from "../../../src/services/estat/EStat.js"
-import { estatHttpClient } from "../../../src/services/estat/httpClient.js"
 import { pageOfBytes } from "../../../src/services/estat/bodies.js"
 import { generatedTable, makeEStatApi, MOCK_APP_ID } from "../../../src/testing/index.js"
 import { FAKE_APP_ID, fakeEStat, type FakeEStatOptions } from "../../fakes/estatServer.js"
@@ -15,8 +14,8 @@ import { REAL_ESTAT_DIR } from "../../support/realEStat.js"
 
 const cells = (page: DataPage) => Array.from({ length: page.cells.count }, (_, i) => cellAt(page.cells, i))
 
-/** The live EStat service through `client` against a fresh fake e-Stat; backoff shortened to a few ms (ESTAT_RETRY_BASE: real time, it is an HTTP fake). */
-const setupThrough = (client: Layer.Layer<HttpClient.HttpClient>) => (options: FakeEStatOptions = {}, overrides: Partial<AppSettings> = {}) =>
+/** The live EStat service against a fresh fake e-Stat; backoff shortened to a few ms (ESTAT_RETRY_BASE: real time, it is an HTTP fake). */
+const setup = (options: FakeEStatOptions = {}, overrides: Partial<AppSettings> = {}) =>
   Effect.gen(function* () {
     const fake = yield* fakeEStat(options)
     const settings: AppSettings = {
@@ -27,7 +26,7 @@ const setupThrough = (client: Layer.Layer<HttpClient.HttpClient>) => (options: F
       estatRetryBase: Duration.millis(5),
       ...overrides
     }
-    const estat = yield* make(settings).pipe(Effect.provide(client))
+    const estat = yield* make(settings).pipe(Effect.provide(FetchHttpClient.layer))
     return { fake, estat }
   })
 
@@ -36,9 +35,7 @@ const neverLeaks = (error: unknown) => {
   expect(String((error as Error).message)).not.toContain(FAKE_APP_ID)
 }
 
-// Every case through both clients: fetch (a Stream over its web stream) and node:http (the live one; data page bodies read by its events).
-describe.each([["fetch", FetchHttpClient.layer], ["node:http (estatHttpClient)", estatHttpClient]] as const)("EStat live layer against the fake e-Stat, through %s", (_name, client) => {
-  const setup = setupThrough(client)
+describe("EStat live layer against the fake e-Stat", () => {
   it.scopedLive("searchTables decodes a list page, numbers-vs-strings and all", () =>
     Effect.gen(function* () {
       const { estat, fake } = yield* setup()
@@ -177,7 +174,7 @@ describe.each([["fetch", FetchHttpClient.layer], ["node:http (estatHttpClient)",
         estatBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         estatAppId: Option.some(Redacted.make(FAKE_APP_ID))
       }
-      const estat = yield* make(settings).pipe(Effect.provide(client))
+      const estat = yield* make(settings).pipe(Effect.provide(FetchHttpClient.layer))
       const held = yield* Effect.makeSemaphore(1)
       const received = yield* Queue.unbounded<ReceivedPage<DataPage>>()
       const fetching = yield* estat.pages({ statsDataId: "0000000001" }, planPages(2, 1), { concurrency: 2, held, read: () => pageOfBytes }).pipe(
