@@ -18,8 +18,8 @@
  *                                     --single-threaded-gc; HEAP_GROWING_PERCENT=100 its
  *                                     --heap-growing-percent (0: V8's own growing);
  *                                     ESTAT_MAX_CONCURRENT_RUNS=1
- *                                     the server's one fetch at a time; CPU_LIMIT and
- *                                     DUCKDB_THREADS the server's; SAMPLE_THREADS=1 reads the
+ *                                     the server's one fetch at a time; CPU_LIMIT,
+ *                                     DUCKDB_THREADS and UV_THREADPOOL_SIZE the server's; SAMPLE_THREADS=1 reads the
  *                                     server's threads every 100 ms (threadSampler.ts) and prints
  *                                     the event loop's wait for a CPU, overall and in each slow call;
  *                                     WARM_ROWS=300000: each fetching client first fetches that
@@ -92,7 +92,7 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
             DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID,
             ...(MAX_RUNS === undefined ? {} : { ESTAT_MAX_CONCURRENT_RUNS: MAX_RUNS }),
             // CPU_LIMIT unset: the server finds the group's quota itself; a large one (1024) turns its pacing off.
-            ...Object.fromEntries(["CPU_LIMIT", "DUCKDB_THREADS"].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name]!]]))
+            ...Object.fromEntries(["CPU_LIMIT", "DUCKDB_THREADS", "UV_THREADPOOL_SIZE"].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name]!]]))
           },
           stdio: ["ignore", traceGc === undefined ? "ignore" : openSync(traceGc, "w"), "pipe"]
         })
