@@ -16,6 +16,7 @@
  *                         SKIP=sdk1-events (server kinds left out, comma-separated)
  * Each line also gives the server process's CPU time per call (process.cpuUsage, sessions opened and closed included).
  *                         TAIL=1: where in each load its slowest 1% of calls began (by tenths of the load)
+ *                         SERVER_FLAGS="--trace-gc …": node flags for every server process
  *
  * This process (the clients) collects its garbage before each load and has room not to collect
  * during one (`npm run bench:mcp` passes `--expose-gc --max-semi-space-size=64
@@ -48,6 +49,8 @@ const allServed: Record<Revision, ReadonlyArray<ServerKind>> = {
 const REVISIONS = new Set((process.env["REVISIONS"] ?? "2025-11-25,2026-07-28").split(","))
 const served = Object.fromEntries(Object.entries(allServed).filter(([revision]) => REVISIONS.has(revision))) as Partial<Record<Revision, ReadonlyArray<ServerKind>>>
 const PROFILE = process.env["PROFILE"]
+/** Node flags for every server process (SERVER_FLAGS="--trace-gc"), which NODE_OPTIONS does not all allow. */
+const serverFlags = (process.env["SERVER_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "")
 const names: Record<ServerKind, string> = { sdk1: "sdk v1", "sdk1-events": "sdk v1+events", sdk2: "sdk v2", estat: "estat-mcp" }
 
 const args = { original_query: "北海道の収入と年収の推移", accepted_keywords: { 収入: "所得", 年収: "年間収入" } }
@@ -80,7 +83,7 @@ const field = <K extends string>(key: K) => (message: unknown) =>
 const startServer = async (kind: ServerKind): Promise<ServerProcess> => {
   const script = fileURLToPath(new URL("mcpServerProcess.mjs", import.meta.url))
   const profile = PROFILE !== undefined && kind === "estat" ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []
-  const child = fork(script, [kind], { execArgv: ["--expose-gc", ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const child = fork(script, [kind], { execArgv: ["--expose-gc", ...profile, ...serverFlags], stdio: ["ignore", "inherit", "inherit", "ipc"] })
   const url = new URL(String(await nextMessage(child, field("url"))))
   return {
     url,
