@@ -14,9 +14,9 @@
  *                         PARTS=throughput,memory (either alone runs only that part)
  *                         REVISIONS=2025-11-25,2026-07-28  PROFILE=<dir> (estat-mcp's --cpu-prof, written there)
  *                         SKIP=sdk1-events (server kinds left out, comma-separated)
- * Each line also gives the server process's CPU time per call (process.cpuUsage, sessions opened and closed included).
  *                         TAIL=1: where in each load its slowest 1% of calls began (by tenths of the load)
  *                         SERVER_FLAGS="--trace-gc …": node flags for every server process
+ * Each line also gives the server process's CPU time per call (process.cpuUsage, sessions opened and closed included).
  *
  * This process (the clients) collects its garbage before each load and has room not to collect
  * during one (`npm run bench:mcp` passes `--expose-gc --max-semi-space-size=64
