@@ -21,7 +21,8 @@ import { rowBuilder } from "../src/domain/rows.js"
 import { fetchDataset } from "../src/pipeline/fetchDataset.js"
 import { DataEngine } from "../src/services/DataEngine.js"
 import { EStat } from "../src/services/estat/EStat.js"
-import { readPage } from "../src/services/estat/bodies.js"
+import { pageOfBytes, streamPageOfBytes, yieldToEventLoop } from "../src/services/estat/bodies.js"
+import { PIECE_BYTES } from "../src/services/pageWriter/job.js"
 import type { GeneratedTableOptions } from "../test/fakes/estat/generated.js"
 import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
 import { benchServices, startFakeProcess } from "./support.js"
@@ -108,8 +109,8 @@ const measureConversion = (baseUrl: string, statsDataId: string) =>
     const meta = yield* estat.getMetaInfo(statsDataId)
     const url = `${baseUrl}/json/getStatsData?appId=${FAKE_APP_ID}&statsDataId=${statsDataId}&metaGetFlg=N&annotationGetFlg=Y&startPosition=1&limit=100000`
     const body = yield* Effect.promise(() => fetch(url).then((r) => r.text()))
+    const bytes = new TextEncoder().encode(body)
     const builder = rowBuilder({ statsDataId, dimensions: meta.dimensions, withLabels: true })
-    const read = readPage()
     /** Median of 9 timed runs after a warm-up: single runs vary by ±30 % on a shared machine. */
     const time = (f: () => unknown) =>
       Effect.promise(async () => {
@@ -123,16 +124,22 @@ const measureConversion = (baseUrl: string, statsDataId: string) =>
         return runs.sort((a, b) => a - b)[4]!
       })
     const parseMs = yield* time(() => JSON.parse(body))
-    // The service's own reading: VALUE parsed in pieces (the event loop running between them), then the page's columns.
-    const toRows = Effect.suspend(() => {
-      const reading = read(body)
-      return Effect.map(reading.decode(JSON.parse(reading.text)), (page) => builder.csv(page.cells, page.annotations))
+    // The page writer's own reading: VALUE parsed a piece at a time (the event loop running between
+    // them), each piece's rows made into CSV bytes as it is read; it ends when the last chunk is made.
+    const decodeMs = yield* time(() => {
+      const encoder = builder.csvEncoder()
+      return Effect.runPromise(Effect.map(
+        streamPageOfBytes([bytes], 200, {
+          cells: (cells, head) => Effect.sync(() => {
+            for (const _chunk of encoder.add(cells, head.annotations)) continue
+          }),
+          restart: Effect.sync(() => encoder.end())
+        }, yieldToEventLoop, PIECE_BYTES),
+        () => encoder.end()
+      ))
     })
-    // Rows are the CSV bytes DuckDB reads: decoding ends when the last chunk is made.
-    const decodeMs = yield* time(() =>
-      Effect.runPromise(Effect.map(toRows, (rows) => {
-        for (const _chunk of rows.chunks()) continue
-      })))
+    // The page whole, for the Parquet write.
+    const toRows = Effect.map(pageOfBytes([bytes], 200), (page) => builder.csv(page.cells, page.annotations))
     const rows = yield* toRows
     const dir = mkdtempSync(join(tmpdir(), "estat-bench-parquet-"))
     const started = performance.now()

@@ -114,6 +114,9 @@ export interface DataCells {
   readonly raw: ReadonlyArray<string>
 }
 
+/** A page without its cells (what a page read as its cells come tells first). */
+export type PageHead = Omit<DataPage, "cells">
+
 export interface DataPage {
   readonly totalNumber: number
   readonly fromNumber: number

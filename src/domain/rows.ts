@@ -114,54 +114,72 @@ export const rowBuilder = (shape: RowShape) => {
     return { columns, values: out, count: n }
   }
 
-  /** `build`'s rows as CSV bytes, a chunk at a time (see `csv`). */
-  function* csvChunks(cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): Generator<Uint8Array> {
-    const notes = new Map(annotations.map((a) => [a.code, a.text]))
+  /**
+   * `build`'s rows as CSV bytes, made in `buffer`: `add` a batch of cells at a time (it gives the
+   * chunks it fills, each to be used before going on), then `end` for what is left (or to drop it).
+   */
+  const csvEncoder = (buffer: Uint8Array) => {
     const annotationField = fieldCache((text) => csvField(text) + "\n")
-    const dimCodes = shape.dimensions.map((d) => cells.dims[d.id] ?? new Array<string>(cells.count).fill(""))
-    const times = cells.dims["time"]
-    // Cells come sorted by their axes, the last (usually time) varying fastest: the fields before
-    // it repeat from row to row and are copied as one piece while they do.
-    const last = dimCodes.length - 1
-    let prefix = lead
-    let chunk = new Uint8Array(CSV_CHUNK_BYTES)
+    let chunk = buffer
     let at = 0
-    for (let i = 0; i < cells.count; i++) {
-      if (i === 0 || !sameLeadingCodes(dimCodes, i)) prefix = concatBytes([lead, ...dimCodes.slice(0, last).map((codes, d) => dimFields[d]!(codes[i]!))])
-      const lastField = last < 0 ? EMPTY : dimFields[last]!(dimCodes[last]![i]!)
-      const timeField = times === undefined ? noTimeParts : timeFields(times[i]!)
-      const unit = cells.unit[i] ?? (itemUnits.length === 0 ? null : unitFromItems(itemUnits, cells, i))
-      const unitBytes = unit === null ? nullField : unitField(unit)
-      const raw = cells.raw[i]!
-      // A plain decimal is its own CSV field, and DuckDB reads it as the very double Number() makes of it.
-      const plain = isPlainDecimal(raw)
-      const number = plain ? 0 : parseValue(raw)
-      const valueText = plain ? raw : number === null ? csvField(null) : String(number)
-      const rawBytes = plain ? null : rawField(raw)
-      const note = annotationOf(cells.annotation[i] ?? null, notes, raw, number)
-      const noteBytes = note === null ? nullLast : annotationField(note)
-      const size = prefix.length + lastField.length + timeField.length + unitBytes.length + valueText.length + 1 +
-        (rawBytes === null ? raw.length + 1 : rawBytes.length) + noteBytes.length
-      if (at + size > chunk.length) {
-        yield chunk.subarray(0, at)
-        if (size > chunk.length) chunk = new Uint8Array(size)
-        at = 0
-      }
-      at = copyBytes(chunk, at, prefix)
-      at = copyBytes(chunk, at, lastField)
-      at = copyBytes(chunk, at, timeField)
-      at = copyBytes(chunk, at, unitBytes)
-      at = copyAscii(chunk, at, valueText)
-      chunk[at++] = COMMA
-      if (rawBytes === null) {
-        at = copyAscii(chunk, at, raw)
+    function* add(cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): Generator<Uint8Array> {
+      const notes = new Map(annotations.map((a) => [a.code, a.text]))
+      const dimCodes = shape.dimensions.map((d) => cells.dims[d.id] ?? new Array<string>(cells.count).fill(""))
+      const times = cells.dims["time"]
+      // Cells come sorted by their axes, the last (usually time) varying fastest: the fields before
+      // it repeat from row to row and are copied as one piece while they do.
+      const last = dimCodes.length - 1
+      let prefix = lead
+      for (let i = 0; i < cells.count; i++) {
+        if (i === 0 || !sameLeadingCodes(dimCodes, i)) prefix = concatBytes([lead, ...dimCodes.slice(0, last).map((codes, d) => dimFields[d]!(codes[i]!))])
+        const lastField = last < 0 ? EMPTY : dimFields[last]!(dimCodes[last]![i]!)
+        const timeField = times === undefined ? noTimeParts : timeFields(times[i]!)
+        const unit = cells.unit[i] ?? (itemUnits.length === 0 ? null : unitFromItems(itemUnits, cells, i))
+        const unitBytes = unit === null ? nullField : unitField(unit)
+        const raw = cells.raw[i]!
+        // A plain decimal is its own CSV field, and DuckDB reads it as the very double Number() makes of it.
+        const plain = isPlainDecimal(raw)
+        const number = plain ? 0 : parseValue(raw)
+        const valueText = plain ? raw : number === null ? csvField(null) : String(number)
+        const rawBytes = plain ? null : rawField(raw)
+        const note = annotationOf(cells.annotation[i] ?? null, notes, raw, number)
+        const noteBytes = note === null ? nullLast : annotationField(note)
+        const size = prefix.length + lastField.length + timeField.length + unitBytes.length + valueText.length + 1 +
+          (rawBytes === null ? raw.length + 1 : rawBytes.length) + noteBytes.length
+        if (at + size > chunk.length) {
+          yield chunk.subarray(0, at)
+          if (size > chunk.length) chunk = new Uint8Array(size)
+          at = 0
+        }
+        at = copyBytes(chunk, at, prefix)
+        at = copyBytes(chunk, at, lastField)
+        at = copyBytes(chunk, at, timeField)
+        at = copyBytes(chunk, at, unitBytes)
+        at = copyAscii(chunk, at, valueText)
         chunk[at++] = COMMA
-      } else {
-        at = copyBytes(chunk, at, rawBytes)
+        if (rawBytes === null) {
+          at = copyAscii(chunk, at, raw)
+          chunk[at++] = COMMA
+        } else {
+          at = copyBytes(chunk, at, rawBytes)
+        }
+        at = copyBytes(chunk, at, noteBytes)
       }
-      at = copyBytes(chunk, at, noteBytes)
     }
-    if (at > 0) yield chunk.subarray(0, at)
+    /** The last chunk, not full (empty when the rows ended a chunk). */
+    const end = () => {
+      const rest = chunk.subarray(0, at)
+      at = 0
+      return rest
+    }
+    return { add, end }
+  }
+
+  function* csvChunks(cells: DataCells, annotations: ReadonlyArray<DataAnnotation>, buffer: Uint8Array): Generator<Uint8Array> {
+    const encoder = csvEncoder(buffer)
+    yield* encoder.add(cells, annotations)
+    const rest = encoder.end()
+    if (rest.length > 0) yield rest
   }
 
   return {
@@ -177,8 +195,10 @@ export const rowBuilder = (shape: RowShape) => {
     csv: (cells: DataCells, annotations: ReadonlyArray<DataAnnotation>): CsvRows => ({
       columns,
       count: cells.count,
-      chunks: () => csvChunks(cells, annotations)
-    })
+      chunks: () => csvChunks(cells, annotations, csvBuffer())
+    }),
+    /** The rows of `csv` for cells that come in batches (a page read piece by piece), made in one buffer. */
+    csvEncoder: () => csvEncoder(csvBuffer())
   }
 
 }
@@ -188,6 +208,7 @@ export const rowBuilder = (shape: RowShape) => {
  * chunk is a few ms of work at full speed (×4 on a 0.25-vCPU task): small enough for `/health`.
  */
 const CSV_CHUNK_BYTES = 1 << 18
+const csvBuffer = () => new Uint8Array(CSV_CHUNK_BYTES)
 const utf8 = new TextEncoder()
 const COMMA = 44
 const EMPTY = new Uint8Array(0)

@@ -4,8 +4,12 @@ import { join } from "node:path"
 import { Worker as NodeThread } from "node:worker_threads"
 import { Effect, Either, Fiber } from "effect"
 import { describe, expect, it } from "@effect/vitest"
+import { rowBuilder } from "../../src/domain/rows.js"
+import { writeCsvFile } from "../../src/services/csvFile.js"
+import { pageOfBytes } from "../../src/services/estat/bodies.js"
 import { decodeSavedPage } from "../../src/services/estat/schema.js"
-import type { PageOrder } from "../../src/services/pageWriter/job.js"
+import { type PageOrder, PIECE_BYTES } from "../../src/services/pageWriter/job.js"
+import { splitValueBytes } from "../../src/services/estat/valuePieces.js"
 import { inWorker, PageWriter, spawnPageWorker } from "../../src/services/pageWriter/PageWriter.js"
 import { EStat } from "../../src/services/estat/EStat.js"
 import { EStatMemory, generatedTable } from "../../src/testing/index.js"
@@ -131,4 +135,83 @@ describe("the page writer's worker thread", () => {
       expect((yield* thread.write(yield* generatedJob(100_000, csv))).written).toBe(true)
       expect(existsSync(csv)).toBe(true)
     }), 120_000)
+})
+
+describe("a page written as it is read", () => {
+  /** The CSV the page read whole makes (rows.csv of its cells): what the page writer must write. */
+  const wholeCsv = (job: PageOrder, path: string) =>
+    Effect.gen(function* () {
+      const page = yield* pageOfBytes(job.body, job.httpStatus)
+      yield* writeCsvFile(rowBuilder(job.shape).csv(page.cells, page.annotations), path, (reason) => new Error(reason))
+      return readFileSync(path)
+    })
+
+  it.scopedLive("writes, piece by piece, the very CSV of the page read whole: a recorded real answer and a generated page of many pieces", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const here = yield* Effect.provide(PageWriter, PageWriter.inThread)
+      // 30,000 cells: ~100 pieces, and CSV chunks that end inside pieces.
+      for (const [name, job] of [["real", realJob(null)], ["generated", yield* generatedJob(30_000, null)]] as const) {
+        const expected = yield* wholeCsv(job, join(dir, `${name}-whole.csv`))
+        expect(expected.length).toBeGreaterThan(0)
+        const summary = yield* here.write({ ...job, csv: join(dir, `${name}.csv`) })
+        expect(summary.written).toBe(true)
+        expect(readFileSync(join(dir, `${name}.csv`)).equals(expected)).toBe(true)
+      }
+    }))
+
+  it.scopedLive("a page with fewer cells than a full one, or lacking a dimension, leaves no CSV behind", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const here = yield* Effect.provide(PageWriter, PageWriter.inThread)
+      const short = join(dir, "short.csv")
+      const job = yield* generatedJob(30_000, short)
+      const summary = yield* here.write({ ...job, expectedCells: 30_001 })
+      expect(summary).toMatchObject({ cells: 30_000, written: false })
+      expect(existsSync(short)).toBe(false)
+      const lacking = join(dir, "lacking.csv")
+      const other = { id: "extra", name: "extra", description: null, items: [] }
+      const missing = yield* here.write({ ...(yield* generatedJob(30_000, lacking)), shape: { ...job.shape, dimensions: [...job.shape.dimensions, other] } })
+      expect(missing).toMatchObject({ cells: 30_000, missingDimensions: ["extra"], sampleRows: [], written: false })
+      expect(existsSync(lacking)).toBe(false)
+    }))
+})
+
+describe("a page whose cut went wrong after some of its CSV was written", () => {
+  it.scopedLive("is written again from its start, read whole: the file holds the page once", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const here = yield* Effect.provide(PageWriter, PageWriter.inThread)
+      // ~60 KB of plain cells, then cells whose text holds "},{": the first pieces parse and are
+      // written, a later cut falls inside a text.
+      const cells = Array.from({ length: 1500 }, (_, i) => ({
+        "@tab": "01", "@cat01": String(i % 37).padStart(4, "0"), "@area": "00000", "@time": `${2000 + (i % 20)}000000`,
+        $: i < 700 ? String(i) : `x},{"@tab":"${i}"`
+      }))
+      const body = JSON.stringify({
+        GET_STATS_DATA: {
+          RESULT: { STATUS: 0, ERROR_MSG: "正常に終了しました。" },
+          STATISTICAL_DATA: { RESULT_INF: { TOTAL_NUMBER: 1500, FROM_NUMBER: 1, TO_NUMBER: 1500 }, DATA_INF: { VALUE: cells } }
+        }
+      })
+      const dimension = (id: string) => ({ id, name: id, description: null, items: [] })
+      const job: PageOrder = {
+        body: [new TextEncoder().encode(body)],
+        httpStatus: 200,
+        shape: { statsDataId: "0000000001", dimensions: ["tab", "cat01", "area", "time"].map(dimension), withLabels: false },
+        expectedCells: 1500,
+        atMostTotal: false,
+        sampleSize: 3,
+        csv: join(dir, "page.csv")
+      }
+      // As the writer cuts it: the first piece is JSON, a later one is not.
+      const pieces = splitValueBytes(Buffer.from(job.body[0]!), PIECE_BYTES)!.pieces.map((piece) => Either.try(() => JSON.parse(`[${new TextDecoder().decode(piece)}]`)))
+      expect(Either.isRight(pieces[0]!) && pieces.some(Either.isLeft)).toBe(true)
+      expect(yield* here.write(job)).toMatchObject({ cells: 1500, written: true })
+      const page = yield* pageOfBytes(job.body, 200)
+      yield* writeCsvFile(rowBuilder(job.shape).csv(page.cells, page.annotations), join(dir, "whole.csv"), (reason) => new Error(reason))
+      const written = readFileSync(join(dir, "page.csv"))
+      expect(written.equals(readFileSync(join(dir, "whole.csv")))).toBe(true)
+      expect(written.toString("utf8").trimEnd().split("\n").length).toBe(1500)
+    }))
 })

@@ -1,7 +1,7 @@
 import { Effect, Either, Schema } from "effect"
-import type { DataPage } from "../../domain/estat.js"
-import { dataPageOfPieces, Envelope, GetStatsData, toDataPage, toNumber } from "./schema.js"
-import { splitValues } from "./valuePieces.js"
+import type { DataCells, DataPage, PageHead } from "../../domain/estat.js"
+import { addPiece, cellColumns, dataPageOfPieces, Envelope, GetStatsData, headOfCut, toDataPage, toNumber } from "./schema.js"
+import { splitValueBytes, splitValues } from "./valuePieces.js"
 
 /**
  * Why a body was not the answer: cut short (not complete JSON), not the answer expected, refused
@@ -91,7 +91,66 @@ const textOfPieces = (pieces: ReadonlyArray<Uint8Array>): string => {
  * `readDataPage`); `between` runs between the pieces of its VALUE.
  */
 export const pageOfBytes = (body: ReadonlyArray<Uint8Array>, httpStatus: number, between = yieldToEventLoop): Effect.Effect<DataPage, BodyRejected> =>
-  readBody(readPage(undefined, between), httpStatus, textOfPieces(body)).pipe(Effect.mapError((fault) => new BodyRejected({ fault })))
+  rejected(readBody(readPage(undefined, between), httpStatus, textOfPieces(body)))
+
+/**
+ * Where a page's cells go as they are read (`streamPageOfBytes`): in order, a piece of VALUE at a
+ * time. `restart`: the cells handed so far came from a cut in the wrong place, and the page, read
+ * whole, comes again from its first cell.
+ */
+export interface CellSink<E> {
+  readonly cells: (cells: DataCells, head: PageHead) => Effect.Effect<void, E>
+  readonly restart: Effect.Effect<void, E>
+}
+
+/**
+ * A getStatsData page from its body's bytes, its cells handed to `sink` a piece of VALUE at a
+ * time (`splitValueBytes`), `between` running before each piece: neither the page's text nor its
+ * columns exist whole, so what a piece leaves dies young. A body that cannot be cut right is read
+ * whole and handed in one go.
+ */
+export const streamPageOfBytes = <E>(
+  body: ReadonlyArray<Uint8Array>,
+  httpStatus: number,
+  sink: CellSink<E>,
+  between = yieldToEventLoop,
+  pieceBytes?: number
+): Effect.Effect<PageHead, BodyRejected | E> =>
+  Effect.gen(function* () {
+    const bytes = body.length === 1 ? Buffer.from(body[0]!.buffer, body[0]!.byteOffset, body[0]!.byteLength) : Buffer.concat(body)
+    const split = splitValueBytes(bytes, pieceBytes)
+    if (split !== null) {
+      const answer = yield* rejected(Effect.flatMap(interpretBody(httpStatus, split.head), decodeAnswer))
+      const cut = headOfCut(answer.GET_STATS_DATA.STATISTICAL_DATA)
+      if (cut !== null) {
+        const cells = cellColumns(0)
+        let count = 0
+        let cutRight = true
+        for (const piece of split.pieces) {
+          yield* between
+          const added = addPiece(cells, utf8.decode(piece))
+          if (added === null) {
+            cutRight = false
+            break
+          }
+          if (Either.isLeft(added)) return yield* rejected(Effect.fail(unexpected(added.left)))
+          // The next piece has about as many cells as this one.
+          const batch = cells.take(cells.pending())
+          count += batch.count
+          yield* sink.cells(batch, cut.head)
+        }
+        if (cutRight && (cut.expected === null || count === cut.expected)) return cut.head
+        if (count > 0) yield* sink.restart
+      }
+    }
+    const { cells, ...head } = yield* rejected(readBody((text) => ({ text, decode: decodePage }), httpStatus, utf8.decode(bytes)))
+    yield* sink.cells(cells, head)
+    return head
+  })
+
+const rejected = <A>(reading: Effect.Effect<A, BodyFault>) => Effect.mapError(reading, (fault) => new BodyRejected({ fault }))
+
+const utf8 = new TextDecoder()
 
 /**
  * Lets the event loop run (timers, sockets: `/health`, other sessions' calls) before going on.

@@ -1,5 +1,5 @@
 import { Either, Schema } from "effect"
-import type { ClassItem, DataCells, DataPage, Dimension, TableInfo } from "../../domain/estat.js"
+import type { ClassItem, DataCells, DataPage, Dimension, PageHead, TableInfo } from "../../domain/estat.js"
 
 /**
  * e-Stat's JSON as it really arrives (ESTAT-API.md §6–§9): repeated elements that occur once
@@ -200,16 +200,11 @@ export const toDataPage = (data: StatsData | undefined): Either.Either<DataPage,
  * the caller can let the event loop run between pieces; `toDataPageOfPieces` runs it through.
  */
 export function* dataPageOfPieces(data: StatsData | undefined, pieces: ReadonlyArray<string>): Generator<void, Either.Either<DataPage, string> | null> {
-  const value = dataInfOf(data).VALUE
-  if (!Array.isArray(value) || value.length > 0) return null
-  const result = resultInfOf(data?.RESULT_INF)
-  const from = toNumber(result.FROM_NUMBER)
-  const to = toNumber(result.TO_NUMBER)
-  const expected = from === null || to === null ? null : to - from + 1
-  // Columns sized for what RESULT_INF announces, within e-Stat's 100,000 rows a page (they grow if need be).
-  const cells = yield* cellsOfPieces(pieces, Math.min(Math.max(expected ?? 0, 0), 100_000))
-  if (cells === null || (Either.isRight(cells) && expected !== null && cells.right.count !== expected)) return null
-  return pageOf(data, cells)
+  const cut = headOfCut(data)
+  if (cut === null) return null
+  const cells = yield* cellsOfPieces(pieces, columnsFor(cut.expected))
+  if (cells === null || (Either.isRight(cells) && cut.expected !== null && cells.right.count !== cut.expected)) return null
+  return Either.map(cells, (cells) => ({ ...cut.head, cells }))
 }
 
 export const toDataPageOfPieces = (data: StatsData | undefined, pieces: ReadonlyArray<string>): Either.Either<DataPage, string> | null => {
@@ -220,21 +215,39 @@ export const toDataPageOfPieces = (data: StatsData | undefined, pieces: Readonly
   }
 }
 
+/**
+ * The page without its cells, from an answer whose VALUE was cut out, and the number of cells
+ * RESULT_INF announces (null: it does not say). null when VALUE was not left empty where e-Stat puts it.
+ */
+export const headOfCut = (data: StatsData | undefined): { readonly head: PageHead; readonly expected: number | null } | null => {
+  const value = dataInfOf(data).VALUE
+  if (!Array.isArray(value) || value.length > 0) return null
+  const result = resultInfOf(data?.RESULT_INF)
+  const from = toNumber(result.FROM_NUMBER)
+  const to = toNumber(result.TO_NUMBER)
+  return { head: headOf(data), expected: from === null || to === null ? null : to - from + 1 }
+}
+
+/** Columns sized for what RESULT_INF announces, within e-Stat's 100,000 rows a page (they grow if need be). */
+const columnsFor = (expected: number | null) => Math.min(Math.max(expected ?? 0, 0), 100_000)
+
 const dataInfOf = (data: StatsData | undefined) => (data?.DATA_INF === undefined || data.DATA_INF === "" ? {} : data.DATA_INF)
 
-const pageOf = (data: StatsData | undefined, cells: Either.Either<DataCells, string>): Either.Either<DataPage, string> => {
+const headOf = (data: StatsData | undefined): PageHead => {
   const result = resultInfOf(data?.RESULT_INF)
   const dataInf = dataInfOf(data)
-  return Either.map(cells, (cells) => ({
+  return {
     totalNumber: toNumber(result.TOTAL_NUMBER) ?? 0,
     fromNumber: toNumber(result.FROM_NUMBER) ?? 0,
     toNumber: toNumber(result.TO_NUMBER) ?? 0,
     nextKey: toNumber(result.NEXT_KEY),
     notes: (dataInf.NOTE ?? []).map((n) => ({ char: text(n["@char"]), text: text(n.$) })),
-    annotations: (dataInf.ANNOTATION ?? []).map((a) => ({ code: text(a["@annotation"]), text: text(a.$) })),
-    cells
-  }))
+    annotations: (dataInf.ANNOTATION ?? []).map((a) => ({ code: text(a["@annotation"]), text: text(a.$) }))
+  }
 }
+
+const pageOf = (data: StatsData | undefined, cells: Either.Either<DataCells, string>): Either.Either<DataPage, string> =>
+  Either.map(cells, (cells) => ({ ...headOf(data), cells }))
 
 const optionalText = (value: unknown) => (value === undefined || value === "" ? null : String(value))
 
@@ -249,7 +262,7 @@ export const toCells = (value: unknown): Either.Either<DataCells, string> => {
     const refused = cells.add(item)
     if (refused !== null) return Either.left(refused)
   }
-  return Either.right(cells.done())
+  return Either.right(cells.take())
 }
 
 /**
@@ -260,44 +273,62 @@ function* cellsOfPieces(pieces: ReadonlyArray<string>, expected: number): Genera
   const cells = cellColumns(expected)
   for (const piece of pieces) {
     yield
-    const items = parsedArray(`[${piece}]`)
-    if (items === null) return null
-    for (const item of items) {
-      const refused = cells.add(item)
-      if (refused !== null) return Either.left(refused)
-    }
+    const added = addPiece(cells, piece)
+    if (added === null) return null
+    if (Either.isLeft(added)) return Either.left(added.left)
   }
-  return Either.right(cells.done())
+  return Either.right(cells.take())
+}
+
+/**
+ * Puts the cells of one piece of VALUE's text into `cells`. null when the piece is not JSON (the
+ * text was cut in the wrong place); the reason when a cell is not like the page's first.
+ */
+export const addPiece = (cells: CellColumns, piece: string): Either.Either<void, string> | null => {
+  const items = parsedArray(`[${piece}]`)
+  if (items === null) return null
+  for (const item of items) {
+    const refused = cells.add(item)
+    if (refused !== null) return Either.left(refused)
+  }
+  return Either.void
 }
 
 const parsedArray = (text: string): ReadonlyArray<unknown> | null =>
   Either.getOrNull(Either.try(() => JSON.parse(text) as ReadonlyArray<unknown>))
 
-/** Columns filled cell by cell, sized for `expected` cells (they grow past it if need be). */
-const cellColumns = (expected: number) => {
+export type CellColumns = ReturnType<typeof cellColumns>
+
+/**
+ * Columns filled cell by cell, sized for `expected` cells (they grow past it if need be), taken
+ * whole at the end or a batch at a time (`take`): the page's axes are set by its first cell.
+ */
+export const cellColumns = (expected: number) => {
   let axes: ReadonlyArray<string> = []
   let dims: ReadonlyArray<Array<string>> = []
   // Codes repeat across a page: keeping one string per distinct code lets the parsed JSON go at once.
   let interned: ReadonlyArray<Map<string, string>> = []
-  const unit = new Array<string | null>(expected)
-  const annotation = new Array<string | null>(expected)
-  const raw = new Array<string>(expected)
+  let unit = new Array<string | null>(expected)
+  let annotation = new Array<string | null>(expected)
+  let raw = new Array<string>(expected)
+  // Cells since the last `take`, and in all.
   let count = 0
+  let total = 0
   return {
     /** Adds one cell; the reason when it is not a cell like the first. */
     add: (cell: unknown): string | null => {
       const i = count
-      if (!isRecord(cell)) return `VALUE[${i}] is not an object`
-      if (i === 0) {
+      if (!isRecord(cell)) return `VALUE[${total}] is not an object`
+      if (total === 0) {
         axes = Object.keys(cell).filter((k) => k.startsWith("@") && k !== "@unit" && k !== "@annotation")
         dims = axes.map(() => new Array<string>(expected))
         interned = axes.map(() => new Map<string, string>())
       }
       const $ = cell["$"]
-      if (typeof $ !== "string" && typeof $ !== "number") return `VALUE[${i}] has no value text`
+      if (typeof $ !== "string" && typeof $ !== "number") return `VALUE[${total}] has no value text`
       for (let a = 0; a < axes.length; a++) {
         const code = cell[axes[a]!]
-        if (typeof code !== "string" && typeof code !== "number") return `VALUE[${i}] lacks ${axes[a]}`
+        if (typeof code !== "string" && typeof code !== "number") return `VALUE[${total}] lacks ${axes[a]}`
         const text = typeof code === "string" ? code : String(code)
         const known = interned[a]!.get(text)
         if (known === undefined) interned[a]!.set(text, text)
@@ -307,11 +338,21 @@ const cellColumns = (expected: number) => {
       unit[i] = optionalText(cell["@unit"])
       annotation[i] = optionalText(cell["@annotation"])
       count++
+      total++
       return null
     },
-    done: (): DataCells => {
+    /** How many cells were added since the last `take`. */
+    pending: () => count,
+    /** The cells added since the last `take`; the next ones go into new columns sized for `next`. */
+    take: (next = 0): DataCells => {
       for (const column of [...dims, unit, annotation, raw]) column.length = count
-      return { count, dims: Object.fromEntries(axes.map((axis, a) => [axis.slice(1), dims[a]!])), unit, annotation, raw }
+      const taken = { count, dims: Object.fromEntries(axes.map((axis, a) => [axis.slice(1), dims[a]!])), unit, annotation, raw }
+      dims = axes.map(() => new Array<string>(next))
+      unit = new Array<string | null>(next)
+      annotation = new Array<string | null>(next)
+      raw = new Array<string>(next)
+      count = 0
+      return taken
     }
   }
 }

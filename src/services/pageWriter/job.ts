@@ -2,8 +2,8 @@ import { Effect, Option, Ref, Schema } from "effect"
 import { Transferable } from "@effect/platform"
 import { missingDimensions, rowBuilder } from "../../domain/rows.js"
 import { makeCpuPacer } from "../CpuPacer.js"
-import { writeCsvFile } from "../csvFile.js"
-import { BodyRejected, pageOfBytes, yieldToEventLoop } from "../estat/bodies.js"
+import { type CsvFile, openCsvFile, removeFile } from "../csvFile.js"
+import { BodyRejected, streamPageOfBytes, yieldToEventLoop } from "../estat/bodies.js"
 import { DimensionSchema } from "../estat/schema.js"
 
 /**
@@ -84,28 +84,74 @@ export const makeHandlers = Effect.map(Ref.make(0), (running) => ({
 }))
 
 /**
- * The job itself (a fiber of the worker: interrupted when its caller is), paced between the pieces
- * of its VALUE and the chunks of its CSV when it has a CPU budget (the meter is the process's CPU,
- * which the worker thread reads as well as the event loop's).
+ * The job itself (a fiber of the worker: interrupted when its caller is), paced before each piece
+ * of its VALUE when it has a CPU budget (the meter is the process's CPU, which the worker thread
+ * reads as well as the event loop's). Each piece's cells go to the CSV as they are read: nothing of
+ * the page outlives its piece but the sample. A page that turns out incomplete, or that fails,
+ * leaves no CSV behind.
  */
 export const writePage = (job: PageJob): Effect.Effect<PageSummary, BodyRejected | PageWriterFailed> =>
   Effect.gen(function* () {
     const pacer = job.cpuBudget === null ? Option.none() : Option.some(yield* makeCpuPacer(job.cpuBudget))
     const turn = Option.match(pacer, { onNone: () => Effect.void, onSome: (paced) => paced.turn })
-    const page = yield* pageOfBytes(job.body, job.httpStatus, Effect.zipRight(yieldToEventLoop, turn))
     const rows = rowBuilder(job.shape)
-    const missing = missingDimensions(job.shape.dimensions, page.cells)
-    const expected = job.atMostTotal ? Math.min(job.expectedCells, page.totalNumber) : job.expectedCells
-    const complete = page.cells.count === expected && missing.length === 0
-    if (complete && job.csv !== null) yield* writeCsvFile(rows.csv(page.cells, page.annotations), job.csv, (reason) => new PageWriterFailed({ reason }), turn)
+    const path = job.csv
+    const read = Effect.gen(function* () {
+      const csv = path === null ? null : yield* openCsvFile(path, failed)
+      const seen = { cells: 0, missing: null as ReadonlyArray<string> | null, sample: [] as PageSummary["sampleRows"] }
+      const encoder = rows.csvEncoder()
+      const head = yield* streamPageOfBytes(job.body, job.httpStatus, {
+        // Not an Effect.gen: one a piece had V8 promote most of the page's cells (~6 MB a page, in
+        // --trace-gc-nvp), as if the batches were kept alive from one piece to the next.
+        cells: (cells, head) =>
+          Effect.suspend(() => {
+            if (cells.count === 0) return Effect.void
+            // The page's axes are its first cell's: its first batch tells which dimensions it lacks.
+            const missing = seen.missing ??= missingDimensions(job.shape.dimensions, cells)
+            seen.cells += cells.count
+            if (missing.length > 0) return Effect.void
+            const wanted = job.sampleSize - seen.sample.length
+            if (wanted > 0) seen.sample = [...seen.sample, ...rows.sample({ cells, annotations: head.annotations }, wanted)]
+            return csv === null ? Effect.void : writeChunks(csv, encoder.add(cells, head.annotations))
+          }),
+        restart: Effect.suspend(() => {
+          seen.cells = 0
+          seen.missing = null
+          seen.sample = []
+          encoder.end()
+          return csv === null ? Effect.void : csv.truncate
+        })
+      }, Effect.zipRight(yieldToEventLoop, turn), PIECE_BYTES)
+      if (csv !== null) yield* csv.write(encoder.end())
+      return { head, ...seen, missing: seen.missing ?? [] }
+    }).pipe(Effect.scoped)
+    // A failed page's CSV goes too (its caller's scratch space would remove it later in any case).
+    const page = yield* path === null ? read : Effect.onError(read, () => Effect.ignoreLogged(removeFile(path, failed)))
+    const expected = job.atMostTotal ? Math.min(job.expectedCells, page.head.totalNumber) : job.expectedCells
+    const complete = page.cells === expected && page.missing.length === 0
+    if (!complete && path !== null) yield* removeFile(path, failed)
     return {
-      totalNumber: page.totalNumber,
-      cells: page.cells.count,
-      missingDimensions: missing,
-      notes: page.notes,
-      annotations: page.annotations,
-      sampleRows: missing.length === 0 ? rows.sample(page, job.sampleSize) : [],
-      written: complete && job.csv !== null
+      totalNumber: page.head.totalNumber,
+      cells: page.cells,
+      missingDimensions: page.missing,
+      notes: page.head.notes,
+      annotations: page.head.annotations,
+      sampleRows: page.sample,
+      written: complete && path !== null
     }
   })
 
+const failed = (reason: string) => new PageWriterFailed({ reason })
+
+/** Each chunk written before the next is made (the encoder reuses its buffer). */
+const writeChunks = <E>(csv: CsvFile<E>, chunks: Iterator<Uint8Array>): Effect.Effect<void, E> =>
+  Effect.suspend(() => {
+    const next = chunks.next()
+    return next.done === true ? Effect.void : Effect.zipRight(csv.write(next.value), writeChunks(csv, chunks))
+  })
+
+/**
+ * How much of VALUE is parsed at a time. Small enough that a piece's text (up to twice its bytes
+ * as a string) stays under V8's large-object size and dies in the young generation.
+ */
+export const PIECE_BYTES = 1 << 15

@@ -1,8 +1,9 @@
 import { Effect, Either, Schema } from "effect"
 import { describe, expect, it } from "@effect/vitest"
-import { readPage } from "../../../src/services/estat/bodies.js"
+import type { DataCells, DataPage, PageHead } from "../../../src/domain/estat.js"
+import { readPage, streamPageOfBytes } from "../../../src/services/estat/bodies.js"
 import { GetStatsData, toDataPage, toDataPageOfPieces } from "../../../src/services/estat/schema.js"
-import { splitValues } from "../../../src/services/estat/valuePieces.js"
+import { splitValueBytes, splitValues } from "../../../src/services/estat/valuePieces.js"
 import { encodeJson } from "../../fakes/estat/encode.js"
 
 const answer = (values: ReadonlyArray<Record<string, string>>, resultInf = { TOTAL_NUMBER: 5000, FROM_NUMBER: 1, TO_NUMBER: values.length }) =>
@@ -98,4 +99,85 @@ describe("splitValues + toDataPageOfPieces", () => {
     expect(splitValues(answer([cell(1)]).replace('"VALUE":[', '"VALUE":').replace("}]", "}"))).toBeNull()
     expect(splitValues('{"GET_STATS_DATA": {"VALUE": [{"@tab": "1"}]}}')).toBeNull() // not compact
   })
+})
+
+describe("splitValueBytes + streamPageOfBytes: a page read from its bytes, its cells handed on a piece at a time", () => {
+  const bytesOf = (body: string) => new TextEncoder().encode(body)
+
+  /** Every batch the sink is handed, and each restart, in order. */
+  const collect = (body: ReadonlyArray<Uint8Array>, pieceBytes: number) =>
+    Effect.gen(function* () {
+      const events: Array<DataCells | "restart"> = []
+      const head = yield* streamPageOfBytes(body, 200, {
+        cells: (cells) => Effect.sync(() => void events.push(cells)),
+        restart: Effect.sync(() => void events.push("restart"))
+      }, Effect.void, pieceBytes)
+      return { head, events }
+    })
+
+  /** The batches after the last restart, as one page. */
+  const pageOf = (head: PageHead, events: ReadonlyArray<DataCells | "restart">): DataPage => {
+    const batches = events.slice(events.lastIndexOf("restart") + 1) as ReadonlyArray<DataCells>
+    const axes = Object.keys(batches[0]?.dims ?? {})
+    return {
+      ...head,
+      cells: {
+        count: batches.reduce((n, b) => n + b.count, 0),
+        dims: Object.fromEntries(axes.map((axis) => [axis, batches.flatMap((b) => b.dims[axis]!)])),
+        unit: batches.flatMap((b) => b.unit),
+        annotation: batches.flatMap((b) => b.annotation),
+        raw: batches.flatMap((b) => b.raw)
+      }
+    }
+  }
+
+  it("cuts the bytes where splitValues cuts the text, never inside a character", () => {
+    const body = answer(Array.from({ length: 500 }, (_, i) => ({ ...cell(i), "@unit": i % 3 === 0 ? "千人" : "円" })))
+    for (const size of [1, 700, 1 << 15]) {
+      const fromText = splitValues(body, size)!
+      const fromBytes = splitValueBytes(Buffer.from(bytesOf(body)), size)!
+      expect(fromBytes.head).toBe(fromText.head)
+      // A cut after `size` bytes falls later in the text than one after `size` characters: same cells, fewer pieces.
+      const utf8 = new TextDecoder("utf-8", { fatal: true })
+      expect(fromBytes.pieces.map((piece) => utf8.decode(piece)).join(",")).toBe(fromText.pieces.join(","))
+    }
+    expect(splitValueBytes(Buffer.from(bytesOf(body)), 1)!.pieces.length).toBe(500)
+  })
+
+  it.effect("hands the cells a piece at a time, and they make the page a whole parse makes", () =>
+    Effect.gen(function* () {
+      const body = answer(Array.from({ length: 3000 }, (_, i) => (i % 101 === 0 ? cell(i, "***") : i % 103 === 0 ? { ...cell(i), "@annotation": "A1" } : cell(i))))
+      const { events, head } = yield* collect([bytesOf(body)], 4096)
+      expect(events.length).toBeGreaterThan(20)
+      expect(events).not.toContain("restart")
+      expect(pageOf(head, events)).toEqual(Either.getOrThrow(whole(body)))
+    }))
+
+  it.effect("a cut in a text (or a count other than RESULT_INF's) restarts the sink with the page read whole", () =>
+    Effect.gen(function* () {
+      const cutInText = answer(Array.from({ length: 400 }, (_, i) => cell(i, i % 50 === 7 ? 'a},{"@tab":"09"' : undefined)))
+      const cut = yield* collect([bytesOf(cutInText)], 1)
+      expect(cut.events.filter((e) => e === "restart").length).toBe(1)
+      expect(cut.events.indexOf("restart")).toBeGreaterThan(0)
+      expect(pageOf(cut.head, cut.events)).toEqual(Either.getOrThrow(whole(cutInText)))
+      const short = answer(Array.from({ length: 10 }, (_, i) => cell(i)), { TOTAL_NUMBER: 100, FROM_NUMBER: 1, TO_NUMBER: 11 })
+      const counted = yield* collect([bytesOf(short)], 1)
+      expect(counted.events.filter((e) => e === "restart").length).toBe(1)
+      expect(pageOf(counted.head, counted.events)).toEqual(Either.getOrThrow(whole(short)))
+      // Not cut at all ("}]" in a text): read whole, no restart.
+      const endInText = answer(Array.from({ length: 40 }, (_, i) => cell(i, i === 9 ? "x}]" : undefined)))
+      const uncut = yield* collect([bytesOf(endInText)], 1)
+      expect(uncut.events.length).toBe(1)
+      expect(pageOf(uncut.head, uncut.events)).toEqual(Either.getOrThrow(whole(endInText)))
+    }))
+
+  it.effect("e-Stat's refusals and broken cells fail as the whole read does, whatever was handed before", () =>
+    Effect.gen(function* () {
+      const refused = encodeJson({ GET_STATS_DATA: { RESULT: { STATUS: 100, ERROR_MSG: "認証に失敗しました。" } } })
+      expect(yield* Effect.flip(collect([bytesOf(refused)], 1))).toMatchObject({ _tag: "BodyRejected", fault: { _tag: "Refused", status: 100 } })
+      const broken = answer(Array.from({ length: 40 }, (_, i) => (i === 30 ? { "@tab": "01", $: "1" } : cell(i))))
+      expect(yield* Effect.flip(collect([bytesOf(broken)], 1))).toMatchObject({ _tag: "BodyRejected", fault: { _tag: "Unexpected", detail: "VALUE[30] lacks @cat01" } })
+      const cutShort = bytesOf(answer(Array.from({ length: 40 }, (_, i) => cell(i))))
+      expect(yield* Effect.flip(collect([cutShort.slice(0, cutShort.length - 40)], 1))).toMatchObject({ _tag: "BodyRejected", fault: { _tag: "Incomplete" } })
+    }))
 })
