@@ -38,14 +38,12 @@ type Answer =
  * once (McpServer.runsLong): its keep-alive comments hold the connection through idle timeouts.
  */
 export const answerCall = (session: Session, request: McpRequest, server: McpServer["Type"], keepAlive: Duration.Duration) =>
-  Effect.gen(function* () {
-    // Made in one step: a quick call's whole cost is in steps like these.
-    const { answer, opened, pending } = yield* Effect.sync(() => ({
-      answer: unsafeMakeOneShot<Answer>(),
-      opened: unsafeMakeOneShot<OpenStream>(),
-      // Pending until the result or a first message comes; the one that flips it decides the answer.
-      pending: Ref.unsafeMake(true)
-    }))
+  // Made in one step, and not a generator (see requireSession in streamableHttp.ts): a quick call's whole cost is in steps and objects like these.
+  Effect.suspend(() => {
+    const answer = unsafeMakeOneShot<Answer>()
+    const opened = unsafeMakeOneShot<OpenStream>()
+    // Pending until the result or a first message comes; the one that flips it decides the answer.
+    const pending = Ref.unsafeMake(true)
 
     const publish = (stream: OpenStream, data: string | undefined, retry?: number) =>
       session.events.publish(stream.streamId, data).pipe(
@@ -78,16 +76,18 @@ export const answerCall = (session: Session, request: McpRequest, server: McpSer
             ))
       )
 
-    if (server.runsLong(request)) yield* stream
     // Cancelled or interrupted (the session ended): no response, and the HTTP answer is not left waiting.
-    yield* server.runDetached(session, request, { send, closeStream }, finish)
-    const decided = yield* answer.await
-    if (decided._tag === "Json") {
-      return Option.match(decided.response, {
-        onNone: () => HttpServerResponse.empty({ status: 202 }),
-        onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
-      })
-    }
-    // Keep-alive comments only while a stream is open: JSON answers set up no timer.
-    return yield* sseResponse(decided.stream.connection, keepAlive, Effect.void, sessionHeaders(session))
+    const detached = server.runDetached(session, request, { send, closeStream }, finish)
+    return (server.runsLong(request) ? Effect.zipRight(stream, detached) : detached).pipe(
+      Effect.zipRight(answer.await),
+      Effect.flatMap((decided) =>
+        decided._tag === "Json"
+          ? Effect.succeed(Option.match(decided.response, {
+            onNone: () => HttpServerResponse.empty({ status: 202 }),
+            onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
+          }))
+          // Keep-alive comments only while a stream is open: JSON answers set up no timer.
+          : sseResponse(decided.stream.connection, keepAlive, Effect.void, sessionHeaders(session))
+      )
+    )
   })

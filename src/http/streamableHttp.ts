@@ -51,35 +51,29 @@ const mcpServices = Effect.contextWith((context: Context.Context<HttpServerReque
   bodies: Context.get(context, RequestBodies)
 }))
 
-/** The session a non-initialize request belongs to; refused 400 without an id or with a version we do not speak, 404 for an unknown one. */
-const requireSession = ({ http, store }: Effect.Effect.Success<typeof mcpServices>) =>
-  Effect.gen(function* () {
-    const id = http.headers[SESSION_HEADER]
-    if (id === undefined || id === "") {
-      return yield* new BadRequest({ problem: "Mcp-Session-Id header is required" })
-    }
-    const found = yield* store.resume(id)
-    if (Option.isNone(found)) {
-      return yield* new SessionNotFound({ remedy: "it expired or was ended; initialize a new session" })
-    }
+/**
+ * The session a non-initialize request belongs to; refused 400 without an id or with a version we do not speak, 404 for an unknown one.
+ * Not a generator, nor answerAsJson: a generator run inside `post`'s kept a quick request's objects alive in V8's young
+ * generation long enough to be promoted (a `ping` ~5.4 → 1.1 KB promoted, measured), and old space filled ~5× faster.
+ */
+const requireSession = ({ http, store }: Effect.Effect.Success<typeof mcpServices>): Effect.Effect<Session, BadRequest | SessionNotFound> => {
+  const id = http.headers[SESSION_HEADER]
+  if (id === undefined || id === "") return Effect.fail(new BadRequest({ problem: "Mcp-Session-Id header is required" }))
+  return Effect.flatMap(store.resume(id), (found): Effect.Effect<Session, BadRequest | SessionNotFound> => {
+    if (Option.isNone(found)) return Effect.fail(new SessionNotFound({ remedy: "it expired or was ended; initialize a new session" }))
     const session = found.value
     const version = http.headers["mcp-protocol-version"] ?? defaultHttpVersion
-    if (!isSupportedVersion(version)) {
-      const negotiated = yield* Ref.get(session.protocolVersion)
-      return yield* new BadRequest({ problem: `unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})` })
-    }
-    return session
+    if (isSupportedVersion(version)) return Effect.succeed(session)
+    return Effect.flatMap(Ref.get(session.protocolVersion), (negotiated) =>
+      Effect.fail(new BadRequest({ problem: `unsupported MCP-Protocol-Version ${version} (this session uses ${negotiated})` })))
   })
+}
 
-const answerAsJson = (session: Session, request: McpRequest) =>
-  Effect.gen(function* () {
-    const server = yield* McpServer
-    const response = yield* server.handleRequest(session, request, silent)
-    return Option.match(response, {
-      onNone: () => HttpServerResponse.empty({ status: 202 }),
-      onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
-    })
-  })
+const answerAsJson = (session: Session, request: McpRequest, server: McpServer["Type"]) =>
+  Effect.map(server.handleRequest(session, request, silent), Option.match({
+    onNone: () => HttpServerResponse.empty({ status: 202 }),
+    onSome: (body) => jsonRpc(body, 200, sessionHeaders(session))
+  }))
 
 const initialize = (request: McpRequest) =>
   Effect.gen(function* () {
@@ -157,7 +151,7 @@ export const post = Effect.gen(function* () {
       return HttpServerResponse.empty({ status: 202 })
     case "Request": {
       yield* refuseScope([m.message])
-      return yield* (streams(m.message) ? answerCall(session, m.message, server, services.config.sseKeepAlive) : answerAsJson(session, m.message))
+      return yield* (streams(m.message) ? answerCall(session, m.message, server, services.config.sseKeepAlive) : answerAsJson(session, m.message, server))
     }
   }
 })

@@ -155,6 +155,21 @@ describe("McpServer core", () => {
       expect(yield* Ref.get(interrupted)).toBe(true)
     }))
 
+  it.effect("a detached call answers None once cancelled, or when its session ends, so that its HTTP answer is not left waiting", () =>
+    Effect.gen(function* () {
+      for (const end of ["cancelled", "session closed"] as const) {
+        const { server, session, send, call, started, interrupted } = yield* setup
+        const answered = yield* Deferred.make<Option.Option<unknown>>()
+        yield* server.runDetached(session, decodeRequest(call(9, "wait", {})), send, (response) => Deferred.succeed(answered, response))
+        yield* Deferred.await(started)
+        yield* end === "cancelled"
+          ? server.handleNotification(session, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9, reason: "user" } })
+          : session.close
+        expect(Option.isNone(yield* Deferred.await(answered))).toBe(true)
+        expect(yield* Ref.get(interrupted)).toBe(true)
+      }
+    }))
+
   it.effect("initialize negotiates: a supported version is kept, others get the latest", () =>
     Effect.gen(function* () {
       const { server, session, send } = yield* setup
