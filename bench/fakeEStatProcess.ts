@@ -1,9 +1,12 @@
 /**
  * The fake e-Stat in a process of its own, so that its work and memory stay out of the figures
- * of the process under test. Prints its base URL on stdout, serves until stdin closes.
+ * of the process under test. Prints its base URL on stdout, serves until stdin closes. A line
+ * `searches` on stdin prints one line back: how long each getStatsList took it (ms, from its
+ * request to its answer's end, as JSON).
  *
  *   node fakeEStatProcess.js '<GeneratedTableOptions as JSON>' <latencyMs> [warm]
  */
+import { createInterface } from "node:readline"
 import { generatedTable, type GeneratedTableOptions } from "../test/fakes/estat/generated.js"
 import { FAKE_APP_ID, startFakeEStat } from "../test/fakes/estat/server.js"
 
@@ -21,5 +24,10 @@ if (warm) {
 }
 fake.setFaults({ latencyMs })
 process.stdout.write(`${fake.baseUrl}\n`)
-process.stdin.resume()
-process.stdin.on("end", () => void fake.close().then(() => process.exit(0)))
+const commands = createInterface({ input: process.stdin })
+commands.on("line", (command) => {
+  if (command !== "searches") return
+  const took = fake.requests.filter((r) => r.endpoint === "getStatsList" && r.endedAt !== null).map((r) => Math.round(r.endedAt! - r.startedAt))
+  process.stdout.write(`${JSON.stringify(took)}\n`)
+})
+commands.on("close", () => void fake.close().then(() => process.exit(0)))

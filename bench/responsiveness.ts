@@ -1,6 +1,6 @@
 /**
  * Does the server still answer while it converts? The server bundle runs as the Docker image does
- * (old space 128 MB, semi-spaces 8 MB, --single-threaded-gc, --heap-growing-percent=100, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
+ * (old space 128 MB, semi-spaces 8 MB, --single-threaded-gc, --heap-growing-percent=100, --no-flush-bytecode, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
  * the deployed Fargate task's size; two clients each fetch the 1.4-million-row generated table
  * (14 pages of 100,000 rows, stored as Parquet) while a probe asks `/health` every 100 ms and a
  * third client calls `search_estat_data` (one quick e-Stat search) every 250 ms. It prints the
@@ -16,15 +16,18 @@
  *                                     TRACE_GC=<file> its --trace-gc lines; SEMI_SPACE_MB=8
  *                                     its --max-semi-space-size; GC_THREADS=1 leaves out
  *                                     --single-threaded-gc; HEAP_GROWING_PERCENT=100 its
- *                                     --heap-growing-percent (0: V8's own growing);
+ *                                     --heap-growing-percent (0: V8's own growing); FLUSH_BYTECODE=1
+ *                                     leaves out --no-flush-bytecode (V8 drops unused functions' code);
  *                                     ESTAT_MAX_CONCURRENT_RUNS=1
  *                                     the server's one fetch at a time; CPU_LIMIT,
- *                                     DUCKDB_THREADS and UV_THREADPOOL_SIZE the server's; SAMPLE_THREADS=1 reads the
+ *                                     DUCKDB_THREADS, UV_THREADPOOL_SIZE and LOG_LEVEL the server's;
+ *                                     SERVER_LOG=<file> writes its log there; SAMPLE_THREADS=1 reads the
  *                                     server's threads every 100 ms (threadSampler.ts) and prints
  *                                     the event loop's wait for a CPU, overall and in each slow call;
  *                                     WARM_ROWS=300000: each fetching client first fetches that
  *                                     many rows, unmeasured, so that the probes meet a warm server;
  *                                     STAGGER_MS=5000 starts each fetch that much after the one before;
+ *                                     FETCH_CONCURRENCY=2 the fetches' `concurrency`;
  *                                     WARM_CALLS=200 makes that many quick calls first, 8 at a time;
  *                                     THREADS_OUT=<file> with SAMPLE_THREADS=1 writes every
  *                                     thread's CPU and wait per 100 ms there, one line each)
@@ -33,7 +36,7 @@
  * (not Linux, not root, no cgroup v1) it says so in one line and runs without the quota.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -67,10 +70,12 @@ const WARM_ROWS = Number(process.env["WARM_ROWS"] ?? 0)
 const STAGGER_MS = Number(process.env["STAGGER_MS"] ?? 0)
 /** Quick calls made before the probes begin (the search's code compiled by then). */
 const WARM_CALLS = Number(process.env["WARM_CALLS"] ?? 1)
+/** The fetches' `concurrency` (pages asked for at once; the tool's default when not set). */
+const FETCH_CONCURRENCY = process.env["FETCH_CONCURRENCY"] === undefined ? undefined : Number(process.env["FETCH_CONCURRENCY"])
 /** 0: no quick calls (the fetches with only the /health probe). */
 const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 
-/** The Docker image's heap and GC flags and allocator setting (Dockerfile), on the bundle next to this one (GC_THREADS=1: V8's GC helper threads as without the image's --single-threaded-gc). */
+/** The Docker image's heap, GC and compiler flags and allocator setting (Dockerfile), on the bundle next to this one (GC_THREADS=1: V8's GC helper threads as without the image's --single-threaded-gc; FLUSH_BYTECODE=1: without its --no-flush-bytecode). */
 const startServer = (estatBaseUrl: string, confined: Confinement) =>
   Effect.acquireRelease(
     Effect.async<{ readonly child: ChildProcess; readonly url: string; readonly dataDir: string; readonly spawnedAt: number }>((resume) => {
@@ -82,6 +87,7 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
         const child = spawn(process.execPath, [
           "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`, ...(process.env["GC_THREADS"] === "1" ? [] : ["--single-threaded-gc"]),
           ...(HEAP_GROWING_PERCENT === 0 ? [] : [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]),
+          ...(process.env["FLUSH_BYTECODE"] === "1" ? [] : ["--no-flush-bytecode"]),
           ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
           ...(process.env["SERVER_FLAGS"]?.split(" ").filter((flag) => flag !== "") ?? []),
           ...(traceGc === undefined ? [] : ["--trace-gc"]),
@@ -92,13 +98,15 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
             DATA_DIR: dataDir, LOG_FORMAT: "json", ESTAT_API_BASE_URL: estatBaseUrl, ESTAT_APP_ID: FAKE_APP_ID,
             ...(MAX_RUNS === undefined ? {} : { ESTAT_MAX_CONCURRENT_RUNS: MAX_RUNS }),
             // CPU_LIMIT unset: the server finds the group's quota itself; a large one (1024) turns its pacing off.
-            ...Object.fromEntries(["CPU_LIMIT", "DUCKDB_THREADS", "UV_THREADPOOL_SIZE"].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name]!]]))
+            ...Object.fromEntries(["CPU_LIMIT", "DUCKDB_THREADS", "UV_THREADPOOL_SIZE", "LOG_LEVEL"].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name]!]]))
           },
           stdio: ["ignore", traceGc === undefined ? "ignore" : openSync(traceGc, "w"), "pipe"]
         })
         // Into the quota before it loads anything: start-up runs at the task's size too.
         if (confined._tag === "Confined") confined.add(child.pid!)
         let log = ""
+        const serverLog = process.env["SERVER_LOG"]
+        if (serverLog !== undefined) child.stderr!.pipe(createWriteStream(serverLog))
         child.stderr!.on("data", (chunk: Buffer) => {
           log = (log + chunk.toString()).slice(-4000)
           if (log.includes("Listening on")) resume(Effect.succeed({ child, url: `http://127.0.0.1:${port}`, dataDir, spawnedAt }))
@@ -128,7 +136,7 @@ const connect = (url: string) =>
 const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = true) => {
   const latencies: Array<number> = []
   /** When (performance.now()) each answer over 1 s was asked, and how long it took (ms). */
-  const slow: Array<{ readonly at: number; readonly took: number }> = []
+  const slow: Array<{ readonly at: number; readonly took: number; readonly index: number }> = []
   const began = performance.now()
   let stopped = !enabled
   const done = (async () => {
@@ -137,7 +145,7 @@ const probeLoop = (everyMs: number, probe: () => Promise<unknown>, enabled = tru
       await probe()
       const took = performance.now() - started
       latencies.push(took)
-      if (took > 1000) slow.push({ at: started, took })
+      if (took > 1000) slow.push({ at: started, took, index: latencies.length - 1 })
       if (took < everyMs) await new Promise((resolve) => setTimeout(resolve, everyMs - took))
     }
   })()
@@ -160,7 +168,7 @@ const load = () => loadavg().map((n) => n.toFixed(2)).join(" ")
 
 const runOnce = (round: number) =>
   Effect.scoped(Effect.gen(function* () {
-    const { baseUrl } = yield* startFakeProcess(TABLE, LATENCY_MS, true)
+    const { baseUrl, searchTimes } = yield* startFakeProcess(TABLE, LATENCY_MS, true)
     const confined = yield* confinement(`estat-bench-${process.pid}-${round}`, VCPU, MEMORY_MB * 1024 * 1024)
     if (confined._tag === "Unavailable") console.log(`no CPU quota: ${confined.reason}; the server runs unconfined`)
     const server = yield* startServer(baseUrl, confined)
@@ -187,7 +195,7 @@ const runOnce = (round: number) =>
       Promise.all(fetchers.map(async (client, i) => {
         if (STAGGER_MS > 0) await new Promise((resolve) => setTimeout(resolve, i * STAGGER_MS))
         const result = await client.callTool(
-          { name: "fetch_large_dataset_complete", arguments: { dataset_id: TABLE.id } },
+          { name: "fetch_large_dataset_complete", arguments: { dataset_id: TABLE.id, ...(FETCH_CONCURRENCY === undefined ? {} : { concurrency: FETCH_CONCURRENCY }) } },
           undefined,
           { timeout: 600_000 }
         )
@@ -210,8 +218,17 @@ const runOnce = (round: number) =>
     if (confined._tag === "Confined") console.log(`  CPU quota       ${confined.throttling()} (cpu.stat, the server's whole run)`)
     console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)}, p50 ${ms(h.p50)}, ${h.overOneSecond} over 1 s (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
     console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)}, p50 ${ms(q.p50)}, ${q.overOneSecond} over 1 s (${q.count} tools/call search_estat_data of another session)`)
+    // The fake's own time for each search (its latency included): a slow quick call whose search
+    // was slow there too was the fake's, not the server's.
+    // (searches in order: the warm-up's first, then the probe's one at a time).
+    const fakeTimes = yield* searchTimes
+    const fakeSearches = worstAndP99(fakeTimes)
+    console.log(`  fake e-Stat     searches took it: worst ${ms(fakeSearches.worst)}, p99 ${ms(fakeSearches.p99)}, p50 ${ms(fakeSearches.p50)} (its latency ${LATENCY_MS} ms; ${fakeSearches.count} searches)`)
     for (const [name, probe] of [["/health", health], ["quick call", quick]] as const) {
-      const asked = probe.slow.slice(0, 12).map(({ at, took }) => `${((at - probe.began) / 1000).toFixed(1)} s (${(took / 1000).toFixed(2)} s)`)
+      const asked = probe.slow.slice(0, 12).map(({ at, took, index }) => {
+        const inFake = name === "quick call" ? fakeTimes[WARM_CALLS + index] : undefined
+        return `${((at - probe.began) / 1000).toFixed(1)} s (${(took / 1000).toFixed(2)} s${inFake === undefined ? "" : `, ${(inFake / 1000).toFixed(2)} s of it in the fake`})`
+      })
       if (asked.length > 0) console.log(`  ${name} over 1 s, asked at: ${asked.join(", ")}`)
     }
     if (threads !== null) {

@@ -13,17 +13,23 @@ import { FAKE_APP_ID } from "../test/fakes/estat/server.js"
 /**
  * The fake e-Stat in a process of its own (bundled next to the bench as fakeEStatProcess.mjs),
  * without this process's heap flags; `warm`: every page encoded before the run. Stopped with the scope.
+ * `searchTimes` asks it how long each search took it (ms): its own share of a search's latency.
  */
 export const startFakeProcess = (table: GeneratedTableOptions, latencyMs: number, warm: boolean) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly baseUrl: string; readonly child: ReturnType<typeof spawn> }>((resume) => {
+    Effect.async<{ readonly baseUrl: string; readonly child: ReturnType<typeof spawn>; readonly searchTimes: Effect.Effect<ReadonlyArray<number>> }>((resume) => {
       const fakeProcess = fileURLToPath(new URL("./fakeEStatProcess.mjs", import.meta.url))
       const { NODE_OPTIONS: _heapCapOfThisProcess, ...env } = process.env
       const child = spawn(process.execPath, [fakeProcess, JSON.stringify(table), String(latencyMs), warm ? "warm" : "cold"], {
         stdio: ["pipe", "pipe", "inherit"],
         env
       })
-      createInterface({ input: child.stdout! }).once("line", (baseUrl) => resume(Effect.succeed({ baseUrl, child })))
+      const lines = createInterface({ input: child.stdout! })
+      const searchTimes = Effect.async<ReadonlyArray<number>>((answered) => {
+        lines.once("line", (line) => answered(Effect.succeed(JSON.parse(line) as ReadonlyArray<number>)))
+        child.stdin!.write("searches\n")
+      })
+      lines.once("line", (baseUrl) => resume(Effect.succeed({ baseUrl, child, searchTimes })))
     }),
     ({ child }) => Effect.sync(() => child.stdin!.end())
   )

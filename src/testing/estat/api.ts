@@ -14,6 +14,8 @@ import { matchesFilters } from "./search.js"
 export interface EStatAnswer {
   readonly httpStatus: number
   readonly body: string
+  /** The same body in pieces to send as they are: a kept page's VALUE is not copied for each request. */
+  readonly pieces?: ReadonlyArray<string | Uint8Array>
 }
 
 /** Variants of e-Stat's behaviour that have been observed (ESTAT-API.md §13), switchable per request. */
@@ -31,7 +33,11 @@ export interface EStatApiOptions {
   readonly tables: Iterable<FakeTable>
   /** Application IDs accepted; any other gets STATUS 100. */
   readonly appIds: ReadonlyArray<string>
-  /** Keep every data page's VALUE once encoded (benchmarks: latency then is only the simulated one). */
+  /**
+   * Keep every data page's VALUE once encoded, as bytes, with its count (benchmarks: latency then
+   * is only the simulated one). A page rebuilt and copied for every request (~8–16 MB) kept a
+   * one-process fake e-Stat from answering a search for a second while pages were asked for.
+   */
   readonly cacheDataPages?: boolean
 }
 
@@ -57,6 +63,14 @@ const metaTags = { statsDataId: "STATS_DATA_ID", explanationGetFlg: "EXPLANATION
 const dataTags = { statsDataId: "STATS_DATA_ID", startPosition: "START_POSITION", limit: "LIMIT", metaGetFlg: "METAGET_FLG", cntGetFlg: "CNT_GET_FLG", explanationGetFlg: "EXPLANATION_GET_FLG", annotationGetFlg: "ANNOTATION_GET_FLG", replaceSpChars: "REPLACE_SP_CHARS" }
 
 const VALUES_SLOT = "__FAKE_ESTAT_VALUES__"
+const textBytes = new TextEncoder()
+
+/** A data page kept (`cacheDataPages`): its VALUE's bytes, its cells and the count matching its narrowing. */
+interface KeptPage {
+  readonly values: Uint8Array
+  readonly cells: number
+  readonly total: number
+}
 const PAGE_NEUTRAL = new Set(["appId", "lang", "metaGetFlg", "cntGetFlg", "explanationGetFlg", "annotationGetFlg", "sectionHeaderFlg"])
 
 const httpStatusOf = (status: number) =>
@@ -124,7 +138,7 @@ const selectPage = (table: FakeTable, filter: { readonly keep: (cell: FakeCell) 
 export const makeEStatApi = (options: EStatApiOptions): EStatApi => {
   const catalog = new Map([...options.tables].map((t) => [t.info.id, t]))
   const appIds = new Set(options.appIds)
-  const pageCache = new Map<string, string>()
+  const pageCache = new Map<string, KeptPage>()
 
   return {
     failure: (endpoint, params, status, nowMs, quirks = {}) =>
@@ -200,20 +214,26 @@ export const makeEStatApi = (options: EStatApiOptions): EStatApi => {
     const parameter = { ...parameterEcho(params, dataTags), NARROWING_COND: filter.echo, START_POSITION: start, METAGET_FLG: params.get("metaGetFlg") ?? "Y" }
     // A count builds no page.
     const counting = params.get("cntGetFlg") === "Y"
-    const { page, total } = selectPage(table, filter, start, counting ? 0 : limit)
+    // VALUE (up to 100,000 cells) is encoded apart, with the same rules, and spliced in. The cells
+    // depend on the table, the narrowing, the window and replaceSpChars, not on the other flags.
+    const key = [...params].filter(([k]) => !PAGE_NEUTRAL.has(k)).map(([k, v]) => `${k}=${v}`).sort().join("&")
+    const kept = options.cacheDataPages && !counting ? pageCache.get(key) : undefined
+    const selected = kept === undefined ? selectPage(table, filter, start, counting ? 0 : limit) : null
+    const cells = kept?.cells ?? selected!.page.length
+    const total = kept?.total ?? selected!.total
     if (total === 0) return ok({ [root]: { RESULT: result(1, messages.noData, nowMs), PARAMETER: parameter } })
     if (counting) {
       return ok({ [root]: { RESULT: result(0, messages.ok, nowMs), PARAMETER: parameter, STATISTICAL_DATA: { RESULT_INF: { TOTAL_NUMBER: total } } } })
     }
     const meta = params.get("metaGetFlg") !== "N"
-    const to = start + page.length - 1
+    const to = start + cells - 1
     const withAnnotations = params.get("annotationGetFlg") !== "N"
     const envelope = encodeJson({
       [root]: {
         RESULT: result(0, messages.ok, nowMs),
         PARAMETER: parameter,
         STATISTICAL_DATA: {
-          RESULT_INF: { TOTAL_NUMBER: total, FROM_NUMBER: page.length === 0 ? 0 : start, TO_NUMBER: page.length === 0 ? 0 : to, ...(to < total ? { NEXT_KEY: to + 1 } : {}) },
+          RESULT_INF: { TOTAL_NUMBER: total, FROM_NUMBER: cells === 0 ? 0 : start, TO_NUMBER: cells === 0 ? 0 : to, ...(to < total ? { NEXT_KEY: to + 1 } : {}) },
           ...(meta ? { TABLE_INF: tableInf(table.info, table.cellCount), CLASS_INF: classInf(table) } : {}),
           DATA_INF: {
             ...(table.notes.length > 0 ? { NOTE: one(table.notes.map((n) => ({ "@char": n.char, "$": n.text }))) } : {}),
@@ -223,12 +243,20 @@ export const makeEStatApi = (options: EStatApiOptions): EStatApi => {
         }
       }
     })
-    // VALUE (up to 100,000 cells) is encoded apart, with the same rules, and spliced in. The cells
-    // depend on the table, the narrowing, the window and replaceSpChars, not on the other flags.
-    const key = [...params].filter(([k]) => !PAGE_NEUTRAL.has(k)).map(([k, v]) => `${k}=${v}`).sort().join("&")
-    const values = (options.cacheDataPages ? pageCache.get(key) : undefined) ?? encodeValues(table, page, params.get("replaceSpChars"))
-    if (options.cacheDataPages) pageCache.set(key, values)
-    return { httpStatus: 200, body: envelope.replace(`"${VALUES_SLOT}"`, () => values) }
+    const [head, tail] = envelope.split(`"${VALUES_SLOT}"`) as [string, string]
+    if (selected !== null) {
+      const values = encodeValues(table, selected.page, params.get("replaceSpChars"))
+      if (!options.cacheDataPages) return { httpStatus: 200, body: head + values + tail }
+      pageCache.set(key, { values: textBytes.encode(values), cells, total })
+    }
+    const values = pageCache.get(key)!.values
+    return {
+      httpStatus: 200,
+      get body() {
+        return head + new TextDecoder().decode(values) + tail
+      },
+      pieces: [head, values, tail]
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { isDataRequest, isEndpoint, makeEStatApi, type Quirks } from "../../../src/testing/estat/api.js"
+import { type EStatAnswer, isDataRequest, isEndpoint, makeEStatApi, type Quirks } from "../../../src/testing/estat/api.js"
 import { makeCatalog } from "../../../src/testing/estat/catalog.js"
 import type { FakeTable } from "../../../src/testing/estat/model.js"
 
@@ -65,15 +65,18 @@ export const startFakeEStat = async (options: FakeEStatOptions = {}): Promise<Fa
   let failPageLeft = faults.failPage?.times ?? 0
   const requests: Array<ReceivedRequest> = []
 
-  const send = (res: ServerResponse, answer: { readonly httpStatus: number; readonly body: string }) => {
+  const send = (res: ServerResponse, answer: EStatAnswer) => {
     if (truncateLeft > 0) {
       truncateLeft--
       res.writeHead(answer.httpStatus, { "content-type": "application/json;charset=utf-8" })
       res.end(answer.body.slice(0, Math.floor(answer.body.length / 2)))
       return
     }
-    res.writeHead(answer.httpStatus, { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(answer.body) })
-    res.end(answer.body)
+    const pieces = answer.pieces ?? [answer.body]
+    const length = pieces.reduce((sum, piece) => sum + (typeof piece === "string" ? Buffer.byteLength(piece) : piece.byteLength), 0)
+    res.writeHead(answer.httpStatus, { "content-type": "application/json;charset=utf-8", "content-length": length })
+    for (const piece of pieces) res.write(piece)
+    res.end()
   }
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
