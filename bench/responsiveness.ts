@@ -219,8 +219,8 @@ const runOnce = (round: number) =>
     console.log(`  /health         worst ${ms(h.worst)}, p99 ${ms(h.p99)}, p50 ${ms(h.p50)}, ${h.overOneSecond} over 1 s (${h.count} probes, one every ${HEALTH_EVERY_MS} ms)`)
     console.log(`  quick call      worst ${ms(q.worst)}, p99 ${ms(q.p99)}, p50 ${ms(q.p50)}, ${q.overOneSecond} over 1 s (${q.count} tools/call search_estat_data of another session)`)
     // The fake's own time for each search (its latency included): a slow quick call whose search
-    // was slow there too was the fake's, not the server's.
-    // (searches in order: the warm-up's first, then the probe's one at a time).
+    // was slow there too was the fake's, not the server's. The searches come in order: the
+    // warm-up's first, then the probe's, one at a time.
     const fakeTimes = yield* searchTimes
     const fakeSearches = worstAndP99(fakeTimes)
     console.log(`  fake e-Stat     searches took it: worst ${ms(fakeSearches.worst)}, p99 ${ms(fakeSearches.p99)}, p50 ${ms(fakeSearches.p50)} (its latency ${LATENCY_MS} ms; ${fakeSearches.count} searches)`)

@@ -71,6 +71,7 @@ interface KeptPage {
   readonly cells: number
   readonly total: number
 }
+
 const PAGE_NEUTRAL = new Set(["appId", "lang", "metaGetFlg", "cntGetFlg", "explanationGetFlg", "annotationGetFlg", "sectionHeaderFlg"])
 
 const httpStatusOf = (status: number) =>
@@ -218,9 +219,8 @@ export const makeEStatApi = (options: EStatApiOptions): EStatApi => {
     // depend on the table, the narrowing, the window and replaceSpChars, not on the other flags.
     const key = [...params].filter(([k]) => !PAGE_NEUTRAL.has(k)).map(([k, v]) => `${k}=${v}`).sort().join("&")
     const kept = options.cacheDataPages && !counting ? pageCache.get(key) : undefined
-    const selected = kept === undefined ? selectPage(table, filter, start, counting ? 0 : limit) : null
-    const cells = kept?.cells ?? selected!.page.length
-    const total = kept?.total ?? selected!.total
+    const { page, total } = kept === undefined ? selectPage(table, filter, start, counting ? 0 : limit) : { page: null, total: kept.total }
+    const cells = page?.length ?? kept?.cells ?? 0
     if (total === 0) return ok({ [root]: { RESULT: result(1, messages.noData, nowMs), PARAMETER: parameter } })
     if (counting) {
       return ok({ [root]: { RESULT: result(0, messages.ok, nowMs), PARAMETER: parameter, STATISTICAL_DATA: { RESULT_INF: { TOTAL_NUMBER: total } } } })
@@ -244,12 +244,14 @@ export const makeEStatApi = (options: EStatApiOptions): EStatApi => {
       }
     })
     const [head, tail] = envelope.split(`"${VALUES_SLOT}"`) as [string, string]
-    if (selected !== null) {
-      const values = encodeValues(table, selected.page, params.get("replaceSpChars"))
-      if (!options.cacheDataPages) return { httpStatus: 200, body: head + values + tail }
-      pageCache.set(key, { values: textBytes.encode(values), cells, total })
+    let values = kept?.values
+    if (page !== null) {
+      const text = encodeValues(table, page, params.get("replaceSpChars"))
+      if (!options.cacheDataPages) return { httpStatus: 200, body: head + text + tail }
+      values = textBytes.encode(text)
+      pageCache.set(key, { values, cells, total })
     }
-    const values = pageCache.get(key)!.values
+    if (values === undefined) throw new Error("a kept page without its values")
     return {
       httpStatus: 200,
       get body() {
