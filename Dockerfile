@@ -59,6 +59,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # whole 0.25-vCPU quota for ~1 s: README, responsiveness). Compiled code is kept: V8 drops the
 # bytecode of functions unused for a while, and compiling it again on the event loop's thread, at
 # 0.25 vCPU, was the tail of other sessions' calls while fetches ran (quick call p99 0.78–0.80 →
-# 0.49–0.52 s, worst 1.01–1.18 → 0.70–0.90 s; +5 MB peak RSS; README, responsiveness, tenth pass).
+# 0.49–0.52 s, worst 1.01–1.18 → 0.70–0.98 s; +5–8 MB peak RSS; README, responsiveness, tenth pass).
 # (V8 flags NODE_OPTIONS does not take.)
 CMD ["node", "--single-threaded-gc", "--heap-growing-percent=100", "--no-flush-bytecode", "dist/server.mjs"]
