@@ -56,9 +56,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # run below it, with the background work: src/threadPriority.ts): each isolate collects on its own
 # thread. An old space grows to twice what its last mark-compact left (V8's own factor here was
 # ~1.25×: the event loop's marked every ~10 s while fetches ran, each time ~0.2 s of its CPU, the
-# whole 0.25-vCPU quota for ~1 s: README, responsiveness). Compiled code is kept: V8 drops the
-# bytecode of functions unused for a while, and compiling it again on the event loop's thread, at
-# 0.25 vCPU, was the tail of other sessions' calls while fetches ran (quick call p99 0.78–0.80 →
-# 0.49–0.52 s, worst 1.01–1.18 → 0.70–0.98 s; +5–8 MB peak RSS; README, responsiveness, tenth pass).
-# (V8 flags NODE_OPTIONS does not take.)
-CMD ["node", "--single-threaded-gc", "--heap-growing-percent=100", "--no-flush-bytecode", "dist/server.mjs"]
+# whole 0.25-vCPU quota for ~1 s: README, responsiveness). Code is compiled as the bundle loads and
+# kept: V8 drops the bytecode of functions unused for a while, and compiles a function at its first
+# call; doing either on the event loop's thread at 0.25 vCPU, while fetches ran, was the tail of
+# other sessions' calls (quick call p99 0.78–0.80 → 0.50–0.51 s, worst 1.01–1.18 → 0.70–0.78 s;
+# +15 MB peak RSS; README, responsiveness, tenth pass). (V8 flags NODE_OPTIONS does not take.)
+CMD ["node", "--single-threaded-gc", "--heap-growing-percent=100", "--no-flush-bytecode", "--no-lazy", "dist/server.mjs"]

@@ -1,6 +1,6 @@
 /**
  * Does the server still answer while it converts? The server bundle runs as the Docker image does
- * (old space 128 MB, semi-spaces 8 MB, --single-threaded-gc, --heap-growing-percent=100, --no-flush-bytecode, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
+ * (old space 128 MB, semi-spaces 8 MB, --single-threaded-gc, --heap-growing-percent=100, --no-flush-bytecode, --no-lazy, MALLOC_ARENA_MAX=2) inside a cgroup of 0.25 vCPU and 512 MB,
  * the deployed Fargate task's size; two clients each fetch the 1.4-million-row generated table
  * (14 pages of 100,000 rows, stored as Parquet) while a probe asks `/health` every 100 ms and a
  * third client calls `search_estat_data` (one quick e-Stat search) every 250 ms. It prints the
@@ -17,7 +17,8 @@
  *                                     its --max-semi-space-size; GC_THREADS=1 leaves out
  *                                     --single-threaded-gc; HEAP_GROWING_PERCENT=100 its
  *                                     --heap-growing-percent (0: V8's own growing); FLUSH_BYTECODE=1
- *                                     leaves out --no-flush-bytecode (V8 drops unused functions' code);
+ *                                     leaves out --no-flush-bytecode (V8 drops unused functions' code),
+ *                                     LAZY=1 --no-lazy (functions compiled at their first call);
  *                                     ESTAT_MAX_CONCURRENT_RUNS=1
  *                                     the server's one fetch at a time; CPU_LIMIT,
  *                                     DUCKDB_THREADS, UV_THREADPOOL_SIZE and LOG_LEVEL the server's;
@@ -75,7 +76,7 @@ const FETCH_CONCURRENCY = process.env["FETCH_CONCURRENCY"] === undefined ? undef
 /** 0: no quick calls (the fetches with only the /health probe). */
 const QUICK_CALL_EVERY_MS = Number(process.env["QUICK_CALL_EVERY_MS"] ?? 250)
 
-/** The Docker image's heap, GC and compiler flags and allocator setting (Dockerfile), on the bundle next to this one (GC_THREADS=1: V8's GC helper threads as without the image's --single-threaded-gc; FLUSH_BYTECODE=1: without its --no-flush-bytecode). */
+/** The Docker image's heap, GC and compiler flags and allocator setting (Dockerfile), on the bundle next to this one (GC_THREADS=1: V8's GC helper threads as without the image's --single-threaded-gc; FLUSH_BYTECODE=1 and LAZY=1: without its --no-flush-bytecode and --no-lazy). */
 const startServer = (estatBaseUrl: string, confined: Confinement) =>
   Effect.acquireRelease(
     Effect.async<{ readonly child: ChildProcess; readonly url: string; readonly dataDir: string; readonly spawnedAt: number }>((resume) => {
@@ -88,6 +89,7 @@ const startServer = (estatBaseUrl: string, confined: Confinement) =>
           "--max-old-space-size=128", `--max-semi-space-size=${SEMI_SPACE_MB}`, ...(process.env["GC_THREADS"] === "1" ? [] : ["--single-threaded-gc"]),
           ...(HEAP_GROWING_PERCENT === 0 ? [] : [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]),
           ...(process.env["FLUSH_BYTECODE"] === "1" ? [] : ["--no-flush-bytecode"]),
+          ...(process.env["LAZY"] === "1" ? [] : ["--no-lazy"]),
           ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`]),
           ...(process.env["SERVER_FLAGS"]?.split(" ").filter((flag) => flag !== "") ?? []),
           ...(traceGc === undefined ? [] : ["--trace-gc"]),

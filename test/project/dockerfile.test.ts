@@ -41,7 +41,7 @@ describe("Dockerfile", () => {
 
   it("runs the bundle as a non-root user, with heap caps", () => {
     expect(runtime.body).toMatch(/^USER node$/m)
-    expect(runtime.body).toMatch(/^CMD \["node", "--single-threaded-gc", "--heap-growing-percent=100", "--no-flush-bytecode", "dist\/server\.mjs"\]$/m)
+    expect(runtime.body).toMatch(/^CMD \["node", "--single-threaded-gc", "--heap-growing-percent=100", "--no-flush-bytecode", "--no-lazy", "dist\/server\.mjs"\]$/m)
     expect(runtime.body).toMatch(/NODE_OPTIONS="?--max-old-space-size=\d+/)
     expect(runtime.body).not.toMatch(/devDependencies|npm (install|ci)\b/)
     expect(stages[0]!.body).toMatch(/^RUN node scripts\/bundle\.mjs src\/main\.ts dist\/server\.mjs$/m)
