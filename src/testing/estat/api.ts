@@ -140,6 +140,10 @@ export const makeEStatApi = (options: EStatApiOptions): EStatApi => {
   const catalog = new Map([...options.tables].map((t) => [t.info.id, t]))
   const appIds = new Set(options.appIds)
   const pageCache = new Map<string, KeptPage>()
+  const keep = (key: string, page: KeptPage) => {
+    pageCache.set(key, page)
+    return page
+  }
 
   return {
     failure: (endpoint, params, status, nowMs, quirks = {}) =>
@@ -244,14 +248,10 @@ export const makeEStatApi = (options: EStatApiOptions): EStatApi => {
       }
     })
     const [head, tail] = envelope.split(`"${VALUES_SLOT}"`) as [string, string]
-    let values = kept?.values
-    if (page !== null) {
-      const text = encodeValues(table, page, params.get("replaceSpChars"))
-      if (!options.cacheDataPages) return { httpStatus: 200, body: head + text + tail }
-      values = textBytes.encode(text)
-      pageCache.set(key, { values, cells, total })
-    }
-    if (values === undefined) throw new Error("a kept page without its values")
+    // (`page` is null only for a kept page.)
+    const valuesOf = () => encodeValues(table, page ?? [], params.get("replaceSpChars"))
+    if (!options.cacheDataPages) return { httpStatus: 200, body: head + valuesOf() + tail }
+    const { values } = kept ?? keep(key, { values: textBytes.encode(valuesOf()), cells, total })
     return {
       httpStatus: 200,
       get body() {
